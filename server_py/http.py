@@ -1,0 +1,250 @@
+"""One HTTP/1.1 connection (one data channel) as a sans-IO state machine.
+
+h11 parses the request bytes and frames the response; :mod:`server_py.wsgi` calls the app.
+The caller feeds bytes with :meth:`HTTPConnection.receive_data` and pulls what to send with
+:meth:`HTTPConnection.data_to_send`, in pieces no larger than the caller asks for. Pulling is
+what keeps memory flat: the response body is only read from the app when the channel has
+room for more, so a 100 MB ``send_file`` never sits in memory whole.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import IO
+
+import h11
+
+from server_py.wsgi import Request, Response, WSGIApp, build_environ, call_app
+
+MAX_CHUNK = 64 * 1024
+# Request bodies above this size go to a temporary file instead of staying in a bytes buffer.
+_SPOOL_LIMIT = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One line of the server tab's request log."""
+
+    method: str
+    target: str
+    status: int
+    duration_ms: float
+    client: str
+
+
+class HTTPConnection:
+    """Serve ``app`` over one HTTP/1.1 byte stream, request after request (keep-alive)."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        url_scheme: str = "http",
+        client: str = "peer",
+        errors: IO[str] | None = None,
+        on_response: Callable[[RequestRecord], None] | None = None,
+    ) -> None:
+        self._app = app
+        self._url_scheme = url_scheme
+        self._client = client
+        self._errors = errors if errors is not None else sys.stderr
+        self._on_response = on_response
+        self._h11 = h11.Connection(h11.SERVER)
+        self._outgoing = bytearray()
+        self._request: h11.Request | None = None
+        self._body: IO[bytes] | None = None
+        self._response: Response | None = None
+        self._started_at = 0.0
+        self._aborted = False
+
+    # -- the caller's side -------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes that arrived from the peer; ``b""`` means the peer closed its side."""
+        if self._aborted:
+            return
+        self._h11.receive_data(data)
+        self._process_events()
+
+    def data_to_send(self, max_bytes: int = MAX_CHUNK) -> bytes:
+        """Return up to ``max_bytes`` of bytes to send now, or ``b""`` if none are ready."""
+        while len(self._outgoing) < max_bytes and self._response is not None:
+            self._pull_body()
+        chunk = bytes(self._outgoing[:max_bytes])
+        del self._outgoing[:max_bytes]
+        return chunk
+
+    @property
+    def has_pending_output(self) -> bool:
+        """Whether :meth:`data_to_send` would return bytes now."""
+        return bool(self._outgoing) or self._response is not None
+
+    @property
+    def should_close(self) -> bool:
+        """True once everything is sent and HTTP says this connection ends here."""
+        if self.has_pending_output:
+            return False
+        return self._aborted or self._h11.our_state in (h11.MUST_CLOSE, h11.CLOSED, h11.ERROR)
+
+    # -- reading requests ----------------------------------------------------------------
+
+    def _process_events(self) -> None:
+        while self._response is None and not self._aborted:
+            if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
+                self._h11.start_next_cycle()
+            try:
+                event = self._h11.next_event()
+            except h11.RemoteProtocolError as error:
+                self._reject(error)
+                return
+            if event is h11.NEED_DATA or event is h11.PAUSED:
+                if self._h11.they_are_waiting_for_100_continue:
+                    self._send(h11.InformationalResponse(status_code=100, headers=[]))
+                return
+            if isinstance(event, h11.Request):
+                self._request = event
+                self._body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_LIMIT)
+                self._started_at = time.perf_counter()
+            elif isinstance(event, h11.Data):
+                assert self._body is not None
+                self._body.write(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                self._start_response()
+            elif isinstance(event, h11.ConnectionClosed):
+                return
+
+    def _reject(self, error: h11.RemoteProtocolError) -> None:
+        """Answer a request we cannot parse, as any web server would, then close."""
+        if self._h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            self._aborted = True
+            return
+        status = error.error_status_hint
+        body = f"{status} Bad request: {error}\n".encode()
+        self._send(
+            h11.Response(
+                status_code=status,
+                headers=[
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Content-Length", str(len(body))),
+                    ("Connection", "close"),
+                ],
+            )
+        )
+        self._send(h11.Data(data=body))
+        self._send(h11.EndOfMessage())
+
+    # -- writing responses -------------------------------------------------------------
+
+    def _start_response(self) -> None:
+        request, body = self._request, self._body
+        assert request is not None and body is not None
+        body.seek(0)
+        environ = build_environ(
+            Request(
+                method=request.method,
+                target=request.target,
+                headers=list(request.headers),
+                body=body,
+                url_scheme=self._url_scheme,
+                remote_addr=self._client,
+            ),
+            errors=self._errors,
+        )
+        try:
+            response = call_app(self._app, environ)
+        except Exception:
+            traceback.print_exc(file=self._errors)
+            response = _internal_error()
+        headers = [(name, value) for name, value in response.headers]
+        if not any(name.lower() == "date" for name, _ in headers):
+            headers.append(("Date", formatdate(usegmt=True)))
+        try:
+            # Building the event validates the headers without touching the connection state.
+            head = h11.Response(status_code=response.status_code, headers=headers,
+                                reason=response.reason)
+        except h11.LocalProtocolError as error:
+            print(f"invalid response from the app: {error}", file=self._errors)
+            response.close()
+            response = _internal_error()
+            head = h11.Response(status_code=500, headers=response.headers)
+        self._send(head)
+        self._response = response
+        if request.method == b"HEAD" or response.status_code in (204, 304):
+            self._finish_response()
+
+    def _pull_body(self) -> None:
+        response = self._response
+        assert response is not None
+        try:
+            chunk = next(response.body)
+        except StopIteration:
+            self._finish_response()
+            return
+        except Exception:
+            # Headers are gone already; all HTTP lets us do is cut the connection short.
+            traceback.print_exc(file=self._errors)
+            self._abort()
+            return
+        if chunk:
+            try:
+                self._send(h11.Data(data=chunk))
+            except h11.LocalProtocolError as error:  # more bytes than its Content-Length
+                print(f"invalid response from the app: {error}", file=self._errors)
+                self._abort()
+
+    def _finish_response(self) -> None:
+        response, request = self._response, self._request
+        assert response is not None and request is not None
+        try:
+            self._send(h11.EndOfMessage())
+        except h11.LocalProtocolError as error:  # fewer bytes than its Content-Length
+            print(f"invalid response from the app: {error}", file=self._errors)
+            self._abort()
+            return
+        finally:
+            response.close()
+        self._response = None
+        self._log(request, response.status_code)
+        self._process_events()
+
+    def _abort(self) -> None:
+        if self._response is not None:
+            self._response.close()
+            if self._request is not None:
+                self._log(self._request, self._response.status_code)
+        self._response = None
+        self._aborted = True
+
+    def _log(self, request: h11.Request, status: int) -> None:
+        if self._on_response is not None:
+            self._on_response(
+                RequestRecord(
+                    method=request.method.decode("ascii"),
+                    target=request.target.decode("latin-1"),
+                    status=status,
+                    duration_ms=(time.perf_counter() - self._started_at) * 1000,
+                    client=self._client,
+                )
+            )
+
+    def _send(self, event: h11.Event) -> None:
+        data = self._h11.send(event)
+        if data:
+            self._outgoing += data
+
+
+def _internal_error() -> Response:
+    body = b"<!doctype html><title>500 Internal Server Error</title>" \
+        b"<h1>Internal Server Error</h1><p>The site failed to answer this request.</p>"
+    return Response(
+        500,
+        b"Internal Server Error",
+        [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))],
+        iter([body]),
+    )

@@ -1,0 +1,107 @@
+"""Build the runtime bundle the server tab loads: Pyodide, the site's wheels and ``server_py``.
+
+Everything a server tab needs comes from this folder, served by the signaling service itself;
+nothing is fetched from a CDN at run time. Sources, all pinned:
+
+* Pyodide: the npm package ``pyodide`` (``package-lock.json``), installed by ``npm ci``;
+* wheels: the versions pinned in ``requirements.lock``, downloaded from PyPI by pip;
+* ``server_py``: this repository's package, zipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_BUNDLE = REPO / "build" / "runtime"
+
+# The site's stack inside Pyodide. Versions come from requirements.lock, so the unit tests under
+# CPython run exactly the versions the browser runs.
+RUNTIME_PACKAGES = ("flask", "werkzeug", "jinja2", "markupsafe", "itsdangerous", "click",
+                    "blinker", "h11")
+# Packages with compiled speedups and a pure-Python fallback: their CPython wheel for Pyodide's
+# Python version is used, and the extension module, which cannot load in WebAssembly, is skipped.
+_PLATFORM_WHEELS = {"markupsafe"}
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+                 "pyodide-lock.json", "package.json")
+
+
+def pinned_versions(lock: Path = REPO / "requirements.lock") -> dict[str, str]:
+    """``{name: version}`` from a pip-style lock file."""
+    pins = {}
+    for line in lock.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;]+)", line)
+        if match:
+            pins[match.group(1).lower()] = match.group(2)
+    return pins
+
+
+def pyodide_python_version(pyodide_dir: Path) -> str:
+    """``"3.14"`` for the Pyodide build in ``pyodide_dir``, read from its lock file."""
+    info = json.loads((pyodide_dir / "pyodide-lock.json").read_text())["info"]
+    return ".".join(info["python"].split(".")[:2])
+
+
+def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules") -> Path:
+    """Assemble the bundle in ``out``; wheels already downloaded are kept. Returns ``out``."""
+    pyodide_src = node_modules / "pyodide"
+    if not (pyodide_src / "pyodide.mjs").is_file():
+        raise SystemExit(f"{pyodide_src} is missing: run `npm ci` in {REPO} first")
+    pyodide_out = out / "pyodide"
+    pyodide_out.mkdir(parents=True, exist_ok=True)
+    for name in PYODIDE_FILES:
+        shutil.copy2(pyodide_src / name, pyodide_out / name)
+
+    pins = pinned_versions()
+    python_version = pyodide_python_version(pyodide_src)
+    wheels_dir = out / "wheels"
+    wheels_dir.mkdir(exist_ok=True)
+    wheels = []
+    for name in RUNTIME_PACKAGES:
+        wheels.append(_download_wheel(name, pins[name], python_version, wheels_dir))
+
+    server_py_zip = out / "server_py.zip"
+    with zipfile.ZipFile(server_py_zip, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted((REPO / "server_py").rglob("*.py")):
+            archive.write(path, path.relative_to(REPO).as_posix())
+
+    manifest = {
+        "pyodide": json.loads((pyodide_src / "package.json").read_text())["version"],
+        "python": python_version,
+        "wheels": [wheel.name for wheel in wheels],
+        # Content hashes let the server tab and the HTTP cache tell when a file changed.
+        "hashes": {path.relative_to(out).as_posix(): _sha256(path)
+                   for path in [server_py_zip, *wheels]},
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return out
+
+
+def _download_wheel(name: str, version: str, python_version: str, dest: Path) -> Path:
+    normalized = name.replace("-", "_")
+    existing = [wheel for wheel in dest.glob("*.whl")
+                if wheel.name.lower().startswith(f"{normalized}-{version}-")]
+    if existing:
+        return existing[0]
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+               "--only-binary=:all:", "--dest", str(dest), f"{name}=={version}"]
+    if name in _PLATFORM_WHEELS:
+        command += ["--platform", "manylinux2014_x86_64", "--implementation", "cp",
+                    "--python-version", python_version]
+    subprocess.run(command, check=True)
+    found = [wheel for wheel in dest.glob("*.whl")
+             if wheel.name.lower().startswith(f"{normalized}-{version}-")]
+    if not found:
+        raise SystemExit(f"pip downloaded no wheel for {name}=={version}")
+    return found[0]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
