@@ -1,0 +1,183 @@
+// The server tab's main-thread half: registers the name, accepts visitors' peer connections and
+// moves bytes between their HTTP data channels and the Python worker.
+//
+// Events (CustomEvent detail in brackets): progress {label, fraction}, serving, failed {message,
+// traceback, filename, lineno}, name-error {code, message, suggestion}, replaced,
+// clients {count}, request {method, target, status, duration_ms, client}, log {stream, text}.
+
+import { RTC_CONFIG, iceGathered, whenWritable } from "./channel-io.js";
+import { SignalingSocket, socketUrl } from "./signaling-socket.js";
+
+export class SiteHost extends EventTarget {
+  constructor({ name, token, bundleUrl, siteUrl }) {
+    super();
+    this.name = name;
+    this.token = token;
+    this.bundleUrl = bundleUrl;
+    this.siteUrl = siteUrl;
+    this.visitors = new Map(); // client id -> {pc, channels: Set}
+    this.channels = new Map(); // conn id -> RTCDataChannel
+    this.nextConn = 1;
+    this.registered = false;
+    this.ready = false;
+    this.stopped = false;
+  }
+
+  start() {
+    this.worker = new Worker(new URL("./python-worker.js", import.meta.url), { type: "module" });
+    this.worker.addEventListener("message", (event) => this.onWorkerMessage(event.data));
+    this.worker.addEventListener("error", (event) => {
+      this.emit("failed", { message: `The Python worker failed: ${event.message}` });
+    });
+    this.worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, siteUrl: this.siteUrl });
+
+    this.signaling = new SignalingSocket(socketUrl("/ws/server"));
+    this.signaling.addEventListener("open", () => {
+      this.registered = false;
+      this.signaling.send({ type: "register", name: this.name, token: this.token });
+    });
+    this.signaling.addEventListener("message", (event) => this.onSignal(event.detail));
+  }
+
+  stop() {
+    this.stopped = true;
+    this.signaling?.close();
+    this.worker?.terminate();
+    for (const visitor of this.visitors.values()) visitor.pc.close();
+    this.visitors.clear();
+    this.emit("clients", { count: 0 });
+  }
+
+  emit(type, detail = {}) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  // -- signaling ------------------------------------------------------------------------
+
+  onSignal(message) {
+    switch (message.type) {
+      case "registered":
+        this.registered = true;
+        if (this.ready) this.emit("serving");
+        break;
+      case "error":
+        if (message.code === "taken" || message.code === "invalid") {
+          this.emit("name-error", message);
+          this.stop();
+        } else {
+          this.emit("log", { stream: "signaling", text: `${message.code}: ${message.message}` });
+        }
+        break;
+      case "replaced":
+        this.emit("replaced");
+        this.stop();
+        break;
+      case "signal":
+        this.onVisitorSignal(message.from, message.data).catch((error) => {
+          this.emit("log", { stream: "signaling", text: `visitor ${message.from}: ${error}` });
+        });
+        break;
+      case "client-left":
+        this.dropVisitor(message.client);
+        break;
+    }
+  }
+
+  async onVisitorSignal(client, data) {
+    if (!data || !data.sdp || data.sdp.type !== "offer") return;
+    this.dropVisitor(client); // a visitor that reconnects starts over
+    const pc = new RTCPeerConnection(RTC_CONFIG);
+    const visitor = { pc, channels: new Set() };
+    this.visitors.set(client, visitor);
+    pc.addEventListener("connectionstatechange", () => {
+      if (["failed", "closed"].includes(pc.connectionState)) this.dropVisitor(client);
+      this.countClients();
+    });
+    pc.addEventListener("datachannel", ({ channel }) => this.acceptChannel(client, visitor, channel));
+    await pc.setRemoteDescription(data.sdp);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await iceGathered(pc);
+    this.signaling.send({ type: "signal", to: client, data: { sdp: pc.localDescription.toJSON() } });
+  }
+
+  dropVisitor(client) {
+    const visitor = this.visitors.get(client);
+    if (!visitor) return;
+    this.visitors.delete(client);
+    for (const channel of visitor.channels) channel.close();
+    visitor.pc.close();
+    this.countClients();
+  }
+
+  countClients() {
+    let count = 0;
+    for (const { pc } of this.visitors.values()) if (pc.connectionState === "connected") count++;
+    if (count !== this.clientCount) {
+      this.clientCount = count;
+      this.emit("clients", { count });
+    }
+  }
+
+  // -- data channels ----------------------------------------------------------------------
+
+  acceptChannel(client, visitor, channel) {
+    channel.binaryType = "arraybuffer";
+    visitor.channels.add(channel);
+    if (channel.label === "control") {
+      const hello = () => channel.send(JSON.stringify({ type: "hello", name: this.name }));
+      if (channel.readyState === "open") hello();
+      else channel.addEventListener("open", hello, { once: true });
+      return;
+    }
+    if (channel.label !== "http") {
+      channel.close();
+      return;
+    }
+    const conn = this.nextConn++;
+    this.channels.set(conn, channel);
+    this.worker.postMessage({ type: "open", conn, scheme: channel.protocol || "http",
+      client: `visitor ${client}` });
+    channel.addEventListener("message", (event) => {
+      if (!(event.data instanceof ArrayBuffer)) return; // HTTP is bytes; text has no place here
+      this.worker.postMessage({ type: "data", conn, bytes: new Uint8Array(event.data) }, [event.data]);
+    });
+    channel.addEventListener("close", () => {
+      visitor.channels.delete(channel);
+      if (this.channels.delete(conn)) this.worker.postMessage({ type: "close", conn });
+    });
+  }
+
+  // -- the worker -------------------------------------------------------------------------
+
+  onWorkerMessage(message) {
+    switch (message.type) {
+      case "send": {
+        const channel = this.channels.get(message.conn);
+        if (!channel || channel.readyState !== "open") return;
+        channel.send(message.bytes);
+        whenWritable(channel).then(() => {
+          if (this.channels.has(message.conn)) {
+            this.worker.postMessage({ type: "credit", conn: message.conn, chunks: 1 });
+          }
+        });
+        break;
+      }
+      case "end": {
+        const channel = this.channels.get(message.conn);
+        this.channels.delete(message.conn);
+        channel?.close();
+        break;
+      }
+      case "ready":
+        this.ready = true;
+        this.emit("log", { stream: "server", text: `Site loaded in ${Math.round(message.bootMs)} ms` });
+        if (this.registered) this.emit("serving");
+        break;
+      case "failed":
+        this.emit("failed", message);
+        break;
+      default: // progress, request, log
+        this.emit(message.type, message);
+    }
+  }
+}

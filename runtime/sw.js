@@ -1,0 +1,87 @@
+// The client shell's service worker: every request the site makes is answered by the site's
+// server tab, through the shell page that holds the peer connection.
+//
+// Top-level navigations go to the network (the signaling service answers them with the shell),
+// and so does the shell's own /__ps/ folder; everything else on this origin (the site iframe's
+// pages, images, scripts, fetch() calls, form posts) is handed to a shell page over a
+// MessageChannel and answered from the data channel, body streamed as it arrives.
+
+const SHELL_PREFIX = "/__ps/";
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+self.addEventListener("install", () => self.skipWaiting());
+self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (url.origin !== self.location.origin || url.pathname.startsWith(SHELL_PREFIX)) return;
+  if (event.request.mode === "navigate" && event.request.destination === "document") return;
+  event.respondWith(forward(event.request));
+});
+
+async function findShell() {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const shells = windows.filter((client) => client.frameType === "top-level");
+  return shells.find((client) => client.focused) || shells[0];
+}
+
+async function forward(request) {
+  const shell = await findShell();
+  if (!shell) return errorPage(503, "No PeerServer page is open to reach this site.");
+  const hasBody = !["GET", "HEAD"].includes(request.method);
+  const body = hasBody ? new Uint8Array(await request.arrayBuffer()) : null;
+  const url = new URL(request.url);
+  const { port1, port2 } = new MessageChannel();
+  shell.postMessage({
+    type: "fetch",
+    request: {
+      method: request.method,
+      target: url.pathname + url.search,
+      headers: [...request.headers],
+      body,
+    },
+  }, body ? [port2, body.buffer] : [port2]);
+
+  return new Promise((resolve) => {
+    let controller = null;
+    let answered = false;
+    port1.onmessage = ({ data }) => {
+      switch (data.type) {
+        case "head": {
+          answered = true;
+          const nullBody = NULL_BODY_STATUSES.has(data.status) || request.method === "HEAD";
+          const stream = nullBody ? null : new ReadableStream({
+            start(c) { controller = c; },
+            cancel() { port1.postMessage({ type: "cancel" }); port1.close(); },
+          });
+          resolve(new Response(stream, {
+            status: data.status,
+            statusText: data.statusText,
+            headers: data.headers,
+          }));
+          break;
+        }
+        case "data":
+          controller?.enqueue(data.bytes);
+          break;
+        case "end":
+          controller?.close();
+          port1.close();
+          break;
+        case "error":
+          port1.close();
+          if (!answered) resolve(errorPage(502, data.message));
+          else controller?.error(new Error(data.message));
+          break;
+      }
+    };
+  });
+}
+
+function errorPage(status, message) {
+  const escaped = message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const html = `<!doctype html><meta charset="utf-8"><title>Site unavailable</title>
+<style>body{font:16px system-ui,sans-serif;margin:3em auto;max-width:36em;color:#333}</style>
+<h1>This site is unavailable</h1><p>${escaped}</p>`;
+  return new Response(html, { status, headers: { "Content-Type": "text/html; charset=utf-8" } });
+}

@@ -1,0 +1,156 @@
+"""The signaling service: FastAPI edges around :class:`signaling.registry.Registry`.
+
+Two kinds of origin are served by one process:
+
+* the service's own origin (``localhost:PORT``): the home page, server tabs, the runtime
+  bundle, name checks and the server tabs' signaling WebSocket;
+* one origin per site (``NAME.localhost:PORT``): the client shell for every navigation, its
+  assets and service worker under ``/__ps/``, and the visitors' signaling WebSocket.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, WebSocket
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Host, Mount, Route, Router, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocketDisconnect
+
+from signaling.bundle import DEFAULT_BUNDLE, REPO
+from signaling.registry import Registry, Send
+from signaling.site_templates import TEMPLATES, template_zip
+
+WEB = REPO / "web"
+RUNTIME = REPO / "runtime"
+SHELL_PREFIX = "/__ps"
+_NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+class NoCacheStaticFiles(StaticFiles):
+    """Static files revalidated on every use, so an updated file is never stale."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers.update(_NO_CACHE)
+        return response
+
+
+class Relay:
+    """Owns the open WebSockets and carries out what the registry says to send."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._sockets: dict[int, WebSocket] = {}
+
+    async def run(self, websocket: WebSocket, peer: int, greeting: list[Send]) -> None:
+        self._sockets[peer] = websocket
+        try:
+            await self._deliver(greeting)
+            while True:
+                event = await websocket.receive()
+                if event["type"] == "websocket.disconnect":
+                    break
+                text = event.get("text")
+                if text is None:
+                    sends = [Send(peer, {"type": "error", "code": "bad-message",
+                                         "message": "Messages must be text (JSON)."})]
+                else:
+                    sends = self.registry.receive(peer, text)
+                await self._deliver(sends)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self._sockets.pop(peer, None)
+            await self._deliver(self.registry.disconnect(peer))
+
+    async def _deliver(self, sends: list[Send]) -> None:
+        for send in sends:
+            websocket = self._sockets.get(send.to)
+            if websocket is None:
+                continue
+            try:
+                await websocket.send_json(send.message)
+            except (WebSocketDisconnect, RuntimeError):
+                pass  # it is closing; its own run() cleans up
+
+
+def create_app(bundle: Path = DEFAULT_BUNDLE, base_domain: str = "localhost",
+               registry: Registry | None = None) -> FastAPI:
+    """The whole service; ``base_domain`` is the parent domain of the site origins."""
+    relay = Relay(registry or Registry())
+
+    # -- the service's own origin ----------------------------------------------------------
+
+    async def home(request: Request) -> Response:
+        return FileResponse(WEB / "home.html", headers=_NO_CACHE)
+
+    async def server_tab(request: Request) -> Response:
+        return FileResponse(WEB / "server.html", headers=_NO_CACHE)
+
+    async def name_status(request: Request) -> Response:
+        query = request.query_params
+        status = relay.registry.name_status(query.get("name", ""), query.get("token"))
+        return JSONResponse(status)
+
+    async def templates(request: Request) -> Response:
+        return JSONResponse([{"id": key, "title": title} for key, title in TEMPLATES.items()])
+
+    async def template_archive(request: Request) -> Response:
+        try:
+            data = template_zip(request.path_params["template"])
+        except KeyError:
+            raise HTTPException(404, "No such template.") from None
+        return Response(data, media_type="application/zip", headers=_NO_CACHE)
+
+    async def config(request: Request) -> Response:
+        port = request.url.port
+        netloc = f"{{name}}.{base_domain}" + (f":{port}" if port else "")
+        return JSONResponse({"siteUrl": f"{request.url.scheme}://{netloc}/"})
+
+    async def server_socket(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await relay.run(websocket, relay.registry.connect_server(), [])
+
+    # -- a site's origin -------------------------------------------------------------------
+
+    async def shell(request: Request) -> Response:
+        return FileResponse(WEB / "shell.html", headers=_NO_CACHE)
+
+    async def service_worker(request: Request) -> Response:
+        # The worker lives under /__ps/ but must control the whole origin.
+        return FileResponse(RUNTIME / "sw.js", media_type="text/javascript",
+                            headers={**_NO_CACHE, "Service-Worker-Allowed": "/"})
+
+    async def client_socket(websocket: WebSocket) -> None:
+        await websocket.accept()
+        name = websocket.path_params["name"]
+        peer, greeting = relay.registry.connect_client(name)
+        await relay.run(websocket, peer, greeting)
+
+    site = Router(routes=[
+        Route(f"{SHELL_PREFIX}/sw.js", service_worker),
+        Mount(f"{SHELL_PREFIX}/runtime", NoCacheStaticFiles(directory=RUNTIME)),
+        Mount(f"{SHELL_PREFIX}/web", NoCacheStaticFiles(directory=WEB)),
+        WebSocketRoute(f"{SHELL_PREFIX}/signal", client_socket),
+        Route("/{path:path}", shell, methods=["GET", "HEAD"]),
+    ])
+
+    app = FastAPI(title="PeerServer signaling", docs_url=None, redoc_url=None, openapi_url=None)
+    app.router.routes.extend([
+        Host(f"{{name}}.{base_domain}", site),
+        Route("/", home),
+        Route("/server/{name}", server_tab),
+        Route("/api/name-status", name_status),
+        Route("/api/templates", templates),
+        Route("/api/config", config),
+        Route("/templates/{template}.zip", template_archive),
+        WebSocketRoute("/ws/server", server_socket),
+        Mount("/web", NoCacheStaticFiles(directory=WEB)),
+        Mount("/runtime", NoCacheStaticFiles(directory=RUNTIME)),
+        Mount("/bundle", NoCacheStaticFiles(directory=bundle, check_dir=False)),
+    ])
+    return app
+

@@ -1,0 +1,89 @@
+"""Fixtures shared by the test suite: a running service, and Chromium for Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from signaling.bundle import DEFAULT_BUNDLE
+
+REPO = Path(__file__).resolve().parent.parent
+# Debian's Chromium where it is installed; elsewhere Playwright's own (`playwright install chromium`).
+SYSTEM_CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+    # Anything not on this machine fails at once instead of waiting for a network.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE *.localhost, "
+    "EXCLUDE 127.0.0.1, EXCLUDE *.local",
+]
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    args = {**browser_type_launch_args, "args": CHROMIUM_ARGS}
+    if os.path.exists(SYSTEM_CHROMIUM):
+        args["executable_path"] = SYSTEM_CHROMIUM
+    return args
+
+
+@pytest.fixture(scope="session")
+def service_url() -> Iterator[str]:
+    """A `peerserver serve` process on a free loopback port, stopped after the session."""
+    if not (DEFAULT_BUNDLE / "manifest.json").is_file():
+        pytest.fail(f"no runtime bundle in {DEFAULT_BUNDLE}: run `nox -s build` first")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "signaling", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO,
+    )
+    url = f"http://localhost:{port}/"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("peerserver serve did not start") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def is_local(url: str) -> bool:
+    """Whether ``url`` stays on this machine: the service, a site origin, or no host at all."""
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about"):
+        return True
+    host = parts.hostname or ""
+    return host in LOCAL_HOSTS or host.endswith(".localhost")
