@@ -109,7 +109,8 @@ class HTTPConnection:
                 return
             if isinstance(event, h11.Request):
                 self._request = event
-                self._body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_LIMIT)
+                # Lives until the response is finished, across calls: closed in _finish_response.
+                self._body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_LIMIT)  # noqa: SIM115
                 self._started_at = time.perf_counter()
             elif isinstance(event, h11.Data):
                 assert self._body is not None
@@ -144,6 +145,7 @@ class HTTPConnection:
     def _start_response(self) -> None:
         request, body = self._request, self._body
         assert request is not None and body is not None
+        body_length = body.tell()
         body.seek(0)
         environ = build_environ(
             Request(
@@ -151,6 +153,7 @@ class HTTPConnection:
                 target=request.target,
                 headers=list(request.headers),
                 body=body,
+                body_length=body_length,
                 url_scheme=self._url_scheme,
                 remote_addr=self._client,
             ),
@@ -166,8 +169,9 @@ class HTTPConnection:
             headers.append(("Date", formatdate(usegmt=True)))
         try:
             # Building the event validates the headers without touching the connection state.
-            head = h11.Response(status_code=response.status_code, headers=headers,
-                                reason=response.reason)
+            head = h11.Response(
+                status_code=response.status_code, headers=headers, reason=response.reason
+            )
         except h11.LocalProtocolError as error:
             print(f"invalid response from the app: {error}", file=self._errors)
             response.close()
@@ -210,6 +214,9 @@ class HTTPConnection:
         finally:
             response.close()
         self._response = None
+        if self._body is not None:
+            self._body.close()
+            self._body = None
         self._log(request, response.status_code)
         self._process_events()
 
@@ -240,8 +247,10 @@ class HTTPConnection:
 
 
 def _internal_error() -> Response:
-    body = b"<!doctype html><title>500 Internal Server Error</title>" \
+    body = (
+        b"<!doctype html><title>500 Internal Server Error</title>"
         b"<h1>Internal Server Error</h1><p>The site failed to answer this request.</p>"
+    )
     return Response(
         500,
         b"Internal Server Error",

@@ -43,8 +43,9 @@ class Site:
         Raises :class:`SiteLoadError` when the site's code fails to import or has no app.
         """
         self._forget_site_modules()
-        module_name = next((name for name in APP_MODULES
-                            if (self.root / f"{name}.py").is_file()), None)
+        module_name = next(
+            (name for name in APP_MODULES if (self.root / f"{name}.py").is_file()), None
+        )
         self.app_module = module_name
         if module_name is None:
             return StaticFiles(None, self.root)

@@ -43,12 +43,15 @@ class StaticFiles:
         self.app = app
         self.root = root
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         if self.app is not None:
             response = call_app(self.app, environ)
             if response.status_code != 404:
-                start_response(f"{response.status_code} {response.reason.decode('latin-1')}",
-                               response.headers)
+                start_response(
+                    f"{response.status_code} {response.reason.decode('latin-1')}", response.headers
+                )
                 return _ClosingIterable(response.body, response.close)
             response.close()
         return self._serve_file(environ, start_response)
@@ -67,8 +70,10 @@ class StaticFiles:
             response.status_code = 404
             return response(environ, start_response)
         body = b"<!doctype html><title>404 Not Found</title><h1>Not Found</h1>"
-        start_response("404 Not Found", [("Content-Type", "text/html; charset=utf-8"),
-                                         ("Content-Length", str(len(body)))])
+        start_response(
+            "404 Not Found",
+            [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))],
+        )
         return [body]
 
     def _find(self, path: str) -> Path | str | None:

@@ -44,8 +44,13 @@ class SiteServer:
         try:
             self._app = self.site.load()
         except SiteLoadError as error:
-            return {"ok": False, "message": error.message, "traceback": error.traceback_text,
-                    "filename": error.filename, "lineno": error.lineno}
+            return {
+                "ok": False,
+                "message": error.message,
+                "traceback": error.traceback_text,
+                "filename": error.filename,
+                "lineno": error.lineno,
+            }
         return {"ok": True, "module": self.site.app_module}
 
     def open(self, conn_id: int, url_scheme: str = "http", client: str = "peer") -> None:

@@ -16,6 +16,8 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # Headers that WSGI keeps out of the HTTP_ namespace (PEP 3333, "environ Variables").
 _UNPREFIXED = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+# Framing the HTTP layer has already undone: the app sees a plain body with a Content-Length.
+_CONSUMED = {"transfer-encoding"}
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Request:
     target: bytes
     headers: list[tuple[bytes, bytes]]
     body: IO[bytes]
+    body_length: int = 0
     url_scheme: str = "http"
     remote_addr: str = "peer"
 
@@ -72,12 +75,17 @@ def build_environ(request: Request, errors: IO[str] | None = None) -> dict[str, 
         value = raw_value.decode("latin-1")
         if name == "host":
             host = value
+        if name in _CONSUMED:
+            continue
         key = _UNPREFIXED.get(name) or "HTTP_" + name.upper().replace("-", "_")
         # Repeated headers are joined as RFC 9110 allows; cookies use "; " as their own separator.
         if key in environ:
             environ[key] += ("; " if key == "HTTP_COOKIE" else ", ") + value
         else:
             environ[key] = value
+    # The body is complete before the app runs (chunked or not), so its length is known.
+    if request.body_length or "CONTENT_LENGTH" in environ:
+        environ["CONTENT_LENGTH"] = str(request.body_length)
     default_port = "443" if request.url_scheme == "https" else "80"
     server_name, _, port = host.rpartition(":") if _has_port(host) else (host, "", default_port)
     environ["SERVER_NAME"] = server_name or "localhost"
@@ -129,8 +137,9 @@ def call_app(app: WSGIApp, environ: dict[str, Any]) -> Response:
         yield from buffered
         yield from iterator
 
-    return Response(int(code), reason.encode("latin-1"), headers, body(),
-                    getattr(result, "close", None))
+    return Response(
+        int(code), reason.encode("latin-1"), headers, body(), getattr(result, "close", None)
+    )
 
 
 def _write_not_supported(data: bytes) -> None:

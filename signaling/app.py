@@ -10,6 +10,7 @@ Two kinds of origin are served by one process:
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,16 @@ class Relay:
                     break
                 text = event.get("text")
                 if text is None:
-                    sends = [Send(peer, {"type": "error", "code": "bad-message",
-                                         "message": "Messages must be text (JSON)."})]
+                    sends = [
+                        Send(
+                            peer,
+                            {
+                                "type": "error",
+                                "code": "bad-message",
+                                "message": "Messages must be text (JSON).",
+                            },
+                        )
+                    ]
                 else:
                     sends = self.registry.receive(peer, text)
                 await self._deliver(sends)
@@ -71,14 +80,14 @@ class Relay:
             websocket = self._sockets.get(send.to)
             if websocket is None:
                 continue
-            try:
+            # A socket that is closing is cleaned up by its own run().
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                 await websocket.send_json(send.message)
-            except (WebSocketDisconnect, RuntimeError):
-                pass  # it is closing; its own run() cleans up
 
 
-def create_app(bundle: Path = DEFAULT_BUNDLE, base_domain: str = "localhost",
-               registry: Registry | None = None) -> FastAPI:
+def create_app(
+    bundle: Path = DEFAULT_BUNDLE, base_domain: str = "localhost", registry: Registry | None = None
+) -> FastAPI:
     """The whole service; ``base_domain`` is the parent domain of the site origins."""
     relay = Relay(registry or Registry())
 
@@ -121,8 +130,11 @@ def create_app(bundle: Path = DEFAULT_BUNDLE, base_domain: str = "localhost",
 
     async def service_worker(request: Request) -> Response:
         # The worker lives under /__ps/ but must control the whole origin.
-        return FileResponse(RUNTIME / "sw.js", media_type="text/javascript",
-                            headers={**_NO_CACHE, "Service-Worker-Allowed": "/"})
+        return FileResponse(
+            RUNTIME / "sw.js",
+            media_type="text/javascript",
+            headers={**_NO_CACHE, "Service-Worker-Allowed": "/"},
+        )
 
     async def client_socket(websocket: WebSocket) -> None:
         await websocket.accept()
@@ -130,27 +142,30 @@ def create_app(bundle: Path = DEFAULT_BUNDLE, base_domain: str = "localhost",
         peer, greeting = relay.registry.connect_client(name)
         await relay.run(websocket, peer, greeting)
 
-    site = Router(routes=[
-        Route(f"{SHELL_PREFIX}/sw.js", service_worker),
-        Mount(f"{SHELL_PREFIX}/runtime", NoCacheStaticFiles(directory=RUNTIME)),
-        Mount(f"{SHELL_PREFIX}/web", NoCacheStaticFiles(directory=WEB)),
-        WebSocketRoute(f"{SHELL_PREFIX}/signal", client_socket),
-        Route("/{path:path}", shell, methods=["GET", "HEAD"]),
-    ])
+    site = Router(
+        routes=[
+            Route(f"{SHELL_PREFIX}/sw.js", service_worker),
+            Mount(f"{SHELL_PREFIX}/runtime", NoCacheStaticFiles(directory=RUNTIME)),
+            Mount(f"{SHELL_PREFIX}/web", NoCacheStaticFiles(directory=WEB)),
+            WebSocketRoute(f"{SHELL_PREFIX}/signal", client_socket),
+            Route("/{path:path}", shell, methods=["GET", "HEAD"]),
+        ]
+    )
 
     app = FastAPI(title="PeerServer signaling", docs_url=None, redoc_url=None, openapi_url=None)
-    app.router.routes.extend([
-        Host(f"{{name}}.{base_domain}", site),
-        Route("/", home),
-        Route("/server/{name}", server_tab),
-        Route("/api/name-status", name_status),
-        Route("/api/templates", templates),
-        Route("/api/config", config),
-        Route("/templates/{template}.zip", template_archive),
-        WebSocketRoute("/ws/server", server_socket),
-        Mount("/web", NoCacheStaticFiles(directory=WEB)),
-        Mount("/runtime", NoCacheStaticFiles(directory=RUNTIME)),
-        Mount("/bundle", NoCacheStaticFiles(directory=bundle, check_dir=False)),
-    ])
+    app.router.routes.extend(
+        [
+            Host(f"{{name}}.{base_domain}", site),
+            Route("/", home),
+            Route("/server/{name}", server_tab),
+            Route("/api/name-status", name_status),
+            Route("/api/templates", templates),
+            Route("/api/config", config),
+            Route("/templates/{template}.zip", template_archive),
+            WebSocketRoute("/ws/server", server_socket),
+            Mount("/web", NoCacheStaticFiles(directory=WEB)),
+            Mount("/runtime", NoCacheStaticFiles(directory=RUNTIME)),
+            Mount("/bundle", NoCacheStaticFiles(directory=bundle, check_dir=False)),
+        ]
+    )
     return app
-

@@ -24,13 +24,27 @@ DEFAULT_BUNDLE = REPO / "build" / "runtime"
 
 # The site's stack inside Pyodide. Versions come from requirements.lock, so the unit tests under
 # CPython run exactly the versions the browser runs.
-RUNTIME_PACKAGES = ("flask", "werkzeug", "jinja2", "markupsafe", "itsdangerous", "click",
-                    "blinker", "h11")
+RUNTIME_PACKAGES = (
+    "flask",
+    "werkzeug",
+    "jinja2",
+    "markupsafe",
+    "itsdangerous",
+    "click",
+    "blinker",
+    "h11",
+)
 # Packages with compiled speedups and a pure-Python fallback: their CPython wheel for Pyodide's
 # Python version is used, and the extension module, which cannot load in WebAssembly, is skipped.
 _PLATFORM_WHEELS = {"markupsafe"}
-PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
-                 "pyodide-lock.json", "package.json")
+PYODIDE_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+    "package.json",
+)
 
 
 def pinned_versions(lock: Path = REPO / "requirements.lock") -> dict[str, str]:
@@ -77,8 +91,9 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
         "python": python_version,
         "wheels": [wheel.name for wheel in wheels],
         # Content hashes let the server tab and the HTTP cache tell when a file changed.
-        "hashes": {path.relative_to(out).as_posix(): _sha256(path)
-                   for path in [server_py_zip, *wheels]},
+        "hashes": {
+            path.relative_to(out).as_posix(): _sha256(path) for path in [server_py_zip, *wheels]
+        },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return out
@@ -86,18 +101,40 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
 
 def _download_wheel(name: str, version: str, python_version: str, dest: Path) -> Path:
     normalized = name.replace("-", "_")
-    existing = [wheel for wheel in dest.glob("*.whl")
-                if wheel.name.lower().startswith(f"{normalized}-{version}-")]
+    existing = [
+        wheel
+        for wheel in dest.glob("*.whl")
+        if wheel.name.lower().startswith(f"{normalized}-{version}-")
+    ]
     if existing:
         return existing[0]
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-               "--only-binary=:all:", "--dest", str(dest), f"{name}=={version}"]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--dest",
+        str(dest),
+        f"{name}=={version}",
+    ]
     if name in _PLATFORM_WHEELS:
-        command += ["--platform", "manylinux2014_x86_64", "--implementation", "cp",
-                    "--python-version", python_version]
+        command += [
+            "--platform",
+            "manylinux2014_x86_64",
+            "--implementation",
+            "cp",
+            "--python-version",
+            python_version,
+        ]
     subprocess.run(command, check=True)
-    found = [wheel for wheel in dest.glob("*.whl")
-             if wheel.name.lower().startswith(f"{normalized}-{version}-")]
+    found = [
+        wheel
+        for wheel in dest.glob("*.whl")
+        if wheel.name.lower().startswith(f"{normalized}-{version}-")
+    ]
     if not found:
         raise SystemExit(f"pip downloaded no wheel for {name}=={version}")
     return found[0]

@@ -1,4 +1,4 @@
-"""The ``peerserver`` command: ``serve`` runs the service, ``build`` assembles the runtime bundle."""
+"""The ``peerserver`` command: ``serve`` runs the service, ``build`` makes the runtime bundle."""
 
 from __future__ import annotations
 
@@ -15,10 +15,17 @@ def main(argv: list[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="run the signaling service and serve the app")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
-    serve.add_argument("--base-domain", default="localhost",
-                       help="parent domain of the site origins (NAME.BASE_DOMAIN)")
-    serve.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE,
-                       help="runtime bundle folder (see `peerserver build`)")
+    serve.add_argument(
+        "--base-domain",
+        default="localhost",
+        help="parent domain of the site origins (NAME.BASE_DOMAIN)",
+    )
+    serve.add_argument(
+        "--bundle",
+        type=Path,
+        default=DEFAULT_BUNDLE,
+        help="runtime bundle folder (see `peerserver build`)",
+    )
 
     build_cmd = commands.add_parser("build", help="assemble the runtime bundle")
     build_cmd.add_argument("--out", type=Path, default=DEFAULT_BUNDLE)

@@ -13,15 +13,73 @@ from collections.abc import Callable
 
 _VALID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # Names the service uses itself, or that read as part of the product, are never handed out.
-RESERVED = frozenset({"www", "api", "admin", "server", "servers", "static", "runtime", "bundle",
-                      "peerserver", "localhost", "signal", "ws"})
+RESERVED = frozenset(
+    {
+        "www",
+        "api",
+        "admin",
+        "server",
+        "servers",
+        "static",
+        "runtime",
+        "bundle",
+        "peerserver",
+        "localhost",
+        "signal",
+        "ws",
+    }
+)
 
-ANIMALS = ("aardvark", "albatross", "alpaca", "badger", "beaver", "bison", "bobcat", "camel",
-           "caribou", "cheetah", "coyote", "crane", "dingo", "dolphin", "eagle", "falcon",
-           "ferret", "flamingo", "gazelle", "gecko", "gibbon", "heron", "ibex", "iguana",
-           "jackal", "jaguar", "kestrel", "koala", "lemur", "llama", "lynx", "marmot", "mongoose",
-           "narwhal", "ocelot", "otter", "panda", "pelican", "puffin", "quail", "raccoon",
-           "salmon", "tapir", "toucan", "walrus", "wombat", "yak", "zebra")
+ANIMALS = (
+    "aardvark",
+    "albatross",
+    "alpaca",
+    "badger",
+    "beaver",
+    "bison",
+    "bobcat",
+    "camel",
+    "caribou",
+    "cheetah",
+    "coyote",
+    "crane",
+    "dingo",
+    "dolphin",
+    "eagle",
+    "falcon",
+    "ferret",
+    "flamingo",
+    "gazelle",
+    "gecko",
+    "gibbon",
+    "heron",
+    "ibex",
+    "iguana",
+    "jackal",
+    "jaguar",
+    "kestrel",
+    "koala",
+    "lemur",
+    "llama",
+    "lynx",
+    "marmot",
+    "mongoose",
+    "narwhal",
+    "ocelot",
+    "otter",
+    "panda",
+    "pelican",
+    "puffin",
+    "quail",
+    "raccoon",
+    "salmon",
+    "tapir",
+    "toucan",
+    "walrus",
+    "wombat",
+    "yak",
+    "zebra",
+)
 
 
 def name_problem(name: str) -> str | None:
@@ -33,8 +91,10 @@ def name_problem(name: str) -> str | None:
     if len(name) > 63:
         return "A server name is at most 63 characters long."
     if not _VALID.match(name):
-        return (f'"{name}" is an invalid server name: use lower-case letters, digits and '
-                "hyphens (not at the start or end).")
+        return (
+            f'"{name}" is an invalid server name: use lower-case letters, digits and '
+            "hyphens (not at the start or end)."
+        )
     return None
 
 

@@ -49,8 +49,11 @@ class _Server:
 class Registry:
     """Names, their owners' tokens, and the peers connected to each name."""
 
-    def __init__(self, reservation_seconds: float = DEFAULT_RESERVATION_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        reservation_seconds: float = DEFAULT_RESERVATION_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._reservation_seconds = reservation_seconds
         self._clock = clock
         self._ids = itertools.count(1)
@@ -98,7 +101,9 @@ class Registry:
     def receive(self, peer: int, text: str) -> list[Send]:
         """Handle one message from ``peer``; a bad one is answered with an error."""
         if len(text.encode()) > MAX_MESSAGE_BYTES:
-            return [_error(peer, "bad-message", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes.")]
+            return [
+                _error(peer, "bad-message", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes.")
+            ]
         try:
             message = json.loads(text)
         except ValueError:
@@ -134,8 +139,9 @@ class Registry:
         server = self._live(name)
         if server is None or server.peer is None:
             return [_error(peer, "offline", f'The server "{name}" is offline.')]
-        return [Send(server.peer,
-                     {"type": "signal", "from": str(peer), "data": message.get("data")})]
+        return [
+            Send(server.peer, {"type": "signal", "from": str(peer), "data": message.get("data")})
+        ]
 
     def _register(self, peer: int, name: Any, token: Any) -> list[Send]:
         if not isinstance(token, str) or not 16 <= len(token) <= 128:
@@ -144,8 +150,17 @@ class Registry:
             return [_error(peer, "bad-message", "This connection already registered a name.")]
         status = self.name_status(name if isinstance(name, str) else "", token)
         if not status["available"]:
-            return [Send(peer, {"type": "error", "code": status["reason"],
-                                "message": status["message"], "suggestion": status["suggestion"]})]
+            return [
+                Send(
+                    peer,
+                    {
+                        "type": "error",
+                        "code": status["reason"],
+                        "message": status["message"],
+                        "suggestion": status["suggestion"],
+                    },
+                )
+            ]
         sends = []
         server = self._live(name)
         if server is not None and server.peer is not None:
@@ -155,8 +170,9 @@ class Registry:
         if server is None:
             server = self._servers[name] = _Server(token=token, peer=None, last_seen=self._clock())
         server.peer = peer
-        server.clients = {client for client, visited in self._client_peers.items()
-                          if visited == name}
+        server.clients = {
+            client for client, visited in self._client_peers.items() if visited == name
+        }
         self._server_peers[peer] = name
         sends.append(Send(peer, {"type": "registered", "name": name}))
         return sends + self._broadcast_status(name)
@@ -167,15 +183,29 @@ class Registry:
         """Whether ``name`` can be registered by the holder of ``token``, and if not, why."""
         problem = name_problem(name)
         if problem is not None:
-            return {"name": name, "available": False, "reason": "invalid", "message": problem,
-                    "suggestion": suggest(name, self._is_free)}
+            return {
+                "name": name,
+                "available": False,
+                "reason": "invalid",
+                "message": problem,
+                "suggestion": suggest(name, self._is_free),
+            }
         server = self._live(name)
         if server is not None and server.token != token:
-            return {"name": name, "available": False, "reason": "taken",
-                    "message": f'"{name}" is unavailable: another PeerServer has this name.',
-                    "suggestion": suggest(name, self._is_free)}
-        return {"name": name, "available": True, "reason": None, "message": None,
-                "suggestion": None}
+            return {
+                "name": name,
+                "available": False,
+                "reason": "taken",
+                "message": f'"{name}" is unavailable: another PeerServer has this name.',
+                "suggestion": suggest(name, self._is_free),
+            }
+        return {
+            "name": name,
+            "available": True,
+            "reason": None,
+            "message": None,
+            "suggestion": None,
+        }
 
     def is_online(self, name: str) -> bool:
         return self._online(name)
@@ -185,8 +215,11 @@ class Registry:
     def _live(self, name: str) -> _Server | None:
         """The registration of ``name``, forgetting it if its reservation ran out."""
         server = self._servers.get(name)
-        if server is not None and server.peer is None and \
-                self._clock() - server.last_seen > self._reservation_seconds:
+        if (
+            server is not None
+            and server.peer is None
+            and self._clock() - server.last_seen > self._reservation_seconds
+        ):
             del self._servers[name]
             return None
         return server
@@ -200,8 +233,11 @@ class Registry:
 
     def _broadcast_status(self, name: str) -> list[Send]:
         online = self._online(name)
-        return [Send(client, {"type": "server-status", "online": online})
-                for client, visited in self._client_peers.items() if visited == name]
+        return [
+            Send(client, {"type": "server-status", "online": online})
+            for client, visited in self._client_peers.items()
+            if visited == name
+        ]
 
 
 def _error(peer: int, code: str, message: str) -> Send:

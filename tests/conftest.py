@@ -18,7 +18,7 @@ import pytest
 from signaling.bundle import DEFAULT_BUNDLE
 
 REPO = Path(__file__).resolve().parent.parent
-# Debian's Chromium where it is installed; elsewhere Playwright's own (`playwright install chromium`).
+# Debian's Chromium where installed; elsewhere Playwright's own (`playwright install chromium`).
 SYSTEM_CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -69,12 +69,17 @@ def test_hello_world_served_from_a_browser_tab(browser: Browser, service_url: st
         image = site.get_by_role("img", name="PeerServer logo")
         expect(image).to_be_visible()
         assert image.evaluate("img => img.complete && img.naturalWidth") == 64
-        digest = page.frame_locator("#site").locator("body").evaluate(
-            """async () => {
+        digest = (
+            page.frame_locator("#site")
+            .locator("body")
+            .evaluate(
+                """async () => {
                 const bytes = await (await fetch("peerserver.png")).arrayBuffer();
                 const hash = await crypto.subtle.digest("SHA-256", bytes);
-                return Array.from(new Uint8Array(hash), b => b.toString(16).padStart(2, "0")).join("");
+                const hex = b => b.toString(16).padStart(2, "0");
+                return Array.from(new Uint8Array(hash), hex).join("");
             }"""
+            )
         )
         assert digest == hashlib.sha256((EMPTY / "peerserver.png").read_bytes()).hexdigest()
 
@@ -88,8 +93,11 @@ def test_hello_world_served_from_a_browser_tab(browser: Browser, service_url: st
         # An unknown path gets the site's own 404.html, with status 404.
         page.goto(f"{site_url}no-such-page")
         expect(page.frame_locator("#site").get_by_text("404 - page not found")).to_be_visible()
-        status = page.frame_locator("#site").locator("body").evaluate(
-            "async () => (await fetch('/no-such-page')).status")
+        status = (
+            page.frame_locator("#site")
+            .locator("body")
+            .evaluate("async () => (await fetch('/no-such-page')).status")
+        )
         assert status == 404
     finally:
         owner.close()
@@ -122,7 +130,9 @@ def test_a_taken_name_gets_a_message_and_a_suggestion(browser: Browser, service_
         second.close()
 
 
-def test_an_invalid_name_gets_a_message_and_a_suggestion(browser: Browser, service_url: str) -> None:
+def test_an_invalid_name_gets_a_message_and_a_suggestion(
+    browser: Browser, service_url: str
+) -> None:
     context = browser.new_context()
     try:
         page = context.new_page()
@@ -139,6 +149,7 @@ def test_an_invalid_name_gets_a_message_and_a_suggestion(browser: Browser, servi
         expect(page.get_by_role("status")).to_have_text("Not serving", timeout=BOOT_TIMEOUT)
         expect(page.get_by_text("is an invalid server name")).to_be_visible()
         expect(page.get_by_role("link", name="not-valid")).to_have_attribute(
-            "href", "/server/not-valid?template=empty")
+            "href", "/server/not-valid?template=empty"
+        )
     finally:
         context.close()

@@ -1,0 +1,63 @@
+"""Developer sessions: `nox -s serve` runs the product, `nox -s lint tests` checks everything.
+
+Every session installs what it needs itself (the pinned Python packages from
+requirements.lock, the pinned npm packages from package-lock.json), so both work on a fresh
+clone of the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+SYSTEM_CHROMIUM = "/usr/bin/chromium"
+
+
+def install(session: nox.Session) -> None:
+    session.install("-r", "requirements.lock")
+    session.install("--no-deps", "-e", ".")
+
+
+def build_bundle(session: nox.Session) -> None:
+    """npm packages from the lock file, then the runtime bundle (Pyodide, wheels, server_py)."""
+    session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    session.run("peerserver", "build")
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Assemble the runtime bundle in build/runtime."""
+    install(session)
+    build_bundle(session)
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Run PeerServer on http://localhost:8000/ (extra arguments go to `peerserver serve`)."""
+    install(session)
+    build_bundle(session)
+    session.run("peerserver", "serve", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite: unit, service and end-to-end (real Chromium) tests."""
+    install(session)
+    build_bundle(session)
+    if not (os.path.exists(SYSTEM_CHROMIUM) or shutil.which("chromium")):
+        # Not Debian's Chromium here: use Playwright's own build, where it can be downloaded.
+        session.run("playwright", "install", "chromium")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over all Python code."""
+    session.install("-r", "requirements.lock")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", "signaling", "server_py", "tests", "noxfile.py")

@@ -1,0 +1,214 @@
+"""Site folders under CPython: app discovery, static files around the app, load errors, reloads."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from werkzeug.test import Client
+
+from server_py.site import Site, SiteLoadError
+from server_py.static_files import is_public
+from server_py.worker import SiteServer
+from tests.test_server_py_http import get, parse
+
+EMPTY_TEMPLATE = Path(__file__).resolve().parent.parent / "site_templates" / "empty"
+
+
+def write(root: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
+
+
+@pytest.fixture
+def site_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.syspath_prepend(str(tmp_path))  # undone after the test, like sys.modules below
+    monkeypatch.setattr("sys.modules", dict(__import__("sys").modules))
+    monkeypatch.chdir(tmp_path)  # SiteServer.load() changes into the site, as `flask run` would
+    return write(
+        tmp_path / "site",
+        {
+            "app.py": "from flask import Flask\napp = Flask(__name__)\n\n"
+            "@app.route('/')\ndef index():\n    return 'from the app'\n\n"
+            "@app.route('/style.css')\ndef style():\n    return 'a route wins'\n",
+            "index.html": "<p>the index file</p>",
+            "about.html": "<p>about</p>",
+            "404.html": "<p>the site's 404 page</p>",
+            "style.css": "body { color: red }",
+            "docs/index.html": "<p>docs</p>",
+            "image.png": bytes(range(256)) * 4,
+            "secret.db": "rows",
+            "templates/page.html": "{{ secret }}",
+            "instance/config.py": "SECRET = 1",
+            ".env": "KEY=1",
+        },
+    )
+
+
+def client_for(root: Path) -> Client:
+    return Client(Site(root).load())
+
+
+def test_the_app_answers_first_then_files(site_root: Path) -> None:
+    client = client_for(site_root)
+    assert client.get("/").text == "from the app"
+    assert client.get("/style.css").text == "a route wins"
+    assert client.get("/about.html").text == "<p>about</p>"
+    image = client.get("/image.png")
+    assert image.data == bytes(range(256)) * 4
+    assert image.mimetype == "image/png"
+
+
+def test_folders_serve_their_index_and_redirect_to_the_slash(site_root: Path) -> None:
+    client = client_for(site_root)
+    assert client.get("/docs/").text == "<p>docs</p>"
+    moved = client.get("/docs?page=2")
+    assert moved.status_code == 308
+    assert moved.headers["Location"] == "/docs/?page=2"
+
+
+def test_unknown_paths_get_the_sites_404_page(site_root: Path) -> None:
+    response = client_for(site_root).get("/no/such/page")
+    assert response.status_code == 404
+    assert response.text == "<p>the site's 404 page</p>"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/app.py",
+        "/secret.db",
+        "/templates/page.html",
+        "/instance/config.py",
+        "/.env",
+        "/../site/app.py",
+        "/__pycache__/app.cpython-311.pyc",
+    ],
+)
+def test_source_and_data_are_never_served(site_root: Path, path: str) -> None:
+    client = client_for(site_root)
+    client.get("/")  # leaves a __pycache__ behind
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.text == "<p>the site's 404 page</p>"
+
+
+def test_is_public() -> None:
+    assert is_public("img/cat.jpg")
+    assert not is_public("pkg/models.py")
+    assert not is_public("static/.hidden")
+    assert not is_public("")
+
+
+def test_a_site_without_an_app_is_static(tmp_path: Path) -> None:
+    root = write(tmp_path, {"index.html": "<p>static</p>"})
+    site = Site(root)
+    client = Client(site.load())
+    assert site.app_module is None
+    assert client.get("/").text == "<p>static</p>"
+    assert client.get("/missing").status_code == 404
+
+
+def test_wsgi_py_is_found_too(site_root: Path) -> None:
+    (site_root / "app.py").rename(site_root / "wsgi.py")
+    site = Site(site_root)
+    assert Client(site.load()).get("/").text == "from the app"
+    assert site.app_module == "wsgi"
+
+
+def test_syntax_error_names_file_and_line(site_root: Path) -> None:
+    write(site_root, {"app.py": "from flask import Flask\napp = Flask(__name__\n"})
+    with pytest.raises(SiteLoadError) as caught:
+        Site(site_root).load()
+    assert caught.value.filename == "app.py"
+    assert caught.value.lineno == 2
+    assert "SyntaxError" in caught.value.message
+
+
+def test_import_error_names_the_sites_own_line(site_root: Path) -> None:
+    write(
+        site_root,
+        {
+            "app.py": "from flask import Flask\nimport helpers\napp = Flask(__name__)\n",
+            "helpers.py": "x = 1\nimport no_such_module\n",
+        },
+    )
+    with pytest.raises(SiteLoadError) as caught:
+        Site(site_root).load()
+    assert (caught.value.filename, caught.value.lineno) == ("helpers.py", 2)
+    assert "No module named 'no_such_module'" in caught.value.message
+    assert "Traceback" in caught.value.traceback_text
+
+
+def test_a_module_without_an_app_says_so(site_root: Path) -> None:
+    write(site_root, {"app.py": "x = 1\n"})
+    with pytest.raises(SiteLoadError, match="defines no WSGI app"):
+        Site(site_root).load()
+
+
+def test_reload_sees_new_code_in_every_module(site_root: Path) -> None:
+    write(
+        site_root,
+        {
+            "words.py": "WORD = 'first'\n",
+            "app.py": "from flask import Flask\nfrom words import WORD\n"
+            "app = Flask(__name__)\n\n"
+            "@app.route('/')\ndef index():\n    return WORD\n",
+        },
+    )
+    site = Site(site_root)
+    assert Client(site.load()).get("/").text == "first"
+    write(site_root, {"words.py": "WORD = 'second'\n"})
+    assert Client(site.load()).get("/").text == "second"
+
+
+def test_site_server_keeps_the_old_app_when_a_reload_fails(site_root: Path) -> None:
+    server = SiteServer(str(site_root))
+    assert server.load() == {"ok": True, "module": "app"}
+    write(site_root, {"app.py": "this is not python\n"})
+    result = server.load()
+    assert result["ok"] is False and result["filename"] == "app.py" and result["lineno"] == 1
+    server.open(1)
+    server.receive(1, get("/"))
+    assert parse(drain_server(server, 1), ["GET"])[0].body == b"from the app"
+
+
+def test_site_server_unpacks_a_template_and_logs_requests(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("sys.modules", dict(__import__("sys").modules))
+    monkeypatch.chdir(tmp_path)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in EMPTY_TEMPLATE.rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                bundle.write(path, path.relative_to(EMPTY_TEMPLATE).as_posix())
+    records: list[dict] = []
+    server = SiteServer(str(tmp_path / "site"), on_request=records.append)
+    server.unpack(archive.getvalue())
+    assert server.load()["ok"]
+    server.open(7, "http", "visitor 3")
+    server.receive(7, get("/") + get("/hello?name=Ada") + get("/nope"))
+    index, hello, missing = parse(drain_server(server, 7), ["GET", "GET", "GET"])
+    assert b"Hello, world." in index.body
+    assert b"Hello from Flask, Ada!" in hello.body
+    assert missing.status == 404 and b"404 - page not found" in missing.body
+    assert [(r["target"], r["status"], r["client"]) for r in records] == [
+        ("/", 200, "visitor 3"),
+        ("/hello?name=Ada", 200, "visitor 3"),
+        ("/nope", 404, "visitor 3"),
+    ]
+    server.close(7)
+
+
+def drain_server(server: SiteServer, conn: int) -> bytes:
+    out = b""
+    while chunk := server.data_to_send(conn):
+        out += chunk
+    return out

@@ -1,0 +1,226 @@
+"""The signaling service: names, the relay state machine, and the FastAPI app over WebSockets."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import zipfile
+
+import pytest
+from fastapi.testclient import TestClient
+
+from signaling.app import create_app
+from signaling.names import name_problem, normalize, suggest
+from signaling.registry import Registry, Send
+
+TOKEN = "a" * 32
+OTHER_TOKEN = "b" * 32
+SITE_HOST = {"host": "demo.localhost:8000"}
+
+
+# -- names ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["demo", "my-site", "a", "x1", "a" * 63])
+def test_valid_names(name: str) -> None:
+    assert name_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "My Site", "UPPER", "-dash", "dash-", "under_score", "dot.ted", "a" * 64, "www", "émoji"],
+)
+def test_invalid_names(name: str) -> None:
+    assert name_problem(name)
+
+
+def test_suggestions_are_valid_and_free() -> None:
+    assert normalize("My Site!") == "my-site"
+    assert suggest("My Site!", lambda name: True) == "my-site"
+    assert suggest("taken", lambda name: name not in {"taken", "taken-2"}) == "taken-3"
+    rng = random.Random(1)
+    animal = suggest("___", lambda name: True, rng)
+    assert name_problem(animal) is None
+
+
+# -- the registry, driven directly ---------------------------------------------------------
+
+
+def register(registry: Registry, name: str, token: str = TOKEN) -> tuple[int, list[Send]]:
+    peer = registry.connect_server()
+    return peer, registry.receive(
+        peer, json.dumps({"type": "register", "name": name, "token": token})
+    )
+
+
+def test_register_and_relay_both_ways() -> None:
+    registry = Registry()
+    server, sends = register(registry, "demo")
+    assert sends == [Send(server, {"type": "registered", "name": "demo"})]
+    client, greeting = registry.connect_client("demo")
+    assert greeting == [Send(client, {"type": "server-status", "online": True})]
+    offer = {"sdp": {"type": "offer", "sdp": "v=0"}}
+    assert registry.receive(client, json.dumps({"type": "signal", "data": offer})) == [
+        Send(server, {"type": "signal", "from": str(client), "data": offer})
+    ]
+    answer = {"sdp": {"type": "answer", "sdp": "v=0"}}
+    assert registry.receive(
+        server, json.dumps({"type": "signal", "to": str(client), "data": answer})
+    ) == [Send(client, {"type": "signal", "data": answer})]
+    assert registry.disconnect(client) == [
+        Send(server, {"type": "client-left", "client": str(client)})
+    ]
+
+
+def test_a_taken_name_is_refused_with_a_suggestion() -> None:
+    registry = Registry()
+    register(registry, "demo")
+    _peer, [refusal] = register(registry, "demo", OTHER_TOKEN)
+    assert refusal.message["code"] == "taken"
+    assert '"demo" is unavailable' in refusal.message["message"]
+    assert refusal.message["suggestion"] == "demo-2"
+
+
+def test_an_invalid_name_is_refused_with_a_suggestion() -> None:
+    registry = Registry()
+    _peer, [refusal] = register(registry, "Demo Site")
+    assert refusal.message["code"] == "invalid"
+    assert refusal.message["suggestion"] == "demo-site"
+
+
+def test_the_owner_reclaims_its_name_and_others_cannot() -> None:
+    now = [0.0]
+    registry = Registry(reservation_seconds=60, clock=lambda: now[0])
+    server, _ = register(registry, "demo")
+    client, _ = registry.connect_client("demo")
+    assert registry.disconnect(server) == [Send(client, {"type": "server-status", "online": False})]
+    assert registry.name_status("demo", OTHER_TOKEN)["reason"] == "taken"
+    assert registry.name_status("demo", TOKEN)["available"]
+    again, sends = register(registry, "demo")
+    assert Send(again, {"type": "registered", "name": "demo"}) in sends
+    assert Send(client, {"type": "server-status", "online": True}) in sends
+    registry.disconnect(again)
+    now[0] = 61  # the reservation ran out
+    assert registry.name_status("demo", OTHER_TOKEN)["available"]
+
+
+def test_a_second_tab_of_the_owner_replaces_the_first() -> None:
+    registry = Registry()
+    first, _ = register(registry, "demo")
+    _second, sends = register(registry, "demo")
+    assert Send(first, {"type": "replaced"}) in sends
+    assert registry.disconnect(first) == []  # the old tab going away changes nothing
+    assert registry.is_online("demo")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["not json", "[1, 2]", '{"no": "type"}', '{"type": 5}', '{"type": "dance"}', "x" * 70_000],
+)
+def test_malformed_messages_get_an_error(text: str) -> None:
+    registry = Registry()
+    server, _ = register(registry, "demo")
+    client, _ = registry.connect_client("demo")
+    for peer in (server, client):
+        [reply] = registry.receive(peer, text)
+        assert reply.to == peer and reply.message["type"] == "error"
+        assert reply.message["code"] == "bad-message"
+
+
+def test_signals_to_unknown_peers_or_offline_servers_are_refused() -> None:
+    registry = Registry()
+    server, _ = register(registry, "demo")
+    [reply] = registry.receive(server, json.dumps({"type": "signal", "to": "999", "data": {}}))
+    assert reply.message["code"] == "unknown-peer"
+    client, greeting = registry.connect_client("elsewhere")
+    assert greeting[0].message == {"type": "server-status", "online": False}
+    [reply] = registry.receive(client, json.dumps({"type": "signal", "data": {}}))
+    assert reply.message["code"] == "offline"
+    unregistered = registry.connect_server()
+    [reply] = registry.receive(unregistered, json.dumps({"type": "signal", "to": "1"}))
+    assert reply.message["code"] == "not-registered"
+
+
+def test_a_server_cannot_talk_to_another_sites_visitor() -> None:
+    registry = Registry()
+    register(registry, "demo")
+    other, _ = register(registry, "other")
+    client, _ = registry.connect_client("demo")
+    [reply] = registry.receive(other, json.dumps({"type": "signal", "to": str(client)}))
+    assert reply.message["code"] == "unknown-peer"
+
+
+# -- the app, over real WebSockets ---------------------------------------------------------
+
+
+@pytest.fixture
+def client() -> TestClient:
+    return TestClient(create_app())
+
+
+def test_relay_between_two_websocket_peers(client: TestClient) -> None:
+    with client.websocket_connect("/ws/server") as server:
+        server.send_json({"type": "register", "name": "demo", "token": TOKEN})
+        assert server.receive_json() == {"type": "registered", "name": "demo"}
+        with client.websocket_connect("/__ps/signal", headers=SITE_HOST) as visitor:
+            assert visitor.receive_json() == {"type": "server-status", "online": True}
+            visitor.send_json({"type": "signal", "data": {"sdp": "offer"}})
+            message = server.receive_json()
+            assert message["type"] == "signal" and message["data"] == {"sdp": "offer"}
+            server.send_json({"type": "signal", "to": message["from"], "data": {"sdp": "answer"}})
+            assert visitor.receive_json() == {"type": "signal", "data": {"sdp": "answer"}}
+        assert server.receive_json() == {"type": "client-left", "client": message["from"]}
+
+
+def test_malformed_message_gets_an_error_and_the_socket_stays_usable(client: TestClient) -> None:
+    with client.websocket_connect("/ws/server") as server:
+        server.send_text("{not json")
+        assert server.receive_json()["code"] == "bad-message"
+        server.send_bytes(b"\x00\x01")
+        assert server.receive_json()["code"] == "bad-message"
+        server.send_json({"type": "register", "name": "demo", "token": TOKEN})
+        assert server.receive_json() == {"type": "registered", "name": "demo"}
+
+
+def test_taken_and_invalid_names_over_the_socket(client: TestClient) -> None:
+    with client.websocket_connect("/ws/server") as first:
+        first.send_json({"type": "register", "name": "demo", "token": TOKEN})
+        first.receive_json()
+        with client.websocket_connect("/ws/server") as second:
+            second.send_json({"type": "register", "name": "demo", "token": OTHER_TOKEN})
+            refusal = second.receive_json()
+            assert refusal["code"] == "taken" and refusal["suggestion"] == "demo-2"
+            second.send_json({"type": "register", "name": "No Good", "token": OTHER_TOKEN})
+            refusal = second.receive_json()
+            assert refusal["code"] == "invalid" and refusal["suggestion"] == "no-good"
+
+
+def test_name_status_endpoint(client: TestClient) -> None:
+    assert client.get("/api/name-status", params={"name": "free"}).json()["available"]
+    status = client.get("/api/name-status", params={"name": ""}).json()
+    assert status["reason"] == "invalid" and status["suggestion"]
+
+
+def test_pages_and_the_shell_are_served_on_their_origins(client: TestClient) -> None:
+    assert "Create PeerServer" in client.get("/").text
+    assert client.get("/server/demo").status_code == 200
+    shell = client.get("/any/path?x=1", headers=SITE_HOST)
+    assert 'id="site"' in shell.text
+    worker = client.get("/__ps/sw.js", headers=SITE_HOST)
+    assert worker.headers["service-worker-allowed"] == "/"
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert client.get("/__ps/runtime/site-client.js", headers=SITE_HOST).status_code == 200
+
+
+def test_templates_are_zips_of_their_folders(client: TestClient) -> None:
+    assert client.get("/api/templates").json()[0] == {"id": "empty", "title": "Empty"}
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/templates/empty.zip").content))
+    assert {"app.py", "index.html", "404.html"} <= set(archive.namelist())
+    assert client.get("/templates/nope.zip").status_code == 404
+
+
+def test_config_gives_the_site_url_pattern(client: TestClient) -> None:
+    assert client.get("http://localhost:8123/api/config").json() == {
+        "siteUrl": "http://{name}.localhost:8123/"
+    }
