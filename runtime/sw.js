@@ -31,13 +31,18 @@ async function forward(request) {
   const hasBody = !["GET", "HEAD"].includes(request.method);
   const body = hasBody ? new Uint8Array(await request.arrayBuffer()) : null;
   const url = new URL(request.url);
+  // Chromium lets a service worker read cookies only as its own script URL sees them, which
+  // covers the Path=/ cookies scripts set; the shell's jar knows the rest.
+  const scriptCookies = (await self.cookieStore.getAll()).map(({ name, value }) => ({ name, value }));
   const { port1, port2 } = new MessageChannel();
   shell.postMessage({
     type: "fetch",
     request: {
       method: request.method,
       target: url.pathname + url.search,
+      url: request.url,
       headers: [...request.headers],
+      scriptCookies,
       body,
     },
   }, body ? [port2, body.buffer] : [port2]);

@@ -20,9 +20,9 @@ from typing import IO
 
 import h11
 
-from server_py.wsgi import Request, Response, WSGIApp, build_environ, call_app
+from server_py.wsgi import MAX_CHUNK, Request, Response, WSGIApp, build_environ, call_app
 
-MAX_CHUNK = 64 * 1024
+__all__ = ["MAX_CHUNK", "HTTPConnection", "RequestRecord"]
 # Request bodies above this size go to a temporary file instead of staying in a bytes buffer.
 _SPOOL_LIMIT = 1024 * 1024
 
@@ -73,8 +73,12 @@ class HTTPConnection:
         self._process_events()
 
     def data_to_send(self, max_bytes: int = MAX_CHUNK) -> bytes:
-        """Return up to ``max_bytes`` of bytes to send now, or ``b""`` if none are ready."""
-        while len(self._outgoing) < max_bytes and self._response is not None:
+        """Return up to ``max_bytes`` of bytes to send now, or ``b""`` if none are ready.
+
+        The app's body is pulled only until there is something to send: a streaming response
+        goes out chunk by chunk as the app yields it, not once 64 KiB have piled up.
+        """
+        while not self._outgoing and self._response is not None:
             self._pull_body()
         chunk = bytes(self._outgoing[:max_bytes])
         del self._outgoing[:max_bytes]

@@ -1,9 +1,11 @@
 """Serve a site's own files around its app, the way PeerServer sites have always worked.
 
-A PeerServer site is a folder: HTML, CSS, images and, optionally, a Flask app. The app answers
-first, so a route always wins over a file of the same path (as in the 2013 original). When the
-app has no answer (404), the file at that path is served, ``/dir/`` serving ``dir/index.html``.
-When nothing matches and the site has a ``404.html``, that page is the 404 response.
+A PeerServer site is a folder: HTML, CSS, images and, optionally, a Flask app. A route of the
+app always wins over a file of the same path (as in the 2013 original), and what the route
+answers stands, a 404 included. A path no route claims is a file of the folder, ``/dir/``
+serving ``dir/index.html``; failing that, the app answers it, and if that is a 404 and the site
+has a ``404.html``, that page is the answer. (For a WSGI app without a Werkzeug URL map, which
+cannot say what it routes, files come first and any 404 of the app is the site's page.)
 
 Source code and data are never served as files: Python files, hidden files, ``__pycache__``,
 sqlite databases, and the ``templates/`` and ``instance/`` folders Flask reserves.
@@ -17,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.security import safe_join
 from werkzeug.utils import redirect, send_file
 
@@ -37,7 +40,7 @@ def is_public(relative_path: str) -> bool:
 
 
 class StaticFiles:
-    """WSGI middleware: ``app`` first, then the files under ``root``, then ``404.html``."""
+    """WSGI middleware: the app's routes, then the files under ``root``, then ``404.html``."""
 
     def __init__(self, app: WSGIApp | None, root: Path) -> None:
         self.app = app
@@ -46,27 +49,50 @@ class StaticFiles:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        if self.app is not None:
-            response = call_app(self.app, environ)
-            if response.status_code != 404:
-                start_response(
-                    f"{response.status_code} {response.reason.decode('latin-1')}", response.headers
+        routed = self._app_has_route(environ)
+        if not routed:
+            path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace")
+            found = self._find(path)
+            if isinstance(found, str):  # a folder asked for without its trailing slash
+                query = environ.get("QUERY_STRING")
+                location = found + ("?" + query if query else "")
+                return redirect(location, 308)(environ, start_response)
+            if found is not None:
+                return send_file(found, environ, mimetype=_guess_type(found))(
+                    environ, start_response
                 )
-                return _ClosingIterable(response.body, response.close)
-            response.close()
-        return self._serve_file(environ, start_response)
+        if self.app is None:
+            return self._not_found(environ, start_response)
+        response = call_app(self.app, environ)
+        if response.status_code == 404 and not routed and (self.root / "404.html").is_file():
+            response.close()  # nothing of the app's was asked for: the site's page says so
+            return self._not_found(environ, start_response)
+        start_response(
+            f"{response.status_code} {response.reason.decode('latin-1')}", response.headers
+        )
+        return _ClosingIterable(response.body, response.close)
 
-    def _serve_file(self, environ: dict[str, Any], start_response: Callable[..., Any]):
-        path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace")
-        found = self._find(path)
-        if isinstance(found, str):  # a folder asked for without its trailing slash
-            query = environ.get("QUERY_STRING")
-            return redirect(found + ("?" + query if query else ""), 308)(environ, start_response)
-        if found is not None:
-            return send_file(found, environ, mimetype=_guess_type(found))(environ, start_response)
-        not_found = self.root / "404.html"
-        if not_found.is_file():
-            response = send_file(not_found, environ, mimetype="text/html", conditional=False)
+    def _app_has_route(self, environ: dict[str, Any]) -> bool | None:
+        """Whether the app routes this path (its own 404 then stands); None if unknowable.
+
+        Flask, and any app with a Werkzeug URL map, can say; Flask's own static route does not
+        count, as it serves the same files this layer does.
+        """
+        url_map = getattr(self.app, "url_map", None)
+        if url_map is None or not hasattr(url_map, "bind_to_environ"):
+            return None
+        try:
+            endpoint, _ = url_map.bind_to_environ(environ).match()
+        except NotFound:
+            return False
+        except HTTPException:  # wrong method, or a redirect to add a slash: a route is there
+            return True
+        return endpoint != "static"
+
+    def _not_found(self, environ: dict[str, Any], start_response: Callable[..., Any]):
+        page = self.root / "404.html"
+        if page.is_file():
+            response = send_file(page, environ, mimetype="text/html", conditional=False)
             response.status_code = 404
             return response(environ, start_response)
         body = b"<!doctype html><title>404 Not Found</title><h1>Not Found</h1>"

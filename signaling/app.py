@@ -11,6 +11,7 @@ Two kinds of origin are served by one process:
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from signaling.bundle import DEFAULT_BUNDLE, REPO
 from signaling.registry import Registry, Send
-from signaling.site_templates import TEMPLATES, template_zip
+from signaling.site_templates import Templates
 
 WEB = REPO / "web"
 RUNTIME = REPO / "runtime"
@@ -86,10 +87,14 @@ class Relay:
 
 
 def create_app(
-    bundle: Path = DEFAULT_BUNDLE, base_domain: str = "localhost", registry: Registry | None = None
+    bundle: Path = DEFAULT_BUNDLE,
+    base_domain: str = "localhost",
+    registry: Registry | None = None,
+    extra_templates: Sequence[Path] = (),
 ) -> FastAPI:
     """The whole service; ``base_domain`` is the parent domain of the site origins."""
     relay = Relay(registry or Registry())
+    site_templates = Templates(extra_templates)
 
     # -- the service's own origin ----------------------------------------------------------
 
@@ -105,11 +110,11 @@ def create_app(
         return JSONResponse(status)
 
     async def templates(request: Request) -> Response:
-        return JSONResponse([{"id": key, "title": title} for key, title in TEMPLATES.items()])
+        return JSONResponse(site_templates.listing())
 
     async def template_archive(request: Request) -> Response:
         try:
-            data = template_zip(request.path_params["template"])
+            data = site_templates.zip(request.path_params["template"])
         except KeyError:
             raise HTTPException(404, "No such template.") from None
         return Response(data, media_type="application/zip", headers=_NO_CACHE)

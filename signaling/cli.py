@@ -21,6 +21,14 @@ def main(argv: list[str] | None = None) -> None:
         help="parent domain of the site origins (NAME.BASE_DOMAIN)",
     )
     serve.add_argument(
+        "--extra-templates",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also offer each folder of DIR as a template",
+    )
+    serve.add_argument(
         "--bundle",
         type=Path,
         default=DEFAULT_BUNDLE,
@@ -41,6 +49,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from signaling.app import create_app
 
-    app = create_app(bundle=args.bundle, base_domain=args.base_domain)
+    app = create_app(
+        bundle=args.bundle, base_domain=args.base_domain, extra_templates=args.extra_templates
+    )
     print(f"PeerServer is serving at http://{args.base_domain}:{args.port}/", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="websockets-sansio")

@@ -10,10 +10,12 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from signaling.bundle import DEFAULT_BUNDLE
 
@@ -33,6 +35,8 @@ CHROMIUM_ARGS = [
     "EXCLUDE 127.0.0.1, EXCLUDE *.local",
 ]
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
+TEST_SITES = REPO / "tests" / "sites"
+BOOT_TIMEOUT = 90_000  # ms: a cold Pyodide boot on a busy 2-core machine
 
 
 def free_port() -> int:
@@ -56,7 +60,18 @@ def service_url() -> Iterator[str]:
         pytest.fail(f"no runtime bundle in {DEFAULT_BUNDLE}: run `nox -s build` first")
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "signaling", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "signaling",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--extra-templates",
+            str(TEST_SITES),
+        ],
         cwd=REPO,
     )
     url = f"http://localhost:{port}/"
@@ -87,3 +102,21 @@ def is_local(url: str) -> bool:
         return True
     host = parts.hostname or ""
     return host in LOCAL_HOSTS or host.endswith(".localhost")
+
+
+@dataclass
+class ServedSite:
+    """A server tab serving a site, in a browser context of its own."""
+
+    context: BrowserContext
+    server: Page
+    url: str
+
+
+def serve_site(browser: Browser, service_url: str, name: str, template: str) -> ServedSite:
+    """Open a server tab for ``name`` with ``template`` and wait until it is serving."""
+    context = browser.new_context()
+    server = context.new_page()
+    server.goto(f"{service_url}server/{name}?template={template}")
+    expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+    return ServedSite(context, server, service_url.replace("localhost", f"{name}.localhost"))

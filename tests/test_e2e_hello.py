@@ -12,11 +12,10 @@ import re
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.conftest import REPO, is_local
+from tests.conftest import BOOT_TIMEOUT, REPO, is_local
 
 pytestmark = pytest.mark.e2e
 
-BOOT_TIMEOUT = 90_000  # cold Pyodide boot on a busy 2-core machine
 EMPTY = REPO / "site_templates" / "empty"
 
 

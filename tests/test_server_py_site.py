@@ -67,6 +67,26 @@ def test_the_app_answers_first_then_files(site_root: Path) -> None:
     assert image.mimetype == "image/png"
 
 
+def test_a_routes_own_404_stands_and_flask_static_misses_get_the_sites_page(
+    site_root: Path,
+) -> None:
+    write(
+        site_root,
+        {
+            "app.py": "from flask import Flask\napp = Flask(__name__)\n\n"
+            "@app.route('/gone')\ndef gone():\n    return 'gone for good', 404\n",
+            "static/logo.txt": "logo",
+        },
+    )
+    client = client_for(site_root)
+    gone = client.get("/gone")
+    assert (gone.status_code, gone.text) == (404, "gone for good")
+    assert client.get("/static/logo.txt").text == "logo"
+    missing = client.get("/static/missing.txt")
+    assert (missing.status_code, missing.text) == (404, "<p>the site's 404 page</p>")
+    assert client.post("/gone").status_code == 405  # a route is there, for another method
+
+
 def test_folders_serve_their_index_and_redirect_to_the_slash(site_root: Path) -> None:
     client = client_for(site_root)
     assert client.get("/docs/").text == "<p>docs</p>"

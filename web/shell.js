@@ -3,6 +3,7 @@
 // shows the site in a full-window iframe, keeping the address bar and title in step with it.
 
 import { SiteClient } from "/__ps/runtime/site-client.js";
+import { cookieHeaderFor, storeSetCookies } from "/__ps/runtime/site-cookies.js";
 
 const name = location.hostname.split(".")[0];
 const frame = document.getElementById("site");
@@ -10,11 +11,16 @@ const status = document.getElementById("shell-status");
 const message = document.getElementById("shell-message");
 
 const client = new SiteClient();
+const UNAVAILABLE_TITLE = "Site unavailable"; // the service worker's error page
 
 client.addEventListener("state", ({ detail: { state } }) => {
   if (state === "connected") {
     status.hidden = true;
-    if (!frame.hasAttribute("src")) frame.src = location.pathname + location.search + location.hash;
+    if (!frame.hasAttribute("src")) {
+      frame.src = location.pathname + location.search + location.hash;
+    } else if (frame.contentDocument?.title === UNAVAILABLE_TITLE) {
+      frame.contentWindow.location.reload(); // what failed while the server was away
+    }
   } else if (state === "offline") {
     message.textContent = `The server "${name}" is offline. This page reconnects by itself when it is back.`;
     status.hidden = false;
@@ -26,9 +32,14 @@ navigator.serviceWorker.addEventListener("message", (event) => {
   const port = event.ports[0];
   const { request } = event.data;
   request.headers.push(["User-Agent", navigator.userAgent]);
+  const cookies = cookieHeaderFor(request.url, request.scriptCookies);
+  if (cookies) request.headers.push(["Cookie", cookies]);
   client.request(request, {
     head: ({ status: code, statusText, headers }) => {
-      port.postMessage({ type: "head", status: code, statusText, headers });
+      const isSetCookie = ([name]) => name.toLowerCase() === "set-cookie";
+      storeSetCookies(headers.filter(isSetCookie).map(([, value]) => value), request.url);
+      const kept = headers.filter((header) => !isSetCookie(header));
+      port.postMessage({ type: "head", status: code, statusText, headers: kept });
     },
     data: (bytes) => port.postMessage({ type: "data", bytes }, [bytes.buffer]),
     end: () => port.postMessage({ type: "end" }),
@@ -36,18 +47,48 @@ navigator.serviceWorker.addEventListener("message", (event) => {
   });
 });
 
-// Keep the address bar and the tab title on the page the visitor is looking at.
-frame.addEventListener("load", () => {
+// Keep the address bar and the tab title on the page the visitor is looking at. The frame's
+// navigations are entries of this tab's joint session history, so back, forward and reload
+// work as they do on any site; the address bar only needs to show the frame's URL.
+function showFrameLocation() {
   let inner;
   try {
-    inner = frame.contentWindow.location;
+    inner = frame.contentWindow.location.href;
   } catch {
-    return; // the site navigated its frame to another origin
+    return; // the frame is on another origin
   }
-  if (inner.origin === location.origin && inner.href !== location.href) {
-    history.replaceState(null, "", inner.href);
+  if (new URL(inner).origin === location.origin && inner !== location.href) {
+    history.replaceState(null, "", inner);
   }
   document.title = frame.contentDocument?.title || name;
+}
+
+// A link to another origin leaves the site, as it would from an ordinary one: the whole tab
+// goes there, not the frame. Checked after the page's own handlers had their say.
+function leaveForOtherOrigins(event) {
+  const link = event.target.closest?.("a[href]"); // the frame's own Element, not this realm's
+  if (!link || event.defaultPrevented || event.button !== 0) return;
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  if (link.target && !["_self", "_top", "_parent"].includes(link.target)) return;
+  const url = new URL(link.href);
+  if (url.origin === location.origin || !["http:", "https:"].includes(url.protocol)) return;
+  event.preventDefault();
+  location.assign(url.href);
+}
+
+frame.addEventListener("load", () => {
+  showFrameLocation();
+  let inner;
+  try {
+    inner = frame.contentWindow;
+    void inner.document;
+  } catch {
+    return;
+  }
+  inner.navigation?.addEventListener("navigatesuccess", showFrameLocation);
+  inner.addEventListener("hashchange", showFrameLocation);
+  inner.addEventListener("popstate", showFrameLocation);
+  inner.addEventListener("click", leaveForOtherOrigins);
 });
 
 async function start() {
