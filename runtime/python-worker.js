@@ -2,10 +2,10 @@
 //
 // The main thread owns the data channels and moves bytes; this worker owns Python. Messages:
 //   in:  boot {bundleUrl, siteUrl}, open {conn, scheme, client}, data {conn, bytes},
-//        credit {conn, chunks}, close {conn}
+//        credit {conn, chunks}, close {conn}, stats
 //   out: progress {label, fraction}, ready {module}, failed {message, traceback, filename,
 //        lineno}, send {conn, bytes}, end {conn}, request {method, target, status,
-//        duration_ms, client}, log {stream, text}
+//        duration_ms, client}, log {stream, text}, stats {memoryBytes, connections}
 // Output to a connection is pulled from Python only while the main thread has granted credit
 // (one chunk per credit), so a large response flows at the pace of the channel.
 
@@ -13,6 +13,7 @@ const CHUNK = 64 * 1024;
 const INITIAL_CREDIT = 8;
 
 let server = null; // server_py.worker.SiteServer, once booted
+let python = null; // the Pyodide instance
 const waiting = []; // messages that arrived before the site was ready
 const credit = new Map();
 
@@ -64,6 +65,7 @@ async function boot({ bundleUrl, siteUrl }) {
     return;
   }
   server = siteServer;
+  python = pyodide;
   post({ type: "ready", module: result.module, bootMs: performance.now() - started });
   for (const message of waiting.splice(0)) handle(message);
 }
@@ -101,6 +103,11 @@ function dispatch(message) {
     case "close":
       credit.delete(conn);
       server.close(conn);
+      break;
+    case "stats":
+      // The WebAssembly memory holds Python's heap and its in-memory file system.
+      post({ type: "stats", memoryBytes: python._module.HEAPU8.buffer.byteLength,
+        connections: credit.size });
       break;
   }
 }

@@ -3,7 +3,8 @@
 //
 // Events (CustomEvent detail in brackets): progress {label, fraction}, serving, failed {message,
 // traceback, filename, lineno}, name-error {code, message, suggestion}, replaced,
-// clients {count}, request {method, target, status, duration_ms, client}, log {stream, text}.
+// clients {count}, request {method, target, status, duration_ms, client}, log {stream, text},
+// stats {memoryBytes, connections}.
 
 import { RTC_CONFIG, iceGathered, whenWritable } from "./channel-io.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
@@ -37,6 +38,14 @@ export class SiteHost extends EventTarget {
       this.signaling.send({ type: "register", name: this.name, token: this.token });
     });
     this.signaling.addEventListener("message", (event) => this.onSignal(event.detail));
+  }
+
+  /** Memory and connections of the Python worker: resolves to {memoryBytes, connections}. */
+  workerStats() {
+    return new Promise((resolve) => {
+      this.addEventListener("stats", ({ detail }) => resolve(detail), { once: true });
+      this.worker.postMessage({ type: "stats" });
+    });
   }
 
   stop() {

@@ -30,6 +30,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
     "--disable-quic",
+    "--enable-precise-memory-info",  # performance.memory, for the tests that report memory
+    "--js-flags=--expose-gc",  # so that they can start from a collected heap
     # Anything not on this machine fails at once instead of waiting for a network.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE *.localhost, "
     "EXCLUDE 127.0.0.1, EXCLUDE *.local",

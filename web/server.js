@@ -90,6 +90,7 @@ async function main() {
   });
   host.addEventListener("log", ({ detail }) => addLog(detail.stream, detail.text));
   host.start();
+  window.peerServerHost = host; // for the console, and for tests and benchmarks to measure
 }
 
 main().catch((error) => showProblem("The server tab failed to start", [String(error)]));

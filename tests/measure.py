@@ -1,0 +1,114 @@
+"""Measuring real tabs: raw data-channel throughput between two pages, and memory peaks.
+
+Used by the end-to-end tests that report figures and by the benchmarks; nothing here asserts.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page
+
+MB = 1_000_000
+
+_OFFER = """async () => {
+    const pc = new RTCPeerConnection({iceServers: []});
+    window.__rawPc = pc;
+    window.__rawChannel = pc.createDataChannel("raw", {ordered: true});
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((resolve) => {
+        if (pc.iceGatheringState === "complete") return resolve();
+        pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && resolve();
+        setTimeout(resolve, 3000);
+    });
+    return pc.localDescription.toJSON();
+}"""
+
+_ANSWER = """async ({offer, total}) => {
+    const pc = new RTCPeerConnection({iceServers: []});
+    window.__rawPc = pc;
+    window.__rawDone = new Promise((resolve) => {
+        pc.ondatachannel = ({channel}) => {
+            channel.binaryType = "arraybuffer";
+            let received = 0, first = 0;
+            channel.onmessage = ({data}) => {
+                if (!first) first = performance.now();
+                received += data.byteLength;
+                if (received >= total) resolve({bytes: received, ms: performance.now() - first});
+            };
+        };
+    });
+    await pc.setRemoteDescription(offer);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await new Promise((resolve) => {
+        if (pc.iceGatheringState === "complete") return resolve();
+        pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && resolve();
+        setTimeout(resolve, 3000);
+    });
+    return pc.localDescription.toJSON();
+}"""
+
+_SEND = """async ({answer, total, size}) => {
+    const pc = window.__rawPc, channel = window.__rawChannel;
+    await pc.setRemoteDescription(answer);
+    if (channel.readyState !== "open") {
+        await new Promise((resolve) => channel.addEventListener("open", resolve, {once: true}));
+    }
+    const message = new Uint8Array(size);
+    channel.bufferedAmountLowThreshold = 256 * 1024;
+    for (let sent = 0; sent < total; sent += size) {
+        if (channel.bufferedAmount > 1024 * 1024) {
+            await new Promise((resolve) => {
+                channel.addEventListener("bufferedamountlow", resolve, {once: true});
+            });
+        }
+        channel.send(message);
+    }
+}"""
+
+
+def raw_channel_throughput(
+    sender: Page, receiver: Page, total: int = 100 * MB, message_size: int = 64 * 1024
+) -> float:
+    """One-way MB/s on a fresh data channel from ``sender`` to ``receiver``, 64 KiB messages
+    with bufferedAmount backpressure: the ceiling any HTTP transfer between them can reach."""
+    offer = sender.evaluate(_OFFER)
+    answer = receiver.evaluate(_ANSWER, {"offer": offer, "total": total})
+    sender.evaluate(_SEND, {"answer": answer, "total": total, "size": message_size})
+    result = receiver.evaluate("async () => window.__rawDone")
+    for page in (sender, receiver):
+        page.evaluate("() => window.__rawPc.close()")
+    return result["bytes"] / MB / (result["ms"] / 1000)
+
+
+def start_heap_watch(page: Page) -> float:
+    """Record the page's peak JS heap (its frames included) every 50 ms from now on.
+
+    Returns the heap in use now, in MB, after a garbage collection where the browser allows one
+    (Chromium started with ``--js-flags=--expose-gc``).
+    """
+    return (
+        page.evaluate(
+            """() => {
+            globalThis.gc?.();
+            window.__heapPeak = performance.memory.usedJSHeapSize;
+            clearInterval(window.__heapTimer);
+            window.__heapTimer = setInterval(() => {
+                window.__heapPeak = Math.max(window.__heapPeak, performance.memory.usedJSHeapSize);
+            }, 50);
+            return window.__heapPeak;
+        }"""
+        )
+        / MB
+    )
+
+
+def heap_peak_mb(page: Page) -> float:
+    """The peak recorded since :func:`start_heap_watch`, in MB."""
+    return (
+        page.evaluate("() => { clearInterval(window.__heapTimer); return window.__heapPeak; }") / MB
+    )
+
+
+def worker_memory_mb(server: Page) -> float:
+    """The Python worker's WebAssembly memory (Python's heap and its in-memory files), in MB."""
+    stats = server.evaluate("async () => window.peerServerHost.workerStats()")
+    return stats["memoryBytes"] / MB
