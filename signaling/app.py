@@ -168,6 +168,8 @@ def create_app(
             Route("/api/config", config),
             Route("/templates/{template}.zip", template_archive),
             WebSocketRoute("/ws/server", server_socket),
+            # Visitors that are not browsers (peerserver tunnel) have no site origin to come from.
+            WebSocketRoute("/ws/visit/{name}", client_socket),
             Mount("/web", NoCacheStaticFiles(directory=WEB)),
             Mount("/runtime", NoCacheStaticFiles(directory=RUNTIME)),
             Mount("/bundle", NoCacheStaticFiles(directory=bundle, check_dir=False)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from signaling.bundle import DEFAULT_BUNDLE, build
@@ -35,12 +36,30 @@ def main(argv: list[str] | None = None) -> None:
         help="runtime bundle folder (see `peerserver build`)",
     )
 
+    tunnel = commands.add_parser(
+        "tunnel", help="expose a browser-hosted site on a local TCP port (for curl and friends)"
+    )
+    tunnel.add_argument("name", help="the site's server name")
+    tunnel.add_argument("--port", type=int, required=True, help="local port to listen on")
+    tunnel.add_argument("--host", default="127.0.0.1", help="local address to listen on")
+    tunnel.add_argument(
+        "--service", default="http://localhost:8000", help="the PeerServer service's URL"
+    )
+
     build_cmd = commands.add_parser("build", help="assemble the runtime bundle")
     build_cmd.add_argument("--out", type=Path, default=DEFAULT_BUNDLE)
 
     args = parser.parse_args(argv)
     if args.command == "build":
         print(f"runtime bundle in {build(args.out)}")
+        return
+    if args.command == "tunnel":
+        import asyncio
+
+        from signaling.tunnel import serve_tunnel
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_tunnel(args.name, args.port, args.service, args.host))
         return
     if not (args.bundle / "manifest.json").is_file():
         parser.exit(1, f"no runtime bundle in {args.bundle}: run `peerserver build` first\n")

@@ -1,0 +1,153 @@
+"""``peerserver tunnel NAME --port N``: a browser-hosted site on a local TCP port.
+
+A non-browser WebRTC peer (aiortc) joins the site like any visitor. Each TCP connection
+accepted on the local port becomes one HTTP data channel to the server tab and the bytes are
+copied both ways unchanged: the data channels already carry plain HTTP/1.1, so curl, Python
+``requests`` or a load tool talk to the Flask app in the tab as to any web server.
+
+The server tab's browser must give real host candidates (Chromium hides them behind mDNS
+names, which aiortc cannot resolve, unless started with
+``--disable-features=WebRtcHideLocalIpsWithMdns``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+import websockets
+from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+
+log = logging.getLogger("peerserver.tunnel")
+
+MAX_MESSAGE = 64 * 1024
+HIGH_WATER = 1024 * 1024
+CONNECT_TIMEOUT = 30.0
+
+
+class Tunnel:
+    """One peer connection to the site ``name``, shared by every TCP connection."""
+
+    def __init__(self, name: str, service_url: str) -> None:
+        self.name = name
+        base = service_url.rstrip("/").replace("http", "ws", 1)
+        self.signaling_url = f"{base}/ws/visit/{name}"
+        self.pc: RTCPeerConnection | None = None
+        self.connected = asyncio.Event()
+        self._socket = None
+
+    async def run(self) -> None:
+        """Keep a signaling connection, and a peer connection whenever the site is online."""
+        async for socket in websockets.connect(self.signaling_url):
+            self._socket = socket
+            try:
+                async for text in socket:
+                    await self._on_signal(json.loads(text))
+            except websockets.ConnectionClosed:
+                log.warning("signaling connection lost; reconnecting")
+
+    async def _on_signal(self, message: dict) -> None:
+        kind = message.get("type")
+        if kind == "server-status":
+            if message.get("online"):
+                await self._connect()
+            else:
+                log.warning('the server "%s" is offline', self.name)
+                await self._disconnect()
+        elif kind == "signal" and self.pc is not None:
+            sdp = (message.get("data") or {}).get("sdp") or {}
+            if sdp.get("type") == "answer":
+                await self.pc.setRemoteDescription(RTCSessionDescription(sdp["sdp"], "answer"))
+        elif kind == "error":
+            log.warning("signaling: %s", message.get("message"))
+
+    async def _connect(self) -> None:
+        await self._disconnect()
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = pc
+        control = pc.createDataChannel("control")
+        control.on("open", self.connected.set)
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState in ("failed", "closed") and self.pc is pc:
+                self.connected.clear()
+
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = {"type": pc.localDescription.type, "sdp": pc.localDescription.sdp}
+        await self._socket.send(json.dumps({"type": "signal", "data": {"sdp": offer}}))
+
+    async def _disconnect(self) -> None:
+        self.connected.clear()
+        if self.pc is not None:
+            pc, self.pc = self.pc, None
+            await pc.close()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Bridge one accepted TCP connection to a new HTTP data channel."""
+        try:
+            await asyncio.wait_for(self.connected.wait(), CONNECT_TIMEOUT)
+            channel = await self._open_channel()
+        except (TimeoutError, ConnectionError):
+            body = f'The server "{self.name}" is offline.\n'.encode()
+            writer.write(
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+            )
+            await _close(writer)
+            return
+        closed = asyncio.Event()
+
+        @channel.on("message")
+        def on_message(data: bytes | str) -> None:
+            writer.write(data if isinstance(data, bytes) else data.encode())
+
+        @channel.on("close")
+        def on_close() -> None:
+            closed.set()
+
+        copy = asyncio.ensure_future(self._copy_to_channel(reader, channel))
+        await asyncio.wait(
+            [copy, asyncio.ensure_future(closed.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
+        copy.cancel()
+        channel.close()
+        await _close(writer)
+
+    async def _open_channel(self) -> RTCDataChannel:
+        if self.pc is None:
+            raise ConnectionError("not connected")
+        channel = self.pc.createDataChannel("http", protocol="http")
+        opened = asyncio.Event()
+        channel.on("open", opened.set)
+        await asyncio.wait_for(opened.wait(), CONNECT_TIMEOUT)
+        return channel
+
+    async def _copy_to_channel(self, reader: asyncio.StreamReader, channel: RTCDataChannel) -> None:
+        low = asyncio.Event()
+        channel.bufferedAmountLowThreshold = HIGH_WATER // 4
+        channel.on("bufferedamountlow", low.set)
+        while chunk := await reader.read(MAX_MESSAGE):
+            if channel.readyState != "open":
+                return
+            while channel.bufferedAmount > HIGH_WATER:
+                low.clear()
+                await low.wait()
+            channel.send(chunk)
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(ConnectionError):
+        await writer.wait_closed()
+
+
+async def serve_tunnel(name: str, port: int, service_url: str, host: str = "127.0.0.1") -> None:
+    """Run the tunnel until cancelled."""
+    tunnel = Tunnel(name, service_url)
+    server = await asyncio.start_server(tunnel.handle, host, port)
+    print(f'http://{host}:{port}/ is the site "{name}" (through {service_url})', flush=True)
+    async with server:
+        await tunnel.run()

@@ -1,0 +1,103 @@
+"""`peerserver tunnel`: curl and Python requests reach a site served by a real server tab."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, BrowserType, expect
+
+from tests.conftest import CHROMIUM_ARGS, REPO, free_port, serve_site
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def real_ip_browser(browser_type: BrowserType, browser_type_launch_args: dict) -> Iterator[Browser]:
+    """Chromium offering real host candidates, which a non-browser peer can reach."""
+    args = [*CHROMIUM_ARGS, "--disable-features=WebRtcHideLocalIpsWithMdns"]
+    browser = browser_type.launch(**{**browser_type_launch_args, "args": args})
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def tunnel(real_ip_browser: Browser, service_url: str) -> Iterator[tuple[str, object]]:
+    served = serve_site(real_ip_browser, service_url, "tunneled", "web")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "signaling",
+            "tunnel",
+            "tunneled",
+            "--port",
+            str(port),
+            "--service",
+            service_url,
+        ],
+        cwd=REPO,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/about", timeout=10).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert process.poll() is None, "peerserver tunnel exited"
+            assert time.monotonic() < deadline, "the tunnel did not come up"
+            time.sleep(0.3)
+        yield base, served
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        served.context.close()
+
+
+def curl(*args: str) -> str:
+    return subprocess.run(
+        ["curl", "-sS", "--max-time", "30", *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_curl_reaches_the_site(tunnel) -> None:
+    base, served = tunnel
+    page = curl("-i", f"{base}/about")
+    assert page.startswith("HTTP/1.1 200 OK")
+    assert "About this site." in page
+    posted = curl("--data-urlencode", "comment=from curl", f"{base}/submit")
+    assert "Submitted by POST" in posted and "from curl" in posted
+    head = curl("-I", f"{base}/binary")
+    assert "content-type: application/octet-stream" in head.lower()
+    missing = curl("-i", f"{base}/no/such/page")
+    assert missing.startswith("HTTP/1.1 404") and "Nothing at this address" in missing
+    expect(served.server.get_by_text(re.compile(r"POST /submit 200"))).to_be_visible()
+
+
+def test_requests_gets_sessions_redirects_and_bytes(tunnel) -> None:
+    base, _ = tunnel
+    with requests.Session() as session:
+        landed = session.post(f"{base}/login", data={"user": "ada"}, timeout=30)
+        assert landed.url == f"{base}/whoami"  # followed the redirect
+        assert "Logged in as ada" in landed.text
+        assert "Logged in as ada" in session.get(f"{base}/whoami", timeout=30).text
+        binary = session.get(f"{base}/binary", timeout=30).content
+        assert hashlib.sha256(binary).digest() == hashlib.sha256(bytes(range(256)) * 1024).digest()
+        assert session.get(f"{base}/teapot", timeout=30).status_code == 418
+        echoed = session.put(f"{base}/api/echo", json={"x": 1}, timeout=30).json()
+        assert echoed["method"] == "PUT" and echoed["json"] == {"x": 1}
+    assert "Logged in as None" in requests.get(f"{base}/whoami", timeout=30).text
