@@ -1,38 +1,59 @@
 // The server tab's dedicated worker: Pyodide, the site, and server_py's HTTP connections.
 //
 // The main thread owns the data channels and moves bytes; this worker owns Python. Messages:
-//   in:  boot {bundleUrl, siteUrl}, open {conn, scheme, client}, data {conn, bytes},
-//        credit {conn, chunks}, close {conn}, stats
-//   out: progress {label, fraction}, ready {module}, failed {message, traceback, filename,
-//        lineno}, send {conn, bytes}, end {conn}, request {method, target, status,
-//        duration_ms, client}, log {stream, text}, stats {memoryBytes, connections}
+//   in:  boot {bundleUrl, siteUrl, name}, open {conn, scheme, client}, data {conn, bytes},
+//        credit {conn, chunks}, close {conn}, call {id, method, args}, stats
+//   out: progress {label, fraction}, ready {module, isNew, load}, failed {message, traceback},
+//        send {conn, bytes}, end {conn}, request {method, target, status, duration_ms, client},
+//        log {stream, text}, result {id, value, error}, stats {memoryBytes, connections}
 // Output to a connection is pulled from Python only while the main thread has granted credit
 // (one chunk per credit), so a large response flows at the pace of the channel.
+//
+// The site lives in IndexedDB (Emscripten's IDBFS, one database per server name). Whenever a
+// request or a workbench call may have changed its files, they are written back before the
+// response leaves, so nothing a visitor committed is lost by a reload of the tab.
 
 const CHUNK = 64 * 1024;
 const INITIAL_CREDIT = 8;
 
-let server = null; // server_py.worker.SiteServer, once booted
 let python = null; // the Pyodide instance
-const waiting = []; // messages that arrived before the site was ready
+let server = null; // server_py.worker.SiteServer, once booted
+let siteRoot = null;
+let savedSnapshot = "";
+let requestsSeen = 0;
 const credit = new Map();
+let queue = Promise.resolve(); // messages are handled one after another, in order
 
 self.addEventListener("message", (event) => {
   const message = event.data;
-  if (message.type === "boot") {
-    boot(message).catch((error) => post({ type: "failed", message: String(error), traceback: error.stack }));
-  } else if (server === null) {
-    waiting.push(message);
-  } else {
-    handle(message);
-  }
+  queue = queue.then(() => handle(message));
 });
 
 function post(message, transfer = []) {
   self.postMessage(message, transfer);
 }
 
-async function boot({ bundleUrl, siteUrl }) {
+async function handle(message) {
+  try {
+    if (message.type === "boot") await boot(message);
+    else if (server !== null) await dispatch(message);
+  } catch (error) {
+    if (message.type === "boot") {
+      post({ type: "failed", message: String(error), traceback: error.stack });
+      return;
+    }
+    // A failure of the runtime itself, not of the site (the site's errors become 500s):
+    // report it and drop that one connection, the others carry on.
+    post({ type: "log", stream: "stderr", text: String(error) });
+    if (message.type === "call") post({ type: "result", id: message.id, error: String(error) });
+    if (message.conn !== undefined) {
+      credit.delete(message.conn);
+      post({ type: "end", conn: message.conn });
+    }
+  }
+}
+
+async function boot({ bundleUrl, siteUrl, name }) {
   const started = performance.now();
   post({ type: "progress", label: "Loading Python", fraction: 0.05 });
   const { loadPyodide } = await import(`${bundleUrl}pyodide/pyodide.mjs`);
@@ -41,50 +62,37 @@ async function boot({ bundleUrl, siteUrl }) {
     ...manifest.wheels.map((wheel) => fetchBytes(`${bundleUrl}wheels/${wheel}`)),
     fetchBytes(`${bundleUrl}server_py.zip`),
   ]);
-  const site = fetchBytes(siteUrl);
-  const pyodide = await loadPyodide({
+  python = await loadPyodide({
     indexURL: `${bundleUrl}pyodide/`,
     stdout: (text) => post({ type: "log", stream: "stdout", text }),
     stderr: (text) => post({ type: "log", stream: "stderr", text }),
   });
   post({ type: "progress", label: "Installing Flask", fraction: 0.6 });
-  const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]");
+  const sitePackages = python.runPython("import site; site.getsitepackages()[0]");
   for (const archive of await archives) {
     // A wheel is a zip whose top level belongs on sys.path.
-    pyodide.unpackArchive(archive, "zip", { extractDir: sitePackages });
+    python.unpackArchive(archive, "zip", { extractDir: sitePackages });
   }
+
   post({ type: "progress", label: "Loading the site", fraction: 0.8 });
-  const { SiteServer } = pyodide.pyimport("server_py.worker");
-  const siteServer = SiteServer("/home/pyodide/site", (record) => {
+  const { FS } = python;
+  siteRoot = `/peerserver/${name}`;
+  FS.mkdirTree(siteRoot);
+  FS.mount(FS.filesystems.IDBFS, {}, siteRoot);
+  await syncfs(true);
+  const isNew = FS.readdir(siteRoot).length <= 2; // only "." and ".."
+  const { SiteServer } = python.pyimport("server_py.worker");
+  server = SiteServer(siteRoot, (record) => {
     post({ type: "request", ...record.toJs({ dict_converter: Object.fromEntries }) });
   });
-  siteServer.unpack(await site);
-  const result = toPlain(siteServer.load());
-  if (!result.ok) {
-    post({ type: "failed", ...result });
-    return;
-  }
-  server = siteServer;
-  python = pyodide;
-  post({ type: "ready", module: result.module, bootMs: performance.now() - started });
-  for (const message of waiting.splice(0)) handle(message);
+  if (isNew) server.unpack(await fetchBytes(siteUrl));
+  const load = toPlain(server.load());
+  await persist();
+  post({ type: "ready", module: load.module ?? null, isNew, load,
+    bootMs: performance.now() - started });
 }
 
-function handle(message) {
-  try {
-    dispatch(message);
-  } catch (error) {
-    // A failure of the runtime itself, not of the site (the site's errors become 500s):
-    // report it and drop that one connection, the others carry on.
-    post({ type: "log", stream: "stderr", text: String(error) });
-    if (message.conn !== undefined) {
-      credit.delete(message.conn);
-      post({ type: "end", conn: message.conn });
-    }
-  }
-}
-
-function dispatch(message) {
+async function dispatch(message) {
   const { conn } = message;
   switch (message.type) {
     case "open":
@@ -93,6 +101,10 @@ function dispatch(message) {
       break;
     case "data":
       server.receive(conn, message.bytes);
+      if (server.requests_started !== requestsSeen) {
+        requestsSeen = server.requests_started;
+        await persist(); // before the response leaves
+      }
       pump(conn);
       break;
     case "credit":
@@ -104,8 +116,14 @@ function dispatch(message) {
       credit.delete(conn);
       server.close(conn);
       break;
+    case "call": {
+      const result = toPlain(server.call(message.method, ...(message.args || [])));
+      await persist();
+      post({ type: "result", id: message.id, ...result });
+      break;
+    }
     case "stats":
-      // The WebAssembly memory holds Python's heap and its in-memory file system.
+      // The WebAssembly memory holds Python's heap; MEMFS files live in JavaScript arrays.
       post({ type: "stats", memoryBytes: python._module.HEAPU8.buffer.byteLength,
         connections: credit.size });
       break;
@@ -126,6 +144,32 @@ function pump(conn) {
     server.close(conn);
     post({ type: "end", conn });
   }
+}
+
+/** Write the site's files back to IndexedDB if any changed since the last time. */
+async function persist() {
+  const snapshot = describeTree(siteRoot);
+  if (snapshot === savedSnapshot) return;
+  await syncfs(false);
+  savedSnapshot = snapshot;
+}
+
+function describeTree(dir) {
+  const { FS } = python;
+  let text = "";
+  for (const name of FS.readdir(dir)) {
+    if (name === "." || name === "..") continue;
+    const path = `${dir}/${name}`;
+    const stat = FS.stat(path);
+    text += FS.isDir(stat.mode) ? describeTree(path) : `${path} ${+stat.mtime} ${stat.size}\n`;
+  }
+  return text;
+}
+
+function syncfs(populate) {
+  return new Promise((resolve, reject) => {
+    python.FS.syncfs(populate, (error) => (error ? reject(error) : resolve()));
+  });
 }
 
 function toPlain(proxy) {

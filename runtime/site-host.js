@@ -1,10 +1,11 @@
 // The server tab's main-thread half: registers the name, accepts visitors' peer connections and
 // moves bytes between their HTTP data channels and the Python worker.
 //
-// Events (CustomEvent detail in brackets): progress {label, fraction}, serving, failed {message,
-// traceback, filename, lineno}, name-error {code, message, suggestion}, replaced,
-// clients {count}, request {method, target, status, duration_ms, client}, log {stream, text},
-// stats {memoryBytes, connections}.
+// Events (CustomEvent detail in brackets): progress {label, fraction}, loaded {ok, module,
+// message, traceback, filename, lineno} (after the boot and each reload), serving, failed
+// {message, traceback} (the runtime itself could not start), name-error {code, message,
+// suggestion}, replaced, clients {count}, request {method, target, status, duration_ms,
+// client}, log {stream, text}, stats {memoryBytes, connections}.
 
 import { RTC_CONFIG, iceGathered, whenWritable } from "./channel-io.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
@@ -19,6 +20,8 @@ export class SiteHost extends EventTarget {
     this.visitors = new Map(); // client id -> {pc, channels: Set}
     this.channels = new Map(); // conn id -> RTCDataChannel
     this.nextConn = 1;
+    this.nextCall = 1;
+    this.calls = new Map(); // call id -> {resolve, reject}
     this.registered = false;
     this.ready = false;
     this.stopped = false;
@@ -30,7 +33,8 @@ export class SiteHost extends EventTarget {
     this.worker.addEventListener("error", (event) => {
       this.emit("failed", { message: `The Python worker failed: ${event.message}` });
     });
-    this.worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, siteUrl: this.siteUrl });
+    this.worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, siteUrl: this.siteUrl,
+      name: this.name });
 
     this.signaling = new SignalingSocket(socketUrl("/ws/server"));
     this.signaling.addEventListener("open", () => {
@@ -38,6 +42,26 @@ export class SiteHost extends EventTarget {
       this.signaling.send({ type: "register", name: this.name, token: this.token });
     });
     this.signaling.addEventListener("message", (event) => this.onSignal(event.detail));
+  }
+
+  /**
+   * Run a workbench operation in the worker (see server_py.worker.SiteServer.call). Resolves
+   * to its value; rejects with an Error whose message is meant for the site's owner.
+   */
+  call(method, ...args) {
+    const id = this.nextCall++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      this.worker.postMessage({ type: "call", id, method, args });
+    });
+  }
+
+  /** Save a file and reload the app: resolves to the load result ({ok, ...} or the error). */
+  async publish(path, bytes) {
+    await this.call("write_file", path, bytes);
+    const load = await this.call("reload");
+    this.emit("loaded", load);
+    return load;
   }
 
   /** Memory and connections of the Python worker: resolves to {memoryBytes, connections}. */
@@ -179,9 +203,18 @@ export class SiteHost extends EventTarget {
       }
       case "ready":
         this.ready = true;
-        this.emit("log", { stream: "server", text: `Site loaded in ${Math.round(message.bootMs)} ms` });
+        this.isNew = message.isNew;
+        this.emit("log", { stream: "server", text: `Site started in ${Math.round(message.bootMs)} ms` });
+        this.emit("loaded", message.load);
         if (this.registered) this.emit("serving");
         break;
+      case "result": {
+        const pending = this.calls.get(message.id);
+        this.calls.delete(message.id);
+        if (message.error !== undefined) pending?.reject(new Error(message.error));
+        else pending?.resolve(message.value);
+        break;
+      }
       case "failed":
         this.emit("failed", message);
         break;

@@ -36,6 +36,7 @@ class Site:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
         self.app_module: str | None = None
+        self.app: WSGIApp | None = None  # the site's own app, without the static files around it
 
     def load(self) -> WSGIApp:
         """Import the site's app, discarding any earlier import, and return the site's WSGI app.
@@ -48,6 +49,7 @@ class Site:
         )
         self.app_module = module_name
         if module_name is None:
+            self.app = None
             return StaticFiles(None, self.root)
         root = str(self.root)
         if root not in sys.path:
@@ -65,6 +67,7 @@ class Site:
                 traceback_text="",
                 filename=f"{module_name}.py",
             )
+        self.app = app
         return StaticFiles(app, self.root)
 
     def _forget_site_modules(self) -> None:

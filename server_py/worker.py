@@ -1,8 +1,9 @@
 """The face ``server_py`` shows to the server tab's Web Worker.
 
 The worker's JavaScript owns the I/O: it moves bytes between data channels and this object,
-one connection id per data channel. Everything here is synchronous and returns plain values
-(bytes, str, bool, dicts of them), so the JavaScript side stays thin.
+one connection id per data channel, and carries the workbench's calls. Everything here is
+synchronous and returns plain values (bytes, str, bool, dicts of them), so the JavaScript side
+stays thin.
 """
 
 from __future__ import annotations
@@ -16,7 +17,19 @@ from typing import Any
 
 from server_py.http import MAX_CHUNK, HTTPConnection, RequestRecord
 from server_py.site import Site, SiteLoadError
+from server_py.workbench import Workbench, WorkbenchError
 from server_py.wsgi import WSGIApp
+
+try:
+    from pyodide.ffi import JsProxy
+except ImportError:  # CPython: there are no JavaScript values to convert
+    JsProxy = type("JsProxy", (), {})
+
+# What the server tab may call through SiteServer.call, besides "reload".
+WORKBENCH_CALLS = frozenset({
+    "list_files", "read_file", "write_file", "rename", "delete", "export_zip", "import_zip",
+    "databases", "tables", "rows", "query", "run",
+})  # fmt: skip
 
 
 class SiteServer:
@@ -24,9 +37,12 @@ class SiteServer:
 
     def __init__(self, root: str, on_request: Callable[[dict[str, Any]], None] | None = None):
         self.site = Site(root)
+        self.workbench = Workbench(self.site)
         self._on_request = on_request
         self._app: WSGIApp | None = None
+        self._load_error: dict[str, Any] | None = None
         self._connections: dict[int, HTTPConnection] = {}
+        self.requests_started = 0  # lets the worker tell whether a request may have written
 
     def unpack(self, archive: bytes) -> None:
         """Replace the site folder's contents with the files of a zip archive."""
@@ -44,18 +60,33 @@ class SiteServer:
         try:
             self._app = self.site.load()
         except SiteLoadError as error:
-            return {
+            self._load_error = {
                 "ok": False,
                 "message": error.message,
                 "traceback": error.traceback_text,
                 "filename": error.filename,
                 "lineno": error.lineno,
             }
+            return self._load_error
+        self._load_error = None
         return {"ok": True, "module": self.site.app_module}
 
+    def call(self, method: str, *args: Any) -> dict[str, Any]:
+        """Run a workbench operation (or ``reload``) for the server tab.
+
+        Returns ``{"value": ...}``, or ``{"error": message}`` for what the owner asked wrong.
+        """
+        args = tuple(_from_js(arg) for arg in args)
+        if method == "reload":
+            return {"value": self.load()}
+        if method not in WORKBENCH_CALLS:
+            raise ValueError(f"unknown workbench call {method!r}")
+        try:
+            return {"value": getattr(self.workbench, method)(*args)}
+        except WorkbenchError as error:
+            return {"error": str(error)}
+
     def open(self, conn_id: int, url_scheme: str = "http", client: str = "peer") -> None:
-        if self._app is None:
-            raise RuntimeError("the site is not loaded")
         self._connections[conn_id] = HTTPConnection(
             self._dispatch, url_scheme=url_scheme, client=client, on_response=self._record
         )
@@ -79,7 +110,18 @@ class SiteServer:
 
     def _dispatch(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         # Looked up per request, so a reload takes effect on open connections too.
-        assert self._app is not None
+        self.requests_started += 1
+        if self._app is None:  # the site's code has never loaded: say so, plainly
+            error = self._load_error or {"message": "The site is not loaded yet."}
+            body = (
+                "The site's code failed to load; its owner can see why in the server tab.\n\n"
+                f"{error['message']}\n"
+            ).encode()
+            start_response(
+                "503 Service Unavailable",
+                [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
         return self._app(environ, start_response)
 
     def _record(self, record: RequestRecord) -> None:
@@ -87,7 +129,13 @@ class SiteServer:
             self._on_request(asdict(record))
 
 
+def _from_js(value: Any) -> Any:
+    """A Python value for an argument that may be a JavaScript one (under Pyodide)."""
+    if not isinstance(value, JsProxy):
+        return value
+    return _as_bytes(value) if hasattr(value, "BYTES_PER_ELEMENT") else value.to_py()
+
+
 def _as_bytes(data: Any) -> bytes:
     """Bytes from a Python bytes-like object or, under Pyodide, a JavaScript Uint8Array."""
-    to_bytes = getattr(data, "to_bytes", None)  # pyodide.ffi.JsProxy of a typed array
-    return to_bytes() if callable(to_bytes) else bytes(data)
+    return data.to_bytes() if isinstance(data, JsProxy) else bytes(data)

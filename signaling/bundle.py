@@ -5,7 +5,8 @@ nothing is fetched from a CDN at run time. Sources, all pinned:
 
 * Pyodide: the npm package ``pyodide`` (``package-lock.json``), installed by ``npm ci``;
 * wheels: the versions pinned in ``requirements.lock``, downloaded from PyPI by pip;
-* ``server_py``: this repository's package, zipped.
+* ``server_py``: this repository's package, zipped;
+* the editor: CodeMirror 6 from npm, bundled by esbuild (also from npm) into one module.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
     for name in RUNTIME_PACKAGES:
         wheels.append(_download_wheel(name, pins[name], python_version, wheels_dir))
 
+    bundle_editor(out / "codemirror.js", node_modules)
+
     server_py_zip = out / "server_py.zip"
     with zipfile.ZipFile(server_py_zip, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted((REPO / "server_py").rglob("*.py")):
@@ -97,6 +100,23 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return out
+
+
+def bundle_editor(target: Path, node_modules: Path) -> None:
+    """CodeMirror and its language packages as one ES module, for the server tab's editor."""
+    entry = REPO / "web" / "workbench" / "codemirror-bundle.js"
+    subprocess.run(
+        [
+            str(node_modules / ".bin" / "esbuild"),
+            str(entry),
+            "--bundle",
+            "--format=esm",
+            "--minify",
+            "--log-level=warning",
+            f"--outfile={target}",
+        ],
+        check=True,
+    )
 
 
 def _download_wheel(name: str, version: str, python_version: str, dest: Path) -> Path:

@@ -1,40 +1,40 @@
-// The server tab: boots the site in a Python worker, registers its name, and shows what is
-// going on (status, connected visitors, the request log and what the site prints).
+// The server tab: boots the site in a Python worker, registers its name, and is the owner's
+// workbench: files, editor (saving publishes), database, console, request log, export/import.
 
 import { SiteHost } from "/runtime/site-host.js";
 import { ownerToken } from "/web/owner-token.js";
+import { Console } from "/web/workbench/console.js";
+import { DatabaseView } from "/web/workbench/database.js";
+import { Editor } from "/web/workbench/editor.js";
+import { FileTree } from "/web/workbench/files.js";
 
 const name = decodeURIComponent(location.pathname.replace(/^\/server\/?/, "").replace(/\/$/, ""));
 const template = new URLSearchParams(location.search).get("template") || "empty";
+const $ = (id) => document.getElementById(id);
+const encoder = new TextEncoder();
 
-const statusBox = document.getElementById("status");
-const connectedBox = document.getElementById("connected");
-const openBrowser = document.getElementById("open-browser");
-const bootSection = document.getElementById("boot");
-const bootLabel = document.getElementById("boot-label");
-const bootProgress = document.getElementById("boot-progress");
-const problem = document.getElementById("problem");
-const log = document.getElementById("log");
-
-document.getElementById("server-name").textContent = name;
+$("server-name").textContent = name;
 document.title = `${name} · PeerServer`;
+
+// -- what the owner sees happen ------------------------------------------------------------
 
 function addLog(kind, text) {
   const item = document.createElement("li");
   item.className = `log-${kind}`;
   item.textContent = text;
-  log.append(item);
+  $("log").append(item);
   item.scrollIntoView({ block: "nearest" });
 }
 
 function showProblem(title, lines = [], suggestion = null) {
-  bootSection.hidden = true;
+  $("boot").hidden = true;
+  const problem = $("problem");
   problem.hidden = false;
   problem.replaceChildren();
   const heading = document.createElement("h2");
   heading.textContent = title;
   problem.append(heading);
-  for (const line of lines) {
+  for (const line of lines.filter(Boolean)) {
     const block = document.createElement(line.includes("\n") ? "pre" : "p");
     block.textContent = line;
     problem.append(block);
@@ -49,6 +49,198 @@ function showProblem(title, lines = [], suggestion = null) {
   }
 }
 
+function showLoadResult(load) {
+  const box = $("load-error");
+  if (load.ok) {
+    box.hidden = true;
+    return;
+  }
+  box.hidden = false;
+  box.replaceChildren();
+  const where = load.filename ? `${load.filename}, line ${load.lineno}: ` : "";
+  const summary = document.createElement("p");
+  summary.textContent = `The site's code failed to load. ${where}${load.message}`;
+  const details = document.createElement("pre");
+  details.textContent = load.traceback || "";
+  box.append(summary, details);
+}
+
+/** "1 week, 2 days, 3 hours, 4 minutes", as the original counted a server's age. */
+function formatAge(ms) {
+  let minutes = Math.floor(ms / 60000);
+  const parts = [];
+  for (const [unit, size] of [["week", 10080], ["day", 1440], ["hour", 60], ["minute", 1]]) {
+    const count = Math.floor(minutes / size);
+    minutes -= count * size;
+    if (count) parts.push(`${count} ${unit}${count > 1 ? "s" : ""}`);
+  }
+  return parts.join(", ") || "0 minutes";
+}
+
+function startAgeClock() {
+  const key = `peerserver.created.${name}`;
+  const created = Number(localStorage.getItem(key)) || Date.now();
+  localStorage.setItem(key, String(created));
+  const show = () => { $("age").textContent = `Age: ${formatAge(Date.now() - created)}`; };
+  show();
+  setInterval(show, 30000);
+}
+
+// -- the workbench ---------------------------------------------------------------------------
+
+function setUpWorkbench(host) {
+  let current = null; // the file open in the editor
+  let dirty = false;
+  const editor = new Editor($("editor"), {
+    onSave: () => save(),
+    onChange: () => {
+      dirty = true;
+      $("save-state").textContent = "Unsaved changes";
+    },
+  });
+  const files = new FileTree({
+    list: $("file-tree"),
+    host,
+    onOpen: (file) => open(file),
+    onChanged: async () => {
+      const load = await host.call("reload");
+      host.emit("loaded", load);
+      await database.refresh();
+    },
+    onError: (text) => showProblem("That did not work", [text]),
+  });
+  const database = new DatabaseView({
+    host, select: $("database-file"), tables: $("tables"), tableView: $("table-view"),
+    form: $("sql-form"), sql: $("sql"), result: $("sql-result"),
+  });
+  new Console({
+    host, form: $("console-form"), input: $("console-input"), output: $("console-output"),
+    onRan: async () => {
+      await files.refresh();
+      await database.refresh();
+    },
+  });
+
+  async function open(file) {
+    if (dirty && !confirm(`Discard your unsaved changes to ${current.path}?`)) return;
+    const bytes = await host.call("read_file", file.path);
+    current = file;
+    dirty = false;
+    $("open-file").textContent = file.path;
+    $("save-state").textContent = "";
+    for (const item of document.querySelectorAll("#file-tree li.file")) {
+      item.classList.toggle("selected", item.dataset.path === file.path);
+    }
+    const text = file.kind === "image" ? null : decodeText(bytes);
+    $("editor").hidden = text === null;
+    $("preview").hidden = text !== null;
+    $("save").disabled = text === null;
+    if (text !== null) {
+      editor.open(text, file.kind);
+      return;
+    }
+    $("preview").replaceChildren();
+    if (file.kind === "image") {
+      const image = document.createElement("img");
+      image.alt = file.path;
+      image.src = URL.createObjectURL(new Blob([bytes], { type: imageType(file.path) }));
+      $("preview").append(image);
+    } else {
+      $("preview").append(`${file.path} is a binary file of ${bytes.length} bytes.`);
+    }
+  }
+
+  async function save() {
+    if (!current || $("save").disabled) return;
+    $("save-state").textContent = "Saving…";
+    const load = await host.publish(current.path, encoder.encode(editor.text));
+    dirty = false;
+    $("save-state").textContent = load.ok
+      ? "Saved: the site is live with this version."
+      : "Saved, but the site's code has an error: the previous version stays live.";
+    await files.refresh();
+  }
+
+  $("save").addEventListener("click", save);
+  $("new-file").addEventListener("click", () => files.create());
+  $("upload-files").addEventListener("change", async (event) => {
+    await files.upload([...event.target.files].map((file) => [file.name, file]));
+    event.target.value = "";
+  });
+  $("upload-folder").addEventListener("change", async (event) => {
+    await files.upload([...event.target.files].map((file) => [file.webkitRelativePath, file]));
+    event.target.value = "";
+  });
+  files.acceptDrops(document.querySelector(".sidebar"));
+  window.addEventListener("keydown", (event) => {
+    if ((event.ctrlKey || event.metaKey) && event.key === "s") {
+      event.preventDefault();
+      save();
+    }
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (dirty) event.preventDefault();
+  });
+
+  for (const tab of document.querySelectorAll("[role=tab]")) {
+    tab.addEventListener("click", async () => {
+      for (const other of document.querySelectorAll("[role=tab]")) {
+        other.setAttribute("aria-selected", String(other === tab));
+        $(other.getAttribute("aria-controls")).hidden = other !== tab;
+      }
+      if (tab.id === "tab-database") await database.refresh();
+    });
+  }
+
+  $("export-site").addEventListener("click", async () => {
+    const bytes = await host.call("export_zip");
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([bytes], { type: "application/zip" }));
+    link.download = `${name}.zip`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  });
+  $("import-site").addEventListener("change", async (event) => {
+    const [file] = event.target.files;
+    event.target.value = "";
+    if (!file || !confirm(`Replace the whole site "${name}" with ${file.name}?`)) return;
+    try {
+      await host.call("import_zip", new Uint8Array(await file.arrayBuffer()));
+    } catch (error) {
+      showProblem("The import did not work", [error.message, "The site was not changed."]);
+      return;
+    }
+    $("problem").hidden = true;
+    current = null;
+    dirty = false;
+    $("open-file").textContent = "No file open";
+    editor.open("", "other");
+    const load = await host.call("reload");
+    host.emit("loaded", load);
+    addLog("server", `Imported ${file.name}.`);
+    await files.refresh();
+    await database.refresh();
+  });
+
+  return { files, database };
+}
+
+function decodeText(bytes) {
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return text.includes("\0") ? null : text;
+  } catch {
+    return null;
+  }
+}
+
+function imageType(path) {
+  const suffix = path.split(".").pop().toLowerCase();
+  return { svg: "image/svg+xml", jpg: "image/jpeg", ico: "image/x-icon" }[suffix] || `image/${suffix}`;
+}
+
+// -- start -----------------------------------------------------------------------------------
+
 async function main() {
   const config = await (await fetch("/api/config")).json();
   const host = new SiteHost({
@@ -57,33 +249,38 @@ async function main() {
     bundleUrl: "/bundle/",
     siteUrl: `/templates/${encodeURIComponent(template)}.zip`,
   });
+  const workbench = setUpWorkbench(host);
   host.addEventListener("progress", ({ detail }) => {
-    bootLabel.textContent = `${detail.label}…`;
-    bootProgress.value = detail.fraction;
-    statusBox.textContent = `${detail.label}…`;
+    $("boot-label").textContent = `${detail.label}…`;
+    $("boot-progress").value = detail.fraction;
+    $("status").textContent = `${detail.label}…`;
   });
-  host.addEventListener("serving", () => {
-    bootSection.hidden = true;
-    statusBox.textContent = "Serving";
-    openBrowser.href = config.siteUrl.replace("{name}", name);
-    openBrowser.hidden = false;
+  host.addEventListener("loaded", ({ detail }) => showLoadResult(detail));
+  host.addEventListener("serving", async () => {
+    $("boot").hidden = true;
+    $("status").textContent = "Serving";
+    $("open-browser").href = config.siteUrl.replace("{name}", name);
+    $("open-browser").hidden = false;
+    $("export-site").disabled = false;
+    $("import-site").disabled = false;
+    startAgeClock();
+    await workbench.files.refresh();
   });
   host.addEventListener("clients", ({ detail }) => {
-    connectedBox.textContent = `Connected: ${detail.count}`;
+    $("connected").textContent = `Connected: ${detail.count}`;
   });
   host.addEventListener("name-error", ({ detail }) => {
-    statusBox.textContent = "Not serving";
+    $("status").textContent = "Not serving";
     showProblem(":(", [detail.message], detail.suggestion);
   });
   host.addEventListener("replaced", () => {
-    statusBox.textContent = "Not serving";
+    $("status").textContent = "Not serving";
     showProblem("This site is now served by another tab", [
       `Another tab of this browser registered "${name}"; this one stopped serving it.`]);
   });
   host.addEventListener("failed", ({ detail }) => {
-    statusBox.textContent = "Not serving";
-    const where = detail.filename ? `${detail.filename}, line ${detail.lineno}: ` : "";
-    showProblem("The site failed to start", [where + detail.message, detail.traceback || ""]);
+    $("status").textContent = "Not serving";
+    showProblem("The server failed to start", [detail.message, detail.traceback]);
   });
   host.addEventListener("request", ({ detail: r }) => {
     addLog("request", `${r.method} ${r.target} ${r.status} ${r.duration_ms.toFixed(1)} ms · ${r.client}`);
