@@ -1,0 +1,48 @@
+"""Notes: visitors write rows into the site's sqlite database."""
+
+import sqlite3
+
+import click
+from flask import Flask, g, redirect, render_template, request
+
+app = Flask(__name__)
+app.config["DATABASE"] = "instance/notes.db"
+SCHEMA = "CREATE TABLE IF NOT EXISTS note (id INTEGER PRIMARY KEY, text TEXT NOT NULL)"
+
+
+def db():
+    if "db" not in g:
+        g.db = sqlite3.connect(app.config["DATABASE"])
+    return g.db
+
+
+@app.teardown_appcontext
+def close_db(error):
+    connection = g.pop("db", None)
+    if connection is not None:
+        connection.close()
+
+
+@app.cli.command("init-db")
+def init_db():
+    """Create the notes table."""
+    db().execute(SCHEMA)
+    db().commit()
+    click.echo("Initialized the database.")
+
+
+@app.route("/", methods=["GET", "POST"])
+def notes():
+    db().execute(SCHEMA)
+    if request.method == "POST":
+        db().execute("INSERT INTO note (text) VALUES (?)", (request.form["text"],))
+        db().commit()
+        print(f"note added: {request.form['text']}")
+        return redirect("/")
+    rows = db().execute("SELECT text FROM note ORDER BY id").fetchall()
+    return render_template("notes.html", notes=[row[0] for row in rows])
+
+
+@app.route("/version")
+def version():
+    return "version one"
