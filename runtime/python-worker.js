@@ -73,6 +73,8 @@ async function boot({ bundleUrl, siteUrl, name }) {
     // A wheel is a zip whose top level belongs on sys.path.
     python.unpackArchive(archive, "zip", { extractDir: sitePackages });
   }
+  self.peerserverHashes = (await import(`${bundleUrl}hashes.js`)).peerserverHashes;
+  python.pyimport("server_py.shims").install_from_javascript();
 
   post({ type: "progress", label: "Loading the site", fraction: 0.8 });
   const { FS } = python;

@@ -6,7 +6,8 @@ nothing is fetched from a CDN at run time. Sources, all pinned:
 * Pyodide: the npm package ``pyodide`` (``package-lock.json``), installed by ``npm ci``;
 * wheels: the versions pinned in ``requirements.lock``, downloaded from PyPI by pip;
 * ``server_py``: this repository's package, zipped;
-* the editor: CodeMirror 6 from npm, bundled by esbuild (also from npm) into one module.
+* the editor (CodeMirror 6) and password hashing (@noble/hashes) from npm, each bundled by
+  esbuild (also from npm) into one module.
 """
 
 from __future__ import annotations
@@ -82,7 +83,10 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
     for name in RUNTIME_PACKAGES:
         wheels.append(_download_wheel(name, pins[name], python_version, wheels_dir))
 
-    bundle_editor(out / "codemirror.js", node_modules)
+    bundle_module(
+        REPO / "web" / "workbench" / "codemirror-bundle.js", out / "codemirror.js", node_modules
+    )
+    bundle_module(REPO / "runtime" / "hashes-bundle.js", out / "hashes.js", node_modules)
 
     server_py_zip = out / "server_py.zip"
     with zipfile.ZipFile(server_py_zip, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -102,9 +106,8 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
     return out
 
 
-def bundle_editor(target: Path, node_modules: Path) -> None:
-    """CodeMirror and its language packages as one ES module, for the server tab's editor."""
-    entry = REPO / "web" / "workbench" / "codemirror-bundle.js"
+def bundle_module(entry: Path, target: Path, node_modules: Path) -> None:
+    """npm packages re-exported by ``entry``, as one ES module the browser loads from us."""
     subprocess.run(
         [
             str(node_modules / ".bin" / "esbuild"),

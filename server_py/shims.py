@@ -1,0 +1,91 @@
+"""Standard library the way CPython has it, where Pyodide's build lacks it.
+
+Pyodide's ``hashlib`` is built without OpenSSL, so it has no ``pbkdf2_hmac`` and no ``scrypt``,
+and ``werkzeug.security.generate_password_hash`` fails with its default method. The shims below
+keep CPython's signatures and argument checks and leave the arithmetic to a backend: in the
+server tab, the audited @noble/hashes library running in the same worker (pure Python scrypt
+would take tens of seconds in WebAssembly).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+Pbkdf2 = Callable[[str, bytes, bytes, int, int], bytes]
+Scrypt = Callable[[bytes, bytes, int, int, int, int], bytes]
+
+PBKDF2_HASHES = ("sha1", "sha224", "sha256", "sha384", "sha512")
+
+
+def install(pbkdf2: Pbkdf2, scrypt: Scrypt) -> list[str]:
+    """Add whichever of ``hashlib.pbkdf2_hmac`` and ``hashlib.scrypt`` is missing."""
+    added = []
+    if not hasattr(hashlib, "pbkdf2_hmac"):
+        hashlib.pbkdf2_hmac = make_pbkdf2_hmac(pbkdf2)
+        added.append("hashlib.pbkdf2_hmac")
+    if not hasattr(hashlib, "scrypt"):
+        hashlib.scrypt = make_scrypt(scrypt)
+        added.append("hashlib.scrypt")
+    return added
+
+
+def make_pbkdf2_hmac(backend: Pbkdf2) -> Callable[..., bytes]:
+    def pbkdf2_hmac(
+        hash_name: str, password: Any, salt: Any, iterations: int, dklen: int | None = None
+    ) -> bytes:
+        """PBKDF2 with HMAC as pseudorandom function, as ``hashlib.pbkdf2_hmac``."""
+        name = hash_name.lower().replace("-", "")
+        if name not in PBKDF2_HASHES:
+            raise ValueError(f"unsupported hash type {hash_name}")
+        password, salt = _bytes(password), _bytes(salt)
+        if not isinstance(iterations, int) or iterations < 1:
+            raise ValueError("iteration value must be greater than 0.")
+        if dklen is None:
+            dklen = hashlib.new(name).digest_size
+        if dklen < 1:
+            raise ValueError("key length must be greater than 0.")
+        return bytes(backend(name, password, salt, iterations, dklen))
+
+    return pbkdf2_hmac
+
+
+def make_scrypt(backend: Scrypt) -> Callable[..., bytes]:
+    def scrypt(
+        password: Any, *, salt: Any, n: int, r: int, p: int, maxmem: int = 0, dklen: int = 64
+    ) -> bytes:
+        """The scrypt password-based key derivation function, as ``hashlib.scrypt``."""
+        password, salt = _bytes(password), _bytes(salt)
+        if n < 2 or n & (n - 1):
+            raise ValueError("n must be a power of 2.")
+        if r < 1 or p < 1 or dklen < 1:
+            raise ValueError("r, p and dklen must be positive.")
+        needed = 128 * r * (n + p + 2)
+        if maxmem and needed > maxmem:
+            raise ValueError(f"Invalid parameter combination for n, r, p, maxmem: needs {needed}")
+        return bytes(backend(password, salt, n, r, p, dklen))
+
+    return scrypt
+
+
+def _bytes(value: Any) -> bytes:
+    if isinstance(value, str):
+        raise TypeError("Strings must be encoded before hashing")
+    return bytes(memoryview(value))
+
+
+def install_from_javascript() -> list[str]:
+    """Under Pyodide: install the shims on the worker's ``peerserverHashes`` functions."""
+    from js import peerserverHashes  # set by runtime/python-worker.js
+    from pyodide.ffi import to_js
+
+    def pbkdf2(name: str, password: bytes, salt: bytes, iterations: int, dklen: int) -> bytes:
+        return peerserverHashes.pbkdf2(
+            name, to_js(password), to_js(salt), iterations, dklen
+        ).to_bytes()
+
+    def scrypt(password: bytes, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+        return peerserverHashes.scrypt(to_js(password), to_js(salt), n, r, p, dklen).to_bytes()
+
+    return install(pbkdf2, scrypt)

@@ -1,0 +1,19 @@
+// Runs Python code in real Pyodide under Node, set up as the server tab's worker sets it up:
+// the runtime bundle's wheels and server_py, and server_py.shims on @noble/hashes.
+// Usage: node run_python.mjs BUNDLE_DIR < code.py   (prints what the code prints)
+
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+
+const bundle = process.argv[2].replace(/\/?$/, "/");
+const { loadPyodide } = await import(pathToFileURL(`${bundle}pyodide/pyodide.mjs`).href);
+const python = await loadPyodide({ indexURL: `${bundle}pyodide/` });
+const manifest = JSON.parse(readFileSync(`${bundle}manifest.json`, "utf8"));
+const sitePackages = python.runPython("import site; site.getsitepackages()[0]");
+for (const archive of [...manifest.wheels.map((w) => `wheels/${w}`), "server_py.zip"]) {
+  python.unpackArchive(new Uint8Array(readFileSync(bundle + archive)), "zip",
+    { extractDir: sitePackages });
+}
+globalThis.peerserverHashes = (await import(pathToFileURL(`${bundle}hashes.js`).href)).peerserverHashes;
+python.pyimport("server_py.shims").install_from_javascript();
+python.runPython(readFileSync(0, "utf8"));
