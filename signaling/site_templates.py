@@ -10,7 +10,12 @@ from pathlib import Path
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "site_templates"
 
 # id -> title of the built-in templates, in the order the home page shows them.
-BUILT_IN = {"empty": "Empty"}
+BUILT_IN = {
+    "empty": "Empty",
+    "login": "Login Demo",
+    "grocery": "Grocery List",
+    "garage-sale": "Garage Sale",
+}
 
 
 class Templates:
