@@ -325,3 +325,22 @@ def test_the_log_shows_requests_and_what_the_site_prints(
     expect(log).to_contain_text("note added: hello log")
     expect(log).to_contain_text(re.compile(r"POST / 302 [\d.]+ ms · visitor \d+"))
     expect(notes.server.get_by_text("Age: 0 minutes")).to_be_visible()
+
+
+def test_the_editor_highlights_each_language(browser: Browser, service_url: str) -> None:
+    served = serve_site(browser, service_url, "colours", "empty")
+    server = served.server
+    try:
+        server.once("dialog", lambda dialog: dialog.accept("static/site.js"))
+        server.get_by_role("button", name="New file").click()
+        replace_and_save(server, "const answer = 42; // the answer\nfunction f() { return 'x'; }\n")
+        expect(server.locator("#save-state")).to_contain_text("Saved")
+        for name in ["app.py", "hello.html", "style.css", "index.html", "site.js"]:
+            open_file(server, name)
+            colours = server.locator(".cm-content").evaluate(
+                """content => new Set([...content.querySelectorAll('span')]
+                    .map((span) => getComputedStyle(span).color)).size"""
+            )
+            assert colours >= 3, f"{name} is not highlighted"
+    finally:
+        served.context.close()
