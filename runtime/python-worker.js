@@ -1,13 +1,17 @@
 // The server tab's dedicated worker: Pyodide, the site, and server_py's HTTP connections.
 //
 // The main thread owns the data channels and moves bytes; this worker owns Python. Messages:
-//   in:  boot {bundleUrl, siteUrl, name}, open {conn, scheme, client}, data {conn, bytes},
-//        credit {conn, chunks}, close {conn}, call {id, method, args}, stats
+//   in:  boot {bundleUrl, siteUrl, name, loadApp}, open {conn, scheme, client},
+//        data {conn, bytes}, credit {conn, chunks}, close {conn}, call {id, method, args}, stats
 //   out: progress {label, fraction}, ready {module, isNew, load}, failed {message, traceback},
 //        send {conn, bytes}, end {conn}, request {method, target, status, duration_ms, client},
-//        log {stream, text}, result {id, value, error}, stats {memoryBytes, connections}
+//        log {stream, text}, result {id, value, error}, stats {memoryBytes, connections},
+//        busy {conn, call, loading}, idle
 // Output to a connection is pulled from Python only while the main thread has granted credit
 // (one chunk per credit), so a large response flows at the pace of the channel.
+//
+// busy/idle bracket everything that runs the site's code: a script cannot be interrupted, so
+// the main thread times it and, past the limit, terminates this worker and starts a new one.
 //
 // The site lives in IndexedDB (Emscripten's IDBFS, one database per server name). Whenever a
 // request or a workbench call may have changed its files, they are written back before the
@@ -33,7 +37,11 @@ function post(message, transfer = []) {
   self.postMessage(message, transfer);
 }
 
+const RUNS_SITE_CODE = new Set(["data", "credit", "call"]);
+
 async function handle(message) {
+  const watched = server !== null && RUNS_SITE_CODE.has(message.type);
+  if (watched) post({ type: "busy", conn: message.conn, call: message.id, method: message.method });
   try {
     if (message.type === "boot") await boot(message);
     else if (server !== null) await dispatch(message);
@@ -50,10 +58,12 @@ async function handle(message) {
       credit.delete(message.conn);
       post({ type: "end", conn: message.conn });
     }
+  } finally {
+    if (watched) post({ type: "idle" });
   }
 }
 
-async function boot({ bundleUrl, siteUrl, name }) {
+async function boot({ bundleUrl, siteUrl, name, loadApp = true }) {
   const started = performance.now();
   post({ type: "progress", label: "Loading Python", fraction: 0.05 });
   const { loadPyodide } = await import(`${bundleUrl}pyodide/pyodide.mjs`);
@@ -88,7 +98,13 @@ async function boot({ bundleUrl, siteUrl, name }) {
     post({ type: "request", ...record.toJs({ dict_converter: Object.fromEntries }) });
   });
   if (isNew) server.unpack(await fetchBytes(siteUrl));
-  const load = toPlain(server.load());
+  let load = { ok: false, module: null, traceback: "",
+    message: "Its import ran past the time limit and was stopped. Fix it and save to try again." };
+  if (loadApp) {
+    post({ type: "busy", loading: true });
+    load = toPlain(server.load());
+    post({ type: "idle" });
+  }
   await persist();
   post({ type: "ready", module: load.module ?? null, isNew, load,
     bootMs: performance.now() - started });

@@ -5,14 +5,24 @@
 // message, traceback, filename, lineno} (after the boot and each reload), serving, failed
 // {message, traceback} (the runtime itself could not start), name-error {code, message,
 // suggestion}, replaced, clients {count}, request {method, target, status, duration_ms,
-// client}, log {stream, text}, stats {memoryBytes, connections}.
+// client}, log {stream, text}, stats {memoryBytes, connections}, restarting {reason}.
+//
+// The site's code cannot be interrupted, so the worker says when it starts and ends running it
+// (busy/idle). Past `timeLimitMs` the worker is terminated and a new one boots the site as it
+// was last saved: the request that ran too long gets a 504, others waiting for an answer a 503,
+// and visitors keep their peer connections (their browsers open new HTTP channels).
 
 import { RTC_CONFIG, iceGathered, whenWritable } from "./channel-io.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
 
+export const DEFAULT_TIME_LIMIT_MS = 30000;
+
 export class SiteHost extends EventTarget {
-  constructor({ name, token, bundleUrl, siteUrl }) {
+  constructor({ name, token, bundleUrl, siteUrl, timeLimitMs = DEFAULT_TIME_LIMIT_MS }) {
     super();
+    this.timeLimitMs = timeLimitMs;
+    this.watchdog = null; // timer while the worker runs the site's code
+    this.waiting = new Map(); // conn id -> request line, while a request awaits its answer
     this.name = name;
     this.token = token;
     this.bundleUrl = bundleUrl;
@@ -28,13 +38,7 @@ export class SiteHost extends EventTarget {
   }
 
   start() {
-    this.worker = new Worker(new URL("./python-worker.js", import.meta.url), { type: "module" });
-    this.worker.addEventListener("message", (event) => this.onWorkerMessage(event.data));
-    this.worker.addEventListener("error", (event) => {
-      this.emit("failed", { message: `The Python worker failed: ${event.message}` });
-    });
-    this.worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, siteUrl: this.siteUrl,
-      name: this.name });
+    this.startWorker(true);
 
     this.signaling = new SignalingSocket(socketUrl("/ws/server"));
     this.signaling.addEventListener("open", () => {
@@ -42,6 +46,55 @@ export class SiteHost extends EventTarget {
       this.signaling.send({ type: "register", name: this.name, token: this.token });
     });
     this.signaling.addEventListener("message", (event) => this.onSignal(event.detail));
+  }
+
+  startWorker(loadApp) {
+    const worker = new Worker(new URL("./python-worker.js", import.meta.url), { type: "module" });
+    this.worker = worker;
+    worker.addEventListener("message", (event) => {
+      if (this.worker === worker) this.onWorkerMessage(event.data);
+    });
+    worker.addEventListener("error", (event) => {
+      this.emit("failed", { message: `The Python worker failed: ${event.message}` });
+    });
+    worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, siteUrl: this.siteUrl,
+      name: this.name, loadApp });
+  }
+
+  /** The worker ran the site's code past the time limit: answer for it and start afresh. */
+  restartWorker(busy) {
+    const seconds = this.timeLimitMs / 1000;
+    this.worker.terminate();
+    this.ready = false;
+    clearTimeout(this.watchdog);
+    this.watchdog = null;
+    let what;
+    if (busy.loading || busy.method === "reload") what = "Importing the site's app";
+    else if (busy.call !== undefined) what = `The workbench's ${busy.method}`;
+    else what = this.waiting.get(busy.conn) ?? "Sending a response";
+    for (const [conn, channel] of this.channels) {
+      const requestLine = this.waiting.get(conn);
+      if (requestLine !== undefined && channel.readyState === "open") {
+        channel.send(conn === busy.conn
+          ? errorResponse(504, "Gateway Timeout", `${requestLine} ran longer than ${seconds} s and was stopped.`)
+          : errorResponse(503, "Service Unavailable", "The server is restarting. Try again in a few seconds.",
+            "Retry-After: 5\r\n"));
+      }
+      channel.close();
+    }
+    this.channels.clear();
+    this.waiting.clear();
+    for (const [id, pending] of this.calls) {
+      pending.reject(new Error(id === busy.call
+        ? `Stopped: it ran longer than ${seconds} s. Python restarted with the site as last saved.`
+        : "Python restarted; try again."));
+    }
+    this.calls.clear();
+    const reason = `${what} ran longer than ${seconds} s: stopped, restarting Python with the site as last saved.`;
+    this.emit("log", { stream: "stderr", text: reason });
+    this.emit("restarting", { reason });
+    // An import that never finishes would stop the next start too: boot without the app then.
+    this.startWorker(!(busy.loading || busy.method === "reload"));
   }
 
   /**
@@ -172,10 +225,12 @@ export class SiteHost extends EventTarget {
       client: `visitor ${client}` });
     channel.addEventListener("message", (event) => {
       if (!(event.data instanceof ArrayBuffer)) return; // HTTP is bytes; text has no place here
+      if (!this.waiting.has(conn)) this.waiting.set(conn, requestLine(event.data));
       this.worker.postMessage({ type: "data", conn, bytes: new Uint8Array(event.data) }, [event.data]);
     });
     channel.addEventListener("close", () => {
       visitor.channels.delete(channel);
+      this.waiting.delete(conn);
       if (this.channels.delete(conn)) this.worker.postMessage({ type: "close", conn });
     });
   }
@@ -184,7 +239,15 @@ export class SiteHost extends EventTarget {
 
   onWorkerMessage(message) {
     switch (message.type) {
+      case "busy":
+        this.watchdog = setTimeout(() => this.restartWorker(message), this.timeLimitMs);
+        break;
+      case "idle":
+        clearTimeout(this.watchdog);
+        this.watchdog = null;
+        break;
       case "send": {
+        this.waiting.delete(message.conn);
         const channel = this.channels.get(message.conn);
         if (!channel || channel.readyState !== "open") return;
         channel.send(message.bytes);
@@ -198,6 +261,7 @@ export class SiteHost extends EventTarget {
       case "end": {
         const channel = this.channels.get(message.conn);
         this.channels.delete(message.conn);
+        this.waiting.delete(message.conn);
         channel?.close();
         break;
       }
@@ -222,4 +286,27 @@ export class SiteHost extends EventTarget {
         this.emit(message.type, message);
     }
   }
+}
+
+/** "GET /path", from the first bytes of a request, for the log and error pages. */
+function requestLine(buffer) {
+  const head = new TextDecoder().decode(new Uint8Array(buffer, 0, Math.min(buffer.byteLength, 512)));
+  return head.split("\r\n", 1)[0].split(" ").slice(0, 2).join(" ");
+}
+
+/** A complete HTTP/1.1 error response that closes the connection. */
+function errorResponse(status, reason, text, extraHeaders = "") {
+  const body = new TextEncoder().encode(`<!doctype html><title>${status} ${reason}</title>` +
+    `<h1>${reason}</h1><p>${escapeHtml(text)}</p>`);
+  const head = new TextEncoder().encode(`HTTP/1.1 ${status} ${reason}\r\n` +
+    `Content-Type: text/html; charset=utf-8\r\nContent-Length: ${body.length}\r\n` +
+    `Connection: close\r\n${extraHeaders}\r\n`);
+  const bytes = new Uint8Array(head.length + body.length);
+  bytes.set(head);
+  bytes.set(body, head.length);
+  return bytes;
+}
+
+function escapeHtml(text) {
+  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 }

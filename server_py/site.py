@@ -1,18 +1,30 @@
-"""Loading a site folder: import its app afresh and put its static files around it."""
+"""Loading a site folder: find its app the way ``flask run`` does, import it afresh, and put the
+site's static files around it.
+
+Discovery, in order: ``FLASK_APP`` from the site's ``.flaskenv`` (``module``, ``module:name``,
+``module:create_app()`` or ``path/to/file.py``); else ``wsgi.py`` or ``app.py`` with an app or
+an app factory; else a package of the site with an app or a ``create_app``/``make_app``
+factory. Flask's own ``flask.cli`` functions do the locating, so a project behaves as under
+``flask run``. A module with a plain WSGI callable named ``app`` or ``application`` is served
+too.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import re
 import sys
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from server_py.static_files import StaticFiles
 from server_py.wsgi import WSGIApp
 
-# Module files tried in order, and the names a WSGI app is looked up under, as `flask run` does.
-APP_MODULES = ("app", "wsgi")
+# Module files tried in order when nothing names the app, as `flask run` does.
+APP_MODULES = ("wsgi", "app")
 APP_NAMES = ("app", "application")
 
 
@@ -31,12 +43,23 @@ class SiteLoadError(Exception):
 
 
 class Site:
-    """A site folder under ``root``: static files and, optionally, a WSGI app module."""
+    """A site folder under ``root``: static files and, optionally, a WSGI app."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
-        self.app_module: str | None = None
+        self.app_module: str | None = None  # what serves the site, e.g. "flaskr:create_app()"
         self.app: WSGIApp | None = None  # the site's own app, without the static files around it
+
+    def flask_app_setting(self) -> str | None:
+        """``FLASK_APP`` from the site's ``.flaskenv``, if it sets one."""
+        env = self.root / ".flaskenv"
+        if not env.is_file():
+            return None
+        for line in env.read_text(errors="replace").splitlines():
+            match = re.match(r"\s*(?:export\s+)?FLASK_APP\s*=\s*(.*?)\s*$", line)
+            if match:
+                return match.group(1).strip("'\"") or None
+        return None
 
     def load(self) -> WSGIApp:
         """Import the site's app, discarding any earlier import, and return the site's WSGI app.
@@ -44,31 +67,97 @@ class Site:
         Raises :class:`SiteLoadError` when the site's code fails to import or has no app.
         """
         self._forget_site_modules()
-        module_name = next(
-            (name for name in APP_MODULES if (self.root / f"{name}.py").is_file()), None
-        )
-        self.app_module = module_name
-        if module_name is None:
-            self.app = None
-            return StaticFiles(None, self.root)
+        importlib.invalidate_caches()
         root = str(self.root)
         if root not in sys.path:
             sys.path.insert(0, root)
-        importlib.invalidate_caches()
         try:
-            module = importlib.import_module(module_name)
+            with self._instance_folders_in_site():
+                app, described, in_package = self._locate()
+        except SiteLoadError:
+            raise
         except Exception as error:
             raise self._load_error(error) from error
+        self.app = app
+        self.app_module = described
+        # A package project's files are its source: only a site folder's files are public.
+        return app if in_package else StaticFiles(app, self.root)
+
+    def _locate(self) -> tuple[WSGIApp | None, str | None, bool]:
+        from flask.cli import NoAppException, locate_app, prepare_import
+
+        setting = self.flask_app_setting()
+        if setting:
+            path, _, name = setting.partition(":")
+            import_name = prepare_import(str(self.root / path))
+            try:
+                app = locate_app(import_name, name or None)
+            except NoAppException as error:
+                raise SiteLoadError(
+                    f".flaskenv sets FLASK_APP={setting}: {error}", "", ".flaskenv"
+                ) from None
+            return app, setting, _in_package(import_name)
+        for module in APP_MODULES:
+            if (self.root / f"{module}.py").is_file():
+                import_name = prepare_import(str(self.root / f"{module}.py"))
+                try:
+                    app = locate_app(import_name, None)
+                except NoAppException:
+                    if import_name not in sys.modules:  # it failed to import: say why
+                        raise
+                    app = self._plain_wsgi_app(import_name)
+                return app, f"{module}.py", False
+        for package in sorted(self.root.glob("*/__init__.py")):
+            import_name = package.parent.name
+            if not import_name.isidentifier():
+                continue
+            try:
+                app = locate_app(import_name, None, raise_if_not_found=False)
+            except NoAppException:
+                continue  # a package without an app (a helper of the project)
+            if app is not None:
+                factory = any(
+                    hasattr(sys.modules[import_name], f) for f in ("create_app", "make_app")
+                )
+                described = f"{import_name}:create_app()" if factory else import_name
+                return app, described, True
+        return None, None, False
+
+    @contextlib.contextmanager
+    def _instance_folders_in_site(self) -> Iterator[None]:
+        """Give the site's Flask apps their instance folder inside the site, as ``flask run`` does.
+
+        Flask takes a package under ``sys.prefix`` for one installed to the system and puts its
+        instance folder in ``PREFIX/var``. Pyodide's prefix is ``/``, so every site would get
+        ``/var/NAME-instance``: outside the site, its persistence and its export.
+        """
+        import flask.sansio.app
+
+        find_package = flask.sansio.app.find_package
+
+        def find_site_package(import_name: str) -> tuple[str | None, str]:
+            prefix, package_path = find_package(import_name)
+            if PurePath(package_path).is_relative_to(self.root):
+                return None, package_path
+            return prefix, package_path
+
+        flask.sansio.app.find_package = find_site_package
+        try:
+            yield
+        finally:
+            flask.sansio.app.find_package = find_package
+
+    def _plain_wsgi_app(self, import_name: str) -> WSGIApp:
+        module = sys.modules[import_name]
         app = next((getattr(module, name) for name in APP_NAMES if hasattr(module, name)), None)
         if not callable(app):
             raise SiteLoadError(
-                f"{module_name}.py defines no WSGI app: expected a variable named "
-                f"{' or '.join(APP_NAMES)}, such as app = Flask(__name__)",
+                f"{import_name}.py defines no app: expected a Flask app or a WSGI callable "
+                f"named {' or '.join(APP_NAMES)}, such as app = Flask(__name__)",
                 traceback_text="",
-                filename=f"{module_name}.py",
+                filename=f"{import_name}.py",
             )
-        self.app = app
-        return StaticFiles(app, self.root)
+        return app
 
     def _forget_site_modules(self) -> None:
         """Drop the site's modules from ``sys.modules`` so that an import sees the new code."""
@@ -80,16 +169,29 @@ class Site:
     def _load_error(self, error: Exception) -> SiteLoadError:
         text = "".join(traceback.format_exception(error))
         filename, lineno = None, None
-        if isinstance(error, SyntaxError) and error.filename:
-            filename, lineno = error.filename, error.lineno
-        else:
+        # Flask wraps import errors: the site's own frame is in the original exception.
+        cause = error.__cause__ or error.__context__ or error
+        for candidate in (error, cause):
+            if isinstance(candidate, SyntaxError) and candidate.filename:
+                filename, lineno = candidate.filename, candidate.lineno
+        if filename is None:
             # The innermost frame in the site's own code is where its owner has to look.
-            for frame in traceback.extract_tb(error.__traceback__):
-                if self._is_site_file(frame.filename):
-                    filename, lineno = frame.filename, frame.lineno
+            for failure in (cause, error):
+                for frame in traceback.extract_tb(failure.__traceback__):
+                    if self._is_site_file(frame.filename):
+                        filename, lineno = frame.filename, frame.lineno
+                if filename:
+                    break
         if filename is not None and self._is_site_file(filename):
-            filename = str(Path(filename).resolve().relative_to(self.root))
+            filename = Path(filename).resolve().relative_to(self.root).as_posix()
         return SiteLoadError(f"{type(error).__name__}: {error}", text, filename, lineno)
 
     def _is_site_file(self, filename: str) -> bool:
         return Path(filename).resolve().is_relative_to(self.root)
+
+
+def _in_package(import_name: str) -> bool:
+    return "." in import_name or (
+        sys.modules.get(import_name) is not None
+        and getattr(sys.modules[import_name], "__path__", None) is not None
+    )

@@ -5,7 +5,7 @@ Used by the end-to-end tests that report figures and by the benchmarks; nothing 
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Frame, Page
 
 MB = 1_000_000
 
@@ -112,3 +112,34 @@ def worker_memory_mb(server: Page) -> float:
     """The Python worker's WebAssembly memory (Python's heap and its in-memory files), in MB."""
     stats = server.evaluate("async () => window.peerServerHost.workerStats()")
     return stats["memoryBytes"] / MB
+
+
+_DOWNLOAD = """async (path) => {
+    const started = performance.now();
+    const reader = (await fetch(path)).body.getReader();
+    let bytes = 0, exact = true;
+    for (;;) {
+        const {done, value} = await reader.read();
+        if (done) break;
+        for (let i = 0; i < value.length; i += 4093) {
+            exact &&= value[i] === (bytes + i) % 256;
+        }
+        bytes += value.length;
+    }
+    return {bytes, exact, ms: performance.now() - started};
+}"""
+
+
+def download(frame: Frame, path: str) -> dict:
+    """Fetch ``path`` from a frame and read its body as it streams in: returns ``bytes``, ``ms``
+    and ``exact``, whether sampled bytes follow the pattern ``byte[i] == i % 256``."""
+    return frame.evaluate(_DOWNLOAD, path)
+
+
+def site_frame(shell: Page) -> Frame:
+    """The frame in which a visitor's client shell shows the site."""
+    handle = shell.locator("#site").element_handle()
+    frame = handle.content_frame() if handle else None
+    if frame is None:
+        raise RuntimeError("the shell shows no site frame")
+    return frame

@@ -11,10 +11,13 @@ import json
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import REPO, serve_site
+from tests.conftest import serve_site
+from tests.harness import REPO
 from tests.measure import (
+    download,
     heap_peak_mb,
     raw_channel_throughput,
+    site_frame,
     start_heap_watch,
     worker_memory_mb,
 )
@@ -45,22 +48,7 @@ def test_a_100_mb_download_streams_with_flat_memory(browser: Browser, service_ur
         worker_before = worker_memory_mb(served.server)
         visitor_start = start_heap_watch(page)
         server_start = start_heap_watch(served.server)
-        result = frame.evaluate(
-            """async () => {
-                const started = performance.now();
-                const reader = (await fetch("/big.bin")).body.getReader();
-                let bytes = 0, exact = true;
-                for (;;) {
-                    const {done, value} = await reader.read();
-                    if (done) break;
-                    for (let i = 0; i < value.length; i += 4093) {
-                        exact &&= value[i] === (bytes + i) % 256;
-                    }
-                    bytes += value.length;
-                }
-                return {bytes, exact, ms: performance.now() - started};
-            }"""
-        )
+        result = download(site_frame(page), "/big.bin")
         visitor_peak = heap_peak_mb(page)
         server_peak = heap_peak_mb(served.server)
         worker_after = worker_memory_mb(served.server)

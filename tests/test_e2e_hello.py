@@ -12,7 +12,8 @@ import re
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.conftest import BOOT_TIMEOUT, REPO, is_local
+from tests.conftest import BOOT_TIMEOUT, is_local
+from tests.harness import REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests.conftest import REPO, serve_site
+from tests.conftest import serve_site
+from tests.harness import REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, BrowserType, expect
 
-from tests.conftest import CHROMIUM_ARGS, REPO, free_port, serve_site
+from tests.conftest import serve_site
+from tests.harness import CHROMIUM_ARGS, REPO, free_port
 
 pytestmark = pytest.mark.e2e
 

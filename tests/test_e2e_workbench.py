@@ -323,6 +323,9 @@ def test_the_log_shows_requests_and_what_the_site_prints(
     expect(frame.get_by_role("listitem")).to_have_text(["hello log"])
     log = notes.server.get_by_role("region", name="Log")
     expect(log).to_contain_text("note added: hello log")
+    # Flask's app.logger and the logging module write where `flask run` would: to the log.
+    expect(log).to_contain_text("app.logger: 9 characters")
+    expect(log).to_contain_text("logging: a note was added")
     expect(log).to_contain_text(re.compile(r"POST / 302 [\d.]+ ms · visitor \d+"))
     expect(notes.server.get_by_text("Age: 0 minutes")).to_be_visible()
 

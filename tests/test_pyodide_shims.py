@@ -11,7 +11,7 @@ import pytest
 import werkzeug.security
 
 from signaling.bundle import DEFAULT_BUNDLE
-from tests.conftest import REPO
+from tests.harness import REPO
 
 CASES = [
     ("sha256", b"password", b"salt", 1, None),

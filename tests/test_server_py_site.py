@@ -141,7 +141,62 @@ def test_wsgi_py_is_found_too(site_root: Path) -> None:
     (site_root / "app.py").rename(site_root / "wsgi.py")
     site = Site(site_root)
     assert Client(site.load()).get("/").text == "from the app"
-    assert site.app_module == "wsgi"
+    assert site.app_module == "wsgi.py"
+
+
+PACKAGE_PROJECT = {
+    "flaskr/__init__.py": "import os\nfrom flask import Flask\n\n"
+    "def create_app():\n"
+    "    app = Flask(__name__, instance_relative_config=True)\n"
+    "    os.makedirs(app.instance_path, exist_ok=True)\n"
+    "    from . import views\n"
+    "    app.register_blueprint(views.bp)\n"
+    "    return app\n",
+    "flaskr/views.py": "from flask import Blueprint, current_app\n"
+    "bp = Blueprint('views', __name__)\n\n"
+    "@bp.route('/')\ndef index():\n    return current_app.instance_path\n",
+    "flaskr/templates/base.html": "<title>{% block title %}{% endblock %}</title>",
+}
+
+
+def test_a_package_with_an_app_factory_is_found(tmp_path: Path, site_root: Path) -> None:
+    (site_root / "app.py").unlink()
+    write(site_root, PACKAGE_PROJECT)
+    site = Site(site_root)
+    client = Client(site.load())
+    assert site.app_module == "flaskr:create_app()"
+    assert client.get("/").text == str(site_root / "instance")
+    # A package project's folder is its source, not public files.
+    assert client.get("/flaskr/views.py").status_code == 404
+
+
+def test_the_instance_folder_stays_in_the_site_under_pyodides_prefix(
+    site_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pyodide's sys.prefix is "/": Flask would take the site for an installed package.
+    (site_root / "app.py").unlink()
+    write(site_root, PACKAGE_PROJECT)
+    monkeypatch.setattr("sys.prefix", "/")
+    assert Client(Site(site_root).load()).get("/").text == str(site_root / "instance")
+
+
+def test_flaskenv_names_the_app(site_root: Path) -> None:
+    write(
+        site_root,
+        {
+            ".flaskenv": "FLASK_DEBUG=1\nFLASK_APP=hello:make()\n",
+            "hello.py": "from flask import Flask\n\ndef make():\n"
+            "    app = Flask(__name__)\n"
+            "    app.add_url_rule('/', 'index', lambda: 'hello from the factory')\n"
+            "    return app\n",
+        },
+    )
+    site = Site(site_root)
+    assert Client(site.load()).get("/").text == "hello from the factory"
+    assert site.app_module == "hello:make()"
+    write(site_root, {".flaskenv": "FLASK_APP=missing_module\n"})
+    with pytest.raises(SiteLoadError, match="FLASK_APP=missing_module"):
+        site.load()
 
 
 def test_syntax_error_names_file_and_line(site_root: Path) -> None:
@@ -170,7 +225,7 @@ def test_import_error_names_the_sites_own_line(site_root: Path) -> None:
 
 def test_a_module_without_an_app_says_so(site_root: Path) -> None:
     write(site_root, {"app.py": "x = 1\n"})
-    with pytest.raises(SiteLoadError, match="defines no WSGI app"):
+    with pytest.raises(SiteLoadError, match="defines no app"):
         Site(site_root).load()
 
 
@@ -192,7 +247,7 @@ def test_reload_sees_new_code_in_every_module(site_root: Path) -> None:
 
 def test_site_server_keeps_the_old_app_when_a_reload_fails(site_root: Path) -> None:
     server = SiteServer(str(site_root))
-    assert server.load() == {"ok": True, "module": "app"}
+    assert server.load() == {"ok": True, "module": "app.py"}
     write(site_root, {"app.py": "this is not python\n"})
     result = server.load()
     assert result["ok"] is False and result["filename"] == "app.py" and result["lineno"] == 1

@@ -1,7 +1,7 @@
 // The server tab: boots the site in a Python worker, registers its name, and is the owner's
 // workbench: files, editor (saving publishes), database, console, request log, export/import.
 
-import { SiteHost } from "/runtime/site-host.js";
+import { DEFAULT_TIME_LIMIT_MS, SiteHost } from "/runtime/site-host.js";
 import { ownerToken } from "/web/owner-token.js";
 import { Console } from "/web/workbench/console.js";
 import { DatabaseView } from "/web/workbench/database.js";
@@ -51,6 +51,7 @@ function showProblem(title, lines = [], suggestion = null) {
 
 function showLoadResult(load) {
   const box = $("load-error");
+  if (load.module !== undefined) $("app-module").textContent = `App: ${load.module ?? "none (static files)"}`;
   if (load.ok) {
     box.hidden = true;
     return;
@@ -78,6 +79,8 @@ function formatAge(ms) {
 }
 
 function startAgeClock() {
+  if ($("age").dataset.running) return;
+  $("age").dataset.running = "yes";
   const key = `peerserver.created.${name}`;
   const created = Number(localStorage.getItem(key)) || Date.now();
   localStorage.setItem(key, String(created));
@@ -153,13 +156,34 @@ function setUpWorkbench(host) {
   async function save() {
     if (!current || $("save").disabled) return;
     $("save-state").textContent = "Saving…";
-    const load = await host.publish(current.path, encoder.encode(editor.text));
-    dirty = false;
-    $("save-state").textContent = load.ok
-      ? "Saved: the site is live with this version."
-      : "Saved, but the site's code has an error: the previous version stays live.";
+    try {
+      const load = await host.publish(current.path, encoder.encode(editor.text));
+      dirty = false;
+      $("save-state").textContent = load.ok
+        ? "Saved: the site is live with this version."
+        : "Saved, but the site's code has an error: the previous version stays live.";
+    } catch (error) {
+      $("save-state").textContent = error.message;
+    }
     await files.refresh();
   }
+
+  // FLASK_APP in .flaskenv picks the app, as it does for `flask run`.
+  $("choose-app").addEventListener("click", async () => {
+    const choice = prompt("The app to serve, as FLASK_APP takes it (e.g. app.py, flaskr, " +
+      "flaskr:create_app()). Empty: find it by itself.");
+    if (choice === null) return;
+    let lines = [];
+    try {
+      lines = new TextDecoder().decode(await host.call("read_file", ".flaskenv")).split("\n");
+    } catch {
+      // no .flaskenv yet
+    }
+    lines = lines.filter((line) => line.trim() && !/^\s*(export\s+)?FLASK_APP\s*=/.test(line));
+    if (choice.trim()) lines.push(`FLASK_APP=${choice.trim()}`);
+    await host.publish(".flaskenv", encoder.encode(lines.join("\n") + "\n"));
+    await files.refresh();
+  });
 
   $("save").addEventListener("click", save);
   $("new-file").addEventListener("click", () => files.create());
@@ -239,6 +263,24 @@ function imageType(path) {
   return { svg: "image/svg+xml", jpg: "image/jpeg", ico: "image/x-icon" }[suffix] || `image/${suffix}`;
 }
 
+/** The request time limit, in seconds, kept per site in this browser. */
+function setUpTimeLimit(host) {
+  const key = `peerserver.timeLimit.${name}`;
+  const input = $("time-limit");
+  const seconds = Number(localStorage.getItem(key)) || DEFAULT_TIME_LIMIT_MS / 1000;
+  input.value = String(seconds);
+  host.timeLimitMs = seconds * 1000;
+  input.addEventListener("change", () => {
+    const chosen = Math.round(Number(input.value));
+    if (!(chosen >= 1 && chosen <= 3600)) {
+      input.value = String(host.timeLimitMs / 1000);
+      return;
+    }
+    host.timeLimitMs = chosen * 1000;
+    localStorage.setItem(key, String(chosen));
+  });
+}
+
 // -- start -----------------------------------------------------------------------------------
 
 async function main() {
@@ -250,6 +292,7 @@ async function main() {
     siteUrl: `/templates/${encodeURIComponent(template)}.zip`,
   });
   const workbench = setUpWorkbench(host);
+  setUpTimeLimit(host);
   host.addEventListener("progress", ({ detail }) => {
     $("boot-label").textContent = `${detail.label}…`;
     $("boot-progress").value = detail.fraction;
@@ -286,6 +329,9 @@ async function main() {
     addLog("request", `${r.method} ${r.target} ${r.status} ${r.duration_ms.toFixed(1)} ms · ${r.client}`);
   });
   host.addEventListener("log", ({ detail }) => addLog(detail.stream, detail.text));
+  host.addEventListener("restarting", () => {
+    $("status").textContent = "Restarting…";
+  });
   host.start();
   window.peerServerHost = host; // for the console, and for tests and benchmarks to measure
 }

@@ -1,5 +1,6 @@
 """Notes: visitors write rows into the site's sqlite database."""
 
+import logging
 import sqlite3
 
 import click
@@ -38,6 +39,8 @@ def notes():
         db().execute("INSERT INTO note (text) VALUES (?)", (request.form["text"],))
         db().commit()
         print(f"note added: {request.form['text']}")
+        app.logger.warning("app.logger: %d characters", len(request.form["text"]))
+        logging.getLogger("notes.audit").error("logging: a note was added")
         return redirect("/")
     rows = db().execute("SELECT text FROM note ORDER BY id").fetchall()
     return render_template("notes.html", notes=[row[0] for row in rows])
@@ -46,3 +49,10 @@ def notes():
 @app.route("/version")
 def version():
     return "version one"
+
+
+@app.route("/spin")
+def spin():
+    """A request that never finishes: the server tab's time limit has to stop it."""
+    while True:
+        pass

@@ -1,0 +1,87 @@
+"""Real processes and Chromium for the end-to-end tests and the benchmarks: a `peerserver serve`
+on a free loopback port, a `flask run` next to it, and the flags Chromium runs with here."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from signaling.bundle import DEFAULT_BUNDLE
+
+REPO = Path(__file__).resolve().parent.parent
+# Debian's Chromium where installed; elsewhere Playwright's own (`playwright install chromium`).
+SYSTEM_CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+    "--enable-precise-memory-info",  # performance.memory, for the tests that report memory
+    "--js-flags=--expose-gc",  # so that they can start from a collected heap
+    # Anything not on this machine fails at once instead of waiting for a network.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE *.localhost, "
+    "EXCLUDE 127.0.0.1, EXCLUDE *.local",
+]
+
+
+def chromium_launch_args(base: dict | None = None) -> dict:
+    """Playwright's launch arguments: Debian's Chromium where there is one, with our flags."""
+    args = {**(base or {}), "args": CHROMIUM_ARGS}
+    if os.path.exists(SYSTEM_CHROMIUM):
+        args["executable_path"] = SYSTEM_CHROMIUM
+    return args
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running(
+    command: list[str], ready_url: str, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """Run ``command`` until the block ends; enter once ``ready_url`` answers (30 s at most)."""
+    process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **(env or {})})
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(ready_url, timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{' '.join(command)} did not start") from None
+                time.sleep(0.2)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@contextmanager
+def peerserver_service(extra_templates: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`peerserver serve` with ``extra_templates``: yields its URL and its process."""
+    if not (DEFAULT_BUNDLE / "manifest.json").is_file():
+        raise RuntimeError(f"no runtime bundle in {DEFAULT_BUNDLE}: run `nox -s build` first")
+    port = free_port()
+    command = [sys.executable, "-m", "signaling", "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--extra-templates", str(extra_templates)]
+    with running(command, f"http://127.0.0.1:{port}/") as process:
+        yield f"http://localhost:{port}/", process
