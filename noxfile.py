@@ -29,6 +29,12 @@ def build_bundle(session: nox.Session) -> None:
     session.run("peerserver", "build")
 
 
+def ensure_chromium(session: nox.Session) -> None:
+    if not (os.path.exists(SYSTEM_CHROMIUM) or shutil.which("chromium")):
+        # Not Debian's Chromium here: use Playwright's own build, where it can be downloaded.
+        session.run("playwright", "install", "chromium")
+
+
 @nox.session
 def build(session: nox.Session) -> None:
     """Assemble the runtime bundle in build/runtime."""
@@ -49,10 +55,17 @@ def tests(session: nox.Session) -> None:
     """The whole test suite: unit, service and end-to-end (real Chromium) tests."""
     install(session)
     build_bundle(session)
-    if not (os.path.exists(SYSTEM_CHROMIUM) or shutil.which("chromium")):
-        # Not Debian's Chromium here: use Playwright's own build, where it can be downloaded.
-        session.run("playwright", "install", "chromium")
+    ensure_chromium(session)
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks in real Chromium: writes bench/results.json, bench/report.md, bench/report.png."""
+    install(session)
+    build_bundle(session)
+    ensure_chromium(session)
+    session.run("python", "-m", "bench.run")
 
 
 @nox.session
@@ -60,4 +73,6 @@ def lint(session: nox.Session) -> None:
     """ruff over all Python code."""
     session.install("-r", "requirements.lock")
     session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", "signaling", "server_py", "tests", "noxfile.py")
+    session.run(
+        "ruff", "format", "--check", "signaling", "server_py", "tests", "bench", "noxfile.py"
+    )

@@ -3,7 +3,8 @@
 // The main thread owns the data channels and moves bytes; this worker owns Python. Messages:
 //   in:  boot {bundleUrl, siteUrl, name, loadApp}, open {conn, scheme, client},
 //        data {conn, bytes}, credit {conn, chunks}, close {conn}, call {id, method, args}, stats
-//   out: progress {label, fraction}, ready {module, isNew, load}, failed {message, traceback},
+//   out: progress {label, fraction}, ready {module, isNew, load, bootMs, timings},
+//        failed {message, traceback},
 //        send {conn, bytes}, end {conn}, request {method, target, status, duration_ms, client},
 //        log {stream, text}, result {id, value, error}, stats {memoryBytes, connections},
 //        busy {conn, call, loading}, idle
@@ -77,6 +78,7 @@ async function boot({ bundleUrl, siteUrl, name, loadApp = true }) {
     stdout: (text) => post({ type: "log", stream: "stdout", text }),
     stderr: (text) => post({ type: "log", stream: "stderr", text }),
   });
+  const pyodideLoaded = performance.now();
   post({ type: "progress", label: "Installing Flask", fraction: 0.6 });
   const sitePackages = python.runPython("import site; site.getsitepackages()[0]");
   for (const archive of await archives) {
@@ -86,6 +88,7 @@ async function boot({ bundleUrl, siteUrl, name, loadApp = true }) {
   self.peerserverHashes = (await import(`${bundleUrl}hashes.js`)).peerserverHashes;
   python.pyimport("server_py.shims").install_from_javascript();
 
+  const wheelsInstalled = performance.now();
   post({ type: "progress", label: "Loading the site", fraction: 0.8 });
   const { FS } = python;
   siteRoot = `/peerserver/${name}`;
@@ -106,8 +109,10 @@ async function boot({ bundleUrl, siteUrl, name, loadApp = true }) {
     post({ type: "idle" });
   }
   await persist();
-  post({ type: "ready", module: load.module ?? null, isNew, load,
-    bootMs: performance.now() - started });
+  const now = performance.now();
+  post({ type: "ready", module: load.module ?? null, isNew, load, bootMs: now - started,
+    timings: { pyodide_ms: pyodideLoaded - started, wheels_ms: wheelsInstalled - pyodideLoaded,
+      site_ms: now - wheelsInstalled } });
 }
 
 async function dispatch(message) {

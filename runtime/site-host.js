@@ -268,6 +268,7 @@ export class SiteHost extends EventTarget {
       case "ready":
         this.ready = true;
         this.isNew = message.isNew;
+        this.bootTimings = message.timings; // Pyodide, wheels, site: for the benchmarks
         this.emit("log", { stream: "server", text: `Site started in ${Math.round(message.bootMs)} ms` });
         this.emit("loaded", message.load);
         if (this.registered) this.emit("serving");

@@ -26,14 +26,18 @@ async function findShell() {
 }
 
 async function forward(request) {
-  const shell = await findShell();
-  if (!shell) return errorPage(503, "No PeerServer page is open to reach this site.");
   const hasBody = !["GET", "HEAD"].includes(request.method);
-  const body = hasBody ? new Uint8Array(await request.arrayBuffer()) : null;
-  const url = new URL(request.url);
   // Chromium lets a service worker read cookies only as its own script URL sees them, which
-  // covers the Path=/ cookies scripts set; the shell's jar knows the rest.
-  const scriptCookies = (await self.cookieStore.getAll()).map(({ name, value }) => ({ name, value }));
+  // covers the Path=/ cookies scripts set; the shell's jar knows the rest. Each of these asks
+  // the browser process: ask at once, not one after the other.
+  const [shell, cookies, body] = await Promise.all([
+    findShell(),
+    self.cookieStore.getAll(),
+    hasBody ? request.arrayBuffer().then((buffer) => new Uint8Array(buffer)) : null,
+  ]);
+  if (!shell) return errorPage(503, "No PeerServer page is open to reach this site.");
+  const url = new URL(request.url);
+  const scriptCookies = cookies.map(({ name, value }) => ({ name, value }));
   const { port1, port2 } = new MessageChannel();
   shell.postMessage({
     type: "fetch",

@@ -50,11 +50,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(
-    command: list[str], ready_url: str, env: dict[str, str] | None = None
-) -> Iterator[subprocess.Popen]:
-    """Run ``command`` until the block ends; enter once ``ready_url`` answers (30 s at most)."""
-    process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **(env or {})})
+def running(command: list[str], ready_url: str, quiet: bool = False) -> Iterator[subprocess.Popen]:
+    """Run ``command`` until the block ends; enter once ``ready_url`` answers (30 s at most).
+
+    ``quiet`` drops what it prints (a server's access log, say)."""
+    output = subprocess.DEVNULL if quiet else None
+    process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=output)
     deadline = time.monotonic() + 30
     try:
         while True:

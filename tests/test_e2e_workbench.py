@@ -336,6 +336,7 @@ def test_the_editor_highlights_each_language(browser: Browser, service_url: str)
     try:
         server.once("dialog", lambda dialog: dialog.accept("static/site.js"))
         server.get_by_role("button", name="New file").click()
+        expect(server.locator("#open-file")).to_have_text("static/site.js")
         replace_and_save(server, "const answer = 42; // the answer\nfunction f() { return 'x'; }\n")
         expect(server.locator("#save-state")).to_contain_text("Saved")
         for name in ["app.py", "hello.html", "style.css", "index.html", "site.js"]:

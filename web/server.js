@@ -18,11 +18,17 @@ document.title = `${name} · PeerServer`;
 
 // -- what the owner sees happen ------------------------------------------------------------
 
+// The log keeps the latest lines only: a busy site would otherwise grow the page without end
+// and slow down the main thread that carries every visitor's bytes.
+const LOG_LINES = 500;
+
 function addLog(kind, text) {
+  const log = $("log");
   const item = document.createElement("li");
   item.className = `log-${kind}`;
   item.textContent = text;
-  $("log").append(item);
+  log.append(item);
+  while (log.childElementCount > LOG_LINES) log.firstElementChild.remove();
   item.scrollIntoView({ block: "nearest" });
 }
 
@@ -300,6 +306,7 @@ async function main() {
   });
   host.addEventListener("loaded", ({ detail }) => showLoadResult(detail));
   host.addEventListener("serving", async () => {
+    performance.mark("peerserver:serving");
     $("boot").hidden = true;
     $("status").textContent = "Serving";
     $("open-browser").href = config.siteUrl.replace("{name}", name);

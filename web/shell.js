@@ -15,6 +15,7 @@ const UNAVAILABLE_TITLE = "Site unavailable"; // the service worker's error page
 
 client.addEventListener("state", ({ detail: { state } }) => {
   if (state === "connected") {
+    performance.mark("peerserver:connected");
     status.hidden = true;
     if (!frame.hasAttribute("src")) {
       frame.src = location.pathname + location.search + location.hash;
@@ -94,6 +95,7 @@ frame.addEventListener("load", () => {
 async function start() {
   await navigator.serviceWorker.register("/__ps/sw.js", { scope: "/" });
   await navigator.serviceWorker.ready;
+  performance.mark("peerserver:service-worker");
   client.start();
 }
 

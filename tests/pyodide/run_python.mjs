@@ -1,6 +1,7 @@
 // Runs Python code in real Pyodide under Node, set up as the server tab's worker sets it up:
 // the runtime bundle's wheels and server_py, and server_py.shims on @noble/hashes.
-// Usage: node run_python.mjs BUNDLE_DIR < code.py   (prints what the code prints)
+// Usage: node run_python.mjs BUNDLE_DIR [HOST_DIR:PYODIDE_DIR ...] < code.py
+// prints what the code prints; each HOST_DIR is mounted (NODEFS) at PYODIDE_DIR.
 
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
@@ -16,4 +17,9 @@ for (const archive of [...manifest.wheels.map((w) => `wheels/${w}`), "server_py.
 }
 globalThis.peerserverHashes = (await import(pathToFileURL(`${bundle}hashes.js`).href)).peerserverHashes;
 python.pyimport("server_py.shims").install_from_javascript();
+for (const mount of process.argv.slice(3)) {
+  const [hostDir, guestDir] = mount.split(":");
+  python.FS.mkdirTree(guestDir);
+  python.FS.mount(python.FS.filesystems.NODEFS, { root: hostDir }, guestDir);
+}
 python.runPython(readFileSync(0, "utf8"));

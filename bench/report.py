@@ -1,0 +1,246 @@
+"""bench/results.json as a page a person reads at a glance: report.md (tables) and report.png.
+
+Run on its own to redraw from an existing results.json: ``python -m bench.report``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: write files only
+import matplotlib.pyplot as plt
+
+BENCH = Path(__file__).resolve().parent
+PEERSERVER, FLASK_RUN, RAW = "#3b6fd8", "#999999", "#2a9d8f"
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    machine = results["machine"]
+    boot, visitor = results["boot"], results["visitor"]
+    requests, download = results["requests"], results["download_100mb"]
+    scale, signaling = results["scale"], results["signaling"]
+    parts = [
+        "# PeerServer benchmarks",
+        f"{machine['date']}, {machine['cpus']} CPUs, {machine['platform']}; headless Chromium. "
+        f"Every figure is a median of {machine['repeats']} runs unless it says otherwise; "
+        "comparisons were measured side by side in the same run.",
+        "![figures](report.png)",
+        '## 1. Server tab boot (opening /server/NAME to "Serving")',
+        table(
+            ["cache", "total ms", "Pyodide ms", "wheels ms", "site import ms"],
+            [
+                [cache, b["total_ms"], b["pyodide_ms"], b["wheels_ms"], b["site_ms"]]
+                for cache, b in boot.items()
+            ],
+        ),
+        "## 2. New visitor (fresh browser context to first page painted)",
+        table(
+            [
+                "total ms",
+                "shell + service worker ms",
+                "signaling + ICE + channel ms",
+                "first response + paint ms",
+            ],
+            [
+                [
+                    visitor["total_ms"],
+                    visitor["shell_and_service_worker_ms"],
+                    visitor["signaling_ice_channel_ms"],
+                    visitor["first_response_and_paint_ms"],
+                ]
+            ],
+        ),
+        "## 3 and 4. Latency and throughput (one tab; throughput with 6 requests in flight)",
+        table(
+            ["route", "server", "median ms", "p99 ms", "requests/s", "of which in Python ms"],
+            [
+                [
+                    route,
+                    server,
+                    f[route]["latency_median_ms"],
+                    f[route]["latency_p99_ms"],
+                    f[route]["requests_per_s"],
+                    f[route].get("in_python_median_ms", "-"),
+                ]
+                for route in requests["throughput_ratio"]
+                for server, f in (
+                    ("PeerServer", requests["peerserver"]),
+                    ("flask run", requests["flask_run"]),
+                )
+            ],
+        ),
+        "Throughput of PeerServer relative to `flask run`: "
+        + ", ".join(f"{route} {ratio}" for route, ratio in requests["throughput_ratio"].items())
+        + ".",
+        "## 5. 100 MB download",
+        table(
+            [
+                "download MB/s",
+                "raw channel MB/s",
+                "ratio",
+                "visitor heap growth MB",
+                "server tab heap growth MB",
+                "worker memory growth MB",
+            ],
+            [
+                [
+                    download["download_mb_per_s"],
+                    download["raw_channel_mb_per_s"],
+                    download["ratio"],
+                    download["visitor_heap_growth_mb"],
+                    download["server_heap_growth_mb"],
+                    download["worker_memory_growth_mb"],
+                ]
+            ],
+        ),
+        "## 6. Simultaneous visitors (each its own peer connection, Jinja2 + sqlite3 route)",
+        table(
+            ["visitors", "requests", "requests/s", "median ms", "p99 ms", "errors"],
+            [
+                [
+                    count,
+                    s["requests"],
+                    s["requests_per_s"],
+                    s["latency_median_ms"],
+                    s["latency_p99_ms"],
+                    s["errors"],
+                ]
+                for count, s in scale.items()
+            ],
+        ),
+        "## 7. Signaling service (one process)",
+        table(
+            [
+                "clients held",
+                "limit",
+                "memory per client KB",
+                "handshakes/s",
+                "handshake median ms",
+            ],
+            [
+                [
+                    signaling["clients_held"],
+                    signaling["limit_reached"],
+                    signaling["memory_per_client_kb"],
+                    signaling["handshakes_per_s"],
+                    signaling["handshake_median_ms"],
+                ]
+            ],
+        ),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def plot(results: dict[str, Any], target: Path) -> None:
+    figure, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+    figure.suptitle("PeerServer benchmarks (medians)", fontsize=14)
+
+    ax = axes[0][0]
+    boot = results["boot"]
+    for row, b in enumerate(boot.values()):
+        left = 0.0
+        for part, colour in (
+            ("pyodide_ms", "#3b6fd8"),
+            ("wheels_ms", "#f4a261"),
+            ("site_ms", "#2a9d8f"),
+        ):
+            ax.barh(row, b[part], left=left, color=colour, label=part[:-3] if row == 0 else None)
+            left += b[part]
+        ax.text(b["total_ms"], row, f" {b['total_ms'] / 1000:.1f} s total", va="center")
+    ax.set_yticks(range(len(boot)), [cache.replace("_", " ") for cache in boot])
+    ax.set_xlabel("ms")
+    ax.set_title("1. Server tab boot")
+    ax.legend(loc="lower right", fontsize=8)
+
+    ax = axes[0][1]
+    v = results["visitor"]
+    left = 0.0
+    for part, colour in (
+        ("shell_and_service_worker_ms", "#3b6fd8"),
+        ("signaling_ice_channel_ms", "#f4a261"),
+        ("first_response_and_paint_ms", "#2a9d8f"),
+    ):
+        ax.barh(0, v[part], left=left, color=colour, label=part[:-3].replace("_", " "))
+        left += v[part]
+    ax.set_yticks([0], ["new visitor"])
+    ax.set_xlabel("ms")
+    ax.set_title(f"2. First page painted: {v['total_ms']:.0f} ms")
+    ax.legend(loc="upper right", fontsize=8)
+
+    ax = axes[0][2]
+    requests = results["requests"]
+    routes = list(requests["throughput_ratio"])
+    xs = range(len(routes))
+    ax.bar(
+        [x - 0.2 for x in xs],
+        [requests["peerserver"][r]["requests_per_s"] for r in routes],
+        0.4,
+        color=PEERSERVER,
+        label="PeerServer",
+    )
+    ax.bar(
+        [x + 0.2 for x in xs],
+        [requests["flask_run"][r]["requests_per_s"] for r in routes],
+        0.4,
+        color=FLASK_RUN,
+        label="flask run",
+    )
+    ax.set_xticks(list(xs), [f"{r}\n(ratio {requests['throughput_ratio'][r]})" for r in routes])
+    ax.set_ylabel("requests/s (6 in flight)")
+    ax.set_title("4. Throughput")
+    ax.legend(fontsize=8)
+
+    ax = axes[1][0]
+    for x, route in enumerate(routes):
+        for offset, (server, colour) in (
+            (-0.2, ("peerserver", PEERSERVER)),
+            (0.2, ("flask_run", FLASK_RUN)),
+        ):
+            f = requests[server][route]
+            ax.bar(x + offset, f["latency_median_ms"], 0.4, color=colour)
+            ax.plot([x + offset] * 2, [f["latency_median_ms"], f["latency_p99_ms"]], color="k")
+    ax.set_xticks(list(xs), routes)
+    ax.set_ylabel("ms (bar: median, line: to p99)")
+    ax.set_title("3. Latency (blue: PeerServer, grey: flask run)")
+
+    ax = axes[1][1]
+    d = results["download_100mb"]
+    ax.bar([0, 1], [d["download_mb_per_s"], d["raw_channel_mb_per_s"]], color=[PEERSERVER, RAW])
+    ax.set_xticks([0, 1], ["100 MB send_file", "raw data channel"])
+    ax.set_ylabel("MB/s")
+    ax.set_title(f"5. Large transfer (ratio {d['ratio']})")
+
+    ax = axes[1][2]
+    scale = results["scale"]
+    counts = list(scale)
+    ax.bar(counts, [scale[c]["requests_per_s"] for c in counts], color=PEERSERVER)
+    ax.set_xlabel("simultaneous visitors")
+    ax.set_ylabel("requests/s", color=PEERSERVER)
+    twin = ax.twinx()
+    twin.plot(counts, [scale[c]["latency_p99_ms"] for c in counts], "o-", color="#e76f51")
+    twin.set_ylabel("p99 ms", color="#e76f51")
+    errors = sum(scale[c]["errors"] for c in counts)
+    ax.set_title(f"6. Visitors on one tab ({errors} errors)")
+
+    figure.tight_layout()
+    figure.savefig(target, dpi=100)
+    plt.close(figure)
+
+
+def write(results: dict[str, Any], folder: Path = BENCH) -> None:
+    (folder / "report.md").write_text(markdown(results))
+    plot(results, folder / "report.png")
+
+
+if __name__ == "__main__":
+    write(json.loads((BENCH / "results.json").read_text()))

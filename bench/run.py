@@ -1,0 +1,385 @@
+"""`nox -s bench`: the whole path measured in real headless Chromium tabs, side by side with its
+limits (the raw data channel) and with `flask run` serving the same app under CPython.
+
+Every figure is a median over repeated runs (``BENCH_REPEATS``, default 5), and every comparison
+is measured in the same run, because the machine is shared and noisy. Nothing here asserts a
+time. Writes bench/results.json, then bench/report.md and bench/report.png (see bench.report).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from typing import Any
+
+from playwright.sync_api import Browser, Frame, Page, expect, sync_playwright
+
+from bench import report
+from bench.signaling_load import signaling_figures
+from tests.harness import REPO, chromium_launch_args, free_port, peerserver_service, running
+from tests.measure import (
+    download,
+    heap_peak_mb,
+    raw_channel_throughput,
+    site_frame,
+    start_heap_watch,
+    worker_memory_mb,
+)
+
+BENCH = REPO / "bench"
+SITES = BENCH / "sites"
+REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
+BOOT_TIMEOUT = 120_000
+LATENCY_REQUESTS = 300
+THROUGHPUT_REQUESTS = 600
+IN_FLIGHT = 6
+ROUTES = {"trivial": "/ping", "jinja2_sqlite": "/items"}
+SCALE_VISITORS = (1, 10, 50)
+SCALE_REQUESTS = 500  # in all, spread over the visitors of one step
+
+
+def median(values: list[float]) -> float:
+    return round(statistics.median(values), 2)
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return round(ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)], 2)
+
+
+def log(text: str) -> None:
+    print(f"[bench] {text}", flush=True)
+
+
+# -- 1. server tab cold boot ------------------------------------------------------------------
+
+
+def boot_once(page: Page, url: str) -> dict[str, float]:
+    page.goto(url)
+    expect(page.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+    return page.evaluate(
+        """() => ({
+            total_ms: performance.getEntriesByName("peerserver:serving")[0].startTime,
+            ...window.peerServerHost.bootTimings,
+        })"""
+    )
+
+
+def bench_boot(browser: Browser, service: str) -> dict[str, Any]:
+    """From opening /server/NAME to "Serving": an empty HTTP cache, then a warm one."""
+    runs: dict[str, list[dict[str, float]]] = {"empty_cache": [], "warm_cache": []}
+    for n in range(REPEATS):
+        context = browser.new_context()  # a context starts with an empty HTTP cache
+        try:
+            for cache in runs:
+                page = context.new_page()
+                runs[cache].append(boot_once(page, f"{service}server/boot-{cache[:4]}-{n}"))
+                page.close()
+        finally:
+            context.close()
+        log(f"boot {n + 1}/{REPEATS}: {runs['empty_cache'][-1]} / {runs['warm_cache'][-1]}")
+    return {cache: summarize(values) for cache, values in runs.items()}
+
+
+def summarize(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The median of each part over the runs."""
+    return {key: median([run[key] for run in runs]) for key in runs[0]}
+
+
+# -- 2. a new visitor -------------------------------------------------------------------------
+
+
+def first_paint_ms(page: Page) -> dict[str, float]:
+    site = page.frame_locator("#site")
+    expect(site.get_by_role("heading", name="Bench")).to_be_visible(timeout=60_000)
+    frame = site_frame(page)
+    frame.wait_for_function(
+        "() => performance.getEntriesByName('first-contentful-paint').length", timeout=10_000
+    )
+    inner = frame.evaluate(
+        """() => ({origin: performance.timeOrigin,
+                   paint: performance.getEntriesByName("first-contentful-paint")[0].startTime})"""
+    )
+    shell = page.evaluate(
+        """() => ({origin: performance.timeOrigin,
+                   worker: performance.getEntriesByName("peerserver:service-worker")[0].startTime,
+                   connected: performance.getEntriesByName("peerserver:connected")[0].startTime})"""
+    )
+    painted = inner["origin"] + inner["paint"] - shell["origin"]
+    return {
+        "total_ms": painted,
+        "shell_and_service_worker_ms": shell["worker"],
+        "signaling_ice_channel_ms": shell["connected"] - shell["worker"],
+        "first_response_and_paint_ms": painted - shell["connected"],
+    }
+
+
+def bench_visitor(browser: Browser, site_url: str) -> dict[str, float]:
+    """From opening the site in a fresh browser context to its first page painted."""
+    runs = []
+    for n in range(REPEATS):
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(site_url)
+            runs.append(first_paint_ms(page))
+        finally:
+            context.close()
+        log(f"visitor {n + 1}/{REPEATS}: {runs[-1]}")
+    return summarize(runs)
+
+
+# -- 3. and 4. latency and throughput, next to `flask run` ----------------------------------
+
+SEQUENTIAL = """async ({path, count}) => {
+    const times = [];
+    for (let i = 0; i < count; i++) {
+        const started = performance.now();
+        const response = await fetch(path, {cache: "no-store"});
+        await response.text();
+        if (!response.ok) throw new Error(`${path}: ${response.status}`);
+        times.push(performance.now() - started);
+    }
+    return times;
+}"""
+
+CONCURRENT = """async ({path, count, inFlight}) => {
+    let next = 0, errors = 0;
+    const started = performance.now();
+    await Promise.all(Array.from({length: inFlight}, async () => {
+        while (next < count) {
+            next++;
+            const response = await fetch(path, {cache: "no-store"});
+            await response.text();
+            if (!response.ok) errors++;
+        }
+    }));
+    return {ms: performance.now() - started, errors};
+}"""
+
+
+def request_figures(frame: Frame) -> dict[str, Any]:
+    """Latency (sequential) and throughput (6 in flight) of each route, from a page's frame."""
+    figures: dict[str, Any] = {}
+    for name, path in ROUTES.items():
+        frame.evaluate(SEQUENTIAL, {"path": path, "count": 20})  # warm-up
+        times = frame.evaluate(SEQUENTIAL, {"path": path, "count": LATENCY_REQUESTS})
+        rps = []
+        for _ in range(REPEATS):
+            run = frame.evaluate(
+                CONCURRENT, {"path": path, "count": THROUGHPUT_REQUESTS, "inFlight": IN_FLIGHT}
+            )
+            if run["errors"]:
+                raise RuntimeError(f"{path}: {run['errors']} errors")
+            rps.append(THROUGHPUT_REQUESTS / (run["ms"] / 1000))
+        figures[name] = {
+            "latency_median_ms": median(times),
+            "latency_p99_ms": p99(times),
+            "requests_per_s": median(rps),
+        }
+    return figures
+
+
+RECORD_DURATIONS = """() => {
+    window.__durations = {};
+    window.peerServerHost.addEventListener("request", ({detail}) => {
+        (window.__durations[detail.target] ??= []).push(detail.duration_ms);
+    });
+}"""
+
+
+def bench_requests(browser: Browser, server: Page, site_url: str, flask_url: str) -> dict[str, Any]:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(site_url)
+        expect(page.frame_locator("#site").get_by_role("heading", name="Bench")).to_be_visible()
+        server.evaluate(RECORD_DURATIONS)
+        peerserver = request_figures(site_frame(page))
+        # The server tab's own measure of each request: h11, WSGI and the app, in the worker.
+        durations = server.evaluate("() => window.__durations")
+        for name, path in ROUTES.items():
+            peerserver[name]["in_python_median_ms"] = median(durations[path])
+        log(f"requests, PeerServer: {peerserver}")
+        direct = context.new_page()
+        direct.goto(flask_url)
+        flask_run = request_figures(direct.main_frame)
+        log(f"requests, flask run: {flask_run}")
+    finally:
+        context.close()
+    ratios = {
+        name: round(peerserver[name]["requests_per_s"] / flask_run[name]["requests_per_s"], 2)
+        for name in ROUTES
+    }
+    return {"peerserver": peerserver, "flask_run": flask_run, "throughput_ratio": ratios}
+
+
+# -- 5. a 100 MB download next to the raw channel --------------------------------------------
+
+
+def bench_download(browser: Browser, server: Page, site_url: str) -> dict[str, Any]:
+    context = browser.new_context()
+    runs = []
+    try:
+        page = context.new_page()
+        page.goto(site_url)
+        expect(page.frame_locator("#site").get_by_role("heading", name="Bench")).to_be_visible()
+        frame = site_frame(page)
+        frame.evaluate("async () => (await fetch('/big.bin', {method: 'HEAD'})).status")
+        for n in range(max(3, REPEATS // 2)):
+            raw = raw_channel_throughput(server, page)
+            visitor_start, server_start = start_heap_watch(page), start_heap_watch(server)
+            worker_before = worker_memory_mb(server)
+            result = download(frame, "/big.bin")
+            if not result["exact"]:
+                raise RuntimeError("the download's bytes were wrong")
+            runs.append(
+                {
+                    "download_mb_per_s": result["bytes"] / 1e6 / (result["ms"] / 1000),
+                    "raw_channel_mb_per_s": raw,
+                    "visitor_heap_growth_mb": heap_peak_mb(page) - visitor_start,
+                    "server_heap_growth_mb": heap_peak_mb(server) - server_start,
+                    "worker_memory_growth_mb": worker_memory_mb(server) - worker_before,
+                }
+            )
+            log(f"download {n + 1}: {runs[-1]}")
+    finally:
+        context.close()
+    figures = summarize(runs)
+    figures["ratio"] = round(figures["download_mb_per_s"] / figures["raw_channel_mb_per_s"], 2)
+    return figures
+
+
+# -- 6. many visitors on one server tab ------------------------------------------------------
+
+VISITORS = """async ({count, perVisitor, path}) => {
+    const {SiteClient} = await import("/__ps/runtime/site-client.js");
+    const clients = Array.from({length: count}, () => new SiteClient());
+    for (const client of clients) client.start();
+    await Promise.all(clients.map((client) => client.connected(60000)));
+    const latencies = [];
+    let errors = 0;
+    const get = (client) => new Promise((resolve) => {
+        const started = performance.now();
+        let status = 0;
+        client.request({method: "GET", target: path, headers: [], body: null}, {
+            head: (head) => { status = head.status; },
+            data: () => {},
+            end: () => {
+                latencies.push(performance.now() - started);
+                if (status !== 200) errors++;
+                resolve();
+            },
+            error: () => { errors++; resolve(); },
+        });
+    });
+    const started = performance.now();
+    await Promise.all(clients.map(async (client) => {
+        for (let i = 0; i < perVisitor; i++) await get(client);
+    }));
+    const ms = performance.now() - started;
+    for (const client of clients) {
+        client.signaling.close();
+        client.disconnect("offline");
+    }
+    return {latencies, errors, ms};
+}"""
+
+
+def bench_scale(browser: Browser, server: Page, site_url: str) -> dict[str, Any]:
+    """1, 10 and 50 visitors at once, each its own peer connection, one request in flight each."""
+    context = browser.new_context()
+    figures = {}
+    try:
+        page = context.new_page()
+        page.goto(site_url)
+        expect(page.frame_locator("#site").get_by_role("heading", name="Bench")).to_be_visible()
+        for count in SCALE_VISITORS:
+            per_visitor = max(1, SCALE_REQUESTS // count)
+            arguments = {"count": count, "perVisitor": per_visitor, "path": ROUTES["jinja2_sqlite"]}
+            run = page.evaluate(VISITORS, arguments)
+            figures[str(count)] = {
+                "requests": len(run["latencies"]),
+                "requests_per_s": round(len(run["latencies"]) / (run["ms"] / 1000), 1),
+                "latency_median_ms": median(run["latencies"]),
+                "latency_p99_ms": p99(run["latencies"]),
+                "errors": run["errors"],
+            }
+            log(f"scale {count}: {figures[str(count)]}")
+            expect(server.get_by_text("Connected: 1", exact=True)).to_be_visible(timeout=30_000)
+    finally:
+        context.close()
+    return figures
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "repeats": REPEATS,
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def raise_open_files_limit() -> None:
+    """The signaling figures need a socket per client, in this process and in the service."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def browser_figures(browser: Browser, service: str, flask_url: str) -> dict[str, Any]:
+    results = {"boot": bench_boot(browser, service)}
+    owner = browser.new_context()
+    try:
+        server = owner.new_page()
+        server.goto(f"{service}server/bench?template=bench")
+        expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+        site_url = service.replace("localhost", "bench.localhost")
+        results["visitor"] = bench_visitor(browser, site_url)
+        results["requests"] = bench_requests(browser, server, site_url, flask_url)
+        results["download_100mb"] = bench_download(browser, server, site_url)
+        results["scale"] = bench_scale(browser, server, site_url)
+    finally:
+        owner.close()
+    return results
+
+
+def main() -> None:
+    raise_open_files_limit()
+    results: dict[str, Any] = {"machine": machine()}
+    flask_port = free_port()
+    flask_command = [sys.executable, "-m", "flask", "--app", str(SITES / "bench" / "app.py")]
+    flask_command += ["run", "--port", str(flask_port)]
+    flask_url = f"http://127.0.0.1:{flask_port}/"
+    with (
+        peerserver_service(SITES) as (service, process),
+        running(flask_command, flask_url, quiet=True),
+    ):
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(**chromium_launch_args())
+            try:
+                results.update(browser_figures(browser, service, flask_url))
+            finally:
+                browser.close()
+        results["signaling"] = asyncio.run(
+            signaling_figures(service.replace("http", "ws", 1), process.pid)
+        )
+        log(f"signaling: {results['signaling']}")
+    (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    report.write(results, BENCH)
+    log(f"wrote {BENCH / 'results.json'}, {BENCH / 'report.md'}, {BENCH / 'report.png'}")
+
+
+if __name__ == "__main__":
+    main()
