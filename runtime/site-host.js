@@ -63,6 +63,7 @@ export class SiteHost extends EventTarget {
 
   /** The worker ran the site's code past the time limit: answer for it and start afresh. */
   restartWorker(busy) {
+    if (this.stopped) return;
     const seconds = this.timeLimitMs / 1000;
     this.worker.terminate();
     this.ready = false;
@@ -127,6 +128,7 @@ export class SiteHost extends EventTarget {
 
   stop() {
     this.stopped = true;
+    clearTimeout(this.watchdog);
     this.signaling?.close();
     this.worker?.terminate();
     for (const visitor of this.visitors.values()) visitor.pc.close();
