@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from playwright.sync_api import Browser, Frame, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect, sync_playwright
 
 from bench import report
 from bench.signaling_load import signaling_figures
@@ -136,6 +136,14 @@ def bench_visitor(browser: Browser, site_url: str) -> dict[str, float]:
     return summarize(runs)
 
 
+def open_site(context: BrowserContext, site_url: str) -> Page:
+    """A visitor's page showing the bench site."""
+    page = context.new_page()
+    page.goto(site_url)
+    expect(page.frame_locator("#site").get_by_role("heading", name="Bench")).to_be_visible()
+    return page
+
+
 # -- 3. and 4. latency and throughput, next to `flask run` ----------------------------------
 
 SEQUENTIAL = """async ({path, count}) => {
@@ -198,9 +206,7 @@ RECORD_DURATIONS = """() => {
 def bench_requests(browser: Browser, server: Page, site_url: str, flask_url: str) -> dict[str, Any]:
     context = browser.new_context()
     try:
-        page = context.new_page()
-        page.goto(site_url)
-        expect(page.frame_locator("#site").get_by_role("heading", name="Bench")).to_be_visible()
+        page = open_site(context, site_url)
         server.evaluate(RECORD_DURATIONS)
         peerserver = request_figures(site_frame(page))
         # The server tab's own measure of each request: h11, WSGI and the app, in the worker.
@@ -228,9 +234,7 @@ def bench_download(browser: Browser, server: Page, site_url: str) -> dict[str, A
     context = browser.new_context()
     runs = []
     try:
-        page = context.new_page()
-        page.goto(site_url)
-        expect(page.frame_locator("#site").get_by_role("heading", name="Bench")).to_be_visible()
+        page = open_site(context, site_url)
         frame = site_frame(page)
         frame.evaluate("async () => (await fetch('/big.bin', {method: 'HEAD'})).status")
         for n in range(max(3, REPEATS // 2)):
@@ -298,9 +302,7 @@ def bench_scale(browser: Browser, server: Page, site_url: str) -> dict[str, Any]
     context = browser.new_context()
     figures = {}
     try:
-        page = context.new_page()
-        page.goto(site_url)
-        expect(page.frame_locator("#site").get_by_role("heading", name="Bench")).to_be_visible()
+        page = open_site(context, site_url)
         for count in SCALE_VISITORS:
             per_visitor = max(1, SCALE_REQUESTS // count)
             arguments = {"count": count, "perVisitor": per_visitor, "path": ROUTES["jinja2_sqlite"]}

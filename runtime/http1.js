@@ -182,7 +182,8 @@ export class ResponseParser {
   }
 }
 
-function concat(a, b) {
+/** The bytes of `a` followed by those of `b` (`b` itself when `a` is empty). */
+export function concat(a, b) {
   if (!a.length) return b;
   const joined = new Uint8Array(a.length + b.length);
   joined.set(a);

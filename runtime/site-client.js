@@ -5,7 +5,7 @@
 // Events: state (detail {state}: "connecting" | "connected" | "offline").
 
 import { RTC_CONFIG, iceGathered, opened, sendBytes } from "./channel-io.js";
-import { HttpParseError, ResponseParser, encodeRequestHead } from "./http1.js";
+import { HttpParseError, ResponseParser, concat, encodeRequestHead } from "./http1.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
 
 const MAX_CHANNELS = 6;
@@ -217,11 +217,4 @@ export class SiteClient extends EventTarget {
       }
     }
   }
-}
-
-function concat(a, b) {
-  const joined = new Uint8Array(a.length + b.length);
-  joined.set(a);
-  joined.set(b, a.length);
-  return joined;
 }

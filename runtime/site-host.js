@@ -13,6 +13,7 @@
 // and visitors keep their peer connections (their browsers open new HTTP channels).
 
 import { RTC_CONFIG, iceGathered, whenWritable } from "./channel-io.js";
+import { concat } from "./http1.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
 
 export const DEFAULT_TIME_LIMIT_MS = 30000;
@@ -69,8 +70,9 @@ export class SiteHost extends EventTarget {
     this.ready = false;
     clearTimeout(this.watchdog);
     this.watchdog = null;
+    const importing = busy.loading || busy.method === "reload";
     let what;
-    if (busy.loading || busy.method === "reload") what = "Importing the site's app";
+    if (importing) what = "Importing the site's app";
     else if (busy.call !== undefined) what = `The workbench's ${busy.method}`;
     else what = this.waiting.get(busy.conn) ?? "Sending a response";
     for (const [conn, channel] of this.channels) {
@@ -95,7 +97,7 @@ export class SiteHost extends EventTarget {
     this.emit("log", { stream: "stderr", text: reason });
     this.emit("restarting", { reason });
     // An import that never finishes would stop the next start too: boot without the app then.
-    this.startWorker(!(busy.loading || busy.method === "reload"));
+    this.startWorker(!importing);
   }
 
   /**
@@ -304,10 +306,7 @@ function errorResponse(status, reason, text, extraHeaders = "") {
   const head = new TextEncoder().encode(`HTTP/1.1 ${status} ${reason}\r\n` +
     `Content-Type: text/html; charset=utf-8\r\nContent-Length: ${body.length}\r\n` +
     `Connection: close\r\n${extraHeaders}\r\n`);
-  const bytes = new Uint8Array(head.length + body.length);
-  bytes.set(head);
-  bytes.set(body, head.length);
-  return bytes;
+  return concat(head, body);
 }
 
 function escapeHtml(text) {

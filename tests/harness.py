@@ -50,17 +50,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(command: list[str], ready_url: str, quiet: bool = False) -> Iterator[subprocess.Popen]:
-    """Run ``command`` until the block ends; enter once ``ready_url`` answers (30 s at most).
+def running(
+    command: list[str], ready_url: str, quiet: bool = False, timeout: float = 30
+) -> Iterator[subprocess.Popen]:
+    """Run ``command`` until the block ends; enter once ``ready_url`` answers with a 2xx status
+    (within ``timeout`` seconds).
 
     ``quiet`` drops what it prints (a server's access log, say)."""
     output = subprocess.DEVNULL if quiet else None
     process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=output)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout
     try:
         while True:
             try:
-                with urllib.request.urlopen(ready_url, timeout=2):
+                with urllib.request.urlopen(ready_url, timeout=10):
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.conftest import BOOT_TIMEOUT, serve_site
-from tests.test_e2e_workbench import NOTES_APP, open_file, replace_and_save
+from tests.test_e2e_workbench import NOTES_APP, add_first_note, open_file, replace_and_save
 
 pytestmark = pytest.mark.e2e
 
@@ -30,9 +30,7 @@ def test_a_request_past_the_time_limit_gets_a_504_and_the_site_lives_on(
         page = visitor.new_page()
         page.goto(served.url)
         site = page.frame_locator("#site")
-        site.get_by_label("Note").fill("kept across the restart")
-        site.get_by_role("button", name="Add note").click()
-        expect(site.get_by_role("listitem")).to_have_text(["kept across the restart"])
+        add_first_note(site, "kept across the restart")
 
         site.locator("body").evaluate("() => { location.href = '/spin'; }")
         expect(site.get_by_role("heading", name="Gateway Timeout")).to_be_visible()

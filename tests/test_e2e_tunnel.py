@@ -6,7 +6,6 @@ import hashlib
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,7 +13,7 @@ import requests
 from playwright.sync_api import Browser, BrowserType, expect
 
 from tests.conftest import serve_site
-from tests.harness import CHROMIUM_ARGS, REPO, free_port
+from tests.harness import CHROMIUM_ARGS, free_port, running
 
 pytestmark = pytest.mark.e2e
 
@@ -32,40 +31,12 @@ def real_ip_browser(browser_type: BrowserType, browser_type_launch_args: dict) -
 def tunnel(real_ip_browser: Browser, service_url: str) -> Iterator[tuple[str, object]]:
     served = serve_site(real_ip_browser, service_url, "tunneled", "web")
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "signaling",
-            "tunnel",
-            "tunneled",
-            "--port",
-            str(port),
-            "--service",
-            service_url,
-        ],
-        cwd=REPO,
-    )
+    command = [sys.executable, "-m", "signaling", "tunnel", "tunneled", "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/about", timeout=10).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert process.poll() is None, "peerserver tunnel exited"
-            assert time.monotonic() < deadline, "the tunnel did not come up"
-            time.sleep(0.3)
-        yield base, served
+        with running([*command, "--service", service_url], f"{base}/about", timeout=60):
+            yield base, served
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
         served.context.close()
 
 

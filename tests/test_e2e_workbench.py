@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, expect
+from playwright.sync_api import Browser, BrowserContext, BrowserType, FrameLocator, Page, expect
 
 from tests.conftest import BOOT_TIMEOUT, ServedSite, serve_site
 
@@ -46,6 +46,13 @@ def replace_and_save(server: Page, text: str) -> None:
     server.keyboard.press("Control+A")
     server.keyboard.insert_text(text)
     server.keyboard.press("Control+S")
+
+
+def add_first_note(site: FrameLocator, text: str) -> None:
+    """Add a note to a notes site that has none yet, as a visitor does."""
+    site.get_by_label("Note").fill(text)
+    site.get_by_role("button", name="Add note").click()
+    expect(site.get_by_role("listitem")).to_have_text([text])
 
 
 def site_text(page: Page) -> str:
@@ -117,9 +124,7 @@ def test_rows_visitors_wrote_survive_a_reload_and_a_browser_restart(
         page = visitor.new_page()
         page.goto(service_url.replace("localhost", "keeper.localhost"))
         frame = page.frame_locator("#site")
-        frame.get_by_label("Note").fill("buy milk")
-        frame.get_by_role("button", name="Add note").click()
-        expect(frame.get_by_role("listitem")).to_have_text(["buy milk"])
+        add_first_note(frame, "buy milk")
 
         server.reload()
         expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
@@ -152,9 +157,7 @@ def test_export_then_import_into_a_new_name_gives_the_same_site(
         page = visitor.new_page()
         page.goto(source.url)
         frame = page.frame_locator("#site")
-        frame.get_by_label("Note").fill("eggs")
-        frame.get_by_role("button", name="Add note").click()
-        expect(frame.get_by_role("listitem")).to_have_text(["eggs"])
+        add_first_note(frame, "eggs")
 
         with source.server.expect_download() as download:
             source.server.get_by_role("button", name="Export site").click()
@@ -318,9 +321,7 @@ def test_the_log_shows_requests_and_what_the_site_prints(
     page = visitor.new_page()
     page.goto(notes.url)
     frame = page.frame_locator("#site")
-    frame.get_by_label("Note").fill("hello log")
-    frame.get_by_role("button", name="Add note").click()
-    expect(frame.get_by_role("listitem")).to_have_text(["hello log"])
+    add_first_note(frame, "hello log")
     log = notes.server.get_by_role("region", name="Log")
     expect(log).to_contain_text("note added: hello log")
     # Flask's app.logger and the logging module write where `flask run` would: to the log.
