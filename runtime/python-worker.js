@@ -3,7 +3,7 @@
 // The main thread owns the data channels and moves bytes; this worker owns Python. Messages:
 //   in:  boot {bundleUrl, siteUrl, name, loadApp}, open {conn, scheme, client},
 //        data {conn, bytes}, credit {conn, chunks}, close {conn}, call {id, method, args}, stats
-//   out: progress {label, fraction}, ready {module, isNew, load, bootMs, timings},
+//   out: progress {label, fraction}, ready {module, isNew, load, bootMs, timings, packages},
 //        failed {message, traceback},
 //        send {conn, bytes}, end {conn}, request {method, target, status, duration_ms, client},
 //        log {stream, text}, result {id, value, error}, stats {memoryBytes, connections},
@@ -14,11 +14,16 @@
 // busy/idle bracket everything that runs the site's code: a script cannot be interrupted, so
 // the main thread times it and, past the limit, terminates this worker and starts a new one.
 //
+// The packages of the site's requirements.txt are installed at boot, from wheels the service
+// resolves (signaling/packages.py). Python cannot unload them, so when requirements.txt
+// changes, "reload" answers {restart: true} and the main thread starts a fresh worker.
+//
 // The site lives in IndexedDB (Emscripten's IDBFS, one database per server name). Whenever a
 // request or a workbench call may have changed its files, they are written back before the
 // response leaves, so nothing a visitor committed is lost by a reload of the tab.
 
 const CHUNK = 64 * 1024;
+const PACKAGES_URL = "/api/packages"; // the service resolves requirements.txt there
 const INITIAL_CREDIT = 8;
 
 let python = null; // the Pyodide instance
@@ -26,6 +31,7 @@ let server = null; // server_py.worker.SiteServer, once booted
 let siteRoot = null;
 let savedSnapshot = "";
 let requestsSeen = 0;
+let bootRequirements = null; // requirements.txt as it was when its packages were installed
 const credit = new Map();
 let queue = Promise.resolve(); // messages are handled one after another, in order
 
@@ -73,6 +79,7 @@ async function boot({ bundleUrl, siteUrl, name, loadApp = true }) {
     ...manifest.wheels.map((wheel) => fetchBytes(`${bundleUrl}wheels/${wheel}`)),
     fetchBytes(`${bundleUrl}server_py.zip`),
   ]);
+  const zipped = Promise.all(manifest.zipped.map((wheel) => fetchBytes(`${bundleUrl}wheels/${wheel}`)));
   python = await loadPyodide({
     indexURL: `${bundleUrl}pyodide/`,
     stdout: (text) => post({ type: "log", stream: "stdout", text }),
@@ -85,6 +92,12 @@ async function boot({ bundleUrl, siteUrl, name, loadApp = true }) {
     // A wheel is a zip whose top level belongs on sys.path.
     python.unpackArchive(archive, "zip", { extractDir: sitePackages });
   }
+  const zippedPaths = (await zipped).map((archive, index) => {
+    const path = `${sitePackages}/${manifest.zipped[index]}`;
+    python.FS.writeFile(path, archive);
+    return path;
+  });
+  python.pyimport("sys").path.extend(zippedPaths); // read in place by zipimport
   self.peerserverHashes = (await import(`${bundleUrl}hashes.js`)).peerserverHashes;
   python.pyimport("server_py.shims").install_from_javascript();
 
@@ -101,6 +114,9 @@ async function boot({ bundleUrl, siteUrl, name, loadApp = true }) {
     post({ type: "request", ...record.toJs({ dict_converter: Object.fromEntries }) });
   });
   if (isNew) server.unpack(await fetchBytes(siteUrl));
+  bootRequirements = readRequirements();
+  const packages = bootRequirements === null ? { installed: [], builtIn: [], problems: [] }
+    : await installRequirements(bootRequirements, sitePackages);
   let load = { ok: false, module: null, traceback: "",
     message: "Its import ran past the time limit and was stopped. Fix it and save to try again." };
   if (loadApp) {
@@ -110,7 +126,7 @@ async function boot({ bundleUrl, siteUrl, name, loadApp = true }) {
   }
   await persist();
   const now = performance.now();
-  post({ type: "ready", module: load.module ?? null, isNew, load, bootMs: now - started,
+  post({ type: "ready", module: load.module ?? null, isNew, load, packages, bootMs: now - started,
     timings: { pyodide_ms: pyodideLoaded - started, wheels_ms: wheelsInstalled - pyodideLoaded,
       site_ms: now - wheelsInstalled } });
 }
@@ -140,6 +156,11 @@ async function dispatch(message) {
       server.close(conn);
       break;
     case "call": {
+      if (message.method === "reload" && readRequirements() !== bootRequirements) {
+        post({ type: "result", id: message.id, value: { ok: false, restart: true,
+          reason: "requirements.txt changed: restarting Python to install its packages." } });
+        break;
+      }
       const result = toPlain(server.call(message.method, ...(message.args || [])));
       await persist();
       post({ type: "result", id: message.id, ...result });
@@ -167,6 +188,39 @@ function pump(conn) {
     server.close(conn);
     post({ type: "end", conn });
   }
+}
+
+function readRequirements() {
+  const path = `${siteRoot}/requirements.txt`;
+  return python.FS.analyzePath(path).exists ? python.FS.readFile(path, { encoding: "utf8" }) : null;
+}
+
+/**
+ * Install what requirements.txt asks for. Resolves to {installed, builtIn, problems}; what
+ * cannot be installed is reported by name and the site starts without it.
+ */
+async function installRequirements(text, sitePackages) {
+  post({ type: "progress", label: "Installing requirements.txt", fraction: 0.7 });
+  const say = (stream, line) => post({ type: "log", stream, text: `requirements.txt: ${line}` });
+  let answer;
+  try {
+    const response = await fetch(PACKAGES_URL, { method: "POST",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ requirements: text }) });
+    if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
+    answer = await response.json();
+    const wheels = await Promise.all(answer.wheels.map((wheel) => fetchBytes(wheel.url)));
+    for (const wheel of wheels) python.unpackArchive(wheel, "zip", { extractDir: sitePackages });
+  } catch (error) {
+    const problem = { requirement: "requirements.txt",
+      reason: `the packages could not be fetched from the service (${error.message})` };
+    say("stderr", `${problem.reason}; the site starts without them.`);
+    return { installed: [], builtIn: [], problems: [problem] };
+  }
+  const installed = answer.wheels.map((wheel) => `${wheel.name} ${wheel.version}`);
+  if (installed.length) say("server", `installed ${installed.join(", ")}`);
+  if (answer.builtIn.length) say("server", `built in: ${answer.builtIn.join(", ")}`);
+  for (const { requirement, reason } of answer.problems) say("stderr", `${requirement}: ${reason}`);
+  return { installed, builtIn: answer.builtIn, problems: answer.problems };
 }
 
 /** Write the site's files back to IndexedDB if any changed since the last time. */

@@ -5,7 +5,8 @@
 // message, traceback, filename, lineno} (after the boot and each reload), serving, failed
 // {message, traceback} (the runtime itself could not start), name-error {code, message,
 // suggestion}, replaced, clients {count}, request {method, target, status, duration_ms,
-// client}, log {stream, text}, stats {memoryBytes, connections}, restarting {reason}.
+// client}, log {stream, text}, stats {memoryBytes, connections}, restarting {reason},
+// packages {installed, builtIn, problems} (what requirements.txt got, after each boot).
 //
 // The site's code cannot be interrupted, so the worker says when it starts and ends running it
 // (busy/idle). Past `timeLimitMs` the worker is terminated and a new one boots the site as it
@@ -63,23 +64,56 @@ export class SiteHost extends EventTarget {
   }
 
   /** The worker ran the site's code past the time limit: answer for it and start afresh. */
-  restartWorker(busy) {
-    if (this.stopped) return;
+  onTimeLimit(busy) {
     const seconds = this.timeLimitMs / 1000;
-    this.worker.terminate();
-    this.ready = false;
-    clearTimeout(this.watchdog);
-    this.watchdog = null;
     const importing = busy.loading || busy.method === "reload";
     let what;
     if (importing) what = "Importing the site's app";
     else if (busy.call !== undefined) what = `The workbench's ${busy.method}`;
     else what = this.waiting.get(busy.conn) ?? "Sending a response";
+    this.restartWorker({
+      reason: `${what} ran longer than ${seconds} s: stopped, restarting Python with the site as last saved.`,
+      stuckConn: busy.conn,
+      stuckAnswer: (requestLine) => errorResponse(504, "Gateway Timeout",
+        `${requestLine} ran longer than ${seconds} s and was stopped.`),
+      stuckCall: busy.call,
+      stuckError: `Stopped: it ran longer than ${seconds} s. Python restarted with the site as last saved.`,
+      // An import that never finishes would stop the next start too: boot without the app then.
+      loadApp: !importing,
+    });
+  }
+
+  /** Start a fresh Python with the site as saved; resolves to its load result. */
+  restart(reason) {
+    const loaded = new Promise((resolve) => {
+      const settle = ({ type, detail }) => {
+        this.removeEventListener("loaded", settle);
+        this.removeEventListener("failed", settle);
+        resolve(type === "loaded" ? detail : { ok: false, message: detail.message });
+      };
+      this.addEventListener("loaded", settle);
+      this.addEventListener("failed", settle);
+    });
+    this.restartWorker({ reason, stream: "server" });
+    return loaded;
+  }
+
+  /**
+   * Terminate the worker and boot a new one. Requests waiting for an answer get a 503 (the
+   * stuck one, if any, `stuckAnswer`), pending calls fail, and visitors keep their peer
+   * connections (their browsers open new HTTP channels).
+   */
+  restartWorker({ reason, stream = "stderr", stuckConn, stuckAnswer, stuckCall, stuckError,
+    loadApp = true }) {
+    if (this.stopped) return;
+    this.worker.terminate();
+    this.ready = false;
+    clearTimeout(this.watchdog);
+    this.watchdog = null;
     for (const [conn, channel] of this.channels) {
       const requestLine = this.waiting.get(conn);
       if (requestLine !== undefined && channel.readyState === "open") {
-        channel.send(conn === busy.conn
-          ? errorResponse(504, "Gateway Timeout", `${requestLine} ran longer than ${seconds} s and was stopped.`)
+        channel.send(conn === stuckConn ? stuckAnswer(requestLine)
           : errorResponse(503, "Service Unavailable", "The server is restarting. Try again in a few seconds.",
             "Retry-After: 5\r\n"));
       }
@@ -88,16 +122,12 @@ export class SiteHost extends EventTarget {
     this.channels.clear();
     this.waiting.clear();
     for (const [id, pending] of this.calls) {
-      pending.reject(new Error(id === busy.call
-        ? `Stopped: it ran longer than ${seconds} s. Python restarted with the site as last saved.`
-        : "Python restarted; try again."));
+      pending.reject(new Error(id === stuckCall ? stuckError : "Python restarted; try again."));
     }
     this.calls.clear();
-    const reason = `${what} ran longer than ${seconds} s: stopped, restarting Python with the site as last saved.`;
-    this.emit("log", { stream: "stderr", text: reason });
+    this.emit("log", { stream, text: reason });
     this.emit("restarting", { reason });
-    // An import that never finishes would stop the next start too: boot without the app then.
-    this.startWorker(!importing);
+    this.startWorker(loadApp);
   }
 
   /**
@@ -115,7 +145,16 @@ export class SiteHost extends EventTarget {
   /** Save a file and reload the app: resolves to the load result ({ok, ...} or the error). */
   async publish(path, bytes) {
     await this.call("write_file", path, bytes);
+    return this.reload();
+  }
+
+  /**
+   * Import the site's code afresh after its files changed; a changed requirements.txt needs a
+   * new Python. Resolves to the load result and emits "loaded".
+   */
+  async reload() {
     const load = await this.call("reload");
+    if (load.restart) return this.restart(load.reason);
     this.emit("loaded", load);
     return load;
   }
@@ -244,7 +283,7 @@ export class SiteHost extends EventTarget {
   onWorkerMessage(message) {
     switch (message.type) {
       case "busy":
-        this.watchdog = setTimeout(() => this.restartWorker(message), this.timeLimitMs);
+        this.watchdog = setTimeout(() => this.onTimeLimit(message), this.timeLimitMs);
         break;
       case "idle":
         clearTimeout(this.watchdog);
@@ -274,6 +313,7 @@ export class SiteHost extends EventTarget {
         this.isNew = message.isNew;
         this.bootTimings = message.timings; // Pyodide, wheels, site: for the benchmarks
         this.emit("log", { stream: "server", text: `Site started in ${Math.round(message.bootMs)} ms` });
+        this.emit("packages", message.packages);
         this.emit("loaded", message.load);
         if (this.registered) this.emit("serving");
         break;

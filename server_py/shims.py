@@ -5,11 +5,16 @@ and ``werkzeug.security.generate_password_hash`` fails with its default method. 
 keep CPython's signatures and argument checks and leave the arithmetic to a backend: in the
 server tab, the audited @noble/hashes library running in the same worker (pure Python scrypt
 would take tens of seconds in WebAssembly).
+
+``time.thread_time`` is missing too: the worker runs one thread, whose CPU time is the
+process's. (``zoneinfo`` gets its time zones from the runtime's ``tzdata``; see
+signaling/bundle.py. What else was compared with CPython is in tests/test_pyodide_stdlib.py.)
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +25,7 @@ PBKDF2_HASHES = ("sha1", "sha224", "sha256", "sha384", "sha512")
 
 
 def install(pbkdf2: Pbkdf2, scrypt: Scrypt) -> list[str]:
-    """Add whichever of ``hashlib.pbkdf2_hmac`` and ``hashlib.scrypt`` is missing."""
+    """Add whichever of the functions above is missing; returns their names."""
     added = []
     if not hasattr(hashlib, "pbkdf2_hmac"):
         hashlib.pbkdf2_hmac = make_pbkdf2_hmac(pbkdf2)
@@ -28,6 +33,9 @@ def install(pbkdf2: Pbkdf2, scrypt: Scrypt) -> list[str]:
     if not hasattr(hashlib, "scrypt"):
         hashlib.scrypt = make_scrypt(scrypt)
         added.append("hashlib.scrypt")
+    if not hasattr(time, "thread_time"):
+        time.thread_time, time.thread_time_ns = time.process_time, time.process_time_ns
+        added += ["time.thread_time", "time.thread_time_ns"]
     return added
 
 

@@ -6,7 +6,8 @@ Discovery, in order: ``FLASK_APP`` from the site's ``.flaskenv`` (``module``, ``
 an app factory; else a package of the site with an app or a ``create_app``/``make_app``
 factory. Flask's own ``flask.cli`` functions do the locating, so a project behaves as under
 ``flask run``. A module with a plain WSGI callable named ``app`` or ``application`` is served
-too.
+too, and so is an ASGI app (Starlette, Quart, ...), in ``asgi.py`` or ``main.py`` as well, as
+uvicorn's users name it.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
+from server_py.asgi import ASGIBridge, is_asgi_app
 from server_py.static_files import StaticFiles
 from server_py.wsgi import WSGIApp
 
-# Module files tried in order when nothing names the app, as `flask run` does.
-APP_MODULES = ("wsgi", "app")
+# Module files tried in order when nothing names the app: `flask run`'s, then ASGI's habits.
+APP_MODULES = ("wsgi", "app", "asgi", "main")
 APP_NAMES = ("app", "application")
 
 
@@ -49,6 +51,7 @@ class Site:
         self.root = Path(root).resolve()
         self.app_module: str | None = None  # what serves the site, e.g. "flaskr:create_app()"
         self.app: WSGIApp | None = None  # the site's own app, without the static files around it
+        self._asgi: ASGIBridge | None = None  # the bridge to an ASGI app, for its lifespan
 
     def flask_app_setting(self) -> str | None:
         """``FLASK_APP`` from the site's ``.flaskenv``, if it sets one."""
@@ -78,6 +81,10 @@ class Site:
             raise
         except Exception as error:
             raise self._load_error(error) from error
+        # The previous app's lifespan ends only now: while the new code failed, it stayed live.
+        if self._asgi is not None:
+            self._asgi.shutdown()
+        self._asgi = app if isinstance(app, ASGIBridge) else None
         self.app = app
         self.app_module = described
         # A package project's files are its source: only a site folder's files are public.
@@ -93,6 +100,9 @@ class Site:
             try:
                 app = locate_app(import_name, name or None)
             except NoAppException as error:
+                named = getattr(sys.modules.get(import_name), name or "", None)
+                if name.isidentifier() and callable(named):  # not Flask: WSGI or ASGI
+                    return self._plain_app(import_name, (name,)), setting, _in_package(import_name)
                 raise SiteLoadError(
                     f".flaskenv sets FLASK_APP={setting}: {error}", "", ".flaskenv"
                 ) from None
@@ -105,7 +115,7 @@ class Site:
                 except NoAppException:
                     if import_name not in sys.modules:  # it failed to import: say why
                         raise
-                    app = self._plain_wsgi_app(import_name)
+                    app = self._plain_app(import_name)
                 return app, f"{module}.py", False
         for package in sorted(self.root.glob("*/__init__.py")):
             import_name = package.parent.name
@@ -147,17 +157,22 @@ class Site:
         finally:
             flask.sansio.app.find_package = find_package
 
-    def _plain_wsgi_app(self, import_name: str) -> WSGIApp:
+    def _plain_app(self, import_name: str, names: tuple[str, ...] = APP_NAMES) -> WSGIApp:
+        """The module's WSGI or ASGI callable that is not a Flask app."""
         module = sys.modules[import_name]
-        app = next((getattr(module, name) for name in APP_NAMES if hasattr(module, name)), None)
+        app = next((getattr(module, name) for name in names if hasattr(module, name)), None)
         if not callable(app):
             raise SiteLoadError(
-                f"{import_name}.py defines no app: expected a Flask app or a WSGI callable "
-                f"named {' or '.join(APP_NAMES)}, such as app = Flask(__name__)",
+                f"{import_name}.py defines no app: expected a Flask app, or a WSGI or ASGI "
+                f"callable named {' or '.join(names)}, such as app = Flask(__name__)",
                 traceback_text="",
                 filename=f"{import_name}.py",
             )
-        return app
+        if not is_asgi_app(app):
+            return app
+        bridge = ASGIBridge(app)
+        bridge.startup()
+        return bridge
 
     def _forget_site_modules(self) -> None:
         """Drop the site's modules from ``sys.modules`` so that an import sees the new code."""

@@ -3,7 +3,8 @@
 Two kinds of origin are served by one process:
 
 * the service's own origin (``localhost:PORT``): the home page, server tabs, the runtime
-  bundle, name checks and the server tabs' signaling WebSocket;
+  bundle, name checks, the server tabs' signaling WebSocket, and the packages a site's
+  ``requirements.txt`` asks for;
 * one origin per site (``NAME.localhost:PORT``): the client shell for every navigation, its
   assets and service worker under ``/__ps/``, and the visitors' signaling WebSocket.
 """
@@ -11,6 +12,7 @@ Two kinds of origin are served by one process:
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocketDisconnect
 
 from signaling.bundle import DEFAULT_BUNDLE, REPO
+from signaling.packages import MAX_REQUIREMENTS_BYTES, PackageResolver
 from signaling.registry import Registry, Send
 from signaling.site_templates import Templates
 
@@ -95,6 +98,9 @@ def create_app(
     """The whole service; ``base_domain`` is the parent domain of the site origins."""
     relay = Relay(registry or Registry())
     site_templates = Templates(extra_templates)
+    # Downloaded wheels live as long as the service: pip's own cache outlives them.
+    packages_dir = tempfile.TemporaryDirectory(prefix="peerserver-packages-")
+    resolver = PackageResolver(bundle, Path(packages_dir.name))
 
     # -- the service's own origin ----------------------------------------------------------
 
@@ -123,6 +129,22 @@ def create_app(
         port = request.url.port
         netloc = f"{{name}}.{base_domain}" + (f":{port}" if port else "")
         return JSONResponse({"siteUrl": f"{request.url.scheme}://{netloc}/"})
+
+    async def packages(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_REQUIREMENTS_BYTES:
+            raise HTTPException(413, "requirements.txt is too large.")
+        try:
+            text = (await request.json())["requirements"]
+            if not isinstance(text, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise HTTPException(400, 'Expected {"requirements": "<text>"}.') from None
+        resolution = await resolver.resolve(text)
+        wheels = [{**wheel, "url": f"/packages/{wheel['file']}"} for wheel in resolution.wheels]
+        return JSONResponse(
+            {"wheels": wheels, "problems": resolution.problems, "builtIn": resolution.built_in}
+        )
 
     async def server_socket(websocket: WebSocket) -> None:
         await websocket.accept()
@@ -166,6 +188,7 @@ def create_app(
             Route("/api/name-status", name_status),
             Route("/api/templates", templates),
             Route("/api/config", config),
+            Route("/api/packages", packages, methods=["POST"]),
             Route("/templates/{template}.zip", template_archive),
             WebSocketRoute("/ws/server", server_socket),
             # Visitors that are not browsers (peerserver tunnel) have no site origin to come from.
@@ -173,6 +196,8 @@ def create_app(
             Mount("/web", NoCacheStaticFiles(directory=WEB)),
             Mount("/runtime", NoCacheStaticFiles(directory=RUNTIME)),
             Mount("/bundle", NoCacheStaticFiles(directory=bundle, check_dir=False)),
+            Mount("/packages", StaticFiles(directory=packages_dir.name)),
         ]
     )
+    app.state.packages_dir = packages_dir  # removed with the app
     return app

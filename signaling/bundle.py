@@ -4,7 +4,9 @@ Everything a server tab needs comes from this folder, served by the signaling se
 nothing is fetched from a CDN at run time. Sources, all pinned:
 
 * Pyodide: the npm package ``pyodide`` (``package-lock.json``), installed by ``npm ci``;
-* wheels: the versions pinned in ``requirements.lock``, downloaded from PyPI by pip;
+* wheels: the versions pinned in ``requirements.lock``, downloaded from PyPI by pip: the site's
+  stack, installed in every server tab, and a shelf of pure-Python packages that a site's
+  ``requirements.txt`` may ask for (ASGI apps' Starlette), which thus install offline;
 * ``server_py``: this repository's package, zipped;
 * the editor (CodeMirror 6) and password hashing (@noble/hashes) from npm, each bundled by
   esbuild (also from npm) into one module.
@@ -36,6 +38,14 @@ RUNTIME_PACKAGES = (
     "blinker",
     "h11",
 )
+# Put on sys.path as they are, zip files read by zipimport, instead of unpacked: tzdata (the
+# IANA time zones behind zoneinfo, which CPython finds in the system) is 600 small files that
+# would take 200 ms of every boot to unpack.
+ZIPPED_PACKAGES = ("tzdata",)
+# Offered to requirements.txt (see signaling.packages) without a package index. pip judges
+# dependency markers by the Python it runs on, not the target: typing-extensions is wanted by
+# Starlette "for Python < 3.13" as the service's Python sees it.
+SHELF_PACKAGES = ("starlette", "anyio", "idna", "python-multipart", "typing-extensions")
 # Packages with compiled speedups and a pure-Python fallback: their CPython wheel for Pyodide's
 # Python version is used, and the extension module, which cannot load in WebAssembly, is skipped.
 _PLATFORM_WHEELS = {"markupsafe"}
@@ -82,6 +92,13 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
     wheels = []
     for name in RUNTIME_PACKAGES:
         wheels.append(_download_wheel(name, pins[name], python_version, wheels_dir))
+    zipped = [
+        _download_wheel(name, pins[name], python_version, wheels_dir) for name in ZIPPED_PACKAGES
+    ]
+    shelf_dir = out / "shelf"
+    shelf_dir.mkdir(exist_ok=True)
+    for name in SHELF_PACKAGES:
+        _download_wheel(name, pins[name], python_version, shelf_dir)
 
     bundle_module(
         REPO / "web" / "workbench" / "codemirror-bundle.js", out / "codemirror.js", node_modules
@@ -97,9 +114,11 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
         "pyodide": json.loads((pyodide_src / "package.json").read_text())["version"],
         "python": python_version,
         "wheels": [wheel.name for wheel in wheels],
+        "zipped": [wheel.name for wheel in zipped],
         # Content hashes let the server tab and the HTTP cache tell when a file changed.
         "hashes": {
-            path.relative_to(out).as_posix(): _sha256(path) for path in [server_py_zip, *wheels]
+            path.relative_to(out).as_posix(): _sha256(path)
+            for path in [server_py_zip, *wheels, *zipped]
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests import wheelhouse
 from tests.harness import REPO, chromium_launch_args, peerserver_service
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 TEST_SITES = REPO / "tests" / "sites"
 BOOT_TIMEOUT = 90_000  # ms: a cold Pyodide boot on a busy 2-core machine
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the end-to-end tests last: the others are quick to report, and they then run before
+    Playwright's sync API (greenlets, and an event loop that counts as running in the main
+    thread) has touched the interpreter."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 
 
 @pytest.fixture(scope="session")
@@ -22,9 +32,11 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def service_url() -> Iterator[str]:
-    """A `peerserver serve` process on a free loopback port, stopped after the session."""
-    with peerserver_service(TEST_SITES) as (url, _process):
+def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A `peerserver serve` process on a free loopback port, stopped after the session; its
+    packages for requirements.txt come from the tests' own wheelhouse."""
+    package_index = wheelhouse.build(tmp_path_factory.mktemp("wheelhouse"))
+    with peerserver_service(TEST_SITES, package_index) as (url, _process):
         yield url
 
 
@@ -53,3 +65,27 @@ def serve_site(browser: Browser, service_url: str, name: str, template: str) -> 
     server.goto(f"{service_url}server/{name}?template={template}")
     expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
     return ServedSite(context, server, service_url.replace("localhost", f"{name}.localhost"))
+
+
+def zip_project(project: Path, target: Path) -> Path:
+    """The project folder as a repository archive would hold it: inside one top folder."""
+    with zipfile.ZipFile(target, "w") as archive:
+        for path in sorted(project.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, f"{project.name}/{path.relative_to(project).as_posix()}")
+    return target
+
+
+def import_site(server: Page, archive: Path) -> None:
+    """Replace the served site with ``archive`` through the server tab's "Import site"."""
+    server.once("dialog", lambda dialog: dialog.accept())
+    server.get_by_label("Import site").set_input_files(archive)
+
+
+def serve_project(
+    browser: Browser, service_url: str, name: str, project: Path, tmp_path: Path
+) -> ServedSite:
+    """A server tab for ``name`` serving the folder ``project``, imported as a zip."""
+    served = serve_site(browser, service_url, name, "empty")
+    import_site(served.server, zip_project(project, tmp_path / f"{project.name}.zip"))
+    return served

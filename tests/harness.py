@@ -51,14 +51,19 @@ def free_port() -> int:
 
 @contextmanager
 def running(
-    command: list[str], ready_url: str, quiet: bool = False, timeout: float = 30
+    command: list[str],
+    ready_url: str,
+    quiet: bool = False,
+    timeout: float = 30,
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen]:
     """Run ``command`` until the block ends; enter once ``ready_url`` answers with a 2xx status
-    (within ``timeout`` seconds).
+    (within ``timeout`` seconds). ``env`` adds to the environment.
 
     ``quiet`` drops what it prints (a server's access log, say)."""
     output = subprocess.DEVNULL if quiet else None
-    process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=output)
+    environment = {**os.environ, **(env or {})}
+    process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=output, env=environment)
     deadline = time.monotonic() + timeout
     try:
         while True:
@@ -79,13 +84,28 @@ def running(
             process.wait(timeout=10)
 
 
+def offline_pip(package_index: Path) -> dict[str, str]:
+    """pip's settings that make ``package_index`` (a folder of wheels) its only source."""
+    return {
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(package_index),
+        "PIP_CONFIG_FILE": os.devnull,
+    }
+
+
 @contextmanager
-def peerserver_service(extra_templates: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`peerserver serve` with ``extra_templates``: yields its URL and its process."""
+def peerserver_service(
+    extra_templates: Path, package_index: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`peerserver serve` with ``extra_templates``: yields its URL and its process.
+
+    With ``package_index``, a folder of wheels, pip finds the packages of a site's
+    requirements.txt there and nowhere else (no network)."""
     if not (DEFAULT_BUNDLE / "manifest.json").is_file():
         raise RuntimeError(f"no runtime bundle in {DEFAULT_BUNDLE}: run `nox -s build` first")
     port = free_port()
     command = [sys.executable, "-m", "signaling", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--extra-templates", str(extra_templates)]
-    with running(command, f"http://127.0.0.1:{port}/") as process:
+    env = offline_pip(package_index) if package_index else None
+    with running(command, f"http://127.0.0.1:{port}/", env=env) as process:
         yield f"http://localhost:{port}/", process

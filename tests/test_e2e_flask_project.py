@@ -4,37 +4,24 @@ from the console, and used by a visitor from registering to deleting a post."""
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import serve_site
+from tests.conftest import serve_project
 
 pytestmark = pytest.mark.e2e
 
 PROJECT = Path(__file__).parent / "projects" / "flask-tutorial"
 
 
-def zip_project(target: Path) -> Path:
-    """The project as a repository archive would hold it: inside one top folder."""
-    with zipfile.ZipFile(target, "w") as archive:
-        for path in sorted(PROJECT.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                archive.write(path, f"flask-tutorial/{path.relative_to(PROJECT).as_posix()}")
-    return target
-
-
 def test_the_flask_tutorial_project_runs_unmodified(
     browser: Browser, service_url: str, tmp_path: Path
 ) -> None:
-    served = serve_site(browser, service_url, "flaskr", "empty")
-    visitor = browser.new_context()
-    server = served.server
+    served = serve_project(browser, service_url, "flaskr", PROJECT, tmp_path)
+    server, visitor = served.server, browser.new_context()
     try:
-        server.once("dialog", lambda dialog: dialog.accept())
-        server.get_by_label("Import site").set_input_files(zip_project(tmp_path / "project.zip"))
         expect(server.locator("#app-module")).to_have_text("App: flaskr:create_app()")
         expect(server.get_by_role("button", name="schema.sql", exact=True)).to_be_visible()
 

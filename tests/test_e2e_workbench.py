@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, BrowserType, FrameLocator, Page, expect
 
-from tests.conftest import BOOT_TIMEOUT, ServedSite, serve_site
+from tests.conftest import BOOT_TIMEOUT, ServedSite, import_site, serve_site
 
 pytestmark = pytest.mark.e2e
 
@@ -168,13 +168,11 @@ def test_export_then_import_into_a_new_name_gives_the_same_site(
         # A file that is not a site is refused, and the site stays as it was.
         broken = tmp_path / "broken.zip"
         broken.write_text("this is not a zip archive")
-        target.server.once("dialog", lambda dialog: dialog.accept())
-        target.server.get_by_label("Import site").set_input_files(broken)
+        import_site(target.server, broken)
         expect(target.server.get_by_role("alert").first).to_contain_text("not a zip archive")
         expect(file_button(target.server, "peerserver.png")).to_be_visible()
 
-        target.server.once("dialog", lambda dialog: dialog.accept())
-        target.server.get_by_label("Import site").set_input_files(archive)
+        import_site(target.server, archive)
         expect(file_button(target.server, "notes.html")).to_be_visible()
         expect(file_button(target.server, "peerserver.png")).to_have_count(0)
 

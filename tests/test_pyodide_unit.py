@@ -14,6 +14,8 @@ from tests.harness import REPO
 
 # The unit tests that exercise server_py: they need Flask and pytest, not a browser.
 UNIT_TESTS = [
+    "tests/test_server_py_asgi.py",
+    "tests/test_server_py_flask.py",
     "tests/test_server_py_http.py",
     "tests/test_server_py_site.py",
     "tests/test_server_py_workbench.py",

@@ -72,6 +72,25 @@ function showLoadResult(load) {
   box.append(summary, details);
 }
 
+/** What requirements.txt asked for and the server tab could not install, by name. */
+function showPackageProblems({ problems }) {
+  const box = $("packages-problem");
+  box.hidden = problems.length === 0;
+  box.replaceChildren();
+  if (!problems.length) return;
+  const summary = document.createElement("p");
+  summary.textContent = "Not installed from requirements.txt:";
+  const list = document.createElement("ul");
+  for (const { requirement, reason } of problems) {
+    const item = document.createElement("li");
+    const what = document.createElement("strong");
+    what.textContent = requirement;
+    item.append(what, `: ${reason}`);
+    list.append(item);
+  }
+  box.append(summary, list);
+}
+
 /** "1 week, 2 days, 3 hours, 4 minutes", as the original counted a server's age. */
 function formatAge(ms) {
   let minutes = Math.floor(ms / 60000);
@@ -112,8 +131,7 @@ function setUpWorkbench(host) {
     host,
     onOpen: (file) => open(file),
     onChanged: async () => {
-      const load = await host.call("reload");
-      host.emit("loaded", load);
+      await host.reload();
       await database.refresh();
     },
     onError: (text) => showProblem("That did not work", [text]),
@@ -245,8 +263,7 @@ function setUpWorkbench(host) {
     dirty = false;
     $("open-file").textContent = "No file open";
     editor.open("", "other");
-    const load = await host.call("reload");
-    host.emit("loaded", load);
+    await host.reload();
     addLog("server", `Imported ${file.name}.`);
     await files.refresh();
     await database.refresh();
@@ -305,6 +322,7 @@ async function main() {
     $("status").textContent = `${detail.label}…`;
   });
   host.addEventListener("loaded", ({ detail }) => showLoadResult(detail));
+  host.addEventListener("packages", ({ detail }) => showPackageProblems(detail));
   host.addEventListener("serving", async () => {
     performance.mark("peerserver:serving");
     $("boot").hidden = true;

@@ -15,6 +15,10 @@ for (const archive of [...manifest.wheels.map((w) => `wheels/${w}`), "server_py.
   python.unpackArchive(new Uint8Array(readFileSync(bundle + archive)), "zip",
     { extractDir: sitePackages });
 }
+for (const wheel of manifest.zipped) {
+  python.FS.writeFile(`${sitePackages}/${wheel}`, new Uint8Array(readFileSync(`${bundle}wheels/${wheel}`)));
+  python.pyimport("sys").path.append(`${sitePackages}/${wheel}`);
+}
 globalThis.peerserverHashes = (await import(pathToFileURL(`${bundle}hashes.js`).href)).peerserverHashes;
 python.pyimport("server_py.shims").install_from_javascript();
 for (const mount of process.argv.slice(3)) {

@@ -1,0 +1,350 @@
+"""ASGI applications (Starlette, Quart, a bare ``async def app``) served through the WSGI bridge.
+
+The server tab's worker has one thread, and Pyodide's own event loop only turns between
+JavaScript events, so a request cannot wait on it. The bridge runs the ASGI app on a private
+event loop instead, and runs that loop only while the HTTP layer pulls the response: up to the
+response start, then up to each body chunk. The app's ``send`` returns once its chunk has been
+taken, so a large or streaming response keeps memory flat as a WSGI one does, and a request
+that never finishes is stopped by the same time limit (the loop only runs inside the worker's
+busy window). Lifespan events run when the site loads and before it reloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import inspect
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Iterator
+from http import HTTPStatus
+from typing import IO, Any
+
+from server_py.wsgi import MAX_CHUNK
+
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
+
+ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
+
+
+def is_asgi_app(app: Any) -> bool:
+    """Whether ``app`` is an ASGI 3 application (an async callable) rather than a WSGI one."""
+    if inspect.isclass(app):
+        return False
+    return inspect.iscoroutinefunction(app) or (
+        callable(app) and inspect.iscoroutinefunction(app.__call__)
+    )
+
+
+class ASGIBridge:
+    """A WSGI application that serves the ASGI application ``app``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._loop = _EventLoop()
+        self._lifespan: _Lifespan | None = None
+        self._state: dict[str, Any] = {}  # what lifespan startup leaves for requests
+
+    def startup(self) -> None:
+        """Send ``lifespan.startup``; raise :class:`RuntimeError` if the app reports failure.
+
+        An app that does not speak the lifespan protocol (it raises or returns) is served
+        without it, as the ASGI spec asks of servers.
+        """
+        lifespan = _Lifespan(self._loop, self._state)
+        lifespan.start(self._loop, self.app(lifespan.scope, lifespan.receive, lifespan.send))
+        self._run_until(lifespan, lambda: lifespan.outcome is not None, raise_errors=False)
+        if lifespan.task.done() and not lifespan.task.cancelled():
+            lifespan.task.exception()  # an app without lifespan support: served without it
+        if lifespan.outcome == "lifespan.startup.failed":
+            lifespan.task.cancel()
+            raise RuntimeError(f"the app's lifespan startup failed: {lifespan.message}")
+        if lifespan.outcome == "lifespan.startup.complete":
+            self._lifespan = lifespan
+
+    def shutdown(self) -> None:
+        """Send ``lifespan.shutdown`` and wait for the app to finish it; failures are printed."""
+        lifespan, self._lifespan = self._lifespan, None
+        if lifespan is None:
+            return
+        lifespan.outcome = None
+        lifespan.wake(lifespan.shutting_down)
+        self._run_until(lifespan, lambda: lifespan.outcome is not None, raise_errors=False)
+        if lifespan.outcome == "lifespan.shutdown.failed":
+            print(f"the app's lifespan shutdown failed: {lifespan.message}", file=sys.stderr)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
+        exchange = _Exchange(self._loop, environ["wsgi.input"])
+        scope = http_scope(environ, dict(self._state))
+        exchange.start(self._loop, self.app(scope, exchange.receive, exchange.send))
+        body = _Body(self, exchange, environ["wsgi.errors"])
+        try:
+            self._run_until(exchange, lambda: exchange.head is not None)
+            if exchange.head is None:
+                raise RuntimeError("the ASGI app returned without sending a response")
+        except BaseException:
+            body.close(cancel=True)
+            raise
+        start_response(*exchange.head)
+        return body
+
+    def _run_until(
+        self, exchange: _Exchange | _Lifespan, ready: Callable[[], bool], raise_errors: bool = True
+    ) -> None:
+        """Run the loop until ``ready()`` or until the app's task is over."""
+        task = exchange.task
+        assert task is not None
+        while not ready():
+            if task.done():
+                if raise_errors and not task.cancelled():
+                    task.result()  # the app's own exception, for the HTTP layer to report
+                return
+            exchange.progress = self._loop.create_future()
+            _run_private(self._loop, exchange.progress)
+
+
+class _EventLoop(asyncio.BaseEventLoop):
+    """An asyncio loop with callbacks and timers but no I/O.
+
+    A browser worker has no sockets to select on (Pyodide cannot even make the self-pipe that
+    asyncio's selector loop needs), so waiting for the next timer is a plain sleep, and waiting
+    with no timer at all means the app waits for something that cannot happen: an error, not
+    a hang. ``BaseEventLoop`` asks this of ``self._selector`` once per turn.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._selector = self
+
+    def select(self, timeout: float | None) -> list[Any]:
+        if timeout is None:
+            raise RuntimeError(
+                "the ASGI app is waiting for an event that never comes (no timer is set and "
+                "there is no other I/O in the browser)"
+            )
+        if timeout > 0:
+            time.sleep(timeout)
+        return []
+
+    def _process_events(self, event_list: list[Any]) -> None:
+        pass
+
+    def _write_to_self(self) -> None:
+        pass  # only one thread: the loop is never asleep while another thread adds work
+
+
+def _run_private(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]) -> None:
+    """``loop.run_until_complete(future)``, also where another loop counts as running.
+
+    Under Pyodide the host's event loop is always "running"; it cannot turn while Python runs
+    anyway, so it is set aside for the moment.
+    """
+    host = asyncio._get_running_loop()
+    asyncio._set_running_loop(None)
+    try:
+        with _threads_inline():
+            loop.run_until_complete(future)
+    finally:
+        asyncio._set_running_loop(host)
+
+
+class _Waiting:
+    """What the driver of the loop and an app's coroutine share: the task, and a wake-up."""
+
+    task: asyncio.Task[Any] | None = None
+    progress: asyncio.Future[Any] | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop, coroutine: Awaitable[None]) -> None:
+        self.task = loop.create_task(coroutine)  # type: ignore[arg-type]
+        self.task.add_done_callback(lambda _: self.notify())
+
+    def notify(self) -> None:
+        """Stop the loop's current run: something the driver waits for may have happened."""
+        if self.progress is not None and not self.progress.done():
+            self.progress.set_result(None)
+
+    @staticmethod
+    def wake(future: asyncio.Future[Any]) -> None:
+        if not future.done():
+            future.set_result(None)
+
+
+class _Exchange(_Waiting):
+    """One HTTP request and its response, as the ASGI app sees them."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, body: IO[bytes]) -> None:
+        self._body = body
+        self._body_done = False
+        self.disconnected = loop.create_future()
+        self._loop = loop
+        self.head: tuple[str, list[tuple[str, str]]] | None = None
+        self.chunks: collections.deque[tuple[bytes, asyncio.Future[Any]]] = collections.deque()
+        self.finished = False
+
+    def has_news(self) -> bool:
+        """Whether the body iterator has something to do: a chunk to pass on, or the end."""
+        return bool(self.chunks) or self.finished
+
+    async def receive(self) -> Message:
+        if not self._body_done:
+            chunk = self._body.read(MAX_CHUNK)
+            more = len(chunk) == MAX_CHUNK
+            self._body_done = not more
+            return {"type": "http.request", "body": chunk, "more_body": more}
+        await self.disconnected  # after the body, nothing comes until the peer goes away
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        if self.disconnected.done():
+            return  # the response is no longer wanted; apps may finish what they were doing
+        kind = message["type"]
+        if kind == "http.response.start":
+            if self.head is not None:
+                raise RuntimeError("http.response.start sent twice")
+            status = int(message["status"])
+            headers = [
+                (bytes(name).decode("latin-1"), bytes(value).decode("latin-1"))
+                for name, value in message.get("headers", [])
+            ]
+            self.head = (f"{status} {_reason(status)}", headers)
+        elif kind == "http.response.body":
+            if self.head is None:
+                raise RuntimeError("http.response.body sent before http.response.start")
+            if self.finished:
+                raise RuntimeError("http.response.body sent after the response ended")
+            self.finished = not message.get("more_body", False)
+            chunk = bytes(message.get("body", b""))
+            if chunk:
+                taken = self._loop.create_future()
+                self.chunks.append((chunk, taken))
+                self.notify()
+                await asyncio.wait({taken, self.disconnected}, return_when=asyncio.FIRST_COMPLETED)
+        else:
+            raise RuntimeError(f"unexpected ASGI message type {kind!r} for an HTTP request")
+        self.notify()
+
+
+class _Body:
+    """The WSGI response iterable: each chunk is pulled out of the app when the channel asks."""
+
+    def __init__(self, bridge: ASGIBridge, exchange: _Exchange, errors: IO[str]) -> None:
+        self._bridge = bridge
+        self._exchange = exchange
+        self._errors = errors
+
+    def __iter__(self) -> Iterator[bytes]:
+        exchange = self._exchange
+        while True:
+            if exchange.chunks:
+                chunk, taken = exchange.chunks.popleft()
+                exchange.wake(taken)
+                yield chunk
+            elif exchange.finished:
+                return
+            else:
+                self._bridge._run_until(exchange, exchange.has_news)
+                if not exchange.has_news():
+                    raise RuntimeError("the ASGI app returned before its response was complete")
+
+    def close(self, cancel: bool = False) -> None:
+        """Tell the app the exchange is over and let it finish (background tasks run now).
+
+        With ``cancel``, the app's error has been reported already: stop it where it is.
+        """
+        exchange = self._exchange
+        assert exchange.task is not None
+        exchange.wake(exchange.disconnected)
+        if cancel:
+            exchange.task.cancel()
+        try:
+            self._bridge._run_until(exchange, lambda: False, raise_errors=not cancel)
+        except Exception:
+            traceback.print_exc(file=self._errors)
+
+
+class _Lifespan(_Waiting):
+    """The lifespan protocol's side of the server: startup when loaded, shutdown before reload."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, state: dict[str, Any]) -> None:
+        self.scope = {"type": "lifespan", "asgi": ASGI_VERSION, "state": state}
+        self.shutting_down = loop.create_future()
+        self._started = False
+        self.outcome: str | None = None
+        self.message = ""
+
+    async def receive(self) -> Message:
+        if not self._started:
+            self._started = True
+            return {"type": "lifespan.startup"}
+        await self.shutting_down
+        return {"type": "lifespan.shutdown"}
+
+    async def send(self, message: Message) -> None:
+        self.outcome = message["type"]
+        self.message = message.get("message", "")
+        self.notify()
+
+
+def http_scope(environ: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    """The ASGI ``http`` scope for a request the HTTP layer has described as a WSGI environ."""
+    headers = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:].replace("_", "-").lower()
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key.replace("_", "-").lower()
+        else:
+            continue
+        headers.append((name.encode("latin-1"), value.encode("latin-1")))
+    return {
+        "type": "http",
+        "asgi": ASGI_VERSION,
+        "http_version": environ["SERVER_PROTOCOL"].removeprefix("HTTP/"),
+        "method": environ["REQUEST_METHOD"],
+        "scheme": environ["wsgi.url_scheme"],
+        # WSGI strings are bytes in latin-1 clothing; ASGI paths are decoded as UTF-8.
+        "path": environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace"),
+        "query_string": environ["QUERY_STRING"].encode("latin-1"),
+        "root_path": environ.get("SCRIPT_NAME", ""),
+        "headers": headers,
+        "client": (environ.get("REMOTE_ADDR", ""), 0),
+        "server": (environ["SERVER_NAME"], int(environ["SERVER_PORT"])),
+        "state": state,
+    }
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+@contextlib.contextmanager
+def _threads_inline() -> Iterator[None]:
+    """Run anyio's thread work inline while the bridge's loop runs.
+
+    anyio hands blocking calls (Starlette's sync endpoints, file reads) to worker threads. A
+    browser worker cannot start threads, and the bridge's loop could not hear back from one: such
+    calls run inline, one at a time, as a WSGI app's code does.
+    """
+    to_thread = sys.modules.get("anyio.to_thread")
+    if to_thread is None:
+        yield
+        return
+    import anyio.lowlevel
+
+    async def run_sync(func: Callable[..., Any], *args: Any, **_options: Any) -> Any:
+        await anyio.lowlevel.checkpoint()
+        return func(*args)
+
+    threaded, to_thread.run_sync = to_thread.run_sync, run_sync
+    try:
+        yield
+    finally:
+        to_thread.run_sync = threaded
