@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Any
 
 from server_py.asgi import ASGIBridge, is_asgi_app
 from server_py.static_files import StaticFiles
@@ -50,7 +51,8 @@ class Site:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
         self.app_module: str | None = None  # what serves the site, e.g. "flaskr:create_app()"
-        self.app: WSGIApp | None = None  # the site's own app, without the static files around it
+        # The site's own app (Flask, WSGI or ASGI), as its code made it: the console's `app`.
+        self.app: Any = None
         self._asgi: ASGIBridge | None = None  # the bridge to an ASGI app, for its lifespan
 
     def flask_app_setting(self) -> str | None:
@@ -85,7 +87,7 @@ class Site:
         if self._asgi is not None:
             self._asgi.shutdown()
         self._asgi = app if isinstance(app, ASGIBridge) else None
-        self.app = app
+        self.app = app.app if isinstance(app, ASGIBridge) else app
         self.app_module = described
         # A package project's files are its source: only a site folder's files are public.
         return app if in_package else StaticFiles(app, self.root)

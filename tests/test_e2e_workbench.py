@@ -254,6 +254,8 @@ def test_files_create_rename_delete_upload_and_preview(
     page = visitor.new_page()
     page.goto(notes.url)
     frame = page.frame_locator("#site").locator("body")
+    # The shell loads the site into its frame once connected: evaluate there only after that.
+    expect(frame.get_by_role("heading", name="Notes")).to_be_visible()
 
     def status(path: str) -> int:
         return frame.evaluate(f"async () => (await fetch('{path}')).status")

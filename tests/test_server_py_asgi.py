@@ -293,6 +293,7 @@ def test_a_site_with_a_starlette_app_in_main_py(tmp_path: Path) -> None:
     site = Site(tmp_path)
     served = site.load()
     assert site.app_module == "main.py"
+    assert type(site.app).__name__ == "Starlette"  # the console's `app`: the site's own
     connection = HTTPConnection(served)
     connection.receive_data(get("/") + get("/style.css"))
     home, style = parse(drain(connection), ["GET", "GET"])

@@ -1,6 +1,7 @@
-"""Flask's conventions in a site, one by one: config.from_*, the instance folder and
-open_instance_resource, blueprints and url_for, before_request/after_request/teardown_appcontext
-with g, flash messages, and a click command run from the console.
+"""Flask's conventions in a site, one by one: config.from_* (object, mapping, pyfile, file,
+prefixed_env, envvar), the instance folder and open_instance_resource, blueprints and url_for,
+before_request/after_request/teardown_appcontext with g, flash messages, and a click command run
+from the console.
 
 Also run inside Pyodide (tests/test_pyodide_unit.py).
 """
@@ -35,6 +36,7 @@ def create_app():
     app.config.from_pyfile("settings.cfg", silent=True)
     app.config.from_file("extra.json", load=json.load)
     app.config.from_prefixed_env("SHOP")
+    app.config.from_envvar("SHOP_SETTINGS")
     os.makedirs(app.instance_path, exist_ok=True)
 
     from . import admin, views
@@ -76,7 +78,7 @@ def index():
     config = current_app.config
     return "|".join([
         g.user, config["GREETING"], config["MAPPED"], config["FROM_PYFILE"],
-        config["FROM_JSON"], str(config["COLOR"]),
+        config["FROM_JSON"], str(config["COLOR"]), config["FROM_ENVVAR"],
         url_for("admin.panel", _external=True), url_for("static", filename="app.css"),
     ])
 
@@ -108,6 +110,7 @@ def panel():
     "shop/static/app.css": "body { margin: 0 }",
     "instance/settings.cfg": 'FROM_PYFILE = "from_pyfile"\n',
     "instance/extra.json": '{"FROM_JSON": "from_file"}',
+    "instance/env.cfg": 'FROM_ENVVAR = "from_envvar"\n',
 }
 
 
@@ -116,6 +119,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SiteServer:
     monkeypatch.setattr("sys.modules", dict(__import__("sys").modules))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SHOP_COLOR", '["blue", 2]')  # from_prefixed_env parses JSON values
+    monkeypatch.setenv("SHOP_SETTINGS", "env.cfg")  # relative to the instance folder
     site_server = SiteServer(str(write(tmp_path / "site", PROJECT)))
     assert site_server.load() == {"ok": True, "module": "shop:create_app()"}
     return site_server
@@ -129,7 +133,7 @@ def test_config_blueprints_url_for_and_request_hooks(server: SiteServer) -> None
     visitor = client(server)
     page = visitor.get("/", base_url="http://shop.localhost:8000")
     assert page.text == (
-        "guest|from_object|from_mapping|from_pyfile|from_file|['blue', 2]"
+        "guest|from_object|from_mapping|from_pyfile|from_file|['blue', 2]|from_envvar"
         "|http://shop.localhost:8000/admin/|/static/app.css"
     )
     assert page.headers["X-User"] == "guest"

@@ -223,6 +223,29 @@ def test_import_error_names_the_sites_own_line(site_root: Path) -> None:
     assert "Traceback" in caught.value.traceback_text
 
 
+def test_a_plain_wsgi_application_is_served_with_the_sites_files(site_root: Path) -> None:
+    # No framework: a WSGI callable named `application`, in wsgi.py as mod_wsgi would want it.
+    (site_root / "app.py").unlink()
+    write(
+        site_root,
+        {
+            "wsgi.py": "def application(environ, start_response):\n"
+            "    if environ['PATH_INFO'] != '/hello':\n"
+            "        start_response('404 Not Found', [('Content-Type', 'text/plain')])\n"
+            "        return [b'not mine']\n"
+            "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+            "    return [b'hello from ', environ['SERVER_NAME'].encode()]\n"
+        },
+    )
+    site = Site(site_root)
+    client = Client(site.load())
+    assert site.app_module == "wsgi.py"
+    assert client.get("/hello", base_url="http://plain.localhost:8000").text == (
+        "hello from plain.localhost"
+    )
+    assert client.get("/style.css").text == "body { color: red }"  # the app said 404
+
+
 def test_a_module_without_an_app_says_so(site_root: Path) -> None:
     write(site_root, {"app.py": "x = 1\n"})
     with pytest.raises(SiteLoadError, match="defines no app"):
