@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
 import inspect
 import sys
@@ -114,12 +115,17 @@ class _EventLoop(asyncio.BaseEventLoop):
     A browser worker has no sockets to select on (Pyodide cannot even make the self-pipe that
     asyncio's selector loop needs), so waiting for the next timer is a plain sleep, and waiting
     with no timer at all means the app waits for something that cannot happen: an error, not
-    a hang. ``BaseEventLoop`` asks this of ``self._selector`` once per turn.
+    a hang. ``BaseEventLoop`` asks this of ``self._selector`` once per turn. Work handed to the
+    default executor (``run_in_executor(None, ...)``, ``asyncio.to_thread``) runs inline, as
+    anyio's does (see :func:`_threads_inline`).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._selector = self
+
+    def run_in_executor(self, executor: Any, func: Callable[..., Any], *args: Any):
+        return super().run_in_executor(executor or _InlineExecutor(), func, *args)
 
     def select(self, timeout: float | None) -> list[Any]:
         if timeout is None:
@@ -136,6 +142,18 @@ class _EventLoop(asyncio.BaseEventLoop):
 
     def _write_to_self(self) -> None:
         pass  # only one thread: the loop is never asleep while another thread adds work
+
+
+class _InlineExecutor(concurrent.futures.Executor):
+    """An executor that runs each call at once, in the calling thread: the only one there is."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any):
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:
+            future.set_exception(error)
+        return future
 
 
 def _run_private(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]) -> None:

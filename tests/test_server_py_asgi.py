@@ -126,6 +126,23 @@ def test_a_streaming_response_is_produced_as_it_is_taken() -> None:
     assert len(reply.chunks) == 5
 
 
+def test_executor_work_runs_inline() -> None:
+    """run_in_executor and asyncio.to_thread: a browser worker has no threads to hand work to."""
+    import threading
+
+    async def app(scope, receive, send):
+        loop = asyncio.get_running_loop()
+        one = await loop.run_in_executor(None, threading.get_ident)
+        two = await asyncio.to_thread(threading.get_ident)
+        same = one == two == threading.get_ident()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"inline" if same else b"threads"})
+
+    connection = HTTPConnection(ASGIBridge(app))
+    connection.receive_data(get("/"))
+    assert parse(drain(connection), ["GET"])[0].body == b"inline"
+
+
 def test_an_exception_mid_stream_cuts_the_connection() -> None:
     async def app(scope, receive, send):
         await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -304,6 +321,11 @@ def test_a_site_with_a_starlette_app_in_main_py(tmp_path: Path) -> None:
     assert (tmp_path / "shutdown.txt").read_text() == "clean"  # the old app's lifespan ended
     connection.receive_data(get("/"))
     assert parse(drain(connection), ["GET"])[0].body == b"second"
+
+    (tmp_path / "shutdown.txt").unlink()
+    (tmp_path / "main.py").write_text("def app(environ, start_response):\n    return []\n")
+    site.load()  # from ASGI to WSGI: the last ASGI app's lifespan ends too
+    assert (tmp_path / "shutdown.txt").read_text() == "clean"
 
 
 def test_flaskenv_can_name_an_asgi_app_and_a_failed_startup_is_reported(tmp_path: Path) -> None:
