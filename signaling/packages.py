@@ -26,8 +26,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 # Wheels for these platforms are taken, so that a package with compiled code is found and its
-# wheel named in the report, instead of looking as though it did not exist.
-_CANDIDATE_PLATFORMS = ("any", "manylinux2014_x86_64")
+# wheel named in the report, instead of looking as though it did not exist. (pip does not widen
+# a manylinux tag to the others, so each glibc level a wheel may name is listed.)
+_CANDIDATE_PLATFORMS = (
+    "any",
+    *(f"manylinux_2_{glibc}_x86_64" for glibc in (17, 24, 27, 28, 31, 34, 35, 39)),
+    "manylinux2014_x86_64",
+)
 _PIP_TIMEOUT_S = 300
 MAX_REQUIREMENTS_BYTES = 64 * 1024
 # pip names the requirement it could not meet, markers and all: the name is what we need.
