@@ -37,6 +37,10 @@ _PIP_TIMEOUT_S = 300
 MAX_REQUIREMENTS_BYTES = 64 * 1024
 # pip names the requirement it could not meet, markers and all: the name is what we need.
 _NOT_FOUND = re.compile(r"No matching distribution found for ([A-Za-z0-9._-]+)")
+# pip warns of these, then goes on as though the index had nothing: not an answer to keep.
+_UNREACHABLE = re.compile(
+    r"NewConnectionError|ConnectTimeoutError|ProxyError|SSLError|Could not fetch URL"
+)
 _CACHED_RESOLUTIONS = 256
 
 
@@ -47,6 +51,8 @@ class Resolution:
     wheels: list[dict[str, str]] = field(default_factory=list)  # name, version, file
     problems: list[dict[str, str]] = field(default_factory=list)  # requirement, reason
     built_in: list[str] = field(default_factory=list)  # requirements the runtime already meets
+    # False when pip failed for a reason that may pass (the index unreachable, say): not cached.
+    settled: bool = True
 
     def refuse(self, requirement: str, reason: str) -> None:
         self.problems.append({"requirement": requirement, "reason": reason})
@@ -78,13 +84,16 @@ class PackageResolver:
         self._cache: dict[str, Resolution] = {}
 
     async def resolve(self, text: str) -> Resolution:
-        """Resolve a requirements.txt; the same text twice costs one pip run."""
+        """Resolve a requirements.txt; the same text again costs nothing, once settled."""
         async with self._lock:
-            if text not in self._cache:
+            if text in self._cache:
+                return self._cache[text]
+            result = await self._resolve(text)
+            if result.settled:
                 if len(self._cache) >= _CACHED_RESOLUTIONS:
                     del self._cache[next(iter(self._cache))]  # the oldest
-                self._cache[text] = await self._resolve(text)
-            return self._cache[text]
+                self._cache[text] = result
+            return result
 
     async def _resolve(self, text: str) -> Resolution:
         result = Resolution()
@@ -109,10 +118,15 @@ class PackageResolver:
                 self._take(files, result)
                 break
             missing = _NOT_FOUND.search(error)
-            if missing is None:  # a conflict, or pip could not reach the index: pip says best
+            if missing is None or _UNREACHABLE.search(error):
+                # A conflict, or the index could not be reached: pip's own words say it best.
+                unreachable = _UNREACHABLE.search(error) is not None
                 reason = _pip_error(error)
+                if unreachable:
+                    reason = f"the package index could not be reached, try again later ({reason})"
                 for line, _ in pending:
                     result.refuse(line, reason)
+                result.settled = not unreachable
                 break
             missing_name = canonicalize_name(missing.group(1))
             not_found = (
@@ -128,6 +142,7 @@ class PackageResolver:
                 if not blamed:
                     for line, _ in pending:
                         result.refuse(line, _pip_error(error))
+                    result.settled = False
                     break
             for line, _ in blamed:
                 result.refuse(line, reason)

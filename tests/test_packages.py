@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from signaling.app import create_app
 from signaling.bundle import DEFAULT_BUNDLE
-from signaling.packages import PackageResolver
+from signaling.packages import PackageResolver, Resolution
 from tests import wheelhouse
-from tests.harness import offline_pip
+from tests.harness import free_port, offline_pip
 
 REQUIREMENTS = """\
 # the site's packages
@@ -32,6 +32,12 @@ starlette           # from the runtime bundle's shelf
 """
 
 
+def resolve(resolver: PackageResolver, text: str) -> Resolution:
+    # In a thread of its own: the main thread may already have an event loop (Playwright's).
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, resolver.resolve(text)).result(timeout=300)
+
+
 @pytest.fixture
 def offline_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """pip, for this test, knows only the test's wheelhouse (and the bundle's own wheels)."""
@@ -47,9 +53,7 @@ def test_requirements_resolve_to_pure_python_wheels_and_problems_by_name(
     offline_index: Path, tmp_path: Path
 ) -> None:
     resolver = PackageResolver(DEFAULT_BUNDLE, tmp_path / "served")
-    # In a thread of its own: the main thread may already have an event loop (Playwright's).
-    with ThreadPoolExecutor(1) as thread:
-        result = thread.submit(asyncio.run, resolver.resolve(REQUIREMENTS)).result(timeout=300)
+    result = resolve(resolver, REQUIREMENTS)
 
     installed = {wheel["name"]: wheel["version"] for wheel in result.wheels}
     for shelf in ("starlette", "anyio", "idna"):
@@ -70,6 +74,20 @@ def test_requirements_resolve_to_pure_python_wheels_and_problems_by_name(
     assert "pip options are not supported" in problems.pop("-e .")
     assert "not from a URL" in problems.pop("requests @ https://example.com/requests.whl")
     assert problems == {}  # pywin32 is for Windows only: left out, not a problem
+
+
+def test_an_unreachable_index_is_reported_and_not_remembered(
+    offline_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolver = PackageResolver(DEFAULT_BUNDLE, tmp_path / "served")
+    monkeypatch.delenv("PIP_NO_INDEX")
+    monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{free_port()}/simple/")  # closed
+    monkeypatch.setenv("PIP_RETRIES", "1")
+    [problem] = resolve(resolver, "no-such-package\n").problems
+    assert "could not be reached" in problem["reason"]
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    [problem] = resolve(resolver, "no-such-package\n").problems  # asked again, not remembered
+    assert "no wheel for Python 3.14 was found" in problem["reason"]
 
 
 def test_the_service_answers_and_serves_the_wheels(offline_index: Path) -> None:
