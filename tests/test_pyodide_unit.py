@@ -17,6 +17,7 @@ UNIT_TESTS = [
     "tests/test_server_py_asgi.py",
     "tests/test_server_py_flask.py",
     "tests/test_server_py_http.py",
+    "tests/test_server_py_shims.py",
     "tests/test_server_py_site.py",
     "tests/test_server_py_workbench.py",
 ]
