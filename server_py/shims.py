@@ -7,14 +7,24 @@ server tab, the audited @noble/hashes library running in the same worker (pure P
 would take tens of seconds in WebAssembly).
 
 ``time.thread_time`` is missing too: the worker runs one thread, whose CPU time is the
-process's. (``zoneinfo`` gets its time zones from the runtime's ``tzdata``; see
-signaling/bundle.py. What else was compared with CPython is in tests/test_pyodide_stdlib.py.)
+process's. So is the C module ``_multiprocessing``, and without it ``multiprocessing.synchronize``,
+``multiprocessing.queues`` and ``concurrent.futures.process`` cannot be imported, although
+packages import them at the top without ever starting a process (hypercorn does, and so Quart).
+The stand-in lets them import; creating a semaphore then fails as it does in CPython on a
+platform without working POSIX semaphores, with ``OSError`` ENOSYS. (``zoneinfo`` gets its time
+zones from the runtime's ``tzdata``; see signaling/bundle.py. What else was compared with
+CPython is in tests/test_pyodide_stdlib.py.)
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import importlib.util
+import os
+import sys
 import time
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +46,9 @@ def install(pbkdf2: Pbkdf2, scrypt: Scrypt) -> list[str]:
     if not hasattr(time, "thread_time"):
         time.thread_time, time.thread_time_ns = time.process_time, time.process_time_ns
         added += ["time.thread_time", "time.thread_time_ns"]
+    if "_multiprocessing" not in sys.modules and not importlib.util.find_spec("_multiprocessing"):
+        sys.modules["_multiprocessing"] = make_multiprocessing()
+        added.append("_multiprocessing")
     return added
 
 
@@ -75,6 +88,29 @@ def make_scrypt(backend: Scrypt) -> Callable[..., bytes]:
         return bytes(backend(password, salt, n, r, p, dklen))
 
     return scrypt
+
+
+def make_multiprocessing() -> types.ModuleType:
+    """A ``_multiprocessing`` with no semaphores: importable, and failing when used."""
+    module = types.ModuleType("_multiprocessing", "Multiprocessing without processes.")
+
+    def no_semaphores(*_args: Any, **_kwargs: Any) -> Any:
+        raise OSError(
+            errno.ENOSYS,
+            f"{os.strerror(errno.ENOSYS)}: the browser has no other processes to share it with",
+        )
+
+    class SemLock:
+        """CPython's ``_multiprocessing.SemLock``, as where ``sem_open`` does not work."""
+
+        SEM_VALUE_MAX = 2**31 - 1  # INT_MAX, as on Linux
+        __init__ = no_semaphores
+        _rebuild = staticmethod(no_semaphores)
+
+    module.SemLock = SemLock  # type: ignore[attr-defined]
+    module.sem_unlink = no_semaphores  # type: ignore[attr-defined]
+    module.flags = {}  # type: ignore[attr-defined]  # neither HAVE_SEM_OPEN nor HAVE_SEM_TIMEDWAIT
+    return module
 
 
 def _bytes(value: Any) -> bytes:

@@ -6,8 +6,10 @@ for it with pip, under pip's own configuration (``pip.conf``, ``PIP_INDEX_URL``,
 ``PIP_FIND_LINKS``, ...), and serves the wheels. The runtime bundle's own wheels are offered
 too, so the packages it carries resolve offline.
 
-What runs in the browser is pure Python: wheels with compiled code are not installed, and every
-requirement that cannot be met is reported by name, with the reason, while the others install.
+What runs in the browser is pure Python: where pip picks a wheel with compiled code, the same
+version's pure-Python wheel is taken if the project publishes one (SQLAlchemy does: its C
+extensions are optional); otherwise the package is not installed. Every requirement that cannot
+be met is reported by name, with the reason, while the others install.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ class PackageResolver:
         while pending:
             ok, files, error = await self._download([req for _, req in pending])
             if ok:
-                self._take(files, result)
+                await self._take(files, result)
                 break
             missing = _NOT_FOUND.search(error)
             if missing is None or _UNREACHABLE.search(error):
@@ -180,7 +182,12 @@ class PackageResolver:
             requirements.append((line, requirement))
         return requirements
 
-    async def _download(self, requirements: list[Requirement]) -> tuple[bool, list[Path], str]:
+    async def _download(
+        self,
+        requirements: list[Requirement],
+        platforms: tuple[str, ...] = _CANDIDATE_PLATFORMS,
+        *options: str,
+    ) -> tuple[bool, list[Path], str]:
         """``pip download`` into a fresh folder: (succeeded, the wheels it chose, its errors)."""
         with tempfile.TemporaryDirectory(prefix="peerserver-pip-") as scratch:
             dest = Path(scratch) / "wheels"
@@ -192,11 +199,11 @@ class PackageResolver:
                 "--only-binary=:all:", "--python-version", self.python,
                 "--implementation", "cp", "--abi", "cp" + self.python.replace(".", ""),
                 "--abi", "abi3", "--abi", "none",
-                *[arg for platform in _CANDIDATE_PLATFORMS for arg in ("--platform", platform)],
+                *[arg for platform in platforms for arg in ("--platform", platform)],
                 *[arg for folder in self.find_links for arg in ("--find-links", str(folder))],
                 "--constraint", str(constraints),
                 "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "--quiet",
-                *[str(requirement) for requirement in requirements],
+                *options, *[str(requirement) for requirement in requirements],
             ]  # fmt: skip
             process = await asyncio.create_subprocess_exec(
                 *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
@@ -218,22 +225,32 @@ class PackageResolver:
                 kept.append(target)
             return True, kept, ""
 
-    def _take(self, wheels: list[Path], result: Resolution) -> None:
+    async def _take(self, wheels: list[Path], result: Resolution) -> None:
         for wheel in wheels:
             name, version, _, _ = parse_wheel_filename(wheel.name)
             if canonicalize_name(name) in self.runtime:
                 continue  # a dependency the server tab has already
-            with zipfile.ZipFile(wheel) as archive:
-                compiled = [n for n in archive.namelist() if n.endswith((".so", ".pyd"))]
+            compiled = _compiled_files(wheel)
+            if compiled:
+                # Its dependencies were resolved already, with the compiled wheel's metadata.
+                pure = Requirement(f"{name}=={version}")
+                ok, files, _ = await self._download([pure], ("any",), "--no-deps")
+                if ok and not _compiled_files(files[0]):
+                    wheel, compiled = files[0], []
             if compiled:
                 more = f", and {len(compiled) - 1} more" if len(compiled) > 1 else ""
                 result.refuse(
                     f"{name} {version}",
                     f"its wheel holds compiled code ({compiled[0]}{more}), which cannot run in "
-                    "the browser: not installed",
+                    "the browser, and it has no pure-Python wheel: not installed",
                 )
                 continue
             result.wheels.append({"name": str(name), "version": str(version), "file": wheel.name})
+
+
+def _compiled_files(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        return [name for name in archive.namelist() if name.endswith((".so", ".pyd"))]
 
 
 def _pip_error(stderr: str) -> str:

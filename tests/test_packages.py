@@ -23,6 +23,7 @@ needs-flask         # depends on Flask, which the server tab has built in
 Flask>=3            # built in, and satisfied
 flask<3             # built in, and not satisfied
 fastmath==2.0       # compiled code
+quickjson           # compiled code, and a pure-Python wheel of the same version
 broken-dep          # a dependency that does not exist
 no-such-package
 -e .
@@ -59,9 +60,16 @@ def test_requirements_resolve_to_pure_python_wheels_and_problems_by_name(
     for shelf in ("starlette", "anyio", "idna"):
         assert installed.pop(shelf)
     installed.pop("typing-extensions", None)  # see signaling.bundle.SHELF_PACKAGES
-    assert installed == {"greeting": "1.0", "shout": "1.2", "needs-flask": "1.0"}
+    assert installed == {
+        "greeting": "1.0",
+        "shout": "1.2",
+        "needs-flask": "1.0",
+        "quickjson": "1.0",
+    }
     for wheel in result.wheels:
         assert zipfile.is_zipfile(tmp_path / "served" / wheel["file"])
+    [quickjson] = [wheel["file"] for wheel in result.wheels if wheel["name"] == "quickjson"]
+    assert quickjson == "quickjson-1.0-py3-none-any.whl"
 
     assert [entry.split()[0] for entry in result.built_in] == ["Flask"]
     problems = {problem["requirement"]: problem["reason"] for problem in result.problems}

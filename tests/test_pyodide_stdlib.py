@@ -162,3 +162,52 @@ def test_secrets_time_datetime_and_zoneinfo_in_pyodide_match_cpython(zone: str) 
     cpython["checks"].pop("now")
     assert pyodide["checks"] == cpython["checks"]
     assert all(value is True or value == [True, False] for value in pyodide["checks"].values())
+
+
+# Modules that packages import at the top without starting a process (hypercorn imports
+# multiprocessing.synchronize, for one): each imports in Pyodide as in CPython.
+MULTIPROCESSING_PROGRAM = """
+import errno, importlib, json, sys
+imported = {}
+for name in NAMES:
+    try:
+        importlib.import_module(name)
+        imported[name] = True
+    except ImportError as error:
+        imported[name] = repr(error)
+try:
+    import multiprocessing
+    multiprocessing.Lock()
+    lock = "made"
+except OSError as error:
+    lock = {"enosys": error.errno == errno.ENOSYS, "message": error.strerror}
+print(json.dumps({"imported": imported, "lock": lock, "platform": sys.platform}))
+"""
+MULTIPROCESSING_MODULES = [
+    "multiprocessing",
+    "multiprocessing.connection",
+    "multiprocessing.synchronize",
+    "multiprocessing.queues",
+    "multiprocessing.pool",
+    "multiprocessing.managers",
+    "concurrent.futures.process",
+]
+
+
+@needs_node
+def test_multiprocessing_imports_as_in_cpython_and_its_semaphores_say_why_not() -> None:
+    program = f"NAMES = {MULTIPROCESSING_MODULES!r}\n" + MULTIPROCESSING_PROGRAM
+    pyodide = run_in_pyodide(program)
+    cpython = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
+        ).stdout
+    )
+    everything = dict.fromkeys(MULTIPROCESSING_MODULES, True)
+    assert pyodide["imported"] == cpython["imported"] == everything
+    assert cpython["lock"] == "made"
+    assert pyodide["platform"] == "emscripten"
+    assert pyodide["lock"] == {
+        "enosys": True,  # as CPython where POSIX semaphores do not work
+        "message": "Function not implemented: the browser has no other processes to share it with",
+    }

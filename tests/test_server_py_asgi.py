@@ -1,4 +1,5 @@
-"""ASGI apps through the bridge: a bare ASGI callable and a Starlette app, as bytes in and out.
+"""ASGI apps through the bridge: a bare ASGI callable, a Starlette app and a Quart site, as bytes
+in and out.
 
 Also run inside Pyodide (tests/test_pyodide_unit.py), where there are no threads and the host's
 own event loop counts as running.
@@ -9,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import sys
 from pathlib import Path
 from wsgiref.validate import validator
 
 import pytest
+import quart  # noqa: F401  (imported before isolated_imports swaps sys.modules for a copy)
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -304,6 +307,15 @@ app = Starlette(routes=[Route("/", home)], lifespan=lifespan)
 """
 
 
+@pytest.fixture
+def isolated_imports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What loading a site adds to sys.path and sys.modules is undone after the test, so that
+    the next test's app.py is not mistaken for this one's."""
+    monkeypatch.setattr("sys.path", list(sys.path))
+    monkeypatch.setattr("sys.modules", dict(sys.modules))
+
+
+@pytest.mark.usefixtures("isolated_imports")
 def test_a_site_with_a_starlette_app_in_main_py(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text(STARLETTE_SITE.replace("MOTTO", "first"))
     (tmp_path / "style.css").write_text("p {}")
@@ -328,6 +340,7 @@ def test_a_site_with_a_starlette_app_in_main_py(tmp_path: Path) -> None:
     assert (tmp_path / "shutdown.txt").read_text() == "clean"
 
 
+@pytest.mark.usefixtures("isolated_imports")
 def test_flaskenv_can_name_an_asgi_app_and_a_failed_startup_is_reported(tmp_path: Path) -> None:
     (tmp_path / ".flaskenv").write_text("FLASK_APP=service:api\n")
     (tmp_path / "service.py").write_text(
@@ -338,3 +351,86 @@ def test_flaskenv_can_name_an_asgi_app_and_a_failed_startup_is_reported(tmp_path
     )
     with pytest.raises(SiteLoadError, match="lifespan startup failed: no database"):
         Site(tmp_path).load()
+
+
+QUART_SITE = {
+    "app.py": """
+from pathlib import Path
+from quart import (Quart, flash, get_flashed_messages, redirect, render_template, request,
+                   session, url_for)
+
+app = Quart(__name__)
+app.secret_key = "dev"
+notes = []
+
+@app.before_serving
+async def open_notes():
+    notes.append("opened")
+
+@app.after_serving
+async def close_notes():
+    (Path(__file__).parent / "closed.txt").write_text(",".join(notes))
+
+@app.route("/")
+async def index():
+    return await render_template("index.html", notes=notes, who=session.get("who"),
+                                 flashed=get_flashed_messages())
+
+@app.post("/notes")
+async def add_note():
+    form = await request.form
+    notes.append(form["text"])
+    session["who"] = form["who"]
+    await flash("Saved.")
+    return redirect(url_for("index", _external=True))
+
+@app.route("/sync")
+def sync_view():  # Quart runs it in an executor: inline, in the browser
+    return {"sync": True, "args": dict(request.args)}
+
+@app.route("/stream")
+async def stream():
+    async def lines():
+        for number in range(3):
+            yield f"{number}\\n".encode()
+    return lines(), 200, {"Content-Type": "text/plain"}
+""",
+    "templates/index.html": (
+        "{% for message in flashed %}<p>{{ message }}</p>{% endfor %}"
+        "<h1>{{ notes|join(', ') }}</h1>{{ who or 'nobody' }}"
+    ),
+}
+
+
+@pytest.mark.usefixtures("isolated_imports")
+def test_a_quart_site(tmp_path: Path) -> None:
+    """Quart: hypercorn, which it imports, needs multiprocessing (see server_py.shims)."""
+    for name, text in QUART_SITE.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    site = Site(tmp_path)
+    connection = HTTPConnection(site.load())
+    assert type(site.app).__name__ == "Quart" and site.app_module == "app.py"
+    form = b"text=first+note&who=ada"
+    connection.receive_data(
+        b"POST /notes HTTP/1.1\r\nHost: site.localhost:8000\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        + f"Content-Length: {len(form)}\r\n\r\n".encode()
+        + form
+    )
+    [posted] = parse(drain(connection), ["POST"])
+    assert posted.status == 302
+    assert posted.headers["location"] == "http://site.localhost:8000/"
+    session = posted.headers["set-cookie"].split(";")[0]
+    connection.receive_data(
+        get("/", f"Cookie: {session}") + get("/sync?q=1") + get("/stream") + get("/missing")
+    )
+    page, sync, stream, missing = parse(drain(connection), ["GET"] * 4)
+    assert page.body == b"<p>Saved.</p><h1>opened, first note</h1>ada"
+    assert json.loads(sync.body) == {"sync": True, "args": {"q": "1"}}
+    assert stream.body == b"0\n1\n2\n"
+    assert missing.status == 404
+
+    (tmp_path / "app.py").write_text("def app(environ, start_response):\n    return []\n")
+    site.load()  # a reload ends the Quart app's lifespan: after_serving ran
+    assert (tmp_path / "closed.txt").read_text() == "opened,first note"

@@ -1,15 +1,20 @@
 """Flask's conventions in a site, one by one: config.from_* (object, mapping, pyfile, file,
 prefixed_env, envvar), the instance folder and open_instance_resource, blueprints and url_for,
 before_request/after_request/teardown_appcontext with g, flash messages, and a click command run
-from the console.
+from the console; and Flask-SQLAlchemy, the extension most tutorials build on, with its database
+in the instance folder.
 
 Also run inside Pyodide (tests/test_pyodide_unit.py).
 """
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
+# Imported before a test swaps sys.modules for a copy: SQLAlchemy's circular imports fail there.
+import flask_sqlalchemy  # noqa: F401
 import pytest
 from werkzeug.test import Client
 
@@ -155,3 +160,55 @@ def test_instance_resources_flash_messages_and_a_click_command(server: SiteServe
     assert server.workbench.run("flask count-notes") == "notes: 2\n"
     assert server.workbench.run("flask count-notes --prefix total:") == "total: 2\n"
     assert "Count the notes" in server.workbench.run("flask --help")
+
+
+SQLALCHEMY_SITE = {
+    "app.py": """\
+from flask import Flask, redirect, request, url_for
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import Mapped, mapped_column
+
+app = Flask(__name__)
+app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///shop.db"  # in the instance folder
+db = SQLAlchemy(app)
+
+
+class Item(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(unique=True)
+
+
+@app.cli.command("init-db")
+def init_db():
+    db.create_all()
+    print("Created the tables.")
+
+
+@app.route("/")
+def index():
+    return ", ".join(db.session.scalars(db.select(Item.name).order_by(Item.id)))
+
+
+@app.post("/items")
+def add_item():
+    db.session.add(Item(name=request.form["name"]))
+    db.session.commit()
+    return redirect(url_for("index"))
+""",
+}
+
+
+def test_a_flask_sqlalchemy_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.modules", dict(__import__("sys").modules))
+    monkeypatch.chdir(tmp_path)
+    site_server = SiteServer(str(write(tmp_path / "site", SQLALCHEMY_SITE)))
+    assert site_server.load() == {"ok": True, "module": "app.py"}
+    assert site_server.workbench.run("flask init-db") == "Created the tables.\n"
+    visitor = client(site_server)
+    for name in ("apples", "pears"):
+        assert visitor.post("/items", data={"name": name}).status_code == 302
+    assert visitor.get("/").text == "apples, pears"
+    assert visitor.post("/items", data={"name": "pears"}).status_code == 500  # unique
+    database = site_server.site.root / "instance" / "shop.db"
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        assert connection.execute("SELECT name FROM item").fetchall() == [("apples",), ("pears",)]

@@ -1,4 +1,5 @@
-"""The hashlib shims' own logic (argument handling and checks) against CPython's hashlib.
+"""The hashlib shims' own logic (argument handling and checks) against CPython's hashlib, and
+the stand-in for ``_multiprocessing``.
 
 Here the shims get a backend made of hashlib itself, so whatever differs is the shims' doing.
 Their arithmetic on @noble/hashes is compared with CPython in tests/test_pyodide_stdlib.py.
@@ -7,7 +8,11 @@ Also run inside Pyodide (tests/test_pyodide_unit.py).
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import importlib
+import multiprocessing
+import sys
 import time
 
 import pytest
@@ -86,3 +91,22 @@ def test_install_leaves_what_exists_alone() -> None:
     present = (hashlib.pbkdf2_hmac, hashlib.scrypt, time.thread_time)
     assert shims.install(lambda *args: b"", lambda *args: b"") == []
     assert (hashlib.pbkdf2_hmac, hashlib.scrypt, time.thread_time) == present
+
+
+def test_the_multiprocessing_stand_in_imports_and_refuses_semaphores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What Pyodide lacks, simulated here: multiprocessing.synchronize imports on the stand-in,
+    and a lock fails as where POSIX semaphores do not work. (In Pyodide itself:
+    tests/test_pyodide_stdlib.py.)"""
+    stand_in = shims.make_multiprocessing()
+    monkeypatch.setitem(sys.modules, "_multiprocessing", stand_in)
+    monkeypatch.delitem(sys.modules, "multiprocessing.synchronize", raising=False)
+    synchronize = importlib.import_module("multiprocessing.synchronize")
+    assert synchronize.SEM_VALUE_MAX == 2**31 - 1
+    context = multiprocessing.get_context()
+    for make in (lambda: synchronize.Lock(ctx=context), lambda: stand_in.sem_unlink("/x")):
+        with pytest.raises(OSError) as failure:
+            make()
+        assert failure.value.errno == errno.ENOSYS
+    assert stand_in.flags == {}  # no HAVE_SEM_OPEN

@@ -12,34 +12,43 @@ import hashlib
 import zipfile
 from pathlib import Path
 
-# name -> (version, requirements, files, wheel tag)
-PACKAGES: dict[str, tuple[str, list[str], dict[str, str], str]] = {
-    "greeting": (
+# (name, version, requirements, files, wheel tag)
+PACKAGES: list[tuple[str, str, list[str], dict[str, str], str]] = [
+    (
+        "greeting",
         "1.0",
         ["shout>=1.1"],
         {"greeting/__init__.py": "from shout import shout\n\n\ndef hello(name):\n"
          "    return shout(f'Hello, {name}') + ' (from the greeting package)'\n"},
         "py3-none-any",
     ),
-    "shout": ("1.2", [], {"shout.py": "def shout(text):\n    return text.upper() + '!'\n"},
-              "py3-none-any"),
-    "needs-flask": ("1.0", ["flask>=3"], {"needs_flask.py": "import flask\n"}, "py3-none-any"),
-    "fastmath": (
+    ("shout", "1.2", [], {"shout.py": "def shout(text):\n    return text.upper() + '!'\n"},
+     "py3-none-any"),
+    ("needs-flask", "1.0", ["flask>=3"], {"needs_flask.py": "import flask\n"}, "py3-none-any"),
+    (
+        "fastmath",
         "2.0",
         [],
         {"fastmath/__init__.py": "from ._core import add\n",
          "fastmath/_core.cpython-314-x86_64-linux-gnu.so": "\x7fELF (not really)"},
         "cp314-cp314-manylinux2014_x86_64",
     ),
-    "broken-dep": ("1.0", ['no-such-thing>=1; python_version >= "3"'], {"broken_dep.py": ""},
-                   "py3-none-any"),
-}  # fmt: skip
+    ("broken-dep", "1.0", ['no-such-thing>=1; python_version >= "3"'], {"broken_dep.py": ""},
+     "py3-none-any"),
+    # C speedups where a wheel for the platform exists, pure Python everywhere else
+    ("quickjson", "1.0", [],
+     {"quickjson/__init__.py": "from ._speedups import dumps\n",
+      "quickjson/_speedups.cpython-314-x86_64-linux-gnu.so": "\x7fELF (not really)"},
+     "cp314-cp314-manylinux_2_17_x86_64"),
+    ("quickjson", "1.0", [], {"quickjson/__init__.py": "from json import dumps\n"},
+     "py3-none-any"),
+]  # fmt: skip
 
 
 def build(folder: Path) -> Path:
     """Write every wheel of :data:`PACKAGES` into ``folder``; returns it."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, (version, requires, files, tag) in PACKAGES.items():
+    for name, version, requires, files, tag in PACKAGES:
         write_wheel(folder, name, version, requires, files, tag)
     return folder
 
