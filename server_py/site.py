@@ -1,7 +1,11 @@
 """Loading a site folder: find its app the way ``flask run`` does, import it afresh, and put the
 site's static files around it.
 
-Discovery, in order: ``FLASK_APP`` from the site's ``.flaskenv`` (``module``, ``module:name``,
+The variables of the site's ``.flaskenv`` and ``.env`` are put in ``os.environ`` first, as
+``flask run`` does with python-dotenv: a project's config reads its secret key or database URL
+there, and Flask its ``FLASK_*`` settings.
+
+Discovery, in order: ``FLASK_APP`` from those files (``module``, ``module:name``,
 ``module:create_app()`` or ``path/to/file.py``); else ``wsgi.py`` or ``app.py`` with an app or
 an app factory; else a package of the site with an app or a ``create_app``/``make_app``
 factory. Flask's own ``flask.cli`` functions do the locating, so a project behaves as under
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import re
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -29,6 +33,8 @@ from server_py.wsgi import WSGIApp
 # Module files tried in order when nothing names the app: `flask run`'s, then ASGI's habits.
 APP_MODULES = ("wsgi", "app", "asgi", "main")
 APP_NAMES = ("app", "application")
+# Read in this order, the later one winning, as `flask run` reads them.
+ENV_FILES = (".flaskenv", ".env")
 
 
 @dataclass
@@ -41,7 +47,9 @@ class SiteLoadError(Exception):
     lineno: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.filename}, line {self.lineno}: " if self.filename else ""
+        where = f"{self.filename}: " if self.filename else ""
+        if self.filename and self.lineno:
+            where = f"{self.filename}, line {self.lineno}: "
         return where + self.message
 
 
@@ -54,17 +62,29 @@ class Site:
         # The site's own app (Flask, WSGI or ASGI), as its code made it: the console's `app`.
         self.app: Any = None
         self._asgi: ASGIBridge | None = None  # the bridge to an ASGI app, for its lifespan
+        self._environ_set: set[str] = set()  # what the site's env files put in os.environ
 
-    def flask_app_setting(self) -> str | None:
-        """``FLASK_APP`` from the site's ``.flaskenv``, if it sets one."""
-        env = self.root / ".flaskenv"
-        if not env.is_file():
-            return None
-        for line in env.read_text(errors="replace").splitlines():
-            match = re.match(r"\s*(?:export\s+)?FLASK_APP\s*=\s*(.*?)\s*$", line)
-            if match:
-                return match.group(1).strip("'\"") or None
-        return None
+    def environment(self) -> dict[str, tuple[str, str]]:
+        """The variables the site's ``.flaskenv`` and ``.env`` set: ``{name: (value, file)}``."""
+        import dotenv
+
+        variables = {}
+        for name in ENV_FILES:
+            path = self.root / name
+            if path.is_file():
+                values = dotenv.dotenv_values(path, encoding="utf-8").items()
+                variables |= {key: (value, name) for key, value in values if value is not None}
+        return variables
+
+    def _set_environment(self, variables: dict[str, tuple[str, str]]) -> None:
+        """Put the site's variables in ``os.environ``, in place of what the last load put there.
+
+        As under ``flask run``, a variable the environment has already is left as it is.
+        """
+        for key in self._environ_set:
+            os.environ.pop(key, None)
+        self._environ_set = {key for key in variables if key not in os.environ}
+        os.environ.update({key: variables[key][0] for key in self._environ_set})
 
     def load(self) -> WSGIApp:
         """Import the site's app, discarding any earlier import, and return the site's WSGI app.
@@ -76,9 +96,11 @@ class Site:
         root = str(self.root)
         if root not in sys.path:
             sys.path.insert(0, root)
+        variables = self.environment()
+        self._set_environment(variables)
         try:
             with self._instance_folders_in_site():
-                app, described, in_package = self._locate()
+                app, described, in_package = self._locate(variables.get("FLASK_APP"))
         except SiteLoadError:
             raise
         except Exception as error:
@@ -92,10 +114,10 @@ class Site:
         # A package project's files are its source: only a site folder's files are public.
         return app if in_package else StaticFiles(app, self.root)
 
-    def _locate(self) -> tuple[WSGIApp | None, str | None, bool]:
+    def _locate(self, flask_app: tuple[str, str] | None) -> tuple[WSGIApp | None, str | None, bool]:
         from flask.cli import NoAppException, locate_app, prepare_import
 
-        setting = self.flask_app_setting()
+        setting, env_file = flask_app or (None, None)
         if setting:
             path, _, name = setting.partition(":")
             import_name = prepare_import(str(self.root / path))
@@ -105,9 +127,7 @@ class Site:
                 named = getattr(sys.modules.get(import_name), name or "", None)
                 if name.isidentifier() and callable(named):  # not Flask: WSGI or ASGI
                     return self._plain_app(import_name, (name,)), setting, _in_package(import_name)
-                raise SiteLoadError(
-                    f".flaskenv sets FLASK_APP={setting}: {error}", "", ".flaskenv"
-                ) from None
+                raise SiteLoadError(f"FLASK_APP={setting}: {error}", "", env_file) from None
             return app, setting, _in_package(import_name)
         for module in APP_MODULES:
             if (self.root / f"{module}.py").is_file():

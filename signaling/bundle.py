@@ -37,6 +37,7 @@ RUNTIME_PACKAGES = (
     "click",
     "blinker",
     "h11",
+    "python-dotenv",  # .flaskenv and .env, as `flask run` reads them
 )
 # Put on sys.path as they are, zip files read by zipimport, instead of unpacked: tzdata (the
 # IANA time zones behind zoneinfo, which CPython finds in the system) is 600 small files that

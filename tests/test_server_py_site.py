@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -195,7 +197,49 @@ def test_flaskenv_names_the_app(site_root: Path) -> None:
     assert Client(site.load()).get("/").text == "hello from the factory"
     assert site.app_module == "hello:make()"
     write(site_root, {".flaskenv": "FLASK_APP=missing_module\n"})
-    with pytest.raises(SiteLoadError, match="FLASK_APP=missing_module"):
+    with pytest.raises(SiteLoadError, match=r"^\.flaskenv: FLASK_APP=missing_module"):
+        site.load()
+
+
+@pytest.fixture
+def environ() -> Iterator[os._Environ[str]]:
+    """``os.environ``, put back as it was after the test."""
+    saved = dict(os.environ)
+    yield os.environ
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_env_files_set_the_environment_as_flask_run_does(
+    site_root: Path, environ: os._Environ[str]
+) -> None:
+    environ["PEERSERVER_TEST_OUTSIDE"] = "from the environment"
+    write(
+        site_root,
+        {
+            ".flaskenv": "FLASK_APP=config_app.py\nexport GREETING='from .flaskenv'\n"
+            "FLASK_COLOR=blue\nPEERSERVER_TEST_OUTSIDE=from .flaskenv\n",
+            ".env": 'GREETING="from .env"\nFLASK_SECRET_KEY="s3cret"\nURL=${GREETING}/db\n',
+            "config_app.py": "import os\nfrom flask import Flask\napp = Flask(__name__)\n"
+            "app.config.from_prefixed_env()\n"
+            "@app.route('/')\ndef index():\n    return '|'.join([os.environ['GREETING'],"
+            " os.environ.get('URL', '-'), app.config['SECRET_KEY'], app.config['COLOR'],"
+            " os.environ['PEERSERVER_TEST_OUTSIDE']])\n",
+        },
+    )
+    site = Site(site_root)
+    assert Client(site.load()).get("/").text == (
+        "from .env|from .env/db|s3cret|blue|from the environment"
+    )
+    assert site.app_module == "config_app.py"
+
+    # What a reload no longer finds in the files is gone from the environment too.
+    write(site_root, {".env": "FLASK_SECRET_KEY=other\n"})
+    assert Client(site.load()).get("/").text == ("from .flaskenv|-|other|blue|from the environment")
+    assert "URL" not in environ
+
+    write(site_root, {".env": "FLASK_APP=nowhere\n"})
+    with pytest.raises(SiteLoadError, match=r"^\.env: FLASK_APP=nowhere"):
         site.load()
 
 

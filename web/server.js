@@ -64,7 +64,8 @@ function showLoadResult(load) {
   }
   box.hidden = false;
   box.replaceChildren();
-  const where = load.filename ? `${load.filename}, line ${load.lineno}: ` : "";
+  const line = load.lineno ? `, line ${load.lineno}` : "";
+  const where = load.filename ? `${load.filename}${line}: ` : "";
   const summary = document.createElement("p");
   summary.textContent = `The site's code failed to load. ${where}${load.message}`;
   const details = document.createElement("pre");
@@ -192,20 +193,26 @@ function setUpWorkbench(host) {
     await files.refresh();
   }
 
-  // FLASK_APP in .flaskenv picks the app, as it does for `flask run`.
+  // FLASK_APP picks the app, as it does for `flask run`. It is changed where it is set (.env
+  // wins over .flaskenv), else written to .flaskenv.
   $("choose-app").addEventListener("click", async () => {
     const choice = prompt("The app to serve, as FLASK_APP takes it (e.g. app.py, flaskr, " +
       "flaskr:create_app()). Empty: find it by itself.");
     if (choice === null) return;
-    let lines = [];
-    try {
-      lines = new TextDecoder().decode(await host.call("read_file", ".flaskenv")).split("\n");
-    } catch {
-      // no .flaskenv yet
-    }
-    lines = lines.filter((line) => line.trim() && !/^\s*(export\s+)?FLASK_APP\s*=/.test(line));
-    if (choice.trim()) lines.push(`FLASK_APP=${choice.trim()}`);
-    await host.publish(".flaskenv", encoder.encode(lines.join("\n") + "\n"));
+    const setting = /^\s*(export\s+)?FLASK_APP\s*=/;
+    const readLines = async (path) => {
+      try {
+        return new TextDecoder().decode(await host.call("read_file", path)).split("\n");
+      } catch {
+        return []; // no such file yet
+      }
+    };
+    const env = await readLines(".env");
+    const [path, lines] = env.some((line) => setting.test(line))
+      ? [".env", env] : [".flaskenv", await readLines(".flaskenv")];
+    const kept = lines.filter((line) => line.trim() && !setting.test(line));
+    if (choice.trim()) kept.push(`FLASK_APP=${choice.trim()}`);
+    await host.publish(path, encoder.encode(kept.join("\n") + "\n"));
     await files.refresh();
   });
 
