@@ -9,11 +9,12 @@ would take tens of seconds in WebAssembly).
 ``time.thread_time`` is missing too: the worker runs one thread, whose CPU time is the
 process's. So is the C module ``_multiprocessing``, and without it ``multiprocessing.synchronize``,
 ``multiprocessing.queues`` and ``concurrent.futures.process`` cannot be imported, although
-packages import them at the top without ever starting a process (hypercorn does, and so Quart).
-The stand-in lets them import; creating a semaphore then fails as it does in CPython on a
-platform without working POSIX semaphores, with ``OSError`` ENOSYS. (``zoneinfo`` gets its time
-zones from the runtime's ``tzdata``; see signaling/bundle.py. What else was compared with
-CPython is in tests/test_pyodide_stdlib.py.)
+packages import them at the top, or make a lock or a shared value, without ever starting a
+process (hypercorn, and so Quart, imports them; Werkzeug's debugger makes a ``Value``). The
+stand-in has semaphores that work within the one process there is; starting another still
+fails, as Pyodide has no ``fork``. (``zoneinfo`` gets its time zones from the runtime's
+``tzdata``; see signaling/bundle.py. What else was compared with CPython is in
+tests/test_pyodide_stdlib.py.)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable
@@ -90,26 +92,94 @@ def make_scrypt(backend: Scrypt) -> Callable[..., bytes]:
     return scrypt
 
 
+RECURSIVE_MUTEX, SEMAPHORE = 0, 1  # SemLock's kinds, as multiprocessing.synchronize names them
+
+
+class SemLock:
+    """CPython's ``_multiprocessing.SemLock`` for a process that is the only one there is.
+
+    A POSIX semaphore shared with no other process is a semaphore within this one: the same
+    counting, ownership and errors, kept with a ``threading.Condition``. It is unlinked at once
+    (``name`` is None), as CPython's is under the fork start method, so ``multiprocessing``
+    does not ask a resource tracker process to clean it up.
+    """
+
+    SEM_VALUE_MAX = 2**31 - 1  # INT_MAX, as on Linux
+
+    def __init__(self, kind: int, value: int, maxvalue: int, name: str, unlink: bool) -> None:
+        if kind not in (RECURSIVE_MUTEX, SEMAPHORE):
+            raise ValueError("unrecognized kind")
+        self.kind, self.maxvalue, self.name = kind, maxvalue, None
+        self.handle = id(self)
+        self._value = value
+        self._held = 0  # acquisitions by the last owner not yet released
+        self._last_owner: int | None = None
+        self._changed = threading.Condition(threading.Lock())
+
+    def acquire(self, block: bool = True, timeout: float | None = None) -> bool:
+        if self.kind == RECURSIVE_MUTEX and self._is_mine():
+            self._held += 1
+            return True
+        wait = (None if timeout is None else max(timeout, 0)) if block else 0
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._value > 0, wait):
+                return False
+            self._value -= 1
+        self._held += 1
+        self._last_owner = threading.get_ident()
+        return True
+
+    def release(self) -> None:
+        if self.kind == RECURSIVE_MUTEX:
+            if not self._is_mine():
+                raise AssertionError("attempt to release recursive lock not owned by thread")
+            if self._held > 1:
+                self._held -= 1
+                return
+        elif self._value >= self.maxvalue:
+            raise ValueError("semaphore or lock released too many times")
+        with self._changed:
+            self._value += 1
+            self._held -= 1
+            self._changed.notify()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+    def _count(self) -> int:
+        return self._held
+
+    def _is_mine(self) -> bool:
+        return self._held > 0 and self._last_owner == threading.get_ident()
+
+    def _get_value(self) -> int:
+        return self._value
+
+    def _is_zero(self) -> bool:
+        return self._value == 0
+
+    def _after_fork(self) -> None:
+        self._held = 0
+
+    @classmethod
+    def _rebuild(cls, *_state: Any) -> SemLock:
+        """Unpickling in a child process: there is none."""
+        raise OSError(errno.ENOSYS, f"{os.strerror(errno.ENOSYS)}: the browser runs one process")
+
+
 def make_multiprocessing() -> types.ModuleType:
-    """A ``_multiprocessing`` with no semaphores: importable, and failing when used."""
-    module = types.ModuleType("_multiprocessing", "Multiprocessing without processes.")
+    """A ``_multiprocessing`` for the one process there is (see :class:`SemLock`)."""
+    module = types.ModuleType("_multiprocessing", "Multiprocessing within one process.")
 
-    def no_semaphores(*_args: Any, **_kwargs: Any) -> Any:
-        raise OSError(
-            errno.ENOSYS,
-            f"{os.strerror(errno.ENOSYS)}: the browser has no other processes to share it with",
-        )
-
-    class SemLock:
-        """CPython's ``_multiprocessing.SemLock``, as where ``sem_open`` does not work."""
-
-        SEM_VALUE_MAX = 2**31 - 1  # INT_MAX, as on Linux
-        __init__ = no_semaphores
-        _rebuild = staticmethod(no_semaphores)
+    def sem_unlink(name: str) -> None:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)  # none has one
 
     module.SemLock = SemLock  # type: ignore[attr-defined]
-    module.sem_unlink = no_semaphores  # type: ignore[attr-defined]
-    module.flags = {}  # type: ignore[attr-defined]  # neither HAVE_SEM_OPEN nor HAVE_SEM_TIMEDWAIT
+    module.sem_unlink = sem_unlink  # type: ignore[attr-defined]
+    module.flags = {"HAVE_SEM_OPEN": 1, "HAVE_SEM_TIMEDWAIT": 1}  # type: ignore[attr-defined]
     return module
 
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
+from werkzeug.debug import DebuggedApplication
+
 from server_py.asgi import ASGIBridge, is_asgi_app
 from server_py.static_files import StaticFiles
 from server_py.wsgi import WSGIApp
@@ -112,7 +114,12 @@ class Site:
         self.app = app.app if isinstance(app, ASGIBridge) else app
         self.app_module = described
         # A package project's files are its source: only a site folder's files are public.
-        return app if in_package else StaticFiles(app, self.root)
+        served = app if in_package else StaticFiles(app, self.root)
+        if getattr(self.app, "debug", False) is True:
+            # Flask's debug mode (FLASK_DEBUG=1): an error shows its traceback, as under
+            # `flask run --debug`, but without the debugger's console: visitors are not the owner.
+            return DebuggedApplication(served, evalex=False, pin_security=False)
+        return served
 
     def _locate(self, flask_app: tuple[str, str] | None) -> tuple[WSGIApp | None, str | None, bool]:
         from flask.cli import NoAppException, locate_app, prepare_import

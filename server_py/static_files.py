@@ -49,6 +49,7 @@ class StaticFiles:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        __traceback_hide__ = True  # see server_py.wsgi.call_app
         routed = self._app_has_route(environ)
         if not routed:
             path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace")

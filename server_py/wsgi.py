@@ -109,6 +109,7 @@ def call_app(app: WSGIApp, environ: dict[str, Any]) -> Response:
     instead of being collected here. An app may call ``start_response`` late (from inside its
     iterator); we then pull until it has, buffering what it yielded before.
     """
+    __traceback_hide__ = True  # Werkzeug's debugger then shows the site's frames only
     started: list[tuple[str, list[tuple[str, str]]]] = []
     body_started = False
 

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect
 
 from tests.conftest import ServedSite, serve_site
+from tests.test_e2e_workbench import replace_and_save
 
 pytestmark = pytest.mark.e2e
 
@@ -429,6 +430,35 @@ def test_an_exception_is_a_500_for_the_visitor_and_a_traceback_for_the_owner(
     expect(log).to_contain_text("Traceback (most recent call last)")
     expect(log).to_contain_text("ZeroDivisionError: the site divided by zero")
     expect(log).to_contain_text("GET /boom 500")
+
+
+def test_flask_debug_mode_shows_the_visitor_the_traceback(
+    browser: Browser, service_url: str, visitor: BrowserContext
+) -> None:
+    served = serve_site(browser, service_url, "debugging", "web")
+    try:
+        server = served.server
+        server.once("dialog", lambda dialog: dialog.accept(".flaskenv"))
+        server.get_by_role("button", name="New file").click()
+        expect(server.locator("#open-file")).to_have_text(".flaskenv")
+        replace_and_save(server, "FLASK_DEBUG=1\n")  # as `flask run --debug`
+        expect(server.locator("#save-state")).to_have_text(
+            "Saved: the site is live with this version."
+        )
+        page, site = visit(visitor, f"{served.url}boom")
+        expect(site.get_by_role("heading", name="ZeroDivisionError")).to_be_visible()
+        for text in (
+            "ZeroDivisionError: the site divided by zero",
+            'raise ZeroDivisionError("the site divided by zero")',  # the site's own line
+        ):
+            expect(site.get_by_text(text).first).to_be_visible()
+        # The debugger's own stylesheet came through too; its Python console did not.
+        expect(site.locator("body")).to_have_css("font-family", re.compile("sans-serif"))
+        assert in_site(page, "() => EVALEX") is False
+        log = server.get_by_role("region", name="Log")
+        expect(log).to_contain_text("ZeroDivisionError: the site divided by zero")
+    finally:
+        served.context.close()
 
 
 def test_offline_page_and_reconnection(browser: Browser, service_url: str) -> None:

@@ -8,10 +8,10 @@ Also run inside Pyodide (tests/test_pyodide_unit.py).
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import importlib
 import multiprocessing
+import os
 import sys
 import time
 
@@ -93,20 +93,76 @@ def test_install_leaves_what_exists_alone() -> None:
     assert (hashlib.pbkdf2_hmac, hashlib.scrypt, time.thread_time) == present
 
 
-def test_the_multiprocessing_stand_in_imports_and_refuses_semaphores(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """What Pyodide lacks, simulated here: multiprocessing.synchronize imports on the stand-in,
-    and a lock fails as where POSIX semaphores do not work. (In Pyodide itself:
-    tests/test_pyodide_stdlib.py.)"""
-    stand_in = shims.make_multiprocessing()
-    monkeypatch.setitem(sys.modules, "_multiprocessing", stand_in)
-    monkeypatch.delitem(sys.modules, "multiprocessing.synchronize", raising=False)
+def semlock_script(semlock: type, name: str) -> list[object]:
+    """The same calls on a SemLock class: what each returned, or the error it raised."""
+    outcomes: list[object] = []
+
+    def note(call) -> None:
+        try:
+            outcomes.append(call())
+        except Exception as error:
+            outcomes.append(type(error).__name__)
+
+    semaphore = semlock(shims.SEMAPHORE, 2, 2, f"{name}-s", True)
+    for call in (
+        semaphore.acquire,
+        semaphore.acquire,
+        lambda: semaphore.acquire(False),
+        lambda: semaphore.acquire(True, 0.01),
+        semaphore._get_value,
+        semaphore._is_zero,
+        semaphore._count,
+        semaphore._is_mine,
+        semaphore.release,
+        semaphore.release,
+        semaphore.release,
+        semaphore._get_value,
+        lambda: semaphore.name,
+    ):
+        note(call)
+    mutex = semlock(shims.RECURSIVE_MUTEX, 1, 1, f"{name}-r", True)
+    for call in (
+        mutex.acquire,
+        mutex.acquire,
+        mutex._count,
+        mutex._is_mine,
+        mutex.release,
+        mutex.release,
+        mutex.release,
+        mutex._is_mine,
+        mutex.__enter__,
+        lambda: mutex.__exit__(None, None, None),
+        lambda: semlock(7, 1, 1, f"{name}-x", True),
+    ):
+        note(call)
+    return outcomes
+
+
+def test_semlock_does_within_one_process_what_cpythons_does() -> None:
+    """Against CPython's own (in Pyodide, where the stand-in is _multiprocessing, it meets
+    itself; the library built on it is compared in tests/test_pyodide_stdlib.py)."""
+    import _multiprocessing
+
+    name = f"/peerserver-test-{os.getpid()}"
+    assert semlock_script(shims.SemLock, name) == semlock_script(_multiprocessing.SemLock, name)
+    assert shims.SemLock.SEM_VALUE_MAX == _multiprocessing.SemLock.SEM_VALUE_MAX
+
+
+def test_the_multiprocessing_stand_in_serves_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """multiprocessing.synchronize and sharedctypes on the stand-in, as Pyodide will have it."""
+    monkeypatch.setitem(sys.modules, "_multiprocessing", shims.make_multiprocessing())
+    for module in ("multiprocessing.synchronize", "multiprocessing.sharedctypes"):
+        monkeypatch.delitem(sys.modules, module, raising=False)
     synchronize = importlib.import_module("multiprocessing.synchronize")
-    assert synchronize.SEM_VALUE_MAX == 2**31 - 1
+    sharedctypes = importlib.import_module("multiprocessing.sharedctypes")
     context = multiprocessing.get_context()
-    for make in (lambda: synchronize.Lock(ctx=context), lambda: stand_in.sem_unlink("/x")):
-        with pytest.raises(OSError) as failure:
-            make()
-        assert failure.value.errno == errno.ENOSYS
-    assert stand_in.flags == {}  # no HAVE_SEM_OPEN
+    lock = synchronize.Lock(ctx=context)
+    assert isinstance(lock._semlock, shims.SemLock)
+    assert lock.acquire() and not lock.acquire(False)
+    lock.release()
+    counter = sharedctypes.Value("i", 41, ctx=context)
+    with counter.get_lock():
+        counter.value += 1
+    assert counter.value == 42
+    with pytest.raises(FileNotFoundError):
+        sys.modules["_multiprocessing"].sem_unlink("/no-such-semaphore")

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from werkzeug.test import Client
 
+from server_py.http import HTTPConnection
 from server_py.site import Site, SiteLoadError
 from server_py.static_files import is_public
 from server_py.worker import SiteServer
-from tests.test_server_py_http import get, parse
+from tests.test_server_py_http import drain, get, parse
 
 EMPTY_TEMPLATE = Path(__file__).resolve().parent.parent / "site_templates" / "empty"
 
@@ -31,8 +32,19 @@ def write(root: Path, files: dict[str, str | bytes]) -> Path:
 
 
 @pytest.fixture
-def site_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.syspath_prepend(str(tmp_path))  # undone after the test, like sys.modules below
+def environ() -> Iterator[os._Environ[str]]:
+    """``os.environ``, put back as it was after the test."""
+    saved = dict(os.environ)
+    yield os.environ
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def site_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, environ: os._Environ[str]) -> Path:
+    # Undone after the test: sys.path, sys.modules, and os.environ (which a site's .flaskenv and
+    # .env change) through the environ fixture.
+    monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr("sys.modules", dict(__import__("sys").modules))
     monkeypatch.chdir(tmp_path)  # SiteServer.load() changes into the site, as `flask run` would
     return write(
@@ -201,13 +213,29 @@ def test_flaskenv_names_the_app(site_root: Path) -> None:
         site.load()
 
 
-@pytest.fixture
-def environ() -> Iterator[os._Environ[str]]:
-    """``os.environ``, put back as it was after the test."""
-    saved = dict(os.environ)
-    yield os.environ
-    os.environ.clear()
-    os.environ.update(saved)
+def test_flask_debug_shows_the_traceback_without_the_console(site_root: Path) -> None:
+    write(
+        site_root,
+        {
+            ".flaskenv": "FLASK_DEBUG=1\n",
+            "app.py": "from flask import Flask\napp = Flask(__name__)\n"
+            "@app.route('/boom')\ndef boom():\n    raise ValueError('kaboom')\n",
+        },
+    )
+    errors = io.StringIO()
+    connection = HTTPConnection(Site(site_root).load(), errors=errors)
+    connection.receive_data(
+        get("/boom")
+        + get("/?__debugger__=yes&cmd=resource&f=style.css")
+        + get("/index.html")  # the site's files are still served
+    )
+    page, style, index = parse(drain(connection), ["GET"] * 3)
+    assert page.status == 500
+    assert b"ValueError: kaboom" in page.body and b"raise ValueError('kaboom')" in page.body
+    assert b"EVALEX = false" in page.body  # no Python console in the page
+    assert "ValueError: kaboom" in errors.getvalue()  # and the owner's log has it too
+    assert style.status == 200 and style.headers["content-type"].startswith("text/css")
+    assert index.body == b"<p>the index file</p>"
 
 
 def test_env_files_set_the_environment_as_flask_run_does(
