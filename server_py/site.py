@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from werkzeug.debug import DebuggedApplication
-
 from server_py.asgi import ASGIBridge, is_asgi_app
 from server_py.static_files import StaticFiles
 from server_py.wsgi import WSGIApp
@@ -49,9 +47,8 @@ class SiteLoadError(Exception):
     lineno: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.filename}: " if self.filename else ""
-        if self.filename and self.lineno:
-            where = f"{self.filename}, line {self.lineno}: "
+        line = f", line {self.lineno}" if self.lineno else ""
+        where = f"{self.filename}{line}: " if self.filename else ""
         return where + self.message
 
 
@@ -118,6 +115,9 @@ class Site:
         if getattr(self.app, "debug", False) is True:
             # Flask's debug mode (FLASK_DEBUG=1): an error shows its traceback, as under
             # `flask run --debug`, but without the debugger's console: visitors are not the owner.
+            # Imported only here: most sites never need it, and every boot would pay for it.
+            from werkzeug.debug import DebuggedApplication
+
             return DebuggedApplication(served, evalex=False, pin_security=False)
         return served
 

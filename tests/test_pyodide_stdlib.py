@@ -72,6 +72,19 @@ def run_in_pyodide(source: str, env: dict[str, str] | None = None) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def run_in_cpython(source: str, env: dict[str, str] | None = None) -> dict:
+    """Run ``source`` in this CPython, in a process of its own; returns the JSON it printed."""
+    result = subprocess.run(
+        [sys.executable, "-c", source],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    return json.loads(result.stdout)
+
+
 needs_node = pytest.mark.skipif(not shutil.which("node"), reason="needs Node.js")
 
 
@@ -147,16 +160,7 @@ print(json.dumps({"same": same, "checks": checks}))
 def test_secrets_time_datetime_and_zoneinfo_in_pyodide_match_cpython(zone: str) -> None:
     env = {"TZ": zone}
     pyodide = run_in_pyodide(TIME_PROGRAM, env)
-    cpython = json.loads(
-        subprocess.run(
-            [sys.executable, "-c", TIME_PROGRAM],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-            env={**os.environ, **env},
-        ).stdout
-    )
+    cpython = run_in_cpython(TIME_PROGRAM, env)
     assert pyodide["same"] == cpython["same"]
     assert abs(pyodide["checks"].pop("now") - time.time()) < 120  # the clock is the real one
     cpython["checks"].pop("now")
@@ -202,15 +206,7 @@ print(json.dumps(out))
 @needs_node
 def test_multiprocessing_within_one_process_works_as_in_cpython() -> None:
     pyodide = run_in_pyodide(MULTIPROCESSING_PROGRAM)
-    cpython = json.loads(
-        subprocess.run(
-            [sys.executable, "-c", MULTIPROCESSING_PROGRAM],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout
-    )
+    cpython = run_in_cpython(MULTIPROCESSING_PROGRAM)
     assert pyodide == cpython
     assert cpython["lock"] == "ValueError('semaphore or lock released too many times')"
     assert cpython["value"] == "42" and cpython["debugger"] == "'DebuggedApplication'"
