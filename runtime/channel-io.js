@@ -44,17 +44,3 @@ export function opened(channel, timeoutMs = 10000) {
     }, { once: true });
   });
 }
-
-/** Resolve when ICE gathering is complete (host candidates only: quick) or after a timeout. */
-export function iceGathered(pc, timeoutMs = 3000) {
-  if (pc.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    pc.addEventListener("icegatheringstatechange", () => {
-      if (pc.iceGatheringState === "complete") { clearTimeout(timer); resolve(); }
-    });
-  });
-}
-
-// No STUN or TURN: peers reach each other through host candidates (loopback, LAN).
-export const RTC_CONFIG = { iceServers: [] };

@@ -2,10 +2,12 @@
 // channel, and a pool of HTTP/1.1 data channels (one request at a time on each, like a
 // browser's pool of TCP connections).
 //
-// Events: state (detail {state}: "connecting" | "connected" | "offline").
+// Events: state (detail {state, reason}: "connecting" | "connected" | "offline" | "failed";
+// "failed" means no network path to the server tab was found, and says why).
 
-import { RTC_CONFIG, iceGathered, opened, sendBytes } from "./channel-io.js";
+import { opened, sendBytes } from "./channel-io.js";
 import { HttpParseError, ResponseParser, concat, encodeRequestHead } from "./http1.js";
+import { IceServers, RemoteCandidates, noPathMessage, trickle } from "./ice.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
 
 const MAX_CHANNELS = 6;
@@ -27,28 +29,32 @@ export class SiteClient extends EventTarget {
 
   start() {
     this.signaling = new SignalingSocket(socketUrl(this.signalingPath));
+    this.ice = new IceServers(this.signaling);
     this.signaling.addEventListener("message", (event) => this.onSignal(event.detail));
   }
 
-  setState(state) {
-    if (state === this.state) return;
+  setState(state, reason = null) {
+    if (state === this.state && reason === this.reason) return;
     this.state = state;
-    this.dispatchEvent(new CustomEvent("state", { detail: { state } }));
+    this.reason = reason;
+    this.dispatchEvent(new CustomEvent("state", { detail: { state, reason } }));
   }
 
-  /** Resolve once connected; reject after `timeoutMs` without a connection. */
+  /** Resolve once connected; reject when no path is found, or after `timeoutMs`. */
   connected(timeoutMs = CONNECT_TIMEOUT_MS) {
     if (this.state === "connected") return Promise.resolve();
+    if (this.state === "failed") return Promise.reject(new Error(this.reason));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.removeEventListener("state", onState);
-        reject(new Error("the server did not answer"));
-      }, timeoutMs);
-      const onState = () => {
-        if (this.state !== "connected") return;
+      const settle = (error) => {
         clearTimeout(timer);
         this.removeEventListener("state", onState);
-        resolve();
+        if (error) reject(error);
+        else resolve();
+      };
+      const timer = setTimeout(() => settle(new Error("the server did not answer")), timeoutMs);
+      const onState = () => {
+        if (this.state === "connected") settle();
+        else if (this.state === "failed") settle(new Error(this.reason));
       };
       this.addEventListener("state", onState);
     });
@@ -63,10 +69,16 @@ export class SiteClient extends EventTarget {
       } else {
         this.disconnect("offline");
       }
-    } else if (message.type === "signal" && message.data?.sdp && this.pc) {
-      this.pc.setRemoteDescription(message.data.sdp).catch((error) => {
-        console.warn("PeerServer: bad answer from the server:", error);
-      });
+    } else if (message.type === "signal" && this.pc) {
+      const data = message.data || {};
+      if (data.sdp) {
+        const { pc, candidates } = this;
+        pc.setRemoteDescription(data.sdp).then(() => candidates.flush(), (error) => {
+          console.warn("PeerServer: bad answer from the server:", error);
+        });
+      } else if ("candidate" in data) {
+        this.candidates.add(data.candidate);
+      }
     } else if (message.type === "error") {
       console.warn(`PeerServer signaling: ${message.code}: ${message.message}`);
     }
@@ -74,27 +86,52 @@ export class SiteClient extends EventTarget {
 
   async connect() {
     this.disconnect("connecting");
-    const pc = new RTCPeerConnection(RTC_CONFIG);
+    const configuration = await this.ice.configuration();
+    if (this.state !== "connecting" || this.pc) return; // went offline, or another attempt won
+    const pc = new RTCPeerConnection(configuration);
     this.pc = pc;
+    this.candidates = new RemoteCandidates(pc);
+    const errors = trickle(pc, (data) => {
+      if (this.pc === pc) this.signaling.send({ type: "signal", data });
+    });
+    const noPath = () => {
+      if (this.pc === pc) this.fail(noPathMessage(configuration, errors));
+    };
     pc.addEventListener("connectionstatechange", () => {
-      if (this.pc === pc && ["failed", "closed", "disconnected"].includes(pc.connectionState)) {
+      if (this.pc !== pc) return;
+      if (pc.connectionState === "failed" && this.state === "connecting") noPath();
+      else if (["failed", "closed", "disconnected"].includes(pc.connectionState)) {
         this.disconnect("offline");
       }
+    });
+    // Relayed only, with no relay to be had: nothing will ever connect, so say so now.
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete" && configuration.iceTransportPolicy === "relay" &&
+        errors.length && pc.iceConnectionState !== "connected") noPath();
     });
     const control = pc.createDataChannel("control");
     const first = this.createHttpChannel();
     await pc.setLocalDescription(await pc.createOffer());
-    await iceGathered(pc);
     if (this.pc !== pc) return;
     this.signaling.send({ type: "signal", data: { sdp: pc.localDescription.toJSON() } });
-    await Promise.all([opened(control, CONNECT_TIMEOUT_MS), first]);
+    try {
+      await Promise.all([opened(control, CONNECT_TIMEOUT_MS), first]);
+    } catch (error) {
+      if (this.pc === pc) noPath();
+      return;
+    }
     if (this.pc !== pc) return;
     this.control = control;
     this.setState("connected");
   }
 
+  /** No path to the server tab: stop trying until it comes online again. */
+  fail(reason) {
+    this.disconnect("failed", reason);
+  }
+
   /** Close the peer connection; requests in flight fail, waiting ones wait for the next. */
-  disconnect(state) {
+  disconnect(state, reason = null) {
     if (this.pc) {
       const pc = this.pc;
       this.pc = null;
@@ -102,7 +139,7 @@ export class SiteClient extends EventTarget {
     }
     this.idle = [];
     this.channelCount = 0;
-    this.setState(state);
+    this.setState(state, reason);
   }
 
   // -- HTTP channels ------------------------------------------------------------------------
@@ -195,7 +232,8 @@ export class SiteClient extends EventTarget {
       await this.connected();
       channel = await this.acquire();
     } catch (error) {
-      sink.error(`The server is offline: ${error.message}`);
+      sink.error(this.state === "failed" ? `This site cannot be reached. ${error.message}`
+        : `The server is offline: ${error.message}`);
       return;
     }
     channel.sink = sink;

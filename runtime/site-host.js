@@ -13,8 +13,9 @@
 // was last saved: the request that ran too long gets a 504, others waiting for an answer a 503,
 // and visitors keep their peer connections (their browsers open new HTTP channels).
 
-import { RTC_CONFIG, iceGathered, whenWritable } from "./channel-io.js";
+import { whenWritable } from "./channel-io.js";
 import { concat } from "./http1.js";
+import { IceServers, RemoteCandidates, trickle } from "./ice.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
 
 export const DEFAULT_TIME_LIMIT_MS = 30000;
@@ -43,6 +44,7 @@ export class SiteHost extends EventTarget {
     this.startWorker(true);
 
     this.signaling = new SignalingSocket(socketUrl("/ws/server"));
+    this.ice = new IceServers(this.signaling);
     this.signaling.addEventListener("open", () => {
       this.registered = false;
       this.signaling.send({ type: "register", name: this.name, token: this.token });
@@ -172,7 +174,7 @@ export class SiteHost extends EventTarget {
     clearTimeout(this.watchdog);
     this.signaling?.close();
     this.worker?.terminate();
-    for (const visitor of this.visitors.values()) visitor.pc.close();
+    for (const visitor of this.visitors.values()) visitor.pc?.close();
     this.visitors.clear();
     this.emit("clients", { count: 0 });
   }
@@ -213,19 +215,41 @@ export class SiteHost extends EventTarget {
   }
 
   async onVisitorSignal(client, data) {
-    if (!data || !data.sdp || data.sdp.type !== "offer") return;
+    if (!data || typeof data !== "object") return;
+    if (!data.sdp) {
+      const visitor = this.visitors.get(client);
+      if (!visitor || !("candidate" in data)) return;
+      if (visitor.candidates) visitor.candidates.add(data.candidate);
+      else visitor.pending.push(data.candidate); // the peer connection is being made
+      return;
+    }
+    if (data.sdp.type !== "offer") return;
     this.dropVisitor(client); // a visitor that reconnects starts over
-    const pc = new RTCPeerConnection(RTC_CONFIG);
-    const visitor = { pc, channels: new Set() };
+    // Set before the first await, so that the candidates that follow the offer find it.
+    const visitor = { pc: null, channels: new Set(), candidates: null, pending: [] };
     this.visitors.set(client, visitor);
+    const configuration = await this.ice.configuration();
+    if (this.visitors.get(client) !== visitor) return; // it left, or started over, meanwhile
+    const pc = new RTCPeerConnection(configuration);
+    visitor.pc = pc;
+    const candidates = new RemoteCandidates(pc, (error) => this.emit("log", {
+      stream: "signaling", text: `visitor ${client}: ${error.message ?? error}` }));
+    for (const candidate of visitor.pending) candidates.add(candidate);
+    visitor.candidates = candidates;
+    const errors = trickle(pc, (candidate) => {
+      if (this.visitors.get(client) === visitor) this.signaling.send({ type: "signal", to: client, data: candidate });
+    });
     pc.addEventListener("connectionstatechange", () => {
+      if (pc.connectionState === "failed" && errors.length) {
+        this.emit("log", { stream: "signaling", text: `visitor ${client}: no connection: ${errors.join("; ")}` });
+      }
       if (["failed", "closed"].includes(pc.connectionState)) this.dropVisitor(client);
       this.countClients();
     });
     pc.addEventListener("datachannel", ({ channel }) => this.acceptChannel(client, visitor, channel));
     await pc.setRemoteDescription(data.sdp);
+    candidates.flush();
     await pc.setLocalDescription(await pc.createAnswer());
-    await iceGathered(pc);
     this.signaling.send({ type: "signal", to: client, data: { sdp: pc.localDescription.toJSON() } });
   }
 
@@ -234,13 +258,13 @@ export class SiteHost extends EventTarget {
     if (!visitor) return;
     this.visitors.delete(client);
     for (const channel of visitor.channels) channel.close();
-    visitor.pc.close();
+    visitor.pc?.close();
     this.countClients();
   }
 
   countClients() {
     let count = 0;
-    for (const { pc } of this.visitors.values()) if (pc.connectionState === "connected") count++;
+    for (const { pc } of this.visitors.values()) if (pc?.connectionState === "connected") count++;
     if (count !== this.clientCount) {
       this.clientCount = count;
       this.emit("clients", { count });

@@ -1,12 +1,17 @@
 """The signaling service: FastAPI edges around :class:`signaling.registry.Registry`.
 
-Two kinds of origin are served by one process:
+Two kinds of origin are served by one process, both derived from the public URL
+(:mod:`signaling.public_url`):
 
-* the service's own origin (``localhost:PORT``): the home page, server tabs, the runtime
-  bundle, name checks, the server tabs' signaling WebSocket, and the packages a site's
-  ``requirements.txt`` asks for;
-* one origin per site (``NAME.localhost:PORT``): the client shell for every navigation, its
-  assets and service worker under ``/__ps/``, and the visitors' signaling WebSocket.
+* the service's own origin (``https://example.org``, by default ``http://localhost:PORT``):
+  the home page, server tabs, the runtime bundle, name checks, the server tabs' signaling
+  WebSocket, and the packages a site's ``requirements.txt`` asks for;
+* one origin per site (``https://NAME.example.org``): the client shell for every navigation,
+  its assets and service worker under ``/__ps/``, and the visitors' signaling WebSocket.
+
+Behind a TLS-terminating reverse proxy, uvicorn takes the scheme from ``X-Forwarded-Proto``
+only when the proxy's address is trusted (``peerserver serve --trusted-proxy``). A request
+that still arrives as plain HTTP while the public URL is HTTPS is sent to the HTTPS address.
 """
 
 from __future__ import annotations
@@ -18,13 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, WebSocket
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Host, Mount, Route, Router, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope
+from starlette.types import Send as ASGISend
 from starlette.websockets import WebSocketDisconnect
 
 from signaling.bundle import DEFAULT_BUNDLE, REPO
+from signaling.names import name_problem
 from signaling.packages import MAX_REQUIREMENTS_BYTES, PackageResolver
+from signaling.public_url import PublicURL
 from signaling.registry import Registry, Send
 from signaling.site_templates import Templates
 
@@ -89,13 +98,41 @@ class Relay:
                 await websocket.send_json(send.message)
 
 
+class SecureOnly:
+    """With an HTTPS public URL, send what arrives over plain HTTP to the HTTPS address.
+
+    The redirect names the public host (or the site's subdomain of it), never the Host header
+    as given, so that it cannot be turned into an open redirect."""
+
+    def __init__(self, app: ASGIApp, public_url: PublicURL) -> None:
+        self.app = app
+        self.public_url = public_url
+
+    async def __call__(self, scope: Scope, receive: Receive, send: ASGISend) -> None:
+        if scope["type"] not in ("http", "websocket") or scope["scheme"] in ("https", "wss"):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": "Use wss://."})
+            return
+        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").split(":")[0]
+        suffix = f".{self.public_url.host}"
+        name = host[: -len(suffix)] if host.endswith(suffix) else ""
+        valid = name and name_problem(name) is None
+        origin = self.public_url.site_origin(name) if valid else self.public_url.origin
+        query = scope["query_string"].decode("latin-1")
+        target = origin + scope["raw_path"].decode("latin-1") + (f"?{query}" if query else "")
+        await RedirectResponse(target, status_code=308)(scope, receive, send)
+
+
 def create_app(
     bundle: Path = DEFAULT_BUNDLE,
-    base_domain: str = "localhost",
+    public_url: PublicURL | None = None,
     registry: Registry | None = None,
     extra_templates: Sequence[Path] = (),
 ) -> FastAPI:
-    """The whole service; ``base_domain`` is the parent domain of the site origins."""
+    """The whole service, at ``public_url`` (by default ``http://localhost:8000``)."""
+    public_url = public_url or PublicURL.local(8000)
     relay = Relay(registry or Registry())
     site_templates = Templates(extra_templates)
     # Downloaded wheels live as long as the service: pip's own cache outlives them.
@@ -126,9 +163,9 @@ def create_app(
         return Response(data, media_type="application/zip", headers=_NO_CACHE)
 
     async def config(request: Request) -> Response:
-        port = request.url.port
-        netloc = f"{{name}}.{base_domain}" + (f":{port}" if port else "")
-        return JSONResponse({"siteUrl": f"{request.url.scheme}://{netloc}/"})
+        return JSONResponse(
+            {"publicUrl": str(public_url), "siteUrl": public_url.site_origin("{name}") + "/"}
+        )
 
     async def packages(request: Request) -> Response:
         body = await request.body()
@@ -148,7 +185,7 @@ def create_app(
 
     async def server_socket(websocket: WebSocket) -> None:
         await websocket.accept()
-        await relay.run(websocket, relay.registry.connect_server(), [])
+        await relay.run(websocket, *relay.registry.connect_server())
 
     # -- a site's origin -------------------------------------------------------------------
 
@@ -182,7 +219,7 @@ def create_app(
     app = FastAPI(title="PeerServer signaling", docs_url=None, redoc_url=None, openapi_url=None)
     app.router.routes.extend(
         [
-            Host(f"{{name}}.{base_domain}", site),
+            Host(f"{{name}}.{public_url.host}", site),
             Route("/", home),
             Route("/server/{name}", server_tab),
             Route("/api/name-status", name_status),
@@ -200,4 +237,6 @@ def create_app(
         ]
     )
     app.state.packages_dir = packages_dir  # removed with the app
+    if public_url.is_secure:
+        app.add_middleware(SecureOnly, public_url=public_url)
     return app

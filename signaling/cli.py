@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 from pathlib import Path
 
 from signaling.bundle import DEFAULT_BUNDLE, build
+from signaling.ice import DEFAULT_CREDENTIAL_SECONDS, IceConfig
+from signaling.public_url import PublicURL
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -17,9 +20,44 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument(
-        "--base-domain",
-        default="localhost",
-        help="parent domain of the site origins (NAME.BASE_DOMAIN)",
+        "--public-url",
+        metavar="URL",
+        help="the address people use, e.g. https://example.org: sites are then at "
+        "https://NAME.example.org (default: http://localhost:PORT)",
+    )
+    serve.add_argument("--tls-cert", type=Path, metavar="PEM", help="terminate TLS: certificate")
+    serve.add_argument("--tls-key", type=Path, metavar="PEM", help="terminate TLS: private key")
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="a reverse proxy whose X-Forwarded-Proto/-For headers are believed (an address or "
+        "network; repeatable); no one's are by default",
+    )
+    ice = serve.add_argument_group("ICE servers handed to every peer")
+    ice.add_argument("--stun", action="append", default=[], metavar="URL", help="stun:HOST:PORT")
+    ice.add_argument(
+        "--turn", action="append", default=[], metavar="URL", help="turn:HOST:PORT (coturn)"
+    )
+    ice.add_argument(
+        "--turn-secret",
+        default=os.environ.get("PEERSERVER_TURN_SECRET"),
+        metavar="SECRET",
+        help="coturn's static-auth-secret (or the PEERSERVER_TURN_SECRET variable, which "
+        "keeps it out of the process list)",
+    )
+    ice.add_argument(
+        "--turn-credential-seconds",
+        type=int,
+        default=DEFAULT_CREDENTIAL_SECONDS,
+        metavar="N",
+        help="how long the TURN credentials given to a peer stay valid",
+    )
+    ice.add_argument(
+        "--relay-only",
+        action="store_true",
+        help="peers connect through TURN only and never see each other's addresses",
     )
     serve.add_argument(
         "--extra-templates",
@@ -43,7 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     tunnel.add_argument("--port", type=int, required=True, help="local port to listen on")
     tunnel.add_argument("--host", default="127.0.0.1", help="local address to listen on")
     tunnel.add_argument(
-        "--service", default="http://localhost:8000", help="the PeerServer service's URL"
+        "--service",
+        default=os.environ.get("PEERSERVER_URL", "http://localhost:8000"),
+        help="the PeerServer service's public URL (or the PEERSERVER_URL variable)",
     )
 
     build_cmd = commands.add_parser("build", help="assemble the runtime bundle")
@@ -63,13 +103,56 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not (args.bundle / "manifest.json").is_file():
         parser.exit(1, f"no runtime bundle in {args.bundle}: run `peerserver build` first\n")
+    try:
+        public_url, ice_config = _serve_settings(args)
+    except ValueError as error:
+        parser.error(str(error))
 
     import uvicorn
 
     from signaling.app import create_app
+    from signaling.registry import Registry
 
     app = create_app(
-        bundle=args.bundle, base_domain=args.base_domain, extra_templates=args.extra_templates
+        bundle=args.bundle,
+        public_url=public_url,
+        registry=Registry(ice=ice_config),
+        extra_templates=args.extra_templates,
     )
-    print(f"PeerServer is serving at http://{args.base_domain}:{args.port}/", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="websockets-sansio")
+    print(f"PeerServer is serving at {public_url}", flush=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        ws="websockets-sansio",
+        ssl_certfile=args.tls_cert,
+        ssl_keyfile=args.tls_key,
+        proxy_headers=bool(args.trusted_proxy),
+        forwarded_allow_ips=args.trusted_proxy or None,
+    )
+
+
+def _serve_settings(args: argparse.Namespace) -> tuple[PublicURL, IceConfig]:
+    """The public URL and ICE servers that `serve`'s options describe, or a ValueError."""
+    public_url = PublicURL.parse(args.public_url) if args.public_url else PublicURL.local(args.port)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise ValueError("--tls-cert and --tls-key go together")
+    for path in (args.tls_cert, args.tls_key):
+        if path is not None and not path.is_file():
+            raise ValueError(f"{path}: no such file")
+    if args.tls_cert and not public_url.is_secure:
+        raise ValueError(f"with --tls-cert the public URL is https://, not {public_url}")
+    if public_url.is_secure and not (args.tls_cert or args.trusted_proxy):
+        raise ValueError(
+            f"{public_url} is HTTPS: give --tls-cert/--tls-key, or the --trusted-proxy that "
+            "terminates TLS in front of this service"
+        )
+    ice_config = IceConfig(
+        stun=tuple(args.stun),
+        turn=tuple(args.turn),
+        turn_secret=args.turn_secret if args.turn else None,
+        credential_seconds=args.turn_credential_seconds,
+        relay_only=args.relay_only,
+    )
+    return public_url, ice_config

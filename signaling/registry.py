@@ -12,7 +12,13 @@ service -> server tab  ``registered {name}``, ``signal {from, data}``, ``client-
                        ``replaced`` (another tab with the owner's token took the name over)
 visitor -> service     ``signal {data}``
 service -> visitor     ``server-status {online}``, ``signal {data}``
+peer -> service        ``ice-servers``: asks for fresh ICE servers (TURN credentials expire)
+service -> peer        ``ice-servers {iceServers, iceTransportPolicy, expires}``, first thing
+                       on every connection and whenever asked (see :mod:`signaling.ice`)
 either way             ``error {code, message, [suggestion]}``; the connection stays usable
+
+A signal's ``data`` is ``{sdp}`` (an offer or an answer) or ``{candidate}`` (one trickled ICE
+candidate, null when there are no more).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from signaling.ice import IceConfig
 from signaling.names import name_problem, suggest
 
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -53,9 +60,13 @@ class Registry:
         self,
         reservation_seconds: float = DEFAULT_RESERVATION_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        ice: IceConfig | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._reservation_seconds = reservation_seconds
         self._clock = clock
+        self._ice = ice or IceConfig()
+        self._wall_clock = wall_clock  # TURN credentials expire at a Unix time
         self._ids = itertools.count(1)
         self._servers: dict[str, _Server] = {}
         self._server_peers: dict[int, str] = {}  # peer -> name it registered, if any
@@ -63,11 +74,11 @@ class Registry:
 
     # -- connections ---------------------------------------------------------------------
 
-    def connect_server(self) -> int:
+    def connect_server(self) -> tuple[int, list[Send]]:
         """A server tab's WebSocket opened; it has no name until it registers one."""
         peer = next(self._ids)
         self._server_peers[peer] = ""
-        return peer
+        return peer, [self._ice_servers(peer)]
 
     def connect_client(self, name: str) -> tuple[int, list[Send]]:
         """A visitor's shell opened its WebSocket for the site ``name``."""
@@ -76,7 +87,10 @@ class Registry:
         server = self._live(name)
         if server is not None:
             server.clients.add(peer)
-        return peer, [Send(peer, {"type": "server-status", "online": self._online(name)})]
+        return peer, [
+            self._ice_servers(peer),
+            Send(peer, {"type": "server-status", "online": self._online(name)}),
+        ]
 
     def disconnect(self, peer: int) -> list[Send]:
         """A WebSocket closed: tell whoever was talking to it."""
@@ -110,6 +124,8 @@ class Registry:
             return [_error(peer, "bad-message", "Messages must be JSON objects.")]
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             return [_error(peer, "bad-message", 'Messages must be JSON objects with a "type".')]
+        if message["type"] == "ice-servers":
+            return [self._ice_servers(peer)]
         if peer in self._server_peers:
             return self._from_server(peer, message)
         if peer in self._client_peers:
@@ -230,6 +246,9 @@ class Registry:
 
     def _is_free(self, name: str) -> bool:
         return self._live(name) is None
+
+    def _ice_servers(self, peer: int) -> Send:
+        return Send(peer, self._ice.for_peer(f"peer{peer}", self._wall_clock()))
 
     def _broadcast_status(self, name: str) -> list[Send]:
         online = self._online(name)

@@ -5,9 +5,10 @@ accepted on the local port becomes one HTTP data channel to the server tab and t
 copied both ways unchanged: the data channels already carry plain HTTP/1.1, so curl, Python
 ``requests`` or a load tool talk to the Flask app in the tab as to any web server.
 
-The server tab's browser must give real host candidates (Chromium hides them behind mDNS
-names, which aiortc cannot resolve, unless started with
-``--disable-features=WebRtcHideLocalIpsWithMdns``).
+It uses the ICE servers the service hands out, as browsers do. Without a TURN server, the
+server tab's browser must give real host candidates (Chromium hides them behind mDNS names,
+which aiortc cannot resolve, unless started with
+``--disable-features=WebRtcHideLocalIpsWithMdns``); with one, its relay candidates do.
 """
 
 from __future__ import annotations
@@ -16,9 +17,17 @@ import asyncio
 import contextlib
 import json
 import logging
+from typing import Any
 
 import websockets
-from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    RTCConfiguration,
+    RTCDataChannel,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.sdp import candidate_from_sdp
 
 log = logging.getLogger("peerserver.tunnel")
 
@@ -36,6 +45,7 @@ class Tunnel:
         self.signaling_url = f"{base}/ws/visit/{name}"
         self.pc: RTCPeerConnection | None = None
         self.connected = asyncio.Event()
+        self.ice_servers: list[RTCIceServer] = []
         self._socket = None
 
     async def run(self) -> None:
@@ -50,22 +60,41 @@ class Tunnel:
 
     async def _on_signal(self, message: dict) -> None:
         kind = message.get("type")
-        if kind == "server-status":
+        if kind == "ice-servers":
+            self.ice_servers = ice_servers(message)
+        elif kind == "server-status":
             if message.get("online"):
                 await self._connect()
             else:
                 log.warning('the server "%s" is offline', self.name)
                 await self._disconnect()
         elif kind == "signal" and self.pc is not None:
-            sdp = (message.get("data") or {}).get("sdp") or {}
+            data = message.get("data") or {}
+            sdp = data.get("sdp") or {}
             if sdp.get("type") == "answer":
                 await self.pc.setRemoteDescription(RTCSessionDescription(sdp["sdp"], "answer"))
+            elif "candidate" in data:  # the server tab trickles its candidates
+                await self._add_candidate(data["candidate"])
         elif kind == "error":
             log.warning("signaling: %s", message.get("message"))
 
+    async def _add_candidate(self, candidate: Any) -> None:
+        assert self.pc is not None
+        if candidate is None:
+            await self.pc.addIceCandidate(None)  # end of candidates
+            return
+        try:
+            parsed = candidate_from_sdp(candidate["candidate"].removeprefix("candidate:"))
+            parsed.sdpMid = candidate.get("sdpMid")
+            parsed.sdpMLineIndex = candidate.get("sdpMLineIndex")
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            log.warning("ignored a malformed ICE candidate: %r", candidate)
+            return
+        await self.pc.addIceCandidate(parsed)
+
     async def _connect(self) -> None:
         await self._disconnect()
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
         self.pc = pc
         control = pc.createDataChannel("control")
         control.on("open", self.connected.set)
@@ -136,6 +165,24 @@ class Tunnel:
                 low.clear()
                 await low.wait()
             channel.send(chunk)
+
+
+def ice_servers(message: dict[str, Any]) -> list[RTCIceServer]:
+    """aiortc's ICE servers from the service's ``ice-servers`` message.
+
+    aiortc has no relay-only policy; its own candidates do no harm, since a peer that is
+    relay-only pairs them with its relay candidates only."""
+    servers = []
+    for server in message.get("iceServers") or []:
+        urls = server.get("urls")
+        servers.append(
+            RTCIceServer(
+                urls=urls if isinstance(urls, list) else [urls],
+                username=server.get("username"),
+                credential=server.get("credential"),
+            )
+        )
+    return servers
 
 
 async def _close(writer: asyncio.StreamWriter) -> None:

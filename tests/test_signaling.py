@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
 import json
 import random
@@ -9,9 +12,12 @@ import zipfile
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from signaling.app import create_app
+from signaling.ice import IceConfig, turn_credentials
 from signaling.names import name_problem, normalize, suggest
+from signaling.public_url import PublicURL
 from signaling.registry import Registry, Send
 
 TOKEN = "a" * 32
@@ -48,7 +54,7 @@ def test_suggestions_are_valid_and_free() -> None:
 
 
 def register(registry: Registry, name: str, token: str = TOKEN) -> tuple[int, list[Send]]:
-    peer = registry.connect_server()
+    peer, _greeting = registry.connect_server()
     return peer, registry.receive(
         peer, json.dumps({"type": "register", "name": name, "token": token})
     )
@@ -59,7 +65,7 @@ def test_register_and_relay_both_ways() -> None:
     server, sends = register(registry, "demo")
     assert sends == [Send(server, {"type": "registered", "name": "demo"})]
     client, greeting = registry.connect_client("demo")
-    assert greeting == [Send(client, {"type": "server-status", "online": True})]
+    assert greeting[1:] == [Send(client, {"type": "server-status", "online": True})]
     offer = {"sdp": {"type": "offer", "sdp": "v=0"}}
     assert registry.receive(client, json.dumps({"type": "signal", "data": offer})) == [
         Send(server, {"type": "signal", "from": str(client), "data": offer})
@@ -134,10 +140,10 @@ def test_signals_to_unknown_peers_or_offline_servers_are_refused() -> None:
     [reply] = registry.receive(server, json.dumps({"type": "signal", "to": "999", "data": {}}))
     assert reply.message["code"] == "unknown-peer"
     client, greeting = registry.connect_client("elsewhere")
-    assert greeting[0].message == {"type": "server-status", "online": False}
+    assert greeting[1].message == {"type": "server-status", "online": False}
     [reply] = registry.receive(client, json.dumps({"type": "signal", "data": {}}))
     assert reply.message["code"] == "offline"
-    unregistered = registry.connect_server()
+    unregistered, _greeting = registry.connect_server()
     [reply] = registry.receive(unregistered, json.dumps({"type": "signal", "to": "1"}))
     assert reply.message["code"] == "not-registered"
 
@@ -161,9 +167,11 @@ def client() -> TestClient:
 
 def test_relay_between_two_websocket_peers(client: TestClient) -> None:
     with client.websocket_connect("/ws/server") as server:
+        assert server.receive_json()["type"] == "ice-servers"
         server.send_json({"type": "register", "name": "demo", "token": TOKEN})
         assert server.receive_json() == {"type": "registered", "name": "demo"}
         with client.websocket_connect("/__ps/signal", headers=SITE_HOST) as visitor:
+            assert visitor.receive_json()["type"] == "ice-servers"
             assert visitor.receive_json() == {"type": "server-status", "online": True}
             visitor.send_json({"type": "signal", "data": {"sdp": "offer"}})
             message = server.receive_json()
@@ -175,6 +183,7 @@ def test_relay_between_two_websocket_peers(client: TestClient) -> None:
 
 def test_malformed_message_gets_an_error_and_the_socket_stays_usable(client: TestClient) -> None:
     with client.websocket_connect("/ws/server") as server:
+        server.receive_json()  # ice-servers
         server.send_text("{not json")
         assert server.receive_json()["code"] == "bad-message"
         server.send_bytes(b"\x00\x01")
@@ -185,9 +194,11 @@ def test_malformed_message_gets_an_error_and_the_socket_stays_usable(client: Tes
 
 def test_taken_and_invalid_names_over_the_socket(client: TestClient) -> None:
     with client.websocket_connect("/ws/server") as first:
+        first.receive_json()  # ice-servers
         first.send_json({"type": "register", "name": "demo", "token": TOKEN})
         first.receive_json()
         with client.websocket_connect("/ws/server") as second:
+            second.receive_json()  # ice-servers
             second.send_json({"type": "register", "name": "demo", "token": OTHER_TOKEN})
             refusal = second.receive_json()
             assert refusal["code"] == "taken" and refusal["suggestion"] == "demo-2"
@@ -221,6 +232,120 @@ def test_templates_are_zips_of_their_folders(client: TestClient) -> None:
 
 
 def test_config_gives_the_site_url_pattern(client: TestClient) -> None:
-    assert client.get("http://localhost:8123/api/config").json() == {
-        "siteUrl": "http://{name}.localhost:8123/"
+    assert client.get("http://localhost:8000/api/config").json() == {
+        "publicUrl": "http://localhost:8000/",
+        "siteUrl": "http://{name}.localhost:8000/",
     }
+
+
+# -- the public URL --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "origin", "site"),
+    [
+        ("https://example.org", "https://example.org", "https://demo.example.org"),
+        ("https://Example.org:443/", "https://example.org", "https://demo.example.org"),
+        ("http://peer.test:8443", "http://peer.test:8443", "http://demo.peer.test:8443"),
+    ],
+)
+def test_public_urls(text: str, origin: str, site: str) -> None:
+    public_url = PublicURL.parse(text)
+    assert public_url.origin == origin
+    assert public_url.site_origin("demo") == site
+    assert str(public_url) == origin + "/"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("ftp://example.org", "http:// or https://"),
+        ("https://", "host name"),
+        ("https://10.0.0.1", "not an IP address"),
+        ("https://[::1]:8000", "not an IP address"),
+        ("https://example.org/peers", "cannot have a path"),
+        ("https://user:pw@example.org", "user name"),
+        ("https://example.org:99999", "port"),
+    ],
+)
+def test_public_urls_that_cannot_work_are_refused(text: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        PublicURL.parse(text)
+
+
+def test_every_address_derives_from_the_public_url() -> None:
+    public_url = PublicURL.parse("https://peers.example.org")
+    client = TestClient(create_app(public_url=public_url), base_url="https://peers.example.org")
+    assert client.get("/api/config").json() == {
+        "publicUrl": "https://peers.example.org/",
+        "siteUrl": "https://{name}.peers.example.org/",
+    }
+    shell = client.get("https://demo.peers.example.org/any/page")
+    assert 'id="site"' in shell.text
+    # Over plain HTTP the same addresses send to HTTPS, named by the public URL, never by
+    # whatever the Host header says.
+    plain = TestClient(create_app(public_url=public_url), base_url="http://peers.example.org")
+    moved = plain.get("/server/demo?template=empty", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == "https://peers.example.org/server/demo?template=empty"
+    site = plain.get("http://demo.peers.example.org:8080/a?b=1", follow_redirects=False)
+    assert site.headers["location"] == "https://demo.peers.example.org/a?b=1"
+    hostile = plain.get(
+        "/x", headers={"host": "evil.test/.peers.example.org"}, follow_redirects=False
+    )
+    assert hostile.headers["location"] == "https://peers.example.org/x"
+    with pytest.raises(WebSocketDisconnect), plain.websocket_connect("/ws/server") as socket:
+        socket.receive_json()
+
+
+# -- ICE servers -------------------------------------------------------------------------------
+
+
+def test_turn_credentials_are_the_rest_api_form() -> None:
+    # The reference values: coturn's own turnutils and every TURN REST client compute
+    # base64(HMAC-SHA1(secret, "EXPIRY:ID")).
+    secret, username = "north", "1700000000:peer1"
+    expected = base64.b64encode(
+        hmac.new(b"north", b"1700000000:peer1", hashlib.sha1).digest()
+    ).decode()
+    assert turn_credentials(secret, username) == expected == "K5uDot1F2Xe8vV/LSdlGIqxmSXk="
+
+
+def test_ice_servers_are_handed_out_with_short_lived_credentials() -> None:
+    config = IceConfig(
+        stun=("stun:stun.example.org:3478",),
+        turn=("turn:turn.example.org:3478?transport=udp",),
+        turn_secret="s3cret",
+        credential_seconds=600,
+    )
+    now = [1_700_000_000.0]
+    registry = Registry(ice=config, wall_clock=lambda: now[0])
+    server, [greeting] = registry.connect_server()
+    message = greeting.message
+    assert message["type"] == "ice-servers"
+    assert message["iceTransportPolicy"] == "all"
+    assert message["expires"] == 1_700_000_600
+    stun, turn = message["iceServers"]
+    assert stun == {"urls": ["stun:stun.example.org:3478"]}
+    assert turn["username"] == f"1700000600:peer{server}"
+    assert turn["credential"] == turn_credentials("s3cret", turn["username"])
+    assert "s3cret" not in json.dumps(message)
+    now[0] += 500  # asking again gives credentials that expire later
+    [renewed] = registry.receive(server, json.dumps({"type": "ice-servers"}))
+    assert renewed.message["expires"] == 1_700_001_100
+    visitor, greeting = registry.connect_client("demo")
+    assert greeting[0].message["iceServers"][1]["username"] == f"1700001100:peer{visitor}"
+
+
+def test_ice_settings_that_cannot_work_are_refused() -> None:
+    with pytest.raises(ValueError, match="turn-secret"):
+        IceConfig(turn=("turn:t.example.org",))
+    with pytest.raises(ValueError, match="STUN URL"):
+        IceConfig(stun=("t.example.org:3478",))
+    with pytest.raises(ValueError, match="TURN URL"):
+        IceConfig(turn=("stun:t.example.org",), turn_secret="x")
+    with pytest.raises(ValueError, match="needs a TURN server"):
+        IceConfig(relay_only=True)
+    assert IceConfig().for_peer("p", 0) == {
+        "type": "ice-servers", "iceServers": [], "iceTransportPolicy": "all", "expires": None,
+    }  # fmt: skip

@@ -334,8 +334,11 @@ async function main() {
     performance.mark("peerserver:serving");
     $("boot").hidden = true;
     $("status").textContent = "Serving";
-    $("open-browser").href = config.siteUrl.replace("{name}", name);
+    const address = config.siteUrl.replace("{name}", name);
+    $("open-browser").href = address;
     $("open-browser").hidden = false;
+    $("site-address").textContent = address;
+    $("site-address").hidden = false;
     $("export-site").disabled = false;
     $("import-site").disabled = false;
     startAgeClock();

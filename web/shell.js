@@ -13,7 +13,7 @@ const message = document.getElementById("shell-message");
 const client = new SiteClient();
 const UNAVAILABLE_TITLE = "Site unavailable"; // the service worker's error page
 
-client.addEventListener("state", ({ detail: { state } }) => {
+client.addEventListener("state", ({ detail: { state, reason } }) => {
   if (state === "connected") {
     performance.mark("peerserver:connected");
     status.hidden = true;
@@ -24,6 +24,9 @@ client.addEventListener("state", ({ detail: { state } }) => {
     }
   } else if (state === "offline") {
     message.textContent = `The server "${name}" is offline. This page reconnects by itself when it is back.`;
+    status.hidden = false;
+  } else if (state === "failed") {
+    message.textContent = `The server "${name}" is online, but this browser cannot reach it. ${reason}`;
     status.hidden = false;
   }
 });
