@@ -40,6 +40,7 @@ from signaling.site_templates import Templates
 WEB = REPO / "web"
 RUNTIME = REPO / "runtime"
 SHELL_PREFIX = "/__ps"
+HEALTH_PATH = "/healthz"
 _NO_CACHE = {"Cache-Control": "no-cache"}
 
 
@@ -109,7 +110,11 @@ class SecureOnly:
         self.public_url = public_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: ASGISend) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["scheme"] in ("https", "wss"):
+        if (
+            scope["type"] not in ("http", "websocket")
+            or scope["scheme"] in ("https", "wss")
+            or scope["path"] == HEALTH_PATH  # a proxy or load balancer checks the backend
+        ):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
@@ -140,6 +145,9 @@ def create_app(
     resolver = PackageResolver(bundle, Path(packages_dir.name))
 
     # -- the service's own origin ----------------------------------------------------------
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True, "publicUrl": str(public_url)}, headers=_NO_CACHE)
 
     async def home(request: Request) -> Response:
         return FileResponse(WEB / "home.html", headers=_NO_CACHE)
@@ -221,6 +229,7 @@ def create_app(
         [
             Host(f"{{name}}.{public_url.host}", site),
             Route("/", home),
+            Route(HEALTH_PATH, health),
             Route("/server/{name}", server_tab),
             Route("/api/name-status", name_status),
             Route("/api/templates", templates),

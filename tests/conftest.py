@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests import wheelhouse
+from tests.deployment import Certificate, make_certificate
 from tests.harness import REPO, chromium_launch_args, peerserver_service
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
@@ -27,8 +28,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    return chromium_launch_args(browser_type_launch_args)
+def test_certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    """A wildcard certificate for the test domain, which the tests' Chromium trusts."""
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict, test_certificate: Certificate) -> dict:
+    return chromium_launch_args(browser_type_launch_args, test_certificate.spki_sha256)
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,16 @@ on a free loopback port, a `flask run` next to it, and the flags Chromium runs w
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +21,9 @@ from signaling.bundle import DEFAULT_BUNDLE
 REPO = Path(__file__).resolve().parent.parent
 # Debian's Chromium where installed; elsewhere Playwright's own (`playwright install chromium`).
 SYSTEM_CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# A name reserved for testing (RFC 2606): the public address of the deployment tests, which
+# Chromium resolves to 127.0.0.1.
+TEST_DOMAIN = "peer.test"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -30,14 +35,17 @@ CHROMIUM_ARGS = [
     "--enable-precise-memory-info",  # performance.memory, for the tests that report memory
     "--js-flags=--expose-gc",  # so that they can start from a collected heap
     # Anything not on this machine fails at once instead of waiting for a network.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE *.localhost, "
-    "EXCLUDE 127.0.0.1, EXCLUDE *.local",
+    f"--host-resolver-rules=MAP {TEST_DOMAIN} 127.0.0.1, MAP *.{TEST_DOMAIN} 127.0.0.1, "
+    "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE *.localhost, EXCLUDE 127.0.0.1, EXCLUDE *.local",
 ]
 
 
-def chromium_launch_args(base: dict | None = None) -> dict:
-    """Playwright's launch arguments: Debian's Chromium where there is one, with our flags."""
-    args = {**(base or {}), "args": CHROMIUM_ARGS}
+def chromium_launch_args(base: dict | None = None, trusted_spki: str | None = None) -> dict:
+    """Playwright's launch arguments: Debian's Chromium where there is one, with our flags;
+    ``trusted_spki`` (base64 SHA-256 of a certificate's public key) is a test certificate that
+    Chromium accepts."""
+    extra = [f"--ignore-certificate-errors-spki-list={trusted_spki}"] if trusted_spki else []
+    args = {**(base or {}), "args": CHROMIUM_ARGS + extra}
     if os.path.exists(SYSTEM_CHROMIUM):
         args["executable_path"] = SYSTEM_CHROMIUM
     return args
@@ -56,9 +64,11 @@ def running(
     quiet: bool = False,
     timeout: float = 30,
     env: dict[str, str] | None = None,
+    context: ssl.SSLContext | None = None,
 ) -> Iterator[subprocess.Popen]:
     """Run ``command`` until the block ends; enter once ``ready_url`` answers with a 2xx status
-    (within ``timeout`` seconds). ``env`` adds to the environment.
+    (within ``timeout`` seconds). ``env`` adds to the environment; ``context`` checks an
+    https:// ``ready_url``.
 
     ``quiet`` drops what it prints (a server's access log, say)."""
     output = subprocess.DEVNULL if quiet else None
@@ -68,7 +78,7 @@ def running(
     try:
         while True:
             try:
-                with urllib.request.urlopen(ready_url, timeout=10):
+                with urllib.request.urlopen(ready_url, timeout=10, context=context):
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
@@ -95,17 +105,28 @@ def offline_pip(package_index: Path) -> dict[str, str]:
 
 @contextmanager
 def peerserver_service(
-    extra_templates: Path, package_index: Path | None = None
+    extra_templates: Path,
+    package_index: Path | None = None,
+    options: Sequence[str] = (),
+    port: int | None = None,
+    context: ssl.SSLContext | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`peerserver serve` with ``extra_templates``: yields its URL and its process.
+    """`peerserver serve` with ``extra_templates`` and more ``options`` (a public URL, TLS,
+    ICE servers), on ``port`` or a free one: yields its public URL and its process.
 
     With ``package_index``, a folder of wheels, pip finds the packages of a site's
-    requirements.txt there and nowhere else (no network)."""
+    requirements.txt there and nowhere else (no network). ``context`` is for a service that
+    terminates TLS itself."""
     if not (DEFAULT_BUNDLE / "manifest.json").is_file():
         raise RuntimeError(f"no runtime bundle in {DEFAULT_BUNDLE}: run `nox -s build` first")
-    port = free_port()
+    port = port or free_port()
     command = [sys.executable, "-m", "signaling", "serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--extra-templates", str(extra_templates)]
+    command += ["--port", str(port), "--extra-templates", str(extra_templates), *options]
     env = offline_pip(package_index) if package_index else None
-    with running(command, f"http://127.0.0.1:{port}/", env=env) as process:
-        yield f"http://localhost:{port}/", process
+    scheme = "https" if context else "http"
+    with running(
+        command, f"{scheme}://127.0.0.1:{port}/healthz", env=env, context=context
+    ) as process:
+        with urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/healthz", context=context) as r:
+            public_url = json.load(r)["publicUrl"]
+        yield public_url, process

@@ -11,6 +11,7 @@ const status = document.getElementById("shell-status");
 const message = document.getElementById("shell-message");
 
 const client = new SiteClient();
+window.peerServerClient = client; // for tests and benchmarks to look at the connection
 const UNAVAILABLE_TITLE = "Site unavailable"; // the service worker's error page
 
 client.addEventListener("state", ({ detail: { state, reason } }) => {

@@ -1,0 +1,53 @@
+"""The deployment tests' site: what a visitor on a public address needs to work.
+
+Its session cookie is Secure, as a site served over HTTPS would make it, and it builds an
+absolute URL, which must name the public address the visitor used."""
+
+import hashlib
+
+from flask import Flask, Response, redirect, render_template, request, session, url_for
+
+app = Flask(__name__)
+app.secret_key = "deployment tests"
+app.config["SESSION_COOKIE_SECURE"] = True
+
+
+@app.route("/")
+def hello():
+    return render_template("page.html", title="Hello", body="Hello, world.")
+
+
+@app.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        session["user"] = request.form["user"]
+        return redirect(url_for("whoami"))
+    return render_template("login.html")
+
+
+@app.route("/whoami")
+def whoami():
+    return render_template("page.html", title="Who", body=f"Logged in as {session.get('user')}")
+
+
+@app.route("/address")
+def address():
+    return render_template("page.html", title="Address", body=url_for("whoami", _external=True))
+
+
+@app.route("/bytes/<int:megabytes>")
+def some_bytes(megabytes):
+    """``megabytes`` MB of bytes that are not all alike, with their SHA-256 in a header."""
+    block = hashlib.sha256(b"peerserver").digest() * 2048  # 64 KiB
+    count = megabytes * 16
+    digest = hashlib.sha256(block * count).hexdigest()
+
+    def blocks():
+        for _ in range(count):
+            yield block
+
+    return Response(
+        blocks(),
+        mimetype="application/octet-stream",
+        headers={"Content-Length": str(len(block) * count), "X-SHA256": digest},
+    )

@@ -1,0 +1,174 @@
+"""NAT traversal through a real TURN server: coturn started from deploy/turnserver.conf, the
+service handing out REST-API credentials, and every peer told to use relays only, so that each
+byte between the server tab and its visitors passes through coturn.
+
+The download figures (relayed, and direct in the same run) are printed and written to
+build/measurements/turn-download.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Frame, Page, WebSocketRoute, expect
+
+from signaling.ice import turn_credentials
+from tests.conftest import TEST_SITES, ServedSite, serve_site
+from tests.deployment import Turn, coturn
+from tests.harness import REPO, free_port, peerserver_service, running
+from tests.measure import MB, site_frame
+
+pytestmark = pytest.mark.e2e
+
+SIZE_MB = 10
+
+
+@pytest.fixture(scope="module")
+def turn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Turn]:
+    with coturn(tmp_path_factory.mktemp("coturn")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def relay_service(turn_server: Turn, monkeypatch_module: pytest.MonkeyPatch) -> Iterator[str]:
+    """A service whose peers connect through coturn only. The secret goes by the environment
+    variable, as an operator keeps it out of the process list."""
+    monkeypatch_module.setenv("PEERSERVER_TURN_SECRET", turn_server.secret)
+    options = ["--turn", turn_server.url, "--relay-only"]
+    with peerserver_service(TEST_SITES, options=options) as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def visit(browser: Browser, site_url: str) -> tuple[Page, Frame]:
+    page = browser.new_context().new_page()
+    page.goto(site_url)
+    expect(page.frame_locator("#site").locator("#body")).to_have_text("Hello, world.")
+    return page, site_frame(page)
+
+
+def candidate_types(page: Page, pcs: str) -> list[str]:
+    """The local candidate type of each connected peer connection ``pcs`` evaluates to."""
+    return page.evaluate(
+        f"""async () => {{
+        const types = [];
+        for (const pc of {pcs}) {{
+            const stats = [...(await pc.getStats()).values()];
+            const pair = stats.find((s) => s.type === "candidate-pair" && s.nominated &&
+                s.state === "succeeded");
+            types.push(stats.find((s) => s.id === pair.localCandidateId).candidateType);
+        }}
+        return types;
+    }}"""
+    )
+
+
+_DOWNLOAD = """async (path) => {
+    const started = performance.now();
+    const response = await fetch(path);
+    const body = await response.arrayBuffer();
+    const ms = performance.now() - started;
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+    const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    return {bytes: body.byteLength, ms, exact: hex === response.headers.get("X-SHA256")};
+}"""
+
+
+def download_mb_s(frame: Frame) -> float:
+    result = frame.evaluate(_DOWNLOAD, f"/bytes/{SIZE_MB}")
+    assert result["bytes"] == SIZE_MB * 1024 * 1024
+    assert result["exact"], "the bytes that arrived are not the bytes that were sent"
+    return result["bytes"] / MB / (result["ms"] / 1000)
+
+
+def test_a_site_served_through_the_relay_only(
+    browser: Browser, relay_service: str, service_url: str
+) -> None:
+    relayed = serve_site(browser, relay_service, "relayed", "public")
+    direct = serve_site(browser, service_url, "direct", "public")
+    try:
+        visitor, frame = visit(browser, relayed.url)
+        assert candidate_types(visitor, "[window.peerServerClient.pc]") == ["relay"]
+        pcs = "[...window.peerServerHost.visitors.values()].map((v) => v.pc)"
+        assert candidate_types(relayed.server, pcs) == ["relay"]
+        relay_mb_s = download_mb_s(frame)
+
+        direct_visitor, direct_frame = visit(browser, direct.url)
+        assert candidate_types(direct_visitor, "[window.peerServerClient.pc]") == ["host"]
+        direct_mb_s = download_mb_s(direct_frame)
+        figures = {
+            "size_mb": SIZE_MB,
+            "relay_only_mb_per_s": round(relay_mb_s, 1),
+            "direct_mb_per_s": round(direct_mb_s, 1),
+            "relay_to_direct_ratio": round(relay_mb_s / direct_mb_s, 2),
+        }
+        out = REPO / "build" / "measurements"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "turn-download.json").write_text(json.dumps(figures, indent=2) + "\n")
+        print("TURN download:", json.dumps(figures))
+    finally:
+        relayed.context.close()
+        direct.context.close()
+
+
+def test_an_expired_turn_credential_is_refused_and_the_visitor_told(
+    browser: Browser, relay_service: str, turn_server: Turn
+) -> None:
+    """The visitor's signaling is rewritten in flight to carry credentials that expired a
+    minute ago (validly signed): coturn refuses them, and the page says so instead of hanging."""
+    served = serve_site(browser, relay_service, "expired", "public")
+    visitor = browser.new_context()
+
+    def expire(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            data = json.loads(message)
+            if data.get("type") == "ice-servers":
+                username = f"{int(time.time()) - 60}:expired"
+                for ice_server in data["iceServers"]:
+                    ice_server["username"] = username
+                    ice_server["credential"] = turn_credentials(turn_server.secret, username)
+                message = json.dumps(data)
+            socket.send(message)
+
+        server.on_message(from_server)
+
+    visitor.route_web_socket(re.compile(r"/__ps/signal$"), expire)
+    try:
+        page = visitor.new_page()
+        page.goto(served.url)
+        status = page.get_by_role("status")
+        expect(status).to_contain_text("cannot reach it", timeout=20_000)
+        expect(status).to_contain_text("refused the credentials (401")
+        assert re.search(r"Cannot find credentials of user <\d+:expired>", turn_server.log_text())
+    finally:
+        visitor.close()
+        served.context.close()
+
+
+def test_the_tunnel_through_the_relay(browser: Browser, relay_service: str) -> None:
+    """No Chromium flag for real host addresses: the server tab's relay candidates serve."""
+    served: ServedSite = serve_site(browser, relay_service, "tunneled-relay", "public")
+    port = free_port()
+    command = [sys.executable, "-m", "signaling", "tunnel", "tunneled-relay"]
+    command += ["--port", str(port), "--service", relay_service]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with running(command, f"{base}/", timeout=60):
+            assert "Hello, world." in requests.get(f"{base}/", timeout=30).text
+            body = requests.get(f"{base}/bytes/1", timeout=30)
+            assert body.headers["X-SHA256"] == hashlib.sha256(body.content).hexdigest()
+    finally:
+        served.context.close()
