@@ -52,10 +52,13 @@ def serve(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole test suite: unit, service and end-to-end (real Chromium) tests."""
+    """The whole test suite: the browser modules' unit tests (node --test), then unit, service
+    and end-to-end (real Chromium and Firefox, coturn, nginx) tests."""
     install(session)
     build_bundle(session)
     ensure_chromium(session)
+    if not session.posargs:
+        session.run("node", "--test", "tests/js/", external=True)
     session.run("pytest", *session.posargs)
 
 

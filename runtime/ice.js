@@ -38,12 +38,14 @@ export class IceServers {
   /** Resolve to an RTCConfiguration whose credentials are still good. */
   async configuration() {
     if (this.message === null || needsRenewal(this.message, Date.now() / 1000)) {
+      let timer;
       const answered = new Promise((resolve) => {
         this.waiters.push(resolve);
-        setTimeout(resolve, ANSWER_TIMEOUT_MS); // then go on with what there is
+        timer = setTimeout(resolve, ANSWER_TIMEOUT_MS); // then go on with what there is
       });
       this.signaling.send({ type: "ice-servers" });
       await answered;
+      clearTimeout(timer);
     }
     return rtcConfiguration(this.message);
   }
