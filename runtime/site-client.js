@@ -91,8 +91,13 @@ export class SiteClient extends EventTarget {
     const pc = new RTCPeerConnection(configuration);
     this.pc = pc;
     this.candidates = new RemoteCandidates(pc);
+    // The server tab hears of this visitor from its offer: candidates found before the offer
+    // went out wait for it.
+    let early = [];
     const errors = trickle(pc, (data) => {
-      if (this.pc === pc) this.signaling.send({ type: "signal", data });
+      if (this.pc !== pc) return;
+      if (early) early.push(data);
+      else this.signaling.send({ type: "signal", data });
     });
     const noPath = () => {
       if (this.pc === pc) this.fail(noPathMessage(configuration, errors));
@@ -114,6 +119,8 @@ export class SiteClient extends EventTarget {
     await pc.setLocalDescription(await pc.createOffer());
     if (this.pc !== pc) return;
     this.signaling.send({ type: "signal", data: { sdp: pc.localDescription.toJSON() } });
+    for (const data of early) this.signaling.send({ type: "signal", data });
+    early = null;
     try {
       await Promise.all([opened(control, CONNECT_TIMEOUT_MS), first]);
     } catch (error) {
