@@ -1,6 +1,8 @@
 // A JSON WebSocket to the signaling service that reconnects by itself after a drop.
 //
 // Listeners get "open", "close" and "message" (CustomEvent, detail = the parsed message).
+// Reconnection waits grow exponentially, each drawn at random from its upper half ("equal
+// jitter"), so that the tabs of a restarted service do not all come back at the same moment.
 
 export class SignalingSocket extends EventTarget {
   constructor(url, { retryMs = 500, maxRetryMs = 5000 } = {}) {
@@ -33,7 +35,7 @@ export class SignalingSocket extends EventTarget {
     socket.addEventListener("close", () => {
       this.dispatchEvent(new Event("close"));
       if (this.stopped) return;
-      setTimeout(() => this.connect(), this.delay);
+      setTimeout(() => this.connect(), retryDelay(this.delay));
       this.delay = Math.min(this.delay * 2, this.maxRetryMs);
     });
   }
@@ -56,4 +58,9 @@ export class SignalingSocket extends EventTarget {
 export function socketUrl(path) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   return `${scheme}//${location.host}${path}`;
+}
+
+/** A wait of between half of `ceilingMs` and all of it. */
+export function retryDelay(ceilingMs, random = Math.random) {
+  return ceilingMs / 2 + random() * (ceilingMs / 2);
 }

@@ -2,8 +2,10 @@
 // channel, and a pool of HTTP/1.1 data channels (one request at a time on each, like a
 // browser's pool of TCP connections).
 //
-// Events: state (detail {state, reason}: "connecting" | "connected" | "offline" | "failed";
-// "failed" means no network path to the server tab was found, and says why).
+// Events: state (detail {state, reason}: "connecting" | "connected" | "offline" | "failed" |
+// "reconnecting"; "failed" means no network path to the server tab was found, and says why;
+// "reconnecting" that the signaling service is out of reach for now). A peer connection that
+// is up does not need signaling: it keeps serving while the service restarts.
 
 import { opened, sendBytes } from "./channel-io.js";
 import { HttpParseError, ResponseParser, concat, encodeRequestHead } from "./http1.js";
@@ -31,6 +33,9 @@ export class SiteClient extends EventTarget {
     this.signaling = new SignalingSocket(socketUrl(this.signalingPath));
     this.ice = new IceServers(this.signaling);
     this.signaling.addEventListener("message", (event) => this.onSignal(event.detail));
+    this.signaling.addEventListener("close", () => {
+      if (this.state !== "connected") this.disconnect("reconnecting");
+    });
   }
 
   setState(state, reason = null) {
@@ -65,6 +70,7 @@ export class SiteClient extends EventTarget {
   onSignal(message) {
     if (message.type === "server-status") {
       if (message.online) {
+        if (this.state === "connected" && this.pc?.connectionState === "connected") return;
         this.connect().catch((error) => console.warn("PeerServer: connecting failed:", error));
       } else {
         this.disconnect("offline");

@@ -4,9 +4,10 @@
 // Events (CustomEvent detail in brackets): progress {label, fraction}, loaded {ok, module,
 // message, traceback, filename, lineno} (after the boot and each reload), serving, failed
 // {message, traceback} (the runtime itself could not start), name-error {code, message,
-// suggestion}, replaced, clients {count}, request {method, target, status, duration_ms,
-// client}, log {stream, text}, stats {memoryBytes, connections}, restarting {reason},
-// packages {installed, builtIn, problems} (what requirements.txt got, after each boot).
+// suggestion}, replaced, signaling-lost (until "serving" again), clients {count}, request
+// {method, target, status, duration_ms, client}, log {stream, text}, stats {memoryBytes,
+// connections}, restarting {reason}, packages {installed, builtIn, problems} (what
+// requirements.txt got, after each boot).
 //
 // The site's code cannot be interrupted, so the worker says when it starts and ends running it
 // (busy/idle). Past `timeLimitMs` the worker is terminated and a new one boots the site as it
@@ -45,6 +46,12 @@ export class SiteHost extends EventTarget {
 
     this.signaling = new SignalingSocket(socketUrl("/ws/server"));
     this.ice = new IceServers(this.signaling);
+    // Visitors already connected keep being served while signaling is away; the name is
+    // registered again (with the owner's token) as soon as it is back.
+    this.signaling.addEventListener("close", () => {
+      if (this.registered && !this.stopped) this.emit("signaling-lost");
+      this.registered = false;
+    });
     this.signaling.addEventListener("open", () => {
       this.registered = false;
       this.signaling.send({ type: "register", name: this.name, token: this.token });

@@ -1,4 +1,4 @@
-"""The signaling service: FastAPI edges around :class:`signaling.registry.Registry`.
+"""The signaling service: FastAPI edges around :class:`signaling.hub.Hub`.
 
 Two kinds of origin are served by one process, both derived from the public URL
 (:mod:`signaling.public_url`):
@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Host, Mount, Route, Router, WebSocketRoute
@@ -31,11 +32,12 @@ from starlette.types import Send as ASGISend
 from starlette.websockets import WebSocketDisconnect
 
 from signaling.bundle import DEFAULT_BUNDLE, REPO
+from signaling.hub import Hub, SendMessage
 from signaling.names import name_problem
 from signaling.packages import MAX_REQUIREMENTS_BYTES, PackageResolver
 from signaling.public_url import PublicURL
-from signaling.registry import Registry, Send
 from signaling.site_templates import Templates
+from signaling.stores import StoreUnavailable
 
 WEB = REPO / "web"
 RUNTIME = REPO / "runtime"
@@ -53,50 +55,30 @@ class NoCacheStaticFiles(StaticFiles):
         return response
 
 
-class Relay:
-    """Owns the open WebSockets and carries out what the registry says to send."""
+async def run_socket(
+    websocket: WebSocket, hub: Hub, connect: Callable[[SendMessage], Awaitable[str]]
+) -> None:
+    """Carry one peer's WebSocket: its messages to the hub, the hub's to it."""
 
-    def __init__(self, registry: Registry) -> None:
-        self.registry = registry
-        self._sockets: dict[int, WebSocket] = {}
+    async def send(message: dict[str, Any]) -> None:
+        # A socket that is closing is cleaned up by its own loop below.
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await websocket.send_json(message)
 
-    async def run(self, websocket: WebSocket, peer: int, greeting: list[Send]) -> None:
-        self._sockets[peer] = websocket
-        try:
-            await self._deliver(greeting)
-            while True:
-                event = await websocket.receive()
-                if event["type"] == "websocket.disconnect":
-                    break
-                text = event.get("text")
-                if text is None:
-                    sends = [
-                        Send(
-                            peer,
-                            {
-                                "type": "error",
-                                "code": "bad-message",
-                                "message": "Messages must be text (JSON).",
-                            },
-                        )
-                    ]
-                else:
-                    sends = self.registry.receive(peer, text)
-                await self._deliver(sends)
-        except WebSocketDisconnect:
-            pass
-        finally:
-            self._sockets.pop(peer, None)
-            await self._deliver(self.registry.disconnect(peer))
-
-    async def _deliver(self, sends: list[Send]) -> None:
-        for send in sends:
-            websocket = self._sockets.get(send.to)
-            if websocket is None:
-                continue
-            # A socket that is closing is cleaned up by its own run().
-            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-                await websocket.send_json(send.message)
+    await websocket.accept()
+    peer = await connect(send)
+    try:
+        while True:
+            event = await websocket.receive()
+            if event["type"] == "websocket.disconnect":
+                break
+            await hub.receive(peer, event.get("text"))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        # Even when the service is stopping: the peers it talked to are told it left.
+        with anyio.move_on_after(10, shield=True):
+            await hub.disconnect(peer)
 
 
 class SecureOnly:
@@ -133,12 +115,12 @@ class SecureOnly:
 def create_app(
     bundle: Path = DEFAULT_BUNDLE,
     public_url: PublicURL | None = None,
-    registry: Registry | None = None,
+    hub: Hub | None = None,
     extra_templates: Sequence[Path] = (),
 ) -> FastAPI:
     """The whole service, at ``public_url`` (by default ``http://localhost:8000``)."""
     public_url = public_url or PublicURL.local(8000)
-    relay = Relay(registry or Registry())
+    hub = hub or Hub()
     site_templates = Templates(extra_templates)
     # Downloaded wheels live as long as the service: pip's own cache outlives them.
     packages_dir = tempfile.TemporaryDirectory(prefix="peerserver-packages-")
@@ -157,7 +139,10 @@ def create_app(
 
     async def name_status(request: Request) -> Response:
         query = request.query_params
-        status = relay.registry.name_status(query.get("name", ""), query.get("token"))
+        try:
+            status = await hub.name_status(query.get("name", ""), query.get("token"))
+        except StoreUnavailable as problem:
+            raise HTTPException(503, str(problem)) from None
         return JSONResponse(status)
 
     async def templates(request: Request) -> Response:
@@ -192,8 +177,7 @@ def create_app(
         )
 
     async def server_socket(websocket: WebSocket) -> None:
-        await websocket.accept()
-        await relay.run(websocket, *relay.registry.connect_server())
+        await run_socket(websocket, hub, hub.connect_server)
 
     # -- a site's origin -------------------------------------------------------------------
 
@@ -209,10 +193,8 @@ def create_app(
         )
 
     async def client_socket(websocket: WebSocket) -> None:
-        await websocket.accept()
         name = websocket.path_params["name"]
-        peer, greeting = relay.registry.connect_client(name)
-        await relay.run(websocket, peer, greeting)
+        await run_socket(websocket, hub, lambda send: hub.connect_visitor(name, send))
 
     site = Router(
         routes=[
@@ -224,7 +206,21 @@ def create_app(
         ]
     )
 
-    app = FastAPI(title="PeerServer signaling", docs_url=None, redoc_url=None, openapi_url=None)
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await hub.store.start()
+        try:
+            yield
+        finally:
+            await hub.store.close()
+
+    app = FastAPI(
+        title="PeerServer signaling",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
     app.router.routes.extend(
         [
             Host(f"{{name}}.{public_url.host}", site),

@@ -10,6 +10,7 @@ from pathlib import Path
 from signaling.bundle import DEFAULT_BUNDLE, build
 from signaling.ice import DEFAULT_CREDENTIAL_SECONDS, IceConfig
 from signaling.public_url import PublicURL
+from signaling.registry import DEFAULT_RESERVATION_SECONDS, Rules
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,6 +35,19 @@ def main(argv: list[str] | None = None) -> None:
         metavar="ADDR",
         help="a reverse proxy whose X-Forwarded-Proto/-For headers are believed (an address or "
         "network; repeatable); no one's are by default",
+    )
+    serve.add_argument(
+        "--redis",
+        metavar="URL",
+        help="keep names in Redis (redis://HOST:PORT/DB) and share them, and the visitors, with "
+        "every instance pointed at it; names then survive restarts (default: in memory)",
+    )
+    serve.add_argument(
+        "--reservation-days",
+        type=float,
+        default=DEFAULT_RESERVATION_SECONDS / 86400,
+        metavar="DAYS",
+        help="how long a name stays its owner's while the owner's tab is away",
     )
     ice = serve.add_argument_group("ICE servers handed to every peer")
     ice.add_argument("--stun", action="append", default=[], metavar="URL", help="stun:HOST:PORT")
@@ -111,12 +125,15 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     from signaling.app import create_app
-    from signaling.registry import Registry
+    from signaling.hub import Hub
+    from signaling.stores import MemoryStore, RedisStore
 
+    store = RedisStore(args.redis) if args.redis else MemoryStore()
+    rules = Rules(reservation_seconds=args.reservation_days * 86400)
     app = create_app(
         bundle=args.bundle,
         public_url=public_url,
-        registry=Registry(ice=ice_config),
+        hub=Hub(store, rules, ice_config),
         extra_templates=args.extra_templates,
     )
     print(f"PeerServer is serving at {public_url}", flush=True)

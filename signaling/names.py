@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Iterator
 
 _VALID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # Names the service uses itself, or that read as part of the product, are never handed out.
@@ -104,19 +104,14 @@ def normalize(name: str) -> str:
     return "-".join(words)[:63].strip("-")
 
 
-def suggest(name: str, is_free: Callable[[str], bool], rng: random.Random | None = None) -> str:
-    """A free, valid name close to ``name``: its normalized form, then numbered or animal ones."""
-    rng = rng or random.Random()
+def suggestions(name: str, rng: random.Random) -> Iterator[str]:
+    """Valid names close to ``name``, nearest first, without end: its normalized form, then
+    numbered ones, then animals, then animals with a random number (a collision vanishingly
+    unlikely). The caller keeps the first that is free."""
     base = normalize(name)
-    candidates = []
     if base and name_problem(base) is None:
-        candidates.append(base)
-        candidates += [f"{base[:60]}-{n}" for n in range(2, 10)]
-    candidates += rng.sample(ANIMALS, len(ANIMALS))
-    for candidate in candidates:
-        if name_problem(candidate) is None and is_free(candidate):
-            return candidate
-    while True:  # every animal taken: a random number makes a collision vanishingly unlikely
-        candidate = f"{rng.choice(ANIMALS)}-{rng.randrange(10_000)}"
-        if is_free(candidate):
-            return candidate
+        yield base
+        yield from (f"{base[:60]}-{n}" for n in range(2, 10))
+    yield from rng.sample(ANIMALS, len(ANIMALS))
+    while True:
+        yield f"{rng.choice(ANIMALS)}-{rng.randrange(10_000)}"

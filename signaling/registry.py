@@ -1,11 +1,12 @@
-"""The signaling relay as a state machine: the name registry and who may talk to whom.
+"""The signaling protocol's rules, with no I/O: who may hold a name, and what each message means.
 
-No I/O here. Each WebSocket is a peer with an id; the endpoints in :mod:`signaling.app` feed
-what a peer says to :meth:`Registry.receive` and deliver the :class:`Send` instructions it
-returns. Everything a server tab and its visitors say to each other (SDP offers and answers)
-passes through opaque; site content never does, it travels over the data channels.
+:class:`signaling.hub.Hub` owns the sockets and a :class:`signaling.stores.Store` (one process's
+memory, or Redis shared by several instances); it asks this module what to do. Everything a
+server tab and its visitors say to each other (SDP offers and answers, ICE candidates) passes
+through opaque; site content never does, it travels over the data channels.
 
-Messages are JSON objects with a ``type``:
+Peers are named ``INSTANCE/N``: the service instance that holds the peer's WebSocket, and a
+number there. Messages are JSON objects with a ``type``:
 
 server tab -> service  ``register {name, token}``, ``signal {to, data}``
 service -> server tab  ``registered {name}``, ``signal {from, data}``, ``client-left {client}``,
@@ -23,241 +24,153 @@ candidate, null when there are no more).
 
 from __future__ import annotations
 
-import itertools
 import json
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, replace
 from typing import Any
 
-from signaling.ice import IceConfig
-from signaling.names import name_problem, suggest
+from signaling.names import name_problem
 
 MAX_MESSAGE_BYTES = 64 * 1024
 DEFAULT_RESERVATION_SECONDS = 7 * 24 * 3600
+_PEER = re.compile(r"^[A-Za-z0-9_-]{1,64}/[0-9]{1,18}$")
 
 
 @dataclass(frozen=True)
-class Send:
-    """Deliver ``message`` to the peer ``to``."""
+class NameRecord:
+    """Who holds a name: the owner's token, and the peer serving it (None while it is away).
 
-    to: int
-    message: dict[str, Any]
+    ``away_since`` is the Unix time the owner's tab went away; the name stays reserved for the
+    token's holder for the reservation period after it."""
 
-
-@dataclass
-class _Server:
     token: str
-    peer: int | None  # None while the owner's tab is away; the name stays reserved for it
-    last_seen: float
-    clients: set[int] = field(default_factory=set)
+    peer: str | None
+    away_since: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps({"token": self.token, "peer": self.peer, "away_since": self.away_since})
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> NameRecord:
+        data = json.loads(text)
+        return cls(data["token"], data["peer"], float(data["away_since"]))
 
 
-class Registry:
-    """Names, their owners' tokens, and the peers connected to each name."""
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message: str
 
-    def __init__(
-        self,
-        reservation_seconds: float = DEFAULT_RESERVATION_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-        ice: IceConfig | None = None,
-        wall_clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._reservation_seconds = reservation_seconds
-        self._clock = clock
-        self._ice = ice or IceConfig()
-        self._wall_clock = wall_clock  # TURN credentials expire at a Unix time
-        self._ids = itertools.count(1)
-        self._servers: dict[str, _Server] = {}
-        self._server_peers: dict[int, str] = {}  # peer -> name it registered, if any
-        self._client_peers: dict[int, str] = {}  # peer -> name it visits
 
-    # -- connections ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Registration:
+    """A name granted to ``record.peer``; ``replaced`` is the owner's previous tab, if any."""
 
-    def connect_server(self) -> tuple[int, list[Send]]:
-        """A server tab's WebSocket opened; it has no name until it registers one."""
-        peer = next(self._ids)
-        self._server_peers[peer] = ""
-        return peer, [self._ice_servers(peer)]
+    record: NameRecord
+    replaced: str | None
 
-    def connect_client(self, name: str) -> tuple[int, list[Send]]:
-        """A visitor's shell opened its WebSocket for the site ``name``."""
-        peer = next(self._ids)
-        self._client_peers[peer] = name
-        server = self._live(name)
-        if server is not None:
-            server.clients.add(peer)
-        return peer, [
-            self._ice_servers(peer),
-            Send(peer, {"type": "server-status", "online": self._online(name)}),
-        ]
 
-    def disconnect(self, peer: int) -> list[Send]:
-        """A WebSocket closed: tell whoever was talking to it."""
-        if peer in self._client_peers:
-            name = self._client_peers.pop(peer)
-            server = self._servers.get(name)
-            if server is not None and peer in server.clients:
-                server.clients.discard(peer)
-                if server.peer is not None:
-                    return [Send(server.peer, {"type": "client-left", "client": str(peer)})]
-            return []
-        name = self._server_peers.pop(peer, "")
-        server = self._servers.get(name)
-        if server is None or server.peer != peer:
-            return []
-        server.peer = None
-        server.last_seen = self._clock()
-        return self._broadcast_status(name)
+def is_peer_id(value: Any) -> bool:
+    return isinstance(value, str) and _PEER.match(value) is not None
 
-    # -- what peers say ------------------------------------------------------------------
 
-    def receive(self, peer: int, text: str) -> list[Send]:
-        """Handle one message from ``peer``; a bad one is answered with an error."""
-        if len(text.encode()) > MAX_MESSAGE_BYTES:
-            return [
-                _error(peer, "bad-message", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes.")
-            ]
-        try:
-            message = json.loads(text)
-        except ValueError:
-            return [_error(peer, "bad-message", "Messages must be JSON objects.")]
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            return [_error(peer, "bad-message", 'Messages must be JSON objects with a "type".')]
-        if message["type"] == "ice-servers":
-            return [self._ice_servers(peer)]
-        if peer in self._server_peers:
-            return self._from_server(peer, message)
-        if peer in self._client_peers:
-            return self._from_client(peer, message)
-        raise KeyError(f"unknown peer {peer}")
+def instance_of(peer: str) -> str:
+    return peer.split("/", 1)[0]
 
-    def _from_server(self, peer: int, message: dict[str, Any]) -> list[Send]:
-        kind = message["type"]
-        if kind == "register":
-            return self._register(peer, message.get("name"), message.get("token"))
-        name = self._server_peers[peer]
-        if not name:
-            return [_error(peer, "not-registered", "Register a name first.")]
-        if kind == "signal":
-            to = message.get("to")
-            client = int(to) if isinstance(to, str) and to.isdigit() else None
-            if client is None or client not in self._servers[name].clients:
-                return [_error(peer, "unknown-peer", f"No visitor {to!r} is connected.")]
-            return [Send(client, {"type": "signal", "data": message.get("data")})]
-        return [_error(peer, "bad-message", f"Unknown message type {kind!r}.")]
 
-    def _from_client(self, peer: int, message: dict[str, Any]) -> list[Send]:
-        kind = message["type"]
-        if kind != "signal":
-            return [_error(peer, "bad-message", f"Unknown message type {kind!r}.")]
-        name = self._client_peers[peer]
-        server = self._live(name)
-        if server is None or server.peer is None:
-            return [_error(peer, "offline", f'The server "{name}" is offline.')]
-        return [
-            Send(server.peer, {"type": "signal", "from": str(peer), "data": message.get("data")})
-        ]
+def error(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "error", "code": code, "message": message, **extra}
 
-    def _register(self, peer: int, name: Any, token: Any) -> list[Send]:
-        if not isinstance(token, str) or not 16 <= len(token) <= 128:
-            return [_error(peer, "bad-message", "register needs a token of 16 to 128 characters.")]
-        if self._server_peers[peer]:
-            return [_error(peer, "bad-message", "This connection already registered a name.")]
-        status = self.name_status(name if isinstance(name, str) else "", token)
-        if not status["available"]:
-            return [
-                Send(
-                    peer,
-                    {
-                        "type": "error",
-                        "code": status["reason"],
-                        "message": status["message"],
-                        "suggestion": status["suggestion"],
-                    },
-                )
-            ]
-        sends = []
-        server = self._live(name)
-        if server is not None and server.peer is not None:
-            # The owner's own new tab (a reload, usually before the old socket is noticed gone).
-            sends.append(Send(server.peer, {"type": "replaced"}))
-            self._server_peers[server.peer] = ""
-        if server is None:
-            server = self._servers[name] = _Server(token=token, peer=None, last_seen=self._clock())
-        server.peer = peer
-        server.clients = {
-            client for client, visited in self._client_peers.items() if visited == name
-        }
-        self._server_peers[peer] = name
-        sends.append(Send(peer, {"type": "registered", "name": name}))
-        return sends + self._broadcast_status(name)
 
-    # -- queries -------------------------------------------------------------------------
+def parse(text: str | None) -> dict[str, Any]:
+    """A message from a peer's WebSocket, or raise :class:`ProtocolError` with the reply."""
+    if text is None:
+        raise ProtocolError(error("bad-message", "Messages must be text (JSON)."))
+    if len(text.encode()) > MAX_MESSAGE_BYTES:
+        raise ProtocolError(
+            error("bad-message", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes.")
+        )
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise ProtocolError(error("bad-message", "Messages must be JSON objects.")) from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ProtocolError(error("bad-message", 'Messages must be JSON objects with a "type".'))
+    return message
 
-    def name_status(self, name: str, token: str | None = None) -> dict[str, Any]:
-        """Whether ``name`` can be registered by the holder of ``token``, and if not, why."""
-        problem = name_problem(name)
-        if problem is not None:
-            return {
-                "name": name,
-                "available": False,
-                "reason": "invalid",
-                "message": problem,
-                "suggestion": suggest(name, self._is_free),
-            }
-        server = self._live(name)
-        if server is not None and server.token != token:
-            return {
-                "name": name,
-                "available": False,
-                "reason": "taken",
-                "message": f'"{name}" is unavailable: another PeerServer has this name.',
-                "suggestion": suggest(name, self._is_free),
-            }
-        return {
-            "name": name,
-            "available": True,
-            "reason": None,
-            "message": None,
-            "suggestion": None,
-        }
 
-    def is_online(self, name: str) -> bool:
-        return self._online(name)
+class ProtocolError(Exception):
+    """A message that gets an error reply; the connection stays usable."""
 
-    # -- helpers -------------------------------------------------------------------------
+    def __init__(self, reply: dict[str, Any]) -> None:
+        super().__init__(reply["message"])
+        self.reply = reply
 
-    def _live(self, name: str) -> _Server | None:
-        """The registration of ``name``, forgetting it if its reservation ran out."""
-        server = self._servers.get(name)
-        if (
-            server is not None
-            and server.peer is None
-            and self._clock() - server.last_seen > self._reservation_seconds
-        ):
-            del self._servers[name]
+
+class Rules:
+    """What a name's record allows, at a given Unix time."""
+
+    def __init__(self, reservation_seconds: float = DEFAULT_RESERVATION_SECONDS) -> None:
+        self.reservation_seconds = reservation_seconds
+
+    def live(self, record: NameRecord | None, now: float) -> NameRecord | None:
+        """``record`` if it still holds its name at ``now``, else None (the name is free)."""
+        if record is None:
             return None
-        return server
+        if record.peer is None and now - record.away_since > self.reservation_seconds:
+            return None
+        return record
 
-    def _online(self, name: str) -> bool:
-        server = self._live(name)
-        return server is not None and server.peer is not None
+    @staticmethod
+    def away(record: NameRecord, now: float) -> NameRecord:
+        """The record once its tab is gone (its instance stopped, say): reserved from now."""
+        return replace(record, peer=None, away_since=now)
 
-    def _is_free(self, name: str) -> bool:
-        return self._live(name) is None
+    def online(self, record: NameRecord | None, now: float) -> bool:
+        live = self.live(record, now)
+        return live is not None and live.peer is not None
 
-    def _ice_servers(self, peer: int) -> Send:
-        return Send(peer, self._ice.for_peer(f"peer{peer}", self._wall_clock()))
+    def status(
+        self,
+        name: str,
+        token: str | None,
+        record: NameRecord | None,
+        now: float,
+        suggestion: str | None = None,
+    ) -> dict[str, Any]:
+        """Whether ``name`` can be registered by the holder of ``token``, and if not, why.
 
-    def _broadcast_status(self, name: str) -> list[Send]:
-        online = self._online(name)
-        return [
-            Send(client, {"type": "server-status", "online": online})
-            for client, visited in self._client_peers.items()
-            if visited == name
-        ]
+        ``suggestion`` is a free name to offer instead (the caller finds one: that needs the
+        store)."""
+        problem = name_problem(name)
+        live = self.live(record, now)
+        if problem is None and live is not None and live.token != token:
+            problem = f'"{name}" is unavailable: another PeerServer has this name.'
+            reason = "taken"
+        else:
+            reason = "invalid"
+        if problem is None:
+            return {"name": name, "available": True, "reason": None, "message": None,
+                    "suggestion": None}  # fmt: skip
+        return {"name": name, "available": False, "reason": reason, "message": problem,
+                "suggestion": suggestion}  # fmt: skip
 
+    def register(
+        self, name: Any, token: Any, peer: str, record: NameRecord | None, now: float
+    ) -> Registration | Refusal:
+        """``peer`` asks for ``name`` with ``token``, the name's record being ``record``."""
+        if not isinstance(token, str) or not 16 <= len(token) <= 128:
+            return Refusal("bad-message", "register needs a token of 16 to 128 characters.")
+        status = self.status(name if isinstance(name, str) else "", token, record, now)
+        if not status["available"]:
+            return Refusal(status["reason"], status["message"])
+        live = self.live(record, now)
+        replaced = live.peer if live is not None and live.peer != peer else None
+        return Registration(NameRecord(token, peer), replaced)
 
-def _error(peer: int, code: str, message: str) -> Send:
-    return Send(peer, {"type": "error", "code": code, "message": message})
+    @staticmethod
+    def left(record: NameRecord | None, peer: str, now: float) -> NameRecord | None:
+        """The record after ``peer``'s socket closed, or None if ``peer`` did not serve it."""
+        if record is None or record.peer != peer:
+            return None
+        return replace(record, peer=None, away_since=now)

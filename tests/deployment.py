@@ -1,6 +1,7 @@
 """A public deployment on one machine, for real: a test certificate authority with a wildcard
 certificate for a test domain, coturn and nginx started from the files under ``deploy/`` (so
-that what the README tells an operator is what the tests run), all on loopback addresses.
+that what the README tells an operator is what the tests run), and redis-server for the shared
+name store, all on loopback addresses.
 
 A binary that is missing fails the test that needs it and names the Debian package."""
 
@@ -167,5 +168,22 @@ def nginx(folder: Path, certificate: Certificate, upstream_port: int) -> Iterato
     try:
         _wait_for_port(port, process, "nginx")
         yield port
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def redis_server(folder: Path) -> Iterator[str]:
+    """A redis-server of its own on a free loopback port; yields its URL."""
+    binary = require("redis-server", "redis-server")
+    port = free_port()
+    command = [
+        binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(folder),
+        "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port, process, "redis-server")
+        yield f"redis://127.0.0.1:{port}/0"
     finally:
         _stop(process)

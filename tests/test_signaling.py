@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import io
+import itertools
 import json
 import random
 import zipfile
@@ -16,9 +17,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from signaling.app import create_app
 from signaling.ice import IceConfig, turn_credentials
-from signaling.names import name_problem, normalize, suggest
+from signaling.names import name_problem, suggestions
 from signaling.public_url import PublicURL
-from signaling.registry import Registry, Send
 
 TOKEN = "a" * 32
 OTHER_TOKEN = "b" * 32
@@ -41,120 +41,12 @@ def test_invalid_names(name: str) -> None:
     assert name_problem(name)
 
 
-def test_suggestions_are_valid_and_free() -> None:
-    assert normalize("My Site!") == "my-site"
-    assert suggest("My Site!", lambda name: True) == "my-site"
-    assert suggest("taken", lambda name: name not in {"taken", "taken-2"}) == "taken-3"
-    rng = random.Random(1)
-    animal = suggest("___", lambda name: True, rng)
-    assert name_problem(animal) is None
+def test_suggestions_come_nearest_first_and_are_valid() -> None:
+    def first(name: str, count: int) -> list[str]:
+        return list(itertools.islice(suggestions(name, random.Random(1)), count))
 
-
-# -- the registry, driven directly ---------------------------------------------------------
-
-
-def register(registry: Registry, name: str, token: str = TOKEN) -> tuple[int, list[Send]]:
-    peer, _greeting = registry.connect_server()
-    return peer, registry.receive(
-        peer, json.dumps({"type": "register", "name": name, "token": token})
-    )
-
-
-def test_register_and_relay_both_ways() -> None:
-    registry = Registry()
-    server, sends = register(registry, "demo")
-    assert sends == [Send(server, {"type": "registered", "name": "demo"})]
-    client, greeting = registry.connect_client("demo")
-    assert greeting[1:] == [Send(client, {"type": "server-status", "online": True})]
-    offer = {"sdp": {"type": "offer", "sdp": "v=0"}}
-    assert registry.receive(client, json.dumps({"type": "signal", "data": offer})) == [
-        Send(server, {"type": "signal", "from": str(client), "data": offer})
-    ]
-    answer = {"sdp": {"type": "answer", "sdp": "v=0"}}
-    assert registry.receive(
-        server, json.dumps({"type": "signal", "to": str(client), "data": answer})
-    ) == [Send(client, {"type": "signal", "data": answer})]
-    assert registry.disconnect(client) == [
-        Send(server, {"type": "client-left", "client": str(client)})
-    ]
-
-
-def test_a_taken_name_is_refused_with_a_suggestion() -> None:
-    registry = Registry()
-    register(registry, "demo")
-    _peer, [refusal] = register(registry, "demo", OTHER_TOKEN)
-    assert refusal.message["code"] == "taken"
-    assert '"demo" is unavailable' in refusal.message["message"]
-    assert refusal.message["suggestion"] == "demo-2"
-
-
-def test_an_invalid_name_is_refused_with_a_suggestion() -> None:
-    registry = Registry()
-    _peer, [refusal] = register(registry, "Demo Site")
-    assert refusal.message["code"] == "invalid"
-    assert refusal.message["suggestion"] == "demo-site"
-
-
-def test_the_owner_reclaims_its_name_and_others_cannot() -> None:
-    now = [0.0]
-    registry = Registry(reservation_seconds=60, clock=lambda: now[0])
-    server, _ = register(registry, "demo")
-    client, _ = registry.connect_client("demo")
-    assert registry.disconnect(server) == [Send(client, {"type": "server-status", "online": False})]
-    assert registry.name_status("demo", OTHER_TOKEN)["reason"] == "taken"
-    assert registry.name_status("demo", TOKEN)["available"]
-    again, sends = register(registry, "demo")
-    assert Send(again, {"type": "registered", "name": "demo"}) in sends
-    assert Send(client, {"type": "server-status", "online": True}) in sends
-    registry.disconnect(again)
-    now[0] = 61  # the reservation ran out
-    assert registry.name_status("demo", OTHER_TOKEN)["available"]
-
-
-def test_a_second_tab_of_the_owner_replaces_the_first() -> None:
-    registry = Registry()
-    first, _ = register(registry, "demo")
-    _second, sends = register(registry, "demo")
-    assert Send(first, {"type": "replaced"}) in sends
-    assert registry.disconnect(first) == []  # the old tab going away changes nothing
-    assert registry.is_online("demo")
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["not json", "[1, 2]", '{"no": "type"}', '{"type": 5}', '{"type": "dance"}', "x" * 70_000],
-)
-def test_malformed_messages_get_an_error(text: str) -> None:
-    registry = Registry()
-    server, _ = register(registry, "demo")
-    client, _ = registry.connect_client("demo")
-    for peer in (server, client):
-        [reply] = registry.receive(peer, text)
-        assert reply.to == peer and reply.message["type"] == "error"
-        assert reply.message["code"] == "bad-message"
-
-
-def test_signals_to_unknown_peers_or_offline_servers_are_refused() -> None:
-    registry = Registry()
-    server, _ = register(registry, "demo")
-    [reply] = registry.receive(server, json.dumps({"type": "signal", "to": "999", "data": {}}))
-    assert reply.message["code"] == "unknown-peer"
-    client, greeting = registry.connect_client("elsewhere")
-    assert greeting[1].message == {"type": "server-status", "online": False}
-    [reply] = registry.receive(client, json.dumps({"type": "signal", "data": {}}))
-    assert reply.message["code"] == "offline"
-    unregistered, _greeting = registry.connect_server()
-    [reply] = registry.receive(unregistered, json.dumps({"type": "signal", "to": "1"}))
-    assert reply.message["code"] == "not-registered"
-
-
-def test_a_server_cannot_talk_to_another_sites_visitor() -> None:
-    registry = Registry()
-    register(registry, "demo")
-    other, _ = register(registry, "other")
-    client, _ = registry.connect_client("demo")
-    [reply] = registry.receive(other, json.dumps({"type": "signal", "to": str(client)}))
-    assert reply.message["code"] == "unknown-peer"
+    assert first("My Site!", 3) == ["my-site", "my-site-2", "my-site-3"]
+    assert all(name_problem(name) is None for name in first("___", 200))
 
 
 # -- the app, over real WebSockets ---------------------------------------------------------
@@ -311,30 +203,24 @@ def test_turn_credentials_are_the_rest_api_form() -> None:
     assert turn_credentials(secret, username) == expected == "K5uDot1F2Xe8vV/LSdlGIqxmSXk="
 
 
-def test_ice_servers_are_handed_out_with_short_lived_credentials() -> None:
+def test_ice_servers_carry_short_lived_credentials_and_never_the_secret() -> None:
     config = IceConfig(
         stun=("stun:stun.example.org:3478",),
         turn=("turn:turn.example.org:3478?transport=udp",),
         turn_secret="s3cret",
         credential_seconds=600,
     )
-    now = [1_700_000_000.0]
-    registry = Registry(ice=config, wall_clock=lambda: now[0])
-    server, [greeting] = registry.connect_server()
-    message = greeting.message
+    message = config.for_peer("peer1", 1_700_000_000.5)
     assert message["type"] == "ice-servers"
     assert message["iceTransportPolicy"] == "all"
     assert message["expires"] == 1_700_000_600
     stun, turn = message["iceServers"]
     assert stun == {"urls": ["stun:stun.example.org:3478"]}
-    assert turn["username"] == f"1700000600:peer{server}"
+    assert turn["username"] == "1700000600:peer1"
     assert turn["credential"] == turn_credentials("s3cret", turn["username"])
     assert "s3cret" not in json.dumps(message)
-    now[0] += 500  # asking again gives credentials that expire later
-    [renewed] = registry.receive(server, json.dumps({"type": "ice-servers"}))
-    assert renewed.message["expires"] == 1_700_001_100
-    visitor, greeting = registry.connect_client("demo")
-    assert greeting[0].message["iceServers"][1]["username"] == f"1700001100:peer{visitor}"
+    relayed = IceConfig(turn=config.turn, turn_secret="s3cret", relay_only=True)
+    assert relayed.for_peer("p", 0)["iceTransportPolicy"] == "relay"
 
 
 def test_ice_settings_that_cannot_work_are_refused() -> None:

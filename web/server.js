@@ -364,6 +364,9 @@ async function main() {
     addLog("request", `${r.method} ${r.target} ${r.status} ${r.duration_ms.toFixed(1)} ms · ${r.client}`);
   });
   host.addEventListener("log", ({ detail }) => addLog(detail.stream, detail.text));
+  host.addEventListener("signaling-lost", () => {
+    $("status").textContent = "Serving · reconnecting to PeerServer…";
+  });
   host.addEventListener("restarting", () => {
     $("status").textContent = "Restarting…";
   });

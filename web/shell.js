@@ -26,6 +26,9 @@ client.addEventListener("state", ({ detail: { state, reason } }) => {
   } else if (state === "offline") {
     message.textContent = `The server "${name}" is offline. This page reconnects by itself when it is back.`;
     status.hidden = false;
+  } else if (state === "reconnecting") {
+    message.textContent = "Reconnecting to PeerServer… This page goes on by itself when it is back.";
+    status.hidden = false;
   } else if (state === "failed") {
     message.textContent = `The server "${name}" is online, but this browser cannot reach it. ${reason}`;
     status.hidden = false;

@@ -1,0 +1,280 @@
+"""Where the signaling service keeps names and how its instances reach each other's peers.
+
+Two implementations of one small interface:
+
+* :class:`MemoryStore`, the embedded default: one process, nothing to set up; names are
+  forgotten when it stops.
+* :class:`RedisStore` (``peerserver serve --redis redis://...``): names, owner tokens and
+  reservations live in Redis and survive restarts; several instances share them and pass
+  messages for each other's peers over Redis pub/sub, so that a server tab connected to one
+  instance and a visitor connected to another meet.
+
+A name's record is replaced only by compare-and-swap (:meth:`Store.swap`), so two instances
+that register the same name at once cannot both win: the rules (:mod:`signaling.registry`)
+decide from the record they read, and the loser reads again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+from signaling.registry import NameRecord
+
+log = logging.getLogger("peerserver.signaling")
+
+Envelope = dict[str, Any]
+OnEnvelope = Callable[[Envelope], Awaitable[None]]
+
+
+class StoreUnavailable(Exception):
+    """The shared store cannot be reached; the service says so to the peer that asked."""
+
+
+class Store(Protocol):
+    """Names and the message bus between instances, as the hub needs them."""
+
+    instance: str  # this instance's id: the first part of its peers' ids
+
+    def attach(self, on_envelope: OnEnvelope) -> None:
+        """Where envelopes sent to this instance (or to all) are handed."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def get(self, name: str) -> NameRecord | None: ...
+
+    async def get_many(self, names: Sequence[str]) -> list[NameRecord | None]: ...
+
+    async def swap(
+        self,
+        name: str,
+        expected: NameRecord | None,
+        new: NameRecord | None,
+        keep_seconds: float | None = None,
+    ) -> bool:
+        """Replace ``name``'s record with ``new`` if it is still ``expected``; True if done.
+
+        ``keep_seconds`` lets the store forget ``new`` after that long (a reservation)."""
+        ...
+
+    async def send(self, instance: str, envelope: Envelope) -> None: ...
+
+    async def broadcast(self, envelope: Envelope) -> None: ...
+
+    async def alive(self, instance: str) -> bool: ...
+
+
+class MemoryStore:
+    """One process's memory: the embedded default."""
+
+    def __init__(self) -> None:
+        self.instance = "local"
+        self._records: dict[str, NameRecord] = {}
+        self._on_envelope: OnEnvelope | None = None
+
+    def attach(self, on_envelope: OnEnvelope) -> None:
+        self._on_envelope = on_envelope
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def get(self, name: str) -> NameRecord | None:
+        # Expired reservations are the rules' business (Rules.live): they see the time.
+        return self._records.get(name)
+
+    async def get_many(self, names: Sequence[str]) -> list[NameRecord | None]:
+        return [self._records.get(name) for name in names]
+
+    async def swap(
+        self,
+        name: str,
+        expected: NameRecord | None,
+        new: NameRecord | None,
+        keep_seconds: float | None = None,
+    ) -> bool:
+        if self._records.get(name) != expected:
+            return False
+        if new is None:
+            self._records.pop(name, None)
+        else:
+            self._records[name] = new
+        return True
+
+    async def send(self, instance: str, envelope: Envelope) -> None:
+        if instance == self.instance and self._on_envelope is not None:
+            await self._on_envelope(envelope)
+
+    async def broadcast(self, envelope: Envelope) -> None:
+        if self._on_envelope is not None:
+            await self._on_envelope(envelope)
+
+    async def alive(self, instance: str) -> bool:
+        return instance == self.instance
+
+
+class RedisStore:
+    """Names in Redis, shared by every instance pointed at it; messages over pub/sub.
+
+    Each instance keeps a heartbeat key; a name whose tab was held by an instance without one
+    (it stopped, or crashed) counts as away, so its owner can take it back and nobody else."""
+
+    HEARTBEAT_SECONDS = 5
+    HEARTBEAT_TTL_SECONDS = 15
+
+    def __init__(self, url: str, prefix: str = "peerserver") -> None:
+        import redis.asyncio  # imported here: the embedded default does not need it
+
+        self.instance = secrets.token_hex(6)
+        self._redis = redis.asyncio.from_url(url, decode_responses=True)
+        self._prefix = prefix
+        self._on_envelope: OnEnvelope | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pubsub: Any = None
+
+    def _name_key(self, name: str) -> str:
+        return f"{self._prefix}:name:{name}"
+
+    def _instance_key(self, instance: str) -> str:
+        return f"{self._prefix}:instance:{instance}"
+
+    def _channel(self, instance: str) -> str:
+        return f"{self._prefix}:to:{instance}"
+
+    def attach(self, on_envelope: OnEnvelope) -> None:
+        self._on_envelope = on_envelope
+
+    async def start(self) -> None:
+        async with self._errors():
+            await self._beat()
+            self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            await self._pubsub.subscribe(self._channel(self.instance), self._channel("all"))
+        self._tasks = [asyncio.create_task(self._heartbeat()), asyncio.create_task(self._listen())]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await self._redis.delete(self._instance_key(self.instance))
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+        await self._redis.aclose()
+
+    async def _beat(self) -> None:
+        await self._redis.set(self._instance_key(self.instance), "1", ex=self.HEARTBEAT_TTL_SECONDS)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.HEARTBEAT_SECONDS)
+            try:
+                await self._beat()
+            except Exception as error:  # Redis away for a moment: keep trying
+                log.warning("redis heartbeat failed: %s", error)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async for item in self._pubsub.listen():
+                    await self._hand_over(item.get("data"))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("redis subscription lost (%s); subscribing again", error)
+                await asyncio.sleep(1)
+
+    async def _hand_over(self, data: Any) -> None:
+        """One message from another instance; a malformed one is dropped and logged."""
+        try:
+            envelope = json.loads(data)
+            if not isinstance(envelope, dict):
+                raise ValueError("not an object")
+        except (TypeError, ValueError) as error:
+            log.warning("dropped a malformed message from another instance: %s", error)
+            return
+        if self._on_envelope is not None:
+            try:
+                await self._on_envelope(envelope)
+            except Exception:
+                log.exception("a message from another instance could not be delivered")
+
+    @contextlib.asynccontextmanager
+    async def _errors(self):  # type: ignore[no-untyped-def]
+        import redis
+
+        try:
+            yield
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+            raise StoreUnavailable(f"the name store (Redis) cannot be reached: {error}") from None
+
+    @staticmethod
+    def _decode(text: str | None) -> NameRecord | None:
+        if text is None:
+            return None
+        try:
+            return NameRecord.from_json(text)
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed name record: %r", text[:200])
+            return None
+
+    async def get(self, name: str) -> NameRecord | None:
+        async with self._errors():
+            return self._decode(await self._redis.get(self._name_key(name)))
+
+    async def get_many(self, names: Sequence[str]) -> list[NameRecord | None]:
+        if not names:
+            return []
+        async with self._errors():
+            values = await self._redis.mget([self._name_key(name) for name in names])
+        return [self._decode(value) for value in values]
+
+    async def swap(
+        self,
+        name: str,
+        expected: NameRecord | None,
+        new: NameRecord | None,
+        keep_seconds: float | None = None,
+    ) -> bool:
+        import redis
+
+        key = self._name_key(name)
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            try:
+                await pipe.watch(key)
+                if self._decode(await pipe.get(key)) != expected:
+                    await pipe.unwatch()
+                    return False
+                pipe.multi()
+                if new is None:
+                    pipe.delete(key)
+                elif keep_seconds is None:
+                    pipe.set(key, new.to_json())
+                else:
+                    pipe.set(key, new.to_json(), px=max(1, int(keep_seconds * 1000)))
+                await pipe.execute()
+                return True
+            except redis.WatchError:
+                return False
+
+    async def send(self, instance: str, envelope: Envelope) -> None:
+        async with self._errors():
+            await self._redis.publish(self._channel(instance), json.dumps(envelope))
+
+    async def broadcast(self, envelope: Envelope) -> None:
+        await self.send("all", envelope)
+
+    async def alive(self, instance: str) -> bool:
+        async with self._errors():
+            return bool(await self._redis.exists(self._instance_key(instance)))

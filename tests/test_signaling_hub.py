@@ -1,0 +1,376 @@
+"""Signaling's rules and its hub, driven directly: every behaviour once with the embedded
+in-memory store and once with Redis (a real redis-server), then two hubs sharing one Redis,
+as two instances of the service would."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from signaling.hub import Hub
+from signaling.registry import NameRecord, Registration, Rules
+from signaling.stores import MemoryStore, RedisStore
+from tests.deployment import redis_server
+
+TOKEN = "a" * 32
+OTHER_TOKEN = "b" * 32
+WAIT_S = 5
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Peer:
+    """A connected peer: what the hub sends it lands in its inbox."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.id = ""
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.inbox.put(message)
+
+    async def say(self, message: dict[str, Any] | str) -> None:
+        await self.hub.receive(
+            self.id, message if isinstance(message, str) else json.dumps(message)
+        )
+
+    async def next(self) -> dict[str, Any]:
+        """The next message, ICE server lists aside."""
+        while True:
+            message = await asyncio.wait_for(self.inbox.get(), WAIT_S)
+            if message["type"] != "ice-servers":
+                return message
+
+    async def until(self, expected: dict[str, Any]) -> None:
+        """Read up to ``expected``; only server-status messages may come before it (with Redis,
+        a status broadcast can arrive after a newer greeting: a repeat, and harmless)."""
+        while (message := await self.next()) != expected:
+            assert message["type"] == "server-status", message
+
+    async def nothing_more(self) -> None:
+        await asyncio.sleep(0.05)
+        assert [m for m in drain(self.inbox) if m["type"] != "ice-servers"] == []
+
+
+def drain(queue: asyncio.Queue[dict[str, Any]]) -> list[dict[str, Any]]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
+
+
+async def server(hub: Hub, name: str | None = None, token: str = TOKEN) -> Peer:
+    peer = Peer(hub)
+    peer.id = await hub.connect_server(peer.send)
+    if name is not None:
+        await peer.say({"type": "register", "name": name, "token": token})
+    return peer
+
+
+async def visitor(hub: Hub, name: str) -> Peer:
+    peer = Peer(hub)
+    peer.id = await hub.connect_visitor(name, peer.send)
+    return peer
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def make_hub(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """Makes hubs on one store: the embedded one, or a Redis of their own (a fresh prefix)."""
+    prefix = f"test-{secrets.token_hex(4)}"
+    hubs: list[Hub] = []
+    memory = MemoryStore()
+
+    async def make(clock: Clock | None = None, reservation_seconds: float = 3600) -> Hub:
+        store = (
+            memory
+            if request.param == "memory"
+            else RedisStore(request.getfixturevalue("redis_url"), prefix)
+        )
+        hub = Hub(store, Rules(reservation_seconds), clock=clock or Clock())
+        await store.start()
+        hubs.append(hub)
+        return hub
+
+    yield make
+    for hub in hubs:
+        await hub.store.close()
+
+
+# -- the rules, with no I/O ------------------------------------------------------------------
+
+
+def test_rules_of_a_name() -> None:
+    rules = Rules(reservation_seconds=60)
+    granted = rules.register("demo", TOKEN, "a/1", None, now=0)
+    assert granted == Registration(NameRecord(TOKEN, "a/1"), replaced=None)
+    held = granted.record
+    assert rules.register("demo", OTHER_TOKEN, "a/2", held, now=0).code == "taken"
+    assert rules.register("demo", TOKEN, "b/7", held, now=0).replaced == "a/1"
+    assert rules.register("Demo Site", TOKEN, "a/2", None, now=0).code == "invalid"
+    assert rules.register("demo", "short", "a/2", None, now=0).code == "bad-message"
+    away = rules.left(held, "a/1", now=100)
+    assert away == NameRecord(TOKEN, None, 100)
+    assert rules.left(held, "a/9", now=100) is None  # not the tab that serves it
+    assert rules.status("demo", OTHER_TOKEN, away, now=160)["reason"] == "taken"
+    assert rules.status("demo", OTHER_TOKEN, away, now=161)["available"]
+    assert NameRecord.from_json(away.to_json()) == away
+
+
+# -- the hub, over each store ------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_register_and_relay_both_ways(make_hub) -> None:
+    hub = await make_hub()
+    tab = await server(hub, "demo")
+    assert await tab.next() == {"type": "registered", "name": "demo"}
+    guest = await visitor(hub, "demo")
+    assert await guest.next() == {"type": "server-status", "online": True}
+    offer = {"sdp": {"type": "offer", "sdp": "v=0"}}
+    await guest.say({"type": "signal", "data": offer})
+    assert await tab.next() == {"type": "signal", "from": guest.id, "data": offer}
+    answer = {"sdp": {"type": "answer", "sdp": "v=0"}}
+    await tab.say({"type": "signal", "to": guest.id, "data": answer})
+    assert await guest.next() == {"type": "signal", "data": answer}
+    await hub.disconnect(guest.id)
+    assert await tab.next() == {"type": "client-left", "client": guest.id}
+
+
+@pytest.mark.anyio
+async def test_taken_and_invalid_names_are_refused_with_a_suggestion(make_hub) -> None:
+    hub = await make_hub()
+    await server(hub, "demo")
+    other = await server(hub, "demo", OTHER_TOKEN)
+    refusal = await other.next()
+    assert refusal["code"] == "taken" and '"demo" is unavailable' in refusal["message"]
+    assert refusal["suggestion"] == "demo-2"
+    await other.say({"type": "register", "name": "Demo Site", "token": OTHER_TOKEN})
+    refusal = await other.next()
+    assert refusal["code"] == "invalid" and refusal["suggestion"] == "demo-site"
+    status = await hub.name_status("demo", OTHER_TOKEN)
+    assert status["reason"] == "taken" and status["suggestion"] == "demo-2"
+    assert (await hub.name_status("demo", TOKEN))["available"]
+
+
+@pytest.mark.anyio
+async def test_the_owner_reclaims_its_name_others_cannot_and_reservations_expire(make_hub) -> None:
+    clock = Clock()
+    hub = await make_hub(clock, reservation_seconds=60)
+    tab = await server(hub, "demo")
+    guest = await visitor(hub, "demo")
+    await hub.disconnect(tab.id)
+    await guest.until({"type": "server-status", "online": False})
+    assert (await hub.name_status("demo", OTHER_TOKEN))["reason"] == "taken"
+    again = await server(hub, "demo")
+    assert await again.next() == {"type": "registered", "name": "demo"}
+    await guest.until({"type": "server-status", "online": True})
+    await hub.disconnect(again.id)
+    clock.now += 61  # the reservation ran out
+    assert (await hub.name_status("demo", OTHER_TOKEN))["available"]
+    newcomer = await server(hub, "demo", OTHER_TOKEN)
+    assert await newcomer.next() == {"type": "registered", "name": "demo"}
+
+
+@pytest.mark.anyio
+async def test_a_second_tab_of_the_owner_replaces_the_first(make_hub) -> None:
+    hub = await make_hub()
+    first = await server(hub, "demo")
+    await first.next()
+    second = await server(hub, "demo")
+    assert await second.next() == {"type": "registered", "name": "demo"}
+    assert await first.next() == {"type": "replaced"}
+    await asyncio.sleep(0.05)  # the status broadcasts have arrived
+    guest = await visitor(hub, "demo")
+    await hub.disconnect(first.id)  # the old tab going away changes nothing
+    assert await guest.next() == {"type": "server-status", "online": True}
+    await guest.nothing_more()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "text",
+    ["not json", "[1, 2]", '{"no": "type"}', '{"type": 5}', '{"type": "dance"}', "x" * 70_000],
+)
+async def test_malformed_messages_get_an_error(make_hub, text: str) -> None:
+    hub = await make_hub()
+    tab = await server(hub, "demo")
+    await tab.next()
+    guest = await visitor(hub, "demo")
+    await guest.next()
+    for peer in (tab, guest):
+        await peer.say(text)
+        reply = await peer.next()
+        assert reply["type"] == "error" and reply["code"] == "bad-message"
+    assert (await hub.name_status("demo", TOKEN))["available"]  # the state is unchanged
+    assert (await hub.name_status("demo", OTHER_TOKEN))["reason"] == "taken"
+
+
+@pytest.mark.anyio
+async def test_signals_to_unknown_peers_or_offline_servers_are_refused(make_hub) -> None:
+    hub = await make_hub()
+    tab = await server(hub, "demo")
+    await tab.next()
+    for to in ("999", f"{hub.store.instance}/999", None):
+        await tab.say({"type": "signal", "to": to, "data": {}})
+        assert (await tab.next())["code"] == "unknown-peer"
+    guest = await visitor(hub, "elsewhere")
+    assert await guest.next() == {"type": "server-status", "online": False}
+    await guest.say({"type": "signal", "data": {}})
+    assert (await guest.next())["code"] == "offline"
+    unregistered = await server(hub)
+    await unregistered.say({"type": "signal", "to": guest.id})
+    assert (await unregistered.next())["code"] == "not-registered"
+
+
+@pytest.mark.anyio
+async def test_a_server_cannot_talk_to_another_sites_visitor(make_hub) -> None:
+    hub = await make_hub()
+    await server(hub, "demo")
+    other = await server(hub, "other")
+    await other.next()
+    guest = await visitor(hub, "demo")
+    await guest.next()
+    await other.say({"type": "signal", "to": guest.id, "data": {"sdp": "sneaky"}})
+    assert (await other.next())["code"] == "unknown-peer"
+    await guest.nothing_more()
+
+
+@pytest.mark.anyio
+async def test_fresh_ice_servers_on_request(make_hub) -> None:
+    hub = await make_hub()
+    tab = await server(hub)
+    [greeting] = drain(tab.inbox)
+    assert greeting["type"] == "ice-servers"
+    await tab.say({"type": "ice-servers"})
+    assert drain(tab.inbox) == [greeting]
+
+
+# -- two instances sharing Redis ---------------------------------------------------------------
+
+
+@pytest.fixture
+async def two_instances(redis_url: str) -> AsyncIterator[tuple[Hub, Hub, str]]:
+    prefix = f"test-{secrets.token_hex(4)}"
+    hubs = [Hub(RedisStore(redis_url, prefix)) for _ in range(2)]
+    for hub in hubs:
+        await hub.store.start()
+    yield hubs[0], hubs[1], prefix
+    for hub in hubs:
+        await hub.store.close()
+
+
+@pytest.mark.anyio
+async def test_a_server_tab_on_one_instance_and_a_visitor_on_another_meet(two_instances) -> None:
+    a, b, _ = two_instances
+    tab = await server(a, "demo")
+    await tab.next()
+    guest = await visitor(b, "demo")
+    assert await guest.next() == {"type": "server-status", "online": True}
+    await guest.say({"type": "signal", "data": {"sdp": "offer"}})
+    message = await tab.next()
+    assert message == {"type": "signal", "from": guest.id, "data": {"sdp": "offer"}}
+    await tab.say({"type": "signal", "to": guest.id, "data": {"candidate": None}})
+    assert await guest.next() == {"type": "signal", "data": {"candidate": None}}
+    # Another site's tab on A cannot reach B's visitor of "demo".
+    other = await server(a, "other")
+    await other.next()
+    await other.say({"type": "signal", "to": guest.id, "data": {}})
+    assert (await other.next())["code"] == "unknown-peer"
+    # A taken name is taken everywhere; the owner's new tab on B replaces the one on A.
+    thief = await server(b, "demo", OTHER_TOKEN)
+    assert (await thief.next())["code"] == "taken"
+    again = await server(b, "demo")
+    assert await again.next() == {"type": "registered", "name": "demo"}
+    assert await tab.next() == {"type": "replaced"}
+    await b.disconnect(guest.id)
+    assert await again.next() == {"type": "client-left", "client": guest.id}
+
+
+@pytest.mark.anyio
+async def test_names_outlive_every_instance(two_instances, redis_url: str) -> None:
+    """An instance that stops without a word (its heartbeat expires) leaves its names reserved
+    for their owners: a newcomer is refused, the owner's tab takes the name back."""
+    a, _b, prefix = two_instances
+    tab = await server(a, "demo")
+    await tab.next()
+    await a.store._redis.delete(f"{prefix}:instance:{a.store.instance}")  # A is gone
+    restarted = Hub(RedisStore(redis_url, prefix))
+    await restarted.store.start()
+    try:
+        guest = await visitor(restarted, "demo")
+        assert await guest.next() == {"type": "server-status", "online": False}
+        thief = await server(restarted, "demo", OTHER_TOKEN)
+        assert (await thief.next())["code"] == "taken"
+        owner = await server(restarted, "demo")
+        assert await owner.next() == {"type": "registered", "name": "demo"}
+        await guest.until({"type": "server-status", "online": True})
+    finally:
+        await restarted.store.close()
+
+
+@pytest.mark.anyio
+async def test_malformed_messages_between_instances_are_dropped(two_instances) -> None:
+    a, b, prefix = two_instances
+    tab = await server(a, "demo")
+    await tab.next()
+    redis = b.store._redis
+    for junk in ("not json", "[]", '{"to": 5}', '{"to": "x/1", "message": "hi"}', "{}"):
+        await redis.publish(f"{prefix}:to:{a.store.instance}", junk)
+        await redis.publish(f"{prefix}:to:all", junk)
+    guest = await visitor(b, "demo")  # A still relays
+    assert await guest.next() == {"type": "server-status", "online": True}
+    await guest.say({"type": "signal", "data": {"sdp": "offer"}})
+    assert (await tab.next())["type"] == "signal"
+
+
+def test_two_services_sharing_redis_relay_over_websockets(redis_url: str) -> None:
+    """The same, through the FastAPI app over real WebSockets: a server tab on one service, a
+    visitor on another, and an oversized message refused where it was sent."""
+    from fastapi.testclient import TestClient
+
+    from signaling.app import create_app
+
+    prefix = f"test-{secrets.token_hex(4)}"
+    apps = [create_app(hub=Hub(RedisStore(redis_url, prefix))) for _ in range(2)]
+    with TestClient(apps[0]) as one, TestClient(apps[1]) as two:
+        with one.websocket_connect("/ws/server") as tab:
+            assert tab.receive_json()["type"] == "ice-servers"
+            tab.send_json({"type": "register", "name": "demo", "token": TOKEN})
+            assert tab.receive_json() == {"type": "registered", "name": "demo"}
+            site = {"host": "demo.localhost:8000"}
+            with two.websocket_connect("/__ps/signal", headers=site) as guest:
+                assert guest.receive_json()["type"] == "ice-servers"
+                assert guest.receive_json() == {"type": "server-status", "online": True}
+                guest.send_text("x" * 70_000)
+                assert guest.receive_json()["code"] == "bad-message"
+                guest.send_json({"type": "signal", "data": {"sdp": "offer"}})
+                message = tab.receive_json()
+                assert message["data"] == {"sdp": "offer"}
+                tab.send_json({"type": "signal", "to": message["from"], "data": {"sdp": "answer"}})
+                assert guest.receive_json() == {"type": "signal", "data": {"sdp": "answer"}}
+            assert tab.receive_json() == {"type": "client-left", "client": message["from"]}
+        status = two.get("/api/name-status", params={"name": "demo", "token": OTHER_TOKEN})
+        assert status.json()["reason"] == "taken"
