@@ -16,13 +16,16 @@ import platform
 import resource
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect, sync_playwright
 
 from bench import report
 from bench.signaling_load import signaling_figures
+from tests.deployment import redis_server
 from tests.harness import REPO, chromium_launch_args, free_port, peerserver_service, running
 from tests.measure import (
     download,
@@ -357,6 +360,20 @@ def browser_figures(browser: Browser, service: str, flask_url: str) -> dict[str,
     return results
 
 
+def two_instances_figures() -> dict[str, Any]:
+    """The signaling figures of two `peerserver serve --redis` sharing one redis-server; the
+    memory per client counts both instances and Redis."""
+    with tempfile.TemporaryDirectory() as folder, redis_server(Path(folder)) as url:
+        redis_pid = int(Path(folder, "redis.pid").read_text())
+        with (
+            peerserver_service(SITES, options=["--redis", url]) as (one, first),
+            peerserver_service(SITES, options=["--redis", url]) as (two, second),
+        ):
+            bases = [service.replace("http", "ws", 1) for service in (one, two)]
+            figures = asyncio.run(signaling_figures(bases, [first.pid, second.pid, redis_pid]))
+    return figures
+
+
 def main() -> None:
     raise_open_files_limit()
     results: dict[str, Any] = {"machine": machine()}
@@ -375,9 +392,11 @@ def main() -> None:
             finally:
                 browser.close()
         results["signaling"] = asyncio.run(
-            signaling_figures(service.replace("http", "ws", 1), process.pid)
+            signaling_figures([service.replace("http", "ws", 1)], [process.pid])
         )
-        log(f"signaling: {results['signaling']}")
+        log(f"signaling, one process: {results['signaling']}")
+    results["signaling_redis"] = two_instances_figures()
+    log(f"signaling, two instances sharing Redis: {results['signaling_redis']}")
     (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     report.write(results, BENCH)
     log(f"wrote {BENCH / 'results.json'}, {BENCH / 'report.md'}, {BENCH / 'report.png'}")

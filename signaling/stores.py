@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -130,16 +131,24 @@ class RedisStore:
 
     HEARTBEAT_SECONDS = 5
     HEARTBEAT_TTL_SECONDS = 15
+    MAX_CONNECTIONS = 32
+    ALIVE_CACHE_SECONDS = 1.0
 
     def __init__(self, url: str, prefix: str = "peerserver") -> None:
         import redis.asyncio  # imported here: the embedded default does not need it
 
         self.instance = secrets.token_hex(6)
-        self._redis = redis.asyncio.from_url(url, decode_responses=True)
+        # Many peers at once share a few connections: past the pool's size they wait their turn
+        # instead of failing.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            url, max_connections=self.MAX_CONNECTIONS, timeout=10, decode_responses=True
+        )
+        self._redis = redis.asyncio.Redis(connection_pool=pool)
         self._prefix = prefix
         self._on_envelope: OnEnvelope | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._pubsub: Any = None
+        self._seen_alive: dict[str, float] = {}  # instance -> until when it counts as alive
 
     def _name_key(self, name: str) -> str:
         return f"{self._prefix}:name:{name}"
@@ -276,5 +285,12 @@ class RedisStore:
         await self.send("all", envelope)
 
     async def alive(self, instance: str) -> bool:
+        # Asked on every signal to another instance's peer; a heartbeat seen lately will do.
+        now = time.monotonic()
+        if self._seen_alive.get(instance, -1.0) > now:
+            return True
         async with self._errors():
-            return bool(await self._redis.exists(self._instance_key(instance)))
+            alive = bool(await self._redis.exists(self._instance_key(instance)))
+        if alive:
+            self._seen_alive[instance] = now + self.ALIVE_CACHE_SECONDS
+        return alive

@@ -180,6 +180,7 @@ def redis_server(folder: Path) -> Iterator[str]:
     command = [
         binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(folder),
         "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning",
+        "--pidfile", str(folder / "redis.pid"),
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
