@@ -32,6 +32,8 @@ export class SiteHost extends EventTarget {
     this.bundleUrl = bundleUrl;
     this.siteUrl = siteUrl;
     this.visitors = new Map(); // client id -> {pc, channels: Set}
+    this.visitorNumbers = new Map(); // client id -> its number in the log, while connected
+    this.visitorsMet = 0;
     this.channels = new Map(); // conn id -> RTCDataChannel
     this.nextConn = 1;
     this.nextCall = 1;
@@ -212,7 +214,7 @@ export class SiteHost extends EventTarget {
         break;
       case "signal":
         this.onVisitorSignal(message.from, message.data).catch((error) => {
-          this.emit("log", { stream: "signaling", text: `visitor ${message.from}: ${error}` });
+          this.emit("log", { stream: "signaling", text: `${this.visitorLabel(message.from)}: ${error}` });
         });
         break;
       case "client-left":
@@ -240,7 +242,7 @@ export class SiteHost extends EventTarget {
     const pc = new RTCPeerConnection(configuration);
     visitor.pc = pc;
     const candidates = new RemoteCandidates(pc, (error) => this.emit("log", {
-      stream: "signaling", text: `visitor ${client}: ${error.message ?? error}` }));
+      stream: "signaling", text: `${this.visitorLabel(client)}: ${error.message ?? error}` }));
     for (const candidate of visitor.pending) candidates.add(candidate);
     visitor.candidates = candidates;
     const errors = trickle(pc, (candidate) => {
@@ -248,7 +250,8 @@ export class SiteHost extends EventTarget {
     });
     pc.addEventListener("connectionstatechange", () => {
       if (pc.connectionState === "failed" && errors.length) {
-        this.emit("log", { stream: "signaling", text: `visitor ${client}: no connection: ${errors.join("; ")}` });
+        this.emit("log", { stream: "signaling",
+          text: `${this.visitorLabel(client)}: no connection: ${errors.join("; ")}` });
       }
       if (["failed", "closed"].includes(pc.connectionState)) this.dropVisitor(client);
       this.countClients();
@@ -260,10 +263,17 @@ export class SiteHost extends EventTarget {
     this.signaling.send({ type: "signal", to: client, data: { sdp: pc.localDescription.toJSON() } });
   }
 
+  /** "visitor 3": visitors numbered in the order this tab met them, for the log. */
+  visitorLabel(client) {
+    if (!this.visitorNumbers.has(client)) this.visitorNumbers.set(client, ++this.visitorsMet);
+    return `visitor ${this.visitorNumbers.get(client)}`;
+  }
+
   dropVisitor(client) {
     const visitor = this.visitors.get(client);
     if (!visitor) return;
     this.visitors.delete(client);
+    this.visitorNumbers.delete(client);
     for (const channel of visitor.channels) channel.close();
     visitor.pc?.close();
     this.countClients();
@@ -296,7 +306,7 @@ export class SiteHost extends EventTarget {
     const conn = this.nextConn++;
     this.channels.set(conn, channel);
     this.worker.postMessage({ type: "open", conn, scheme: channel.protocol || "http",
-      client: `visitor ${client}` });
+      client: this.visitorLabel(client) });
     channel.addEventListener("message", (event) => {
       if (!(event.data instanceof ArrayBuffer)) return; // HTTP is bytes; text has no place here
       if (!this.waiting.has(conn)) this.waiting.set(conn, requestLine(event.data));
