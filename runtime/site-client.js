@@ -84,6 +84,8 @@ export class SiteClient extends EventTarget {
         });
       } else if ("candidate" in data) {
         this.candidates.add(data.candidate);
+      } else if (typeof data.busy === "string") {
+        this.fail(data.busy);
       }
     } else if (message.type === "error") {
       console.warn(`PeerServer signaling: ${message.code}: ${message.message}`);

@@ -198,6 +198,7 @@ export class SiteHost extends EventTarget {
     switch (message.type) {
       case "registered":
         this.registered = true;
+        this.maxVisitors = message.maxVisitors ?? Infinity;
         if (this.ready) this.emit("serving");
         break;
       case "error":
@@ -234,6 +235,13 @@ export class SiteHost extends EventTarget {
     }
     if (data.sdp.type !== "offer") return;
     this.dropVisitor(client); // a visitor that reconnects starts over
+    if (this.visitors.size >= this.maxVisitors) {
+      const many = `${this.maxVisitors} visitor${this.maxVisitors === 1 ? "" : "s"}`;
+      const busy = `The site is busy: it serves ${many} at once. Try again in a while.`;
+      this.signaling.send({ type: "signal", to: client, data: { busy } });
+      this.emit("log", { stream: "signaling", text: `A visitor was turned away: ${busy}` });
+      return;
+    }
     // Set before the first await, so that the candidates that follow the offer find it.
     const visitor = { pc: null, channels: new Set(), candidates: null, pending: [] };
     this.visitors.set(client, visitor);

@@ -22,9 +22,14 @@ import h11
 
 from server_py.wsgi import MAX_CHUNK, Request, Response, WSGIApp, build_environ, call_app
 
-__all__ = ["MAX_CHUNK", "HTTPConnection", "RequestRecord"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "MAX_CHUNK", "HTTPConnection", "RequestRecord"]
 # Request bodies above this size go to a temporary file instead of staying in a bytes buffer.
 _SPOOL_LIMIT = 1024 * 1024
+# A larger request body is refused with 413 as soon as that is known (from its Content-Length,
+# or once a chunked body passes it), without reading the rest.
+DEFAULT_MAX_BODY_BYTES = 512 * 1024 * 1024
+# Request line and headers together (h11 answers 431 past it).
+MAX_HEAD_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -49,13 +54,15 @@ class HTTPConnection:
         client: str = "peer",
         errors: IO[str] | None = None,
         on_response: Callable[[RequestRecord], None] | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         self._app = app
+        self._max_body_bytes = max_body_bytes
         self._url_scheme = url_scheme
         self._client = client
         self._errors = errors if errors is not None else sys.stderr
         self._on_response = on_response
-        self._h11 = h11.Connection(h11.SERVER)
+        self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
         self._outgoing = bytearray()
         self._request: h11.Request | None = None
         self._body: IO[bytes] | None = None
@@ -113,11 +120,21 @@ class HTTPConnection:
                 return
             if isinstance(event, h11.Request):
                 self._request = event
+                self._started_at = time.perf_counter()
+                problem = _framing_problem(event)
+                if problem is not None:
+                    self._close_with(*problem)
+                    return
+                if _declared_length(event) > self._max_body_bytes:
+                    self._refuse_body()
+                    return
                 # Lives until the response is finished, across calls: closed in _finish_response.
                 self._body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_LIMIT)  # noqa: SIM115
-                self._started_at = time.perf_counter()
             elif isinstance(event, h11.Data):
                 assert self._body is not None
+                if self._body.tell() + len(event.data) > self._max_body_bytes:
+                    self._refuse_body()
+                    return
                 self._body.write(event.data)
             elif isinstance(event, h11.EndOfMessage):
                 self._start_response()
@@ -126,11 +143,27 @@ class HTTPConnection:
 
     def _reject(self, error: h11.RemoteProtocolError) -> None:
         """Answer a request we cannot parse, as any web server would, then close."""
+        status = error.error_status_hint
+        self._close_with(status, f"{status} Bad request: {error}\n")
+
+    def _refuse_body(self) -> None:
+        """The request's body is over the limit: 413, and the rest of it is never read."""
+        limit = self._max_body_bytes
+        self._close_with(
+            413, f"413 Content Too Large: request bodies are limited to {limit} bytes.\n"
+        )
+        if self._request is not None:
+            self._log(self._request, 413)
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+
+    def _close_with(self, status: int, text: str) -> None:
+        """Send a plain-text error response, then nothing more on this connection."""
         if self._h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
             self._aborted = True
             return
-        status = error.error_status_hint
-        body = f"{status} Bad request: {error}\n".encode()
+        body = text.encode()
         self._send(
             h11.Response(
                 status_code=status,
@@ -143,6 +176,7 @@ class HTTPConnection:
         )
         self._send(h11.Data(data=body))
         self._send(h11.EndOfMessage())
+        self._aborted = True  # whatever else the peer sends is not read
 
     # -- writing responses -------------------------------------------------------------
 
@@ -248,6 +282,33 @@ class HTTPConnection:
         data = self._h11.send(event)
         if data:
             self._outgoing += data
+
+
+def _framing_problem(request: h11.Request) -> tuple[int, str] | None:
+    """Why a parsed request head must be refused, if it must.
+
+    h11 limits only the part of a head still incomplete, so a head a little over the limit
+    that arrives whole is measured here. A request with both Content-Length and
+    Transfer-Encoding is the shape of request smuggling: refused, as RFC 9112 (6.3) allows."""
+    size = (
+        len(request.method)
+        + len(request.target)
+        + sum(len(name) + len(value) + 4 for name, value in request.headers)
+    )
+    if size > MAX_HEAD_BYTES:
+        return 431, f"431 Request Header Fields Too Large: the limit is {MAX_HEAD_BYTES} bytes.\n"
+    names = {name for name, _ in request.headers}
+    if b"content-length" in names and b"transfer-encoding" in names:
+        return 400, "400 Bad request: both Content-Length and Transfer-Encoding.\n"
+    return None
+
+
+def _declared_length(request: h11.Request) -> int:
+    """The body length a request announces (0 when chunked or none): h11 has checked it."""
+    for name, value in request.headers:
+        if name == b"content-length":
+            return int(value)
+    return 0
 
 
 def _internal_error() -> Response:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from signaling.bundle import DEFAULT_BUNDLE, REPO
 from signaling.hub import Hub, SendMessage
+from signaling.limits import Limits
 from signaling.names import name_problem
 from signaling.packages import MAX_REQUIREMENTS_BYTES, PackageResolver
 from signaling.public_url import PublicURL
@@ -55,27 +57,50 @@ class NoCacheStaticFiles(StaticFiles):
         return response
 
 
+_RATE_LIMITED = {
+    "type": "error",
+    "code": "rate-limited",
+    "message": "Too many messages from your address: this one was dropped. Slow down.",
+}
+
+
 async def run_socket(
-    websocket: WebSocket, hub: Hub, connect: Callable[[SendMessage], Awaitable[str]]
+    websocket: WebSocket,
+    hub: Hub,
+    limits: Limits,
+    connect: Callable[[SendMessage], Awaitable[str]],
 ) -> None:
-    """Carry one peer's WebSocket: its messages to the hub, the hub's to it."""
+    """Carry one peer's WebSocket: its messages to the hub, the hub's to it, within the limits
+    of its address."""
+    address = websocket.client.host if websocket.client else "unknown"
+    if not limits.open(address, time.monotonic()):
+        await websocket.close(code=1008, reason="Too many connections from your address.")
+        return
 
     async def send(message: dict[str, Any]) -> None:
         # A socket that is closing is cleaned up by its own loop below.
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
             await websocket.send_json(message)
 
-    await websocket.accept()
-    peer = await connect(send)
+    try:
+        await websocket.accept()
+        peer = await connect(send)
+    except BaseException:
+        limits.close(address, time.monotonic())
+        raise
     try:
         while True:
             event = await websocket.receive()
             if event["type"] == "websocket.disconnect":
                 break
-            await hub.receive(peer, event.get("text"))
+            if limits.message(address, time.monotonic()):
+                await hub.receive(peer, event.get("text"))
+            else:
+                await send(_RATE_LIMITED)
     except WebSocketDisconnect:
         pass
     finally:
+        limits.close(address, time.monotonic())
         # Even when the service is stopping: the peers it talked to are told it left.
         with anyio.move_on_after(10, shield=True):
             await hub.disconnect(peer)
@@ -121,6 +146,7 @@ def create_app(
     """The whole service, at ``public_url`` (by default ``http://localhost:8000``)."""
     public_url = public_url or PublicURL.local(8000)
     hub = hub or Hub()
+    limits = Limits(hub.limits)
     site_templates = Templates(extra_templates)
     # Downloaded wheels live as long as the service: pip's own cache outlives them.
     packages_dir = tempfile.TemporaryDirectory(prefix="peerserver-packages-")
@@ -177,7 +203,7 @@ def create_app(
         )
 
     async def server_socket(websocket: WebSocket) -> None:
-        await run_socket(websocket, hub, hub.connect_server)
+        await run_socket(websocket, hub, limits, hub.connect_server)
 
     # -- a site's origin -------------------------------------------------------------------
 
@@ -194,7 +220,7 @@ def create_app(
 
     async def client_socket(websocket: WebSocket) -> None:
         name = websocket.path_params["name"]
-        await run_socket(websocket, hub, lambda send: hub.connect_visitor(name, send))
+        await run_socket(websocket, hub, limits, lambda send: hub.connect_visitor(name, send))
 
     site = Router(
         routes=[

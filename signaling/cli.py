@@ -9,8 +9,9 @@ from pathlib import Path
 
 from signaling.bundle import DEFAULT_BUNDLE, build
 from signaling.ice import DEFAULT_CREDENTIAL_SECONDS, IceConfig
+from signaling.limits import LimitSettings
 from signaling.public_url import PublicURL
-from signaling.registry import DEFAULT_RESERVATION_SECONDS, Rules
+from signaling.registry import DEFAULT_RESERVATION_SECONDS, MAX_MESSAGE_BYTES, Rules
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -49,6 +50,28 @@ def main(argv: list[str] | None = None) -> None:
         metavar="DAYS",
         help="how long a name stays its owner's while the owner's tab is away",
     )
+    limits = serve.add_argument_group("limits (per client address, visitor and site)")
+    defaults = LimitSettings()
+    limits.add_argument(
+        "--max-sockets-per-address", type=int, default=defaults.sockets_per_address, metavar="N",
+        help="signaling WebSockets one address may hold open",
+    )  # fmt: skip
+    limits.add_argument(
+        "--max-messages-per-second", type=float, default=defaults.messages_per_second,
+        metavar="N", help="signaling messages one address may send, on average",
+    )  # fmt: skip
+    limits.add_argument(
+        "--message-burst", type=int, default=defaults.message_burst, metavar="N",
+        help="messages one address may send at once before the average applies",
+    )  # fmt: skip
+    limits.add_argument(
+        "--max-pending-offers", type=int, default=defaults.pending_offers_per_visitor,
+        metavar="N", help="offers a visitor may have waiting for an answer",
+    )  # fmt: skip
+    limits.add_argument(
+        "--max-visitors-per-site", type=int, default=defaults.visitors_per_site, metavar="N",
+        help="visitors a server tab serves at once; the next one is told the site is busy",
+    )  # fmt: skip
     ice = serve.add_argument_group("ICE servers handed to every peer")
     ice.add_argument("--stun", action="append", default=[], metavar="URL", help="stun:HOST:PORT")
     ice.add_argument(
@@ -119,6 +142,13 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(1, f"no runtime bundle in {args.bundle}: run `peerserver build` first\n")
     try:
         public_url, ice_config = _serve_settings(args)
+        limit_settings = LimitSettings(
+            sockets_per_address=args.max_sockets_per_address,
+            messages_per_second=args.max_messages_per_second,
+            message_burst=args.message_burst,
+            pending_offers_per_visitor=args.max_pending_offers,
+            visitors_per_site=args.max_visitors_per_site,
+        )
     except ValueError as error:
         parser.error(str(error))
 
@@ -133,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(
         bundle=args.bundle,
         public_url=public_url,
-        hub=Hub(store, rules, ice_config),
+        hub=Hub(store, rules, ice_config, limit_settings),
         extra_templates=args.extra_templates,
     )
     print(f"PeerServer is serving at {public_url}", flush=True)
@@ -143,6 +173,9 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         log_level="warning",
         ws="websockets-sansio",
+        # A message is at most 64 KiB (signaling.registry): a bigger frame closes the socket
+        # before it is buffered whole.
+        ws_max_size=2 * MAX_MESSAGE_BYTES,
         ssl_certfile=args.tls_cert,
         ssl_keyfile=args.tls_key,
         proxy_headers=bool(args.trusted_proxy),

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from signaling.ice import IceConfig
+from signaling.limits import LimitSettings
 from signaling.names import suggestions
 from signaling.registry import (
     NameRecord,
@@ -46,16 +47,19 @@ class Hub:
         store: Store | None = None,
         rules: Rules | None = None,
         ice: IceConfig | None = None,
+        limits: LimitSettings | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store or MemoryStore()
         self.rules = rules or Rules()
         self.ice = ice or IceConfig()
+        self.limits = limits or LimitSettings()
         self._clock = clock
         self._ids = itertools.count(1)
         self._sends: dict[str, SendMessage] = {}
         self._servers: dict[str, str] = {}  # local server tab -> the name it registered, or ""
         self._visitors: dict[str, str] = {}  # local visitor -> the site it visits
+        self._pending_offers: dict[str, int] = {}  # local visitor -> offers not answered yet
         self.store.attach(self._on_envelope)
 
     # -- connections ---------------------------------------------------------------------
@@ -83,6 +87,7 @@ class Hub:
     async def disconnect(self, peer: str) -> None:
         """A peer's connection closed: tell whoever was talking to it."""
         self._sends.pop(peer, None)
+        self._pending_offers.pop(peer, None)
         try:
             if peer in self._visitors:
                 record = self.rules.live(
@@ -149,6 +154,13 @@ class Hub:
         record = self.rules.live(await self._record(name), self._clock())
         if record is None or record.peer is None:
             raise ProtocolError(error("offline", f'The server "{name}" is offline.'))
+        if _sdp_type(message.get("data")) == "offer":
+            pending = self._pending_offers.get(peer, 0)
+            if pending >= self.limits.pending_offers_per_visitor:
+                raise ProtocolError(
+                    error("too-many-offers", "Wait for the answers to your offers.")
+                )
+            self._pending_offers[peer] = pending + 1
         await self._deliver(
             record.peer, {"type": "signal", "from": peer, "data": message.get("data")}
         )
@@ -169,7 +181,9 @@ class Hub:
         else:
             raise ProtocolError(error("busy", f'"{name}" is changing hands; try again.'))
         self._servers[peer] = name
-        await self._send(peer, {"type": "registered", "name": name})
+        # The tab itself keeps to the number of visitors it serves at once.
+        limit = self.limits.visitors_per_site
+        await self._send(peer, {"type": "registered", "name": name, "maxVisitors": limit})
         if decision.replaced is not None:
             # The owner's own new tab (a reload, usually before the old socket is noticed gone).
             await self._deliver(decision.replaced, {"type": "replaced"})
@@ -249,6 +263,8 @@ class Hub:
             return
         if message.get("type") == "replaced" and to in self._servers:
             self._servers[to] = ""  # its socket closing no longer concerns the name
+        if to in self._pending_offers and _sdp_type(message.get("data")) == "answer":
+            self._pending_offers[to] -= 1
         await self._send(to, message)
 
     async def _send(self, peer: str, message: dict[str, Any]) -> None:
@@ -263,3 +279,10 @@ class Hub:
 
     def _ice_servers(self, peer: str) -> dict[str, Any]:
         return self.ice.for_peer(peer.replace("/", "-"), self._clock())
+
+
+def _sdp_type(data: Any) -> str | None:
+    """ "offer" or "answer" for a signal carrying a description, else None."""
+    sdp = data.get("sdp") if isinstance(data, dict) else None
+    kind = sdp.get("type") if isinstance(sdp, dict) else None
+    return kind if isinstance(kind, str) else None

@@ -17,11 +17,17 @@ from starlette.websockets import WebSocketDisconnect
 
 from signaling.app import create_app
 from signaling.ice import IceConfig, turn_credentials
+from signaling.limits import LimitSettings
 from signaling.names import name_problem, suggestions
 from signaling.public_url import PublicURL
 
 TOKEN = "a" * 32
 OTHER_TOKEN = "b" * 32
+REGISTERED = {
+    "type": "registered",
+    "name": "demo",
+    "maxVisitors": LimitSettings().visitors_per_site,
+}
 SITE_HOST = {"host": "demo.localhost:8000"}
 
 
@@ -61,7 +67,7 @@ def test_relay_between_two_websocket_peers(client: TestClient) -> None:
     with client.websocket_connect("/ws/server") as server:
         assert server.receive_json()["type"] == "ice-servers"
         server.send_json({"type": "register", "name": "demo", "token": TOKEN})
-        assert server.receive_json() == {"type": "registered", "name": "demo"}
+        assert server.receive_json() == REGISTERED
         with client.websocket_connect("/__ps/signal", headers=SITE_HOST) as visitor:
             assert visitor.receive_json()["type"] == "ice-servers"
             assert visitor.receive_json() == {"type": "server-status", "online": True}
@@ -81,7 +87,7 @@ def test_malformed_message_gets_an_error_and_the_socket_stays_usable(client: Tes
         server.send_bytes(b"\x00\x01")
         assert server.receive_json()["code"] == "bad-message"
         server.send_json({"type": "register", "name": "demo", "token": TOKEN})
-        assert server.receive_json() == {"type": "registered", "name": "demo"}
+        assert server.receive_json() == REGISTERED
 
 
 def test_taken_and_invalid_names_over_the_socket(client: TestClient) -> None:

@@ -7,18 +7,27 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from signaling.hub import Hub
+from signaling.limits import LimitSettings
 from signaling.registry import NameRecord, Registration, Rules
 from signaling.stores import MemoryStore, RedisStore
 from tests.deployment import redis_server
 
 TOKEN = "a" * 32
 OTHER_TOKEN = "b" * 32
+REGISTERED = {
+    "type": "registered",
+    "name": "demo",
+    "maxVisitors": LimitSettings().visitors_per_site,
+}
 WAIT_S = 5
 
 
@@ -146,7 +155,7 @@ def test_rules_of_a_name() -> None:
 async def test_register_and_relay_both_ways(make_hub) -> None:
     hub = await make_hub()
     tab = await server(hub, "demo")
-    assert await tab.next() == {"type": "registered", "name": "demo"}
+    assert await tab.next() == REGISTERED
     guest = await visitor(hub, "demo")
     assert await guest.next() == {"type": "server-status", "online": True}
     offer = {"sdp": {"type": "offer", "sdp": "v=0"}}
@@ -185,13 +194,13 @@ async def test_the_owner_reclaims_its_name_others_cannot_and_reservations_expire
     await guest.until({"type": "server-status", "online": False})
     assert (await hub.name_status("demo", OTHER_TOKEN))["reason"] == "taken"
     again = await server(hub, "demo")
-    assert await again.next() == {"type": "registered", "name": "demo"}
+    assert await again.next() == REGISTERED
     await guest.until({"type": "server-status", "online": True})
     await hub.disconnect(again.id)
     clock.now += 61  # the reservation ran out
     assert (await hub.name_status("demo", OTHER_TOKEN))["available"]
     newcomer = await server(hub, "demo", OTHER_TOKEN)
-    assert await newcomer.next() == {"type": "registered", "name": "demo"}
+    assert await newcomer.next() == REGISTERED
 
 
 @pytest.mark.anyio
@@ -200,7 +209,7 @@ async def test_a_second_tab_of_the_owner_replaces_the_first(make_hub) -> None:
     first = await server(hub, "demo")
     await first.next()
     second = await server(hub, "demo")
-    assert await second.next() == {"type": "registered", "name": "demo"}
+    assert await second.next() == REGISTERED
     assert await first.next() == {"type": "replaced"}
     await asyncio.sleep(0.05)  # the status broadcasts have arrived
     guest = await visitor(hub, "demo")
@@ -303,7 +312,7 @@ async def test_a_server_tab_on_one_instance_and_a_visitor_on_another_meet(two_in
     thief = await server(b, "demo", OTHER_TOKEN)
     assert (await thief.next())["code"] == "taken"
     again = await server(b, "demo")
-    assert await again.next() == {"type": "registered", "name": "demo"}
+    assert await again.next() == REGISTERED
     assert await tab.next() == {"type": "replaced"}
     await b.disconnect(guest.id)
     assert await again.next() == {"type": "client-left", "client": guest.id}
@@ -325,7 +334,7 @@ async def test_names_outlive_every_instance(two_instances, redis_url: str) -> No
         thief = await server(restarted, "demo", OTHER_TOKEN)
         assert (await thief.next())["code"] == "taken"
         owner = await server(restarted, "demo")
-        assert await owner.next() == {"type": "registered", "name": "demo"}
+        assert await owner.next() == REGISTERED
         await guest.until({"type": "server-status", "online": True})
     finally:
         await restarted.store.close()
@@ -359,7 +368,7 @@ def test_two_services_sharing_redis_relay_over_websockets(redis_url: str) -> Non
         with one.websocket_connect("/ws/server") as tab:
             assert tab.receive_json()["type"] == "ice-servers"
             tab.send_json({"type": "register", "name": "demo", "token": TOKEN})
-            assert tab.receive_json() == {"type": "registered", "name": "demo"}
+            assert tab.receive_json() == REGISTERED
             site = {"host": "demo.localhost:8000"}
             with two.websocket_connect("/__ps/signal", headers=site) as guest:
                 assert guest.receive_json()["type"] == "ice-servers"
@@ -374,3 +383,43 @@ def test_two_services_sharing_redis_relay_over_websockets(redis_url: str) -> Non
             assert tab.receive_json() == {"type": "client-left", "client": message["from"]}
         status = two.get("/api/name-status", params={"name": "demo", "token": OTHER_TOKEN})
         assert status.json()["reason"] == "taken"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+MESSAGE = st.one_of(
+    JSON,
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["register", "signal", "ice-servers", "dance", ""])},
+        optional={"name": JSON, "token": JSON, "to": JSON, "data": JSON},
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), MESSAGE), min_size=1, max_size=8))
+def test_random_messages_never_break_the_hub_nor_move_a_name(messages) -> None:
+    """Whatever JSON a server tab or a visitor sends: the hub answers (an error, or what the
+    protocol says), never raises, and the name "demo" stays with its owner, online."""
+
+    async def scenario() -> None:
+        hub = Hub(MemoryStore())
+        owner = await server(hub, "demo")
+        tab = await server(hub)  # another tab, with no name yet
+        guest = await visitor(hub, "demo")
+        for from_tab, message in messages:
+            peer = tab if from_tab else guest
+            if message.get("type") == "register" if isinstance(message, dict) else False:
+                message = {**message, "token": OTHER_TOKEN}  # never the owner's
+            await peer.say(json.dumps(message))
+        status = await hub.name_status("demo", OTHER_TOKEN)
+        assert status["reason"] == "taken"
+        assert hub.rules.online(await hub.store.get("demo"), time.time())
+        assert (await hub.store.get("demo")).peer == owner.id
+
+    asyncio.run(scenario())

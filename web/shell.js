@@ -30,7 +30,8 @@ client.addEventListener("state", ({ detail: { state, reason } }) => {
     message.textContent = "Reconnecting to PeerServer… This page goes on by itself when it is back.";
     status.hidden = false;
   } else if (state === "failed") {
-    message.textContent = `The server "${name}" is online, but this browser cannot reach it. ${reason}`;
+    message.textContent = reason.startsWith("The site is busy")
+      ? reason : `The server "${name}" is online, but this browser cannot reach it. ${reason}`;
     status.hidden = false;
   }
 });

@@ -1,0 +1,39 @@
+"""A server tab serves as many visitors at once as the service allows
+(`--max-visitors-per-site`); the next one gets a clear "busy" page, not a hang, and gets in
+once a place is free."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.conftest import TEST_SITES, serve_site
+from tests.harness import peerserver_service
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_visitor_beyond_the_limit_is_told_the_site_is_busy(browser: Browser) -> None:
+    options = ["--max-visitors-per-site", "1"]
+    with peerserver_service(TEST_SITES, options=options) as (url, _):
+        served = serve_site(browser, url, "popular", "public")
+        first, second = browser.new_context(), browser.new_context()
+        try:
+            page = first.new_page()
+            page.goto(served.url)
+            expect(page.frame_locator("#site").locator("#body")).to_have_text("Hello, world.")
+
+            late = second.new_page()
+            late.goto(served.url)
+            expect(late.get_by_role("status")).to_have_text(
+                "The site is busy: it serves 1 visitor at once. Try again in a while.",
+                timeout=15_000,
+            )
+            expect(served.server.locator("#log")).to_contain_text("A visitor was turned away")
+
+            first.close()  # a place is free again
+            late.reload()
+            expect(late.frame_locator("#site").locator("#body")).to_have_text("Hello, world.")
+        finally:
+            second.close()
+            served.context.close()
