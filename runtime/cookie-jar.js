@@ -1,9 +1,8 @@
 // RFC 6265 cookies, as a browser keeps them, for the cookies the shell must keep itself.
 //
 // Responses made by a service worker cannot set cookies, so the shell reads Set-Cookie from the
-// response bytes. Cookies a page script may see go to the browser's own store (document.cookie
-// handles their rules); HttpOnly cookies, which no script may see, live in this jar. No I/O
-// here: the caller persists `toJSON()` and passes `now`.
+// response bytes (site-cookies.js). HttpOnly cookies never come this far: the server tab keeps
+// them. No I/O here: the caller persists `toJSON()` and passes `now`.
 
 const MAX_AGE_LIMIT_MS = 400 * 24 * 3600 * 1000; // browsers cap lifetimes at 400 days
 

@@ -1,7 +1,7 @@
 // The server tab's dedicated worker: Pyodide, the site, and server_py's HTTP connections.
 //
 // The main thread owns the data channels and moves bytes; this worker owns Python. Messages:
-//   in:  boot {bundleUrl, siteUrl, name, loadApp}, open {conn, scheme, client},
+//   in:  boot {bundleUrl, siteUrl, name, loadApp}, open {conn, scheme, client, identity},
 //        data {conn, bytes}, credit {conn, chunks}, close {conn}, call {id, method, args}, stats
 //   out: progress {label, fraction}, ready {module, isNew, load, bootMs, timings, packages},
 //        failed {message, traceback},
@@ -18,7 +18,8 @@
 // resolves (signaling/packages.py). Python cannot unload them, so when requirements.txt
 // changes, "reload" answers {restart: true} and the main thread starts a fresh worker.
 //
-// The site lives in IndexedDB (Emscripten's IDBFS, one database per server name). Whenever a
+// The site lives in IndexedDB (Emscripten's IDBFS, one database per server name), and so does,
+// apart from it, what the server keeps for its visitors (their HttpOnly cookies). Whenever a
 // request or a workbench call may have changed its files, they are written back before the
 // response leaves, so nothing a visitor committed is lost by a reload of the tab.
 
@@ -29,6 +30,7 @@ const INITIAL_CREDIT = 8;
 let python = null; // the Pyodide instance
 let server = null; // server_py.worker.SiteServer, once booted
 let siteRoot = null;
+let stateRoot = null;
 let savedSnapshot = "";
 let requestsSeen = 0;
 let bootRequirements = null; // requirements.txt as it was when its packages were installed
@@ -105,14 +107,17 @@ async function boot({ bundleUrl, siteUrl, name, loadApp = true }) {
   post({ type: "progress", label: "Loading the site", fraction: 0.8 });
   const { FS } = python;
   siteRoot = `/peerserver/${name}`;
-  FS.mkdirTree(siteRoot);
-  FS.mount(FS.filesystems.IDBFS, {}, siteRoot);
+  stateRoot = `/peerserver-state/${name}`; // what the server keeps that is not the site's
+  for (const root of [siteRoot, stateRoot]) {
+    FS.mkdirTree(root);
+    FS.mount(FS.filesystems.IDBFS, {}, root);
+  }
   await syncfs(true);
   const isNew = FS.readdir(siteRoot).length <= 2; // only "." and ".."
   const { SiteServer } = python.pyimport("server_py.worker");
   server = SiteServer(siteRoot, (record) => {
     post({ type: "request", ...record.toJs({ dict_converter: Object.fromEntries }) });
-  });
+  }, stateRoot);
   if (isNew) server.unpack(await fetchBytes(siteUrl));
   bootRequirements = readRequirements();
   const packages = bootRequirements === null ? { installed: [], builtIn: [], problems: [] }
@@ -135,7 +140,7 @@ async function dispatch(message) {
   const { conn } = message;
   switch (message.type) {
     case "open":
-      server.open(conn, message.scheme, message.client);
+      server.open(conn, message.scheme, message.client, message.identity || "");
       credit.set(conn, INITIAL_CREDIT);
       break;
     case "data":
@@ -225,7 +230,7 @@ async function installRequirements(text, sitePackages) {
 
 /** Write the site's files back to IndexedDB if any changed since the last time. */
 async function persist() {
-  const snapshot = describeTree(siteRoot);
+  const snapshot = describeTree(siteRoot) + describeTree(stateRoot);
   if (snapshot === savedSnapshot) return;
   await syncfs(false);
   savedSnapshot = snapshot;

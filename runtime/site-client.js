@@ -11,6 +11,7 @@ import { opened, sendBytes } from "./channel-io.js";
 import { HttpParseError, ResponseParser, concat, encodeRequestHead } from "./http1.js";
 import { IceServers, RemoteCandidates, noPathMessage, trickle } from "./ice.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
+import { visitorCertificate } from "./visitor-identity.js";
 
 const MAX_CHANNELS = 6;
 const CONNECT_TIMEOUT_MS = 15000;
@@ -32,6 +33,10 @@ export class SiteClient extends EventTarget {
   start() {
     this.signaling = new SignalingSocket(socketUrl(this.signalingPath));
     this.ice = new IceServers(this.signaling);
+    this.certificate = visitorCertificate().catch((error) => {
+      console.warn("PeerServer: no identity for this visitor:", error);
+      return null;
+    });
     this.signaling.addEventListener("message", (event) => this.onSignal(event.detail));
     this.signaling.addEventListener("close", () => {
       if (this.state !== "connected") this.disconnect("reconnecting");
@@ -94,9 +99,13 @@ export class SiteClient extends EventTarget {
 
   async connect() {
     this.disconnect("connecting");
-    const configuration = await this.ice.configuration();
+    const [configuration, certificate] = await Promise.all([this.ice.configuration(), this.certificate]);
     if (this.state !== "connecting" || this.pc) return; // went offline, or another attempt won
-    const pc = new RTCPeerConnection(configuration);
+    // With its lasting certificate, the server tab knows this visitor and keeps its HttpOnly
+    // cookies itself (see visitor-identity.js).
+    this.keepsCookies = certificate !== null;
+    const pc = new RTCPeerConnection(certificate ? { ...configuration, certificates: [certificate] }
+      : configuration);
     this.pc = pc;
     this.candidates = new RemoteCandidates(pc);
     // The server tab hears of this visitor from its offer: candidates found before the offer
@@ -161,7 +170,8 @@ export class SiteClient extends EventTarget {
 
   createHttpChannel() {
     const pc = this.pc;
-    const channel = pc.createDataChannel("http", { protocol: this.scheme });
+    const protocol = this.keepsCookies ? `${this.scheme}; httponly=server` : this.scheme;
+    const channel = pc.createDataChannel("http", { protocol });
     channel.binaryType = "arraybuffer";
     this.channelCount++;
     channel.parser = new ResponseParser();

@@ -1,11 +1,12 @@
-// The site's cookies, kept the way a browser would for an ordinary web server.
+// The site's cookies that its pages may see, kept the way a browser would.
 //
-// Every cookie the server sets is kept in a CookieJar persisted in this origin's localStorage;
-// the jar applies RFC 6265 (paths, expiry) and makes the Cookie header of each request.
-// HttpOnly cookies stay there, out of reach of the site's scripts. The others are mirrored into
-// the browser's own store through document.cookie, so the site's scripts see and change them
-// as usual; what scripts set or delete there (as the service worker sees it: Path=/ cookies)
-// wins over the jar.
+// HttpOnly cookies never get here: the server tab keeps them for this visitor and adds them to
+// its requests (server_py/cookies.py), because anything kept in this origin is readable by the
+// site's own scripts. The others are kept in a CookieJar persisted in this origin's
+// localStorage, which applies RFC 6265 (paths, expiry) and makes the Cookie header of each
+// request, and are mirrored into the browser's own store through document.cookie, so the
+// site's scripts see and change them as usual; what scripts set or delete there (as the
+// service worker sees it: Path=/ cookies) wins over the jar.
 
 import { CookieJar, parseSetCookie } from "./cookie-jar.js";
 
@@ -27,7 +28,7 @@ export function cookieHeaderFor(url, scriptCookies) {
   const fromScripts = new Map(scriptCookies.map(({ name, value }) => [name, value]));
   const pairs = [];
   for (const cookie of loadJar().cookiesFor(url, Date.now())) {
-    if (!cookie.httpOnly && cookie.path === "/") {
+    if (cookie.path === "/") {
       if (!fromScripts.has(cookie.name)) continue; // a script deleted it
       pairs.push([cookie.name, fromScripts.get(cookie.name)]);
       fromScripts.delete(cookie.name);
@@ -47,8 +48,13 @@ export function storeSetCookies(values, url) {
   for (const value of values) {
     const cookie = parseSetCookie(value, url, now);
     if (!cookie) continue;
+    if (cookie.httpOnly) {
+      // Only a server tab that does not keep them sends them: refuse rather than expose it.
+      console.warn(`PeerServer: the HttpOnly cookie ${cookie.name} was not kept.`);
+      continue;
+    }
     jar.store(cookie, now);
-    if (!cookie.httpOnly) document.cookie = scriptCookie(cookie);
+    document.cookie = scriptCookie(cookie);
   }
   saveJar(jar);
 }

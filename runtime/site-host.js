@@ -18,6 +18,7 @@ import { whenWritable } from "./channel-io.js";
 import { concat } from "./http1.js";
 import { IceServers, RemoteCandidates, trickle } from "./ice.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
+import { sdpIdentity } from "./visitor-identity.js";
 
 export const DEFAULT_TIME_LIMIT_MS = 30000;
 
@@ -243,7 +244,9 @@ export class SiteHost extends EventTarget {
       return;
     }
     // Set before the first await, so that the candidates that follow the offer find it.
-    const visitor = { pc: null, channels: new Set(), candidates: null, pending: [] };
+    // The visitor's DTLS certificate, which the peer connection will prove it holds.
+    const identity = sdpIdentity(data.sdp.sdp);
+    const visitor = { pc: null, channels: new Set(), candidates: null, pending: [], identity };
     this.visitors.set(client, visitor);
     const configuration = await this.ice.configuration();
     if (this.visitors.get(client) !== visitor) return; // it left, or started over, meanwhile
@@ -313,8 +316,12 @@ export class SiteHost extends EventTarget {
     }
     const conn = this.nextConn++;
     this.channels.set(conn, channel);
-    this.worker.postMessage({ type: "open", conn, scheme: channel.protocol || "http",
-      client: this.visitorLabel(client) });
+    // "https; httponly=server": the visitor's scheme, and that it leaves its HttpOnly cookies
+    // to this tab (a browser visitor does; a tunnel's clients keep their own).
+    const [scheme, ...parameters] = channel.protocol.split(";").map((part) => part.trim());
+    const identity = parameters.includes("httponly=server") ? visitor.identity : "";
+    this.worker.postMessage({ type: "open", conn, scheme: scheme === "https" ? "https" : "http",
+      client: this.visitorLabel(client), identity });
     channel.addEventListener("message", (event) => {
       if (!(event.data instanceof ArrayBuffer)) return; // HTTP is bytes; text has no place here
       if (!this.waiting.has(conn)) this.waiting.set(conn, requestLine(event.data));

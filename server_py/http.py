@@ -20,6 +20,7 @@ from typing import IO
 
 import h11
 
+from server_py.cookies import VisitorCookies
 from server_py.wsgi import MAX_CHUNK, Request, Response, WSGIApp, build_environ, call_app
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "MAX_CHUNK", "HTTPConnection", "RequestRecord"]
@@ -55,9 +56,12 @@ class HTTPConnection:
         errors: IO[str] | None = None,
         on_response: Callable[[RequestRecord], None] | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        visitor: tuple[VisitorCookies, str] | None = None,
     ) -> None:
         self._app = app
         self._max_body_bytes = max_body_bytes
+        # The jars of HttpOnly cookies and this connection's visitor, when the server keeps them.
+        self._visitor = visitor
         self._url_scheme = url_scheme
         self._client = client
         self._errors = errors if errors is not None else sys.stderr
@@ -185,11 +189,14 @@ class HTTPConnection:
         assert request is not None and body is not None
         body_length = body.tell()
         body.seek(0)
+        headers = list(request.headers)
+        if self._visitor is not None:
+            headers = self._with_kept_cookies(headers)
         environ = build_environ(
             Request(
                 method=request.method,
                 target=request.target,
-                headers=list(request.headers),
+                headers=headers,
                 body=body,
                 body_length=body_length,
                 url_scheme=self._url_scheme,
@@ -203,6 +210,8 @@ class HTTPConnection:
             traceback.print_exc(file=self._errors)
             response = _internal_error()
         headers = [(name, value) for name, value in response.headers]
+        if self._visitor is not None:
+            headers = self._keep_http_only(headers)
         if not any(name.lower() == "date" for name, _ in headers):
             headers.append(("Date", formatdate(usegmt=True)))
         try:
@@ -219,6 +228,29 @@ class HTTPConnection:
         self._response = response
         if request.method == b"HEAD" or response.status_code in (204, 304):
             self._finish_response()
+
+    def _url(self) -> str:
+        assert self._request is not None
+        host = dict(self._request.headers).get(b"host", b"").decode("latin-1")
+        return f"{self._url_scheme}://{host}{self._request.target.decode('latin-1')}"
+
+    def _with_kept_cookies(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        assert self._visitor is not None
+        cookies, identity = self._visitor
+        sent = "; ".join(v.decode("latin-1") for n, v in headers if n == b"cookie") or None
+        header = cookies.cookie_header(identity, self._url(), sent)
+        others = [(name, value) for name, value in headers if name != b"cookie"]
+        return others if header is None else [*others, (b"cookie", header.encode("latin-1"))]
+
+    def _keep_http_only(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        assert self._visitor is not None
+        cookies, identity = self._visitor
+        set_cookies = [value for name, value in headers if name.lower() == "set-cookie"]
+        if not set_cookies:
+            return headers
+        visible = cookies.keep(identity, self._url(), set_cookies)
+        others = [(name, value) for name, value in headers if name.lower() != "set-cookie"]
+        return others + [("Set-Cookie", value) for value in visible]
 
     def _pull_body(self) -> None:
         response = self._response

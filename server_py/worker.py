@@ -13,8 +13,10 @@ import os
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
+from server_py.cookies import VisitorCookies, is_identity
 from server_py.http import MAX_CHUNK, HTTPConnection, RequestRecord
 from server_py.site import Site, SiteLoadError
 from server_py.workbench import Workbench, WorkbenchError
@@ -35,8 +37,16 @@ WORKBENCH_CALLS = frozenset({
 class SiteServer:
     """Serve one site folder to any number of HTTP/1.1 connections."""
 
-    def __init__(self, root: str, on_request: Callable[[dict[str, Any]], None] | None = None):
+    def __init__(
+        self,
+        root: str,
+        on_request: Callable[[dict[str, Any]], None] | None = None,
+        state: str | None = None,
+    ):
+        """``state`` is a folder apart from the site's files where the server keeps what is
+        not the site's own: its visitors' HttpOnly cookies (:mod:`server_py.cookies`)."""
         self.site = Site(root)
+        self._cookies = VisitorCookies(Path(state) / "cookies") if state else None
         self.workbench = Workbench(self.site)
         self._on_request = on_request
         self._app: WSGIApp | None = None
@@ -86,9 +96,18 @@ class SiteServer:
         except WorkbenchError as error:
             return {"error": str(error)}
 
-    def open(self, conn_id: int, url_scheme: str = "http", client: str = "peer") -> None:
+    def open(
+        self, conn_id: int, url_scheme: str = "http", client: str = "peer", identity: str = ""
+    ) -> None:
+        """A new connection from ``client``. With the ``identity`` of a visitor's browser (its
+        certificate's fingerprint), the server keeps that visitor's HttpOnly cookies."""
+        visitor = (self._cookies, identity) if self._cookies and is_identity(identity) else None
         self._connections[conn_id] = HTTPConnection(
-            self._dispatch, url_scheme=url_scheme, client=client, on_response=self._record
+            self._dispatch,
+            url_scheme=url_scheme,
+            client=client,
+            on_response=self._record,
+            visitor=visitor,
         )
 
     def receive(self, conn_id: int, data: bytes) -> None:
