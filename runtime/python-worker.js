@@ -7,7 +7,7 @@
 //        failed {message, traceback},
 //        send {conn, bytes}, end {conn}, request {method, target, status, duration_ms, client},
 //        log {stream, text}, result {id, value, error}, stats {memoryBytes, connections},
-//        busy {conn, call, loading}, idle
+//        busy {conn, call, loading}, idle, crashed {reason, conn, call} (Python itself died)
 // Output to a connection is pulled from Python only while the main thread has granted credit
 // (one chunk per credit), so a large response flows at the pace of the channel.
 //
@@ -57,6 +57,13 @@ async function handle(message) {
   } catch (error) {
     if (message.type === "boot") {
       post({ type: "failed", message: String(error), traceback: error.stack });
+      return;
+    }
+    if (crashed(error)) {
+      // Not the site's exception (those are 500s): Python itself is gone. Nothing more can run
+      // here; the main thread starts a new worker.
+      post({ type: "crashed", reason: String(error), conn: message.conn, call: message.id });
+      queue = new Promise(() => {});
       return;
     }
     // A failure of the runtime itself, not of the site (the site's errors become 500s):
@@ -252,6 +259,11 @@ function syncfs(populate) {
   return new Promise((resolve, reject) => {
     python.FS.syncfs(populate, (error) => (error ? reject(error) : resolve()));
   });
+}
+
+/** Whether `error` means the Python runtime itself failed (Pyodide's "fatal error"). */
+function crashed(error) {
+  return Boolean(error?.pyodide_fatal_error) || /already fatally failed/.test(String(error));
 }
 
 function toPlain(proxy) {

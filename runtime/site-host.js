@@ -69,7 +69,10 @@ export class SiteHost extends EventTarget {
       if (this.worker === worker) this.onWorkerMessage(event.data);
     });
     worker.addEventListener("error", (event) => {
-      this.emit("failed", { message: `The Python worker failed: ${event.message}` });
+      const message = `The Python worker failed: ${event.message}`;
+      if (this.worker !== worker) return;
+      if (this.ready) this.onCrash({ reason: message });
+      else this.emit("failed", { message });
     });
     worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, siteUrl: this.siteUrl,
       name: this.name, loadApp });
@@ -92,6 +95,18 @@ export class SiteHost extends EventTarget {
       stuckError: `Stopped: it ran longer than ${seconds} s. Python restarted with the site as last saved.`,
       // An import that never finishes would stop the next start too: boot without the app then.
       loadApp: !importing,
+    });
+  }
+
+  /** Python itself died (not the site's exception): start afresh with the site as saved. */
+  onCrash({ reason, conn, call }) {
+    this.restartWorker({
+      reason: `Python crashed (${reason}): restarting it with the site as last saved.`,
+      stuckConn: conn,
+      stuckAnswer: (requestLine) => errorResponse(502, "Bad Gateway",
+        `${requestLine} crashed the site's Python, which is restarting. Try again in a few seconds.`),
+      stuckCall: call,
+      stuckError: "Python crashed while doing this; it restarted with the site as last saved.",
     });
   }
 
@@ -382,6 +397,9 @@ export class SiteHost extends EventTarget {
       }
       case "failed":
         this.emit("failed", message);
+        break;
+      case "crashed":
+        this.onCrash(message);
         break;
       default: // progress, request, log
         this.emit(message.type, message);

@@ -95,6 +95,17 @@ class HTTPConnection:
         del self._outgoing[:max_bytes]
         return chunk
 
+    def close(self) -> None:
+        """The peer went away (its channel closed): stop producing the response now. The app's
+        iterable is closed as PEP 3333 says, so a generator's ``finally`` runs at once."""
+        if self._response is not None:
+            self._abort()
+        self._aborted = True
+        self._outgoing.clear()
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+
     @property
     def has_pending_output(self) -> bool:
         """Whether :meth:`data_to_send` would return bytes now."""

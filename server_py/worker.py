@@ -125,7 +125,7 @@ class SiteServer:
     def close(self, conn_id: int) -> None:
         connection = self._connections.pop(conn_id, None)
         if connection is not None:
-            connection.receive_data(b"")
+            connection.close()
 
     def _dispatch(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         # Looked up per request, so a reload takes effect on open connections too.

@@ -292,3 +292,33 @@ def test_the_bridge_passes_wsgiref_validate(app: Flask) -> None:
     )
     replies = parse(drain(connection), ["GET", "GET", "POST"])
     assert [reply.status for reply in replies] == [200, 200, 200]
+
+
+def test_a_peer_that_goes_away_stops_the_response() -> None:
+    """Its channel closed in the middle of an endless stream: the app's generator is closed at
+    once (its finally runs), nothing more is produced, and the request is logged."""
+    produced, closed, records = [], [], []
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+
+        def forever():
+            try:
+                while True:
+                    produced.append(1)
+                    yield b"x" * MAX_CHUNK
+            finally:
+                closed.append(True)
+
+        return forever()
+
+    conn = HTTPConnection(app, on_response=records.append)
+    conn.receive_data(get("/"))
+    for _ in range(5):
+        assert conn.data_to_send()
+    conn.close()
+    assert closed == [True]
+    made = len(produced)
+    assert conn.data_to_send() == b"" and len(produced) == made
+    assert conn.should_close
+    assert [record.status for record in records] == [200]

@@ -51,3 +51,43 @@ def some_bytes(megabytes):
         mimetype="application/octet-stream",
         headers={"Content-Length": str(len(block) * count), "X-SHA256": digest},
     )
+
+
+STREAM = {"produced": 0, "closed": False}
+
+
+@app.route("/forever")
+def forever():
+    """An endless download; STREAM says how much was produced and whether it was stopped."""
+    STREAM.update(produced=0, closed=False)
+
+    def blocks():
+        try:
+            while True:
+                STREAM["produced"] += 1
+                yield b"x" * 65536
+        finally:
+            STREAM["closed"] = True
+
+    return Response(blocks(), mimetype="application/octet-stream")
+
+
+@app.route("/forever/status")
+def forever_status():
+    return dict(STREAM)
+
+
+@app.route("/crash")
+def crash():
+    """Reads memory that does not exist: the Python runtime itself dies (not an exception)."""
+    import ctypes
+
+    return ctypes.string_at(0xFFFFFF00, 64)
+
+
+@app.route("/slow")
+def slow():
+    import time
+
+    time.sleep(float(request.args.get("seconds", "3")))
+    return render_template("page.html", title="Slow", body="The slow page, at last.")

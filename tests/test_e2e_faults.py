@@ -1,0 +1,108 @@
+"""Faults, end to end in real tabs: a visitor that leaves in the middle of an endless download,
+a server tab reloaded in the middle of a request, and a Python runtime that crashes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.conftest import BOOT_TIMEOUT, serve_site
+from tests.measure import site_frame
+
+pytestmark = pytest.mark.e2e
+
+HEAP = "() => { gc(); return performance.memory.usedJSHeapSize; }"
+_READ_FOREVER = """() => {
+    window.__received = 0;
+    (async () => {
+        const reader = (await fetch("/forever")).body.getReader();
+        for (;;) {
+            const { done, value } = await reader.read();
+            if (done) return;
+            window.__received += value.length;
+        }
+    })();
+}"""
+
+
+def test_a_visitor_leaving_mid_download_stops_the_server(
+    browser: Browser, service_url: str
+) -> None:
+    served = serve_site(browser, service_url, "leaving", "public")
+    leaver, watcher = browser.new_context(), browser.new_context()
+    try:
+        heap_before = served.server.evaluate(
+            "() => { gc(); return performance.memory.usedJSHeapSize; }"
+        )
+        page = leaver.new_page()
+        page.goto(served.url)
+        frame = site_frame(page)
+        expect(page.frame_locator("#site").locator("#body")).to_have_text("Hello, world.")
+        frame.evaluate(_READ_FOREVER)
+        frame.wait_for_function("() => window.__received > 20_000_000", timeout=60_000)
+        leaver.close()  # the tab goes away mid-download
+
+        look = watcher.new_page()
+        look.goto(f"{served.url}forever/status")
+        expect(look.frame_locator("#site").locator("body")).to_contain_text("produced")
+        status = site_frame(look)
+
+        def produced() -> dict:
+            return status.evaluate("async () => (await fetch('/forever/status')).json()")
+
+        deadline = time.monotonic() + 20
+        while not produced()["closed"]:
+            assert time.monotonic() < deadline, "the server tab went on producing"
+            time.sleep(0.2)
+        first = produced()["produced"]
+        time.sleep(1)
+        assert produced()["produced"] == first  # nothing more was made
+        heap_after = served.server.evaluate(
+            "() => { gc(); return performance.memory.usedJSHeapSize; }"
+        )
+        assert heap_after - heap_before < 16_000_000  # the server tab's memory came back
+    finally:
+        watcher.close()
+        served.context.close()
+
+
+def test_a_server_tab_reloaded_mid_request(browser: Browser, service_url: str) -> None:
+    """The request in flight fails with an error page; when the tab is back, the visitor's
+    page comes back by itself, without a reload by hand."""
+    served = serve_site(browser, service_url, "reloaded", "public")
+    visitor = browser.new_context()
+    try:
+        page = visitor.new_page()
+        page.goto(served.url)
+        site = page.frame_locator("#site")
+        expect(site.locator("#body")).to_have_text("Hello, world.")
+        site_frame(page).evaluate("() => { location.href = '/slow?seconds=4'; }")
+        time.sleep(1)
+        served.server.reload()
+        expect(page.get_by_role("status")).to_contain_text("offline", timeout=15_000)
+        expect(served.server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+        expect(site.locator("#body")).to_have_text("The slow page, at last.", timeout=30_000)
+    finally:
+        visitor.close()
+        served.context.close()
+
+
+def test_a_crashed_python_restarts_with_the_site_intact(browser: Browser, service_url: str) -> None:
+    served = serve_site(browser, service_url, "crashing", "public")
+    visitor = browser.new_context()
+    try:
+        page = visitor.new_page()
+        page.goto(f"{served.url}crash")
+        site = page.frame_locator("#site")
+        expect(site.get_by_role("heading", name="Bad Gateway")).to_be_visible(timeout=30_000)
+        expect(site.locator("body")).to_contain_text("crashed")
+        log = served.server.locator("#log")
+        expect(log).to_contain_text("Python crashed (RuntimeError: memory access out of bounds)")
+        expect(served.server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+        page.goto(served.url)
+        expect(site.locator("#body")).to_have_text("Hello, world.")
+    finally:
+        visitor.close()
+        served.context.close()
