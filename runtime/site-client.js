@@ -10,6 +10,7 @@
 import { opened, sendBytes } from "./channel-io.js";
 import { HttpParseError, ResponseParser, concat, encodeRequestHead } from "./http1.js";
 import { IceServers, RemoteCandidates, noPathMessage, trickle } from "./ice.js";
+import { ReadAccount } from "./receive-window.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
 import { visitorCertificate } from "./visitor-identity.js";
 
@@ -170,7 +171,10 @@ export class SiteClient extends EventTarget {
 
   createHttpChannel() {
     const pc = this.pc;
-    const protocol = this.keepsCookies ? `${this.scheme}; httponly=server` : this.scheme;
+    // Its HttpOnly cookies stay with the server tab, and the server tab sends no further
+    // than the page has read (receive-window.js).
+    const protocol = [this.scheme, ...(this.keepsCookies ? ["httponly=server"] : []), "window"]
+      .join("; ");
     const channel = pc.createDataChannel("http", { protocol });
     channel.binaryType = "arraybuffer";
     this.channelCount++;
@@ -208,6 +212,7 @@ export class SiteClient extends EventTarget {
   onChannelData(channel, data) {
     const sink = channel.sink;
     if (!sink) return;
+    channel.account.receive(data.byteLength);
     let events;
     try {
       events = channel.parser.feed(new Uint8Array(data));
@@ -222,6 +227,7 @@ export class SiteClient extends EventTarget {
       else if (event.type === "data") sink.data(event.bytes);
       else if (event.type === "end") {
         sink.end();
+        this.grant(channel, channel.account.rest());
         this.release(channel, event.keepAlive);
       }
     }
@@ -245,11 +251,18 @@ export class SiteClient extends EventTarget {
     }
   }
 
+  /** Widen the server tab's window on `channel` by `bytes` (read by the page). */
+  grant(channel, bytes) {
+    if (bytes > 0 && this.control?.readyState === "open") {
+      this.control.send(JSON.stringify({ type: "window", channel: channel.id, bytes }));
+    }
+  }
+
   // -- requests ---------------------------------------------------------------------------
 
   /**
-   * Send one request; `sink` gets head({status, statusText, headers}), data(bytes), end() or
-   * error(message). `request` is {method, target, headers: [[name, value]], body: Uint8Array|null}.
+   * Send one request; `sink` gets opened({unread(bytes), cancel()}) once it has a channel,
+   * then head({status, statusText, headers}), data(bytes), end() or error(message). `request` is {method, target, headers: [[name, value]], body: Uint8Array|null}.
    */
   async request(request, sink) {
     let channel;
@@ -262,7 +275,16 @@ export class SiteClient extends EventTarget {
       return;
     }
     channel.sink = sink;
+    channel.account = new ReadAccount();
     channel.parser.expect(request.method);
+    // The page's reader says how much of the response still waits unread; what it read goes
+    // back to the server tab as window. Cancelling ends the request: the channel closes.
+    sink.opened?.({
+      unread: (waiting) => this.grant(channel, channel.account.grantFor(waiting)),
+      cancel: () => {
+        if (channel.sink === sink) channel.close();
+      },
+    });
     const body = request.body;
     const head = encodeRequestHead({
       method: request.method,

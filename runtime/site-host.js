@@ -17,6 +17,7 @@
 import { whenWritable } from "./channel-io.js";
 import { concat } from "./http1.js";
 import { IceServers, RemoteCandidates, trickle } from "./ice.js";
+import { SendWindow } from "./receive-window.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
 import { sdpIdentity } from "./visitor-identity.js";
 
@@ -36,6 +37,8 @@ export class SiteHost extends EventTarget {
     this.visitorNumbers = new Map(); // client id -> its number in the log, while connected
     this.visitorsMet = 0;
     this.channels = new Map(); // conn id -> RTCDataChannel
+    this.windows = new Map(); // conn id -> SendWindow, for visitors that grant one
+    this.stalled = new Set(); // conn ids held back until their visitor reads more
     this.nextConn = 1;
     this.nextCall = 1;
     this.calls = new Map(); // call id -> {resolve, reject}
@@ -148,6 +151,8 @@ export class SiteHost extends EventTarget {
     }
     this.channels.clear();
     this.waiting.clear();
+    this.windows.clear();
+    this.stalled.clear();
     for (const [id, pending] of this.calls) {
       pending.reject(new Error(id === stuckCall ? stuckError : "Python restarted; try again."));
     }
@@ -261,7 +266,8 @@ export class SiteHost extends EventTarget {
     // Set before the first await, so that the candidates that follow the offer find it.
     // The visitor's DTLS certificate, which the peer connection will prove it holds.
     const identity = sdpIdentity(data.sdp.sdp);
-    const visitor = { pc: null, channels: new Set(), candidates: null, pending: [], identity };
+    const visitor = { pc: null, channels: new Set(), candidates: null, pending: [], identity,
+      connsByChannel: new Map() };
     this.visitors.set(client, visitor);
     const configuration = await this.ice.configuration();
     if (this.visitors.get(client) !== visitor) return; // it left, or started over, meanwhile
@@ -323,6 +329,7 @@ export class SiteHost extends EventTarget {
       const hello = () => channel.send(JSON.stringify({ type: "hello", name: this.name }));
       if (channel.readyState === "open") hello();
       else channel.addEventListener("open", hello, { once: true });
+      channel.addEventListener("message", (event) => this.onControl(visitor, event.data));
       return;
     }
     if (channel.label !== "http") {
@@ -335,6 +342,10 @@ export class SiteHost extends EventTarget {
     // to this tab (a browser visitor does; a tunnel's clients keep their own).
     const [scheme, ...parameters] = channel.protocol.split(";").map((part) => part.trim());
     const identity = parameters.includes("httponly=server") ? visitor.identity : "";
+    if (parameters.includes("window")) {
+      this.windows.set(conn, new SendWindow());
+      visitor.connsByChannel.set(channel.id, conn);
+    }
     this.worker.postMessage({ type: "open", conn, scheme: scheme === "https" ? "https" : "http",
       client: this.visitorLabel(client), identity });
     channel.addEventListener("message", (event) => {
@@ -344,9 +355,37 @@ export class SiteHost extends EventTarget {
     });
     channel.addEventListener("close", () => {
       visitor.channels.delete(channel);
+      visitor.connsByChannel.delete(channel.id);
       this.waiting.delete(conn);
+      this.windows.delete(conn);
+      this.stalled.delete(conn);
       if (this.channels.delete(conn)) this.worker.postMessage({ type: "close", conn });
     });
+  }
+
+  /** A message on a visitor's control channel: so far, a wider window ({type: "window"}). */
+  onControl(visitor, text) {
+    let message;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return; // not ours to understand
+    }
+    if (message?.type !== "window") return;
+    const conn = visitor.connsByChannel.get(message.channel);
+    const window = this.windows.get(conn);
+    if (window?.grant(message.bytes) && window.open && this.stalled.delete(conn)) this.credit(conn);
+  }
+
+  /** Let the worker produce the next chunk for `conn`, unless the visitor's window is shut. */
+  credit(conn) {
+    if (!this.channels.has(conn)) return;
+    const window = this.windows.get(conn);
+    if (window && !window.open) {
+      this.stalled.add(conn); // until the visitor has read more
+      return;
+    }
+    this.worker.postMessage({ type: "credit", conn, chunks: 1 });
   }
 
   // -- the worker -------------------------------------------------------------------------
@@ -365,11 +404,8 @@ export class SiteHost extends EventTarget {
         const channel = this.channels.get(message.conn);
         if (!channel || channel.readyState !== "open") return;
         channel.send(message.bytes);
-        whenWritable(channel).then(() => {
-          if (this.channels.has(message.conn)) {
-            this.worker.postMessage({ type: "credit", conn: message.conn, chunks: 1 });
-          }
-        });
+        this.windows.get(message.conn)?.spend(message.bytes.length);
+        whenWritable(channel).then(() => this.credit(message.conn));
         break;
       }
       case "end": {

@@ -8,6 +8,9 @@
 
 const SHELL_PREFIX = "/__ps/";
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+// Bytes of a response this worker holds for a page that has not read them yet; the shell is
+// told how much waits, so that the server tab sends no further (runtime/receive-window.js).
+const READ_AHEAD = 1024 * 1024;
 
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
@@ -61,8 +64,9 @@ async function forward(request) {
           const nullBody = NULL_BODY_STATUSES.has(data.status) || request.method === "HEAD";
           const stream = nullBody ? null : new ReadableStream({
             start(c) { controller = c; },
+            pull(c) { port1.postMessage({ type: "unread", bytes: READ_AHEAD - c.desiredSize }); },
             cancel() { port1.postMessage({ type: "cancel" }); port1.close(); },
-          });
+          }, new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD }));
           resolve(new Response(stream, {
             status: data.status,
             statusText: data.statusText,

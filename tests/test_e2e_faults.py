@@ -106,3 +106,65 @@ def test_a_crashed_python_restarts_with_the_site_intact(browser: Browser, servic
     finally:
         visitor.close()
         served.context.close()
+
+
+_READ_A_LITTLE = """async () => {
+    const reader = (await fetch("/forever")).body.getReader();
+    window.__reader = reader;
+    await reader.read();
+}"""
+
+
+def test_a_page_that_stops_reading_holds_the_server_back(
+    browser: Browser, service_url: str
+) -> None:
+    """End-to-end backpressure: while the page does not read, the server tab stops producing
+    once the window is spent (the shell and its service worker hold no more than a window), and
+    goes on when the page reads again."""
+    served = serve_site(browser, service_url, "slow-reader", "public")
+    reader, watcher = browser.new_context(), browser.new_context()
+    try:
+        page = reader.new_page()
+        page.goto(served.url)
+        expect(page.frame_locator("#site").locator("#body")).to_have_text("Hello, world.")
+        heap_start = page.evaluate(HEAP)
+        page.evaluate(
+            "() => { window.__peak = 0; setInterval(() => { window.__peak = "
+            "Math.max(window.__peak, performance.memory.usedJSHeapSize); }, 50); }"
+        )
+        frame = site_frame(page)
+        frame.evaluate(_READ_A_LITTLE)
+
+        look = watcher.new_page()
+        look.goto(f"{served.url}forever/status")
+        expect(look.frame_locator("#site").locator("body")).to_contain_text("produced")
+        status = site_frame(look)
+
+        def produced() -> int:
+            return status.evaluate("async () => (await fetch('/forever/status')).json()")[
+                "produced"
+            ]
+
+        # The page reads nothing meanwhile. Chromium itself reads ahead into a response body
+        # that a page leaves unread (some 60 MB here); past that, nothing more is produced.
+        held, deadline = -1, time.monotonic() + 30
+        while (now := produced()) != held:
+            assert time.monotonic() < deadline, "the server tab went on producing"
+            held = now
+            time.sleep(1.5)
+        assert held * 65536 < 100_000_000, f"{held} blocks produced for a page that read one"
+        peak_growth = page.evaluate("() => window.__peak") - heap_start
+        assert peak_growth < 32_000_000
+
+        frame.evaluate("""async () => {
+            for (let i = 0; i < 200; i++) await window.__reader.read();
+        }""")
+        assert produced() > held  # reading again lets it go on
+        print(
+            f"slow reader: {held} blocks of 64 KiB produced while the page did not read; "
+            f"visitor tab heap grew {peak_growth / 1e6:.1f} MB at most"
+        )
+    finally:
+        reader.close()
+        watcher.close()
+        served.context.close()

@@ -44,6 +44,12 @@ navigator.serviceWorker.addEventListener("message", (event) => {
   const cookies = cookieHeaderFor(request.url, request.scriptCookies);
   if (cookies) request.headers.push(["Cookie", cookies]);
   client.request(request, {
+    opened: (flow) => {
+      port.onmessage = ({ data }) => {
+        if (data?.type === "unread") flow.unread(data.bytes);
+        else if (data?.type === "cancel") flow.cancel();
+      };
+    },
     head: ({ status: code, statusText, headers }) => {
       const isSetCookie = ([name]) => name.toLowerCase() === "set-cookie";
       storeSetCookies(headers.filter(isSetCookie).map(([, value]) => value), request.url);
