@@ -25,7 +25,7 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from tests.harness import REPO, TEST_DOMAIN, free_port
+from tests.harness import REPO, TEST_DOMAIN, free_port, stop
 
 DEPLOY = REPO / "deploy"
 
@@ -92,15 +92,6 @@ def _wait_for_port(port: int, process: subprocess.Popen, what: str, udp: bool = 
         time.sleep(0.1)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
 @dataclass(frozen=True)
 class Turn:
     url: str  # turn:127.0.0.1:PORT?transport=udp
@@ -136,7 +127,7 @@ def coturn(folder: Path) -> Iterator[Turn]:
         _wait_for_port(port, process, "coturn", udp=True)
         yield Turn(f"turn:127.0.0.1:{port}?transport=udp", secret, log)
     finally:
-        _stop(process)
+        stop(process)
 
 
 @contextmanager
@@ -169,7 +160,7 @@ def nginx(folder: Path, certificate: Certificate, upstream_port: int) -> Iterato
         _wait_for_port(port, process, "nginx")
         yield port
     finally:
-        _stop(process)
+        stop(process)
 
 
 @contextmanager
@@ -187,4 +178,4 @@ def redis_server(folder: Path) -> Iterator[str]:
         _wait_for_port(port, process, "redis-server")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        _stop(process)
+        stop(process)

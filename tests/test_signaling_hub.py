@@ -16,18 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from signaling.hub import Hub
-from signaling.limits import LimitSettings
 from signaling.registry import NameRecord, Registration, Rules
 from signaling.stores import MemoryStore, RedisStore
 from tests.deployment import redis_server
+from tests.test_signaling import OTHER_TOKEN, REGISTERED, TOKEN
 
-TOKEN = "a" * 32
-OTHER_TOKEN = "b" * 32
-REGISTERED = {
-    "type": "registered",
-    "name": "demo",
-    "maxVisitors": LimitSettings().visitors_per_site,
-}
 WAIT_S = 5
 
 
