@@ -16,16 +16,26 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "te
 
 /**
  * The request line and headers of one request, ending in the blank line.
- * `headers` is an iterable of [name, value]; `bodyLength` null means no body.
+ * `headers` is an iterable of [name, value]; `bodyLength` null means no body, "chunked" a body
+ * of a length not known yet (sent with encodeChunk, then LAST_CHUNK).
  */
 export function encodeRequestHead({ method, target, host, headers, bodyLength }) {
   let head = `${method} ${target} HTTP/1.1\r\nHost: ${host}\r\n`;
   for (const [name, value] of headers) {
     if (!HOP_BY_HOP.has(name.toLowerCase())) head += `${name}: ${value}\r\n`;
   }
-  if (bodyLength !== null && bodyLength !== undefined) head += `Content-Length: ${bodyLength}\r\n`;
+  if (bodyLength === "chunked") head += "Transfer-Encoding: chunked\r\n";
+  else if (bodyLength !== null && bodyLength !== undefined) head += `Content-Length: ${bodyLength}\r\n`;
   return encoder.encode(head + "\r\n");
 }
+
+/** One piece of a chunked body (RFC 9112, 7.1); `bytes` must not be empty. */
+export function encodeChunk(bytes) {
+  return concat(encoder.encode(`${bytes.length.toString(16)}\r\n`), concat(bytes, CRLF));
+}
+
+/** The end of a chunked body. */
+export const LAST_CHUNK = encoder.encode("0\r\n\r\n");
 
 export class HttpParseError extends Error {}
 

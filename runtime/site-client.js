@@ -8,7 +8,9 @@
 // is up does not need signaling: it keeps serving while the service restarts.
 
 import { opened, sendBytes } from "./channel-io.js";
-import { HttpParseError, ResponseParser, concat, encodeRequestHead } from "./http1.js";
+import {
+  HttpParseError, LAST_CHUNK, ResponseParser, concat, encodeChunk, encodeRequestHead,
+} from "./http1.js";
 import { IceServers, RemoteCandidates, noPathMessage, trickle } from "./ice.js";
 import { ReadAccount } from "./receive-window.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
@@ -262,7 +264,9 @@ export class SiteClient extends EventTarget {
 
   /**
    * Send one request; `sink` gets opened({unread(bytes), cancel()}) once it has a channel,
-   * then head({status, statusText, headers}), data(bytes), end() or error(message). `request` is {method, target, headers: [[name, value]], body: Uint8Array|null}.
+   * then head({status, statusText, headers}), data(bytes), end() or error(message).
+   * `request` is {method, target, headers: [[name, value]], body: Uint8Array|null, bodyStream:
+   * an async iterable of Uint8Array pieces, for a body sent as it comes}.
    */
   async request(request, sink) {
     let channel;
@@ -285,16 +289,22 @@ export class SiteClient extends EventTarget {
         if (channel.sink === sink) channel.close();
       },
     });
-    const body = request.body;
+    const { body, bodyStream } = request;
+    let bodyLength = body ? body.length : (["POST", "PUT", "PATCH"].includes(request.method) ? 0 : null);
+    if (bodyStream) bodyLength = "chunked";
     const head = encodeRequestHead({
-      method: request.method,
-      target: request.target,
-      host: this.host,
-      headers: request.headers,
-      bodyLength: body ? body.length : (["POST", "PUT", "PATCH"].includes(request.method) ? 0 : null),
+      method: request.method, target: request.target, host: this.host, headers: request.headers,
+      bodyLength,
     });
     try {
       await sendBytes(channel, body && body.length ? concat(head, body) : head);
+      if (bodyStream) {
+        // Piece by piece, each waiting for room on the channel: never the whole body at once.
+        for await (const piece of bodyStream) {
+          if (piece.length) await sendBytes(channel, encodeChunk(piece));
+        }
+        await sendBytes(channel, LAST_CHUNK);
+      }
     } catch (error) {
       if (channel.sink === sink) {
         channel.sink = null;

@@ -30,13 +30,17 @@ async function findShell() {
 
 async function forward(request) {
   const hasBody = !["GET", "HEAD"].includes(request.method);
+  // Where the browser hands over a request body as a stream (Chromium), it goes on piece by
+  // piece as the shell asks for it, at the pace of the data channel, and is never held whole
+  // here; elsewhere (Firefox) it is read whole first.
+  const streamed = hasBody && request.body instanceof ReadableStream;
   // Chromium lets a service worker read cookies only as its own script URL sees them, which
   // covers the Path=/ cookies scripts set; the shell's jar knows the rest. Each of these asks
   // the browser process: ask at once, not one after the other.
   const [shell, cookies, body] = await Promise.all([
     findShell(),
     self.cookieStore.getAll(),
-    hasBody ? request.arrayBuffer().then((buffer) => new Uint8Array(buffer)) : null,
+    hasBody && !streamed ? request.arrayBuffer().then((buffer) => new Uint8Array(buffer)) : null,
   ]);
   if (!shell) return errorPage(503, "No PeerServer page is open to reach this site.");
   const url = new URL(request.url);
@@ -51,14 +55,19 @@ async function forward(request) {
       headers: [...request.headers],
       scriptCookies,
       body,
+      streamed,
     },
   }, body ? [port2, body.buffer] : [port2]);
+  const bodyReader = streamed ? request.body.getReader() : null;
 
   return new Promise((resolve) => {
     let controller = null;
     let answered = false;
     port1.onmessage = ({ data }) => {
       switch (data.type) {
+        case "more": // the shell has sent the last piece of the request body on
+          sendPiece(bodyReader, port1);
+          break;
         case "head": {
           answered = true;
           const nullBody = NULL_BODY_STATUSES.has(data.status) || request.method === "HEAD";
@@ -89,6 +98,19 @@ async function forward(request) {
       }
     };
   });
+}
+
+/** The next piece of a request body to the shell, or its end. */
+async function sendPiece(reader, port) {
+  try {
+    const { done, value } = await reader.read();
+    if (done) port.postMessage({ type: "body-end" });
+    else if (value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) {
+      port.postMessage({ type: "body", bytes: value }, [value.buffer]); // moved, not copied
+    } else port.postMessage({ type: "body", bytes: value });
+  } catch (error) {
+    port.postMessage({ type: "body-error", message: String(error) });
+  }
 }
 
 function errorPage(status, message) {

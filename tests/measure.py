@@ -5,7 +5,10 @@ Used by the end-to-end tests that report figures and by the benchmarks; nothing 
 
 from __future__ import annotations
 
-from playwright.sync_api import Frame, Page
+import itertools
+import json
+
+from playwright.sync_api import Browser, Frame, Page
 
 MB = 1_000_000
 
@@ -143,3 +146,54 @@ def site_frame(shell: Page) -> Frame:
     if frame is None:
         raise RuntimeError("the shell shows no site frame")
     return frame
+
+
+class ServiceWorkerMemory:
+    """The memory of a site's service worker, its V8 heap and its ArrayBuffers' backing stores,
+    read over the Chrome DevTools Protocol (Chromium only): a service worker has no
+    ``performance.memory`` of its own."""
+
+    def __init__(self, browser: Browser, site_url: str) -> None:
+        self._cdp = browser.new_browser_cdp_session()
+        targets = self._cdp.send("Target.getTargets")["targetInfos"]
+        target = next(
+            t for t in targets if t["type"] == "service_worker" and t["url"].startswith(site_url)
+        )
+        attached = self._cdp.send(
+            "Target.attachToTarget", {"targetId": target["targetId"], "flatten": False}
+        )
+        self._session = attached["sessionId"]
+        self._replies: dict[int, dict] = {}
+        self._ids = itertools.count(1)
+        self._cdp.on("Target.receivedMessageFromTarget", self._on_message)
+
+    def _on_message(self, event: dict) -> None:
+        message = json.loads(event["message"])
+        if "id" in message:
+            self._replies[message["id"]] = message
+
+    def bytes_in_use(self, page: Page) -> int:
+        """Heap in use plus backing stores; ``page`` is any page of the browser, to wait on."""
+        ask = next(self._ids)
+        command = {"id": ask, "method": "Runtime.getHeapUsage"}
+        self._cdp.send(
+            "Target.sendMessageToTarget",
+            {"sessionId": self._session, "message": json.dumps(command)},
+        )
+        for _ in range(250):
+            if ask in self._replies:
+                usage = self._replies.pop(ask)["result"]
+                return usage["usedSize"] + usage["backingStorageSize"]
+            page.wait_for_timeout(20)
+        raise TimeoutError("the service worker did not answer")
+
+
+def page_isolate_bytes(page: Page) -> int:
+    """The heap in use and ArrayBuffer backing stores of ``page`` and its same-origin frames
+    (one V8 isolate), over the Chrome DevTools Protocol."""
+    session = page.context.new_cdp_session(page)
+    try:
+        usage = session.send("Runtime.getHeapUsage")
+    finally:
+        session.detach()
+    return usage["usedSize"] + usage["backingStorageSize"]

@@ -1,15 +1,17 @@
 """Faults, end to end in real tabs: a visitor that leaves in the middle of an endless download,
-a server tab reloaded in the middle of a request, and a Python runtime that crashes."""
+a page that stops reading, a 200 MB upload, a server tab reloaded in the middle of a request,
+and a Python runtime that crashes."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.conftest import BOOT_TIMEOUT, serve_site
-from tests.measure import site_frame
+from tests.measure import ServiceWorkerMemory, page_isolate_bytes, site_frame
 
 pytestmark = pytest.mark.e2e
 
@@ -167,4 +169,59 @@ def test_a_page_that_stops_reading_holds_the_server_back(
     finally:
         reader.close()
         watcher.close()
+        served.context.close()
+
+
+UPLOAD_MB = 200
+_MAKE_BODY = """(megabytes) => {
+    window.__body = new Blob([new Uint8Array(megabytes * 1024 * 1024).fill(7)]);
+    gc();
+}"""
+_UPLOAD = """() => {
+    const started = performance.now();
+    window.__upload = { done: false };
+    fetch("/upload-digest", { method: "POST", body: window.__body })
+        .then((response) => response.json())
+        .then((result) => { window.__upload = { done: true, ms: performance.now() - started,
+                                                 ...result }; },
+              (error) => { window.__upload = { done: true, error: String(error) }; });
+}"""
+
+
+def test_a_200_mb_upload_is_streamed_not_held_whole(browser: Browser, service_url: str) -> None:
+    """Neither the service worker nor the page that holds the shell has the body whole: it goes
+    on piece by piece at the pace of the data channel, and arrives byte for byte."""
+    served = serve_site(browser, service_url, "uploads", "public")
+    visitor = browser.new_context()
+    try:
+        page = visitor.new_page()
+        page.goto(served.url)
+        expect(page.frame_locator("#site").locator("#body")).to_have_text("Hello, world.")
+        frame = site_frame(page)
+        frame.evaluate(_MAKE_BODY, UPLOAD_MB)  # the page's own Blob, in the browser's storage
+        worker = ServiceWorkerMemory(browser, served.url)
+
+        def in_use() -> tuple[int, int]:
+            return worker.bytes_in_use(page), page_isolate_bytes(page)
+
+        before = peak = in_use()
+        frame.evaluate(_UPLOAD)
+        deadline = time.monotonic() + 180
+        while not frame.evaluate("() => window.__upload.done"):
+            assert time.monotonic() < deadline, "the upload did not finish"
+            peak = tuple(max(a, b) for a, b in zip(peak, in_use(), strict=True))
+            page.wait_for_timeout(100)
+        result = frame.evaluate("() => window.__upload")
+        expected = hashlib.sha256(b"\x07" * (UPLOAD_MB * 1024 * 1024)).hexdigest()
+        assert result.get("error") is None, result
+        assert result["bytes"] == UPLOAD_MB * 1024 * 1024 and result["sha256"] == expected
+        worker_mb, page_mb = ((p - b) / 1e6 for p, b in zip(peak, before, strict=True))
+        rate = UPLOAD_MB * 1.048576 / (result["ms"] / 1000)
+        print(
+            f"{UPLOAD_MB} MB upload: {rate:.1f} MB/s; memory grew at most {worker_mb:.1f} MB "
+            f"in the service worker, {page_mb:.1f} MB in the page with the shell"
+        )
+        assert worker_mb < 32 and page_mb < 32
+    finally:
+        visitor.close()
         served.context.close()

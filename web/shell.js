@@ -43,12 +43,16 @@ navigator.serviceWorker.addEventListener("message", (event) => {
   request.headers.push(["User-Agent", navigator.userAgent]);
   const cookies = cookieHeaderFor(request.url, request.scriptCookies);
   if (cookies) request.headers.push(["Cookie", cookies]);
-  client.request(request, {
-    opened: (flow) => {
-      port.onmessage = ({ data }) => {
-        if (data?.type === "unread") flow.unread(data.bytes);
-        else if (data?.type === "cancel") flow.cancel();
-      };
+  let flow = null;
+  const body = request.streamed ? new BodyPieces(port) : null;
+  port.onmessage = ({ data }) => {
+    if (data?.type === "unread") flow?.unread(data.bytes);
+    else if (data?.type === "cancel") flow?.cancel();
+    else body?.take(data);
+  };
+  client.request({ ...request, bodyStream: body }, {
+    opened: (control) => {
+      flow = control;
     },
     head: ({ status: code, statusText, headers }) => {
       const isSetCookie = ([name]) => name.toLowerCase() === "set-cookie";
@@ -61,6 +65,40 @@ navigator.serviceWorker.addEventListener("message", (event) => {
     error: (text) => port.postMessage({ type: "error", message: text }),
   });
 });
+
+/**
+ * A request body the service worker streams over its port: each piece is asked for ("more")
+ * when the one before has gone on, so that neither side holds more than one.
+ */
+class BodyPieces {
+  constructor(port) {
+    this.port = port;
+    this.pieces = [];
+    this.ended = false;
+    this.failure = null;
+    this.wake = null;
+  }
+
+  take(message) {
+    if (message?.type === "body") this.pieces.push(message.bytes);
+    else if (message?.type === "body-end") this.ended = true;
+    else if (message?.type === "body-error") this.failure = message.message;
+    else return;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator]() {
+    for (;;) {
+      this.port.postMessage({ type: "more" });
+      while (!this.pieces.length && !this.ended && this.failure === null) {
+        await new Promise((resolve) => { this.wake = resolve; });
+      }
+      if (this.failure !== null) throw new Error(`the request body could not be read: ${this.failure}`);
+      if (!this.pieces.length) return;
+      yield this.pieces.shift();
+    }
+  }
+}
 
 // Keep the address bar and the tab title on the page the visitor is looking at. The frame's
 // navigations are entries of this tab's joint session history, so back, forward and reload

@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 
-import { HttpParseError, ResponseParser, concat, encodeRequestHead } from "../../runtime/http1.js";
+import {
+  HttpParseError, LAST_CHUNK, ResponseParser, concat, encodeChunk, encodeRequestHead,
+} from "../../runtime/http1.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -93,4 +95,22 @@ test("a head larger than the limit is refused, not buffered without end", () => 
   assert.throws(() => {
     for (let i = 0; i < 100; i++) parser.feed(encoder.encode(`X-Pad: ${"a".repeat(1000)}\r\n`));
   }, HttpParseError);
+});
+
+test("a body of unknown length goes chunked, and decodes back to itself", () => {
+  const head = decoder.decode(encodeRequestHead({ method: "POST", target: "/", host: "h",
+    headers: [["Transfer-Encoding", "gzip"]], bodyLength: "chunked" }));
+  assert.equal(head, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+  fc.assert(fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { maxLength: 8 }),
+    (pieces) => {
+      const framed = pieces.reduce((all, piece) => concat(all, encodeChunk(piece)), new Uint8Array(0));
+      const parser = new ResponseParser();
+      parser.expect("GET");
+      const events = parser.feed(concat(encoder.encode(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), concat(framed, LAST_CHUNK)));
+      const join = (parts) => parts.reduce((all, part) => concat(all, part), new Uint8Array(0));
+      const received = join(events.filter((e) => e.type === "data").map((e) => e.bytes));
+      assert.deepEqual(Array.from(received), Array.from(join(pieces)));
+      assert.equal(events.at(-1).type, "end");
+    }));
 });

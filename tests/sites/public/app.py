@@ -91,3 +91,13 @@ def slow():
 
     time.sleep(float(request.args.get("seconds", "3")))
     return render_template("page.html", title="Slow", body="The slow page, at last.")
+
+
+@app.route("/upload-digest", methods=["POST"])
+def upload_digest():
+    """The size and SHA-256 of the request body, read in pieces."""
+    digest, size = hashlib.sha256(), 0
+    while piece := request.stream.read(1 << 20):
+        digest.update(piece)
+        size += len(piece)
+    return {"bytes": size, "sha256": digest.hexdigest()}
