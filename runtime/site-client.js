@@ -3,7 +3,8 @@
 // browser's pool of TCP connections).
 //
 // Events: state (detail {state, reason}: "connecting" | "connected" | "offline" | "failed" |
-// "reconnecting"; "failed" means no network path to the server tab was found, and says why;
+// "busy" | "reconnecting"; "failed" means no network path to the server tab was found, "busy"
+// that the server tab serves as many visitors as it may, and each says why;
 // "reconnecting" that the signaling service is out of reach for now). A peer connection that
 // is up does not need signaling: it keeps serving while the service restarts.
 
@@ -17,6 +18,7 @@ import { SignalingSocket, socketUrl } from "./signaling-socket.js";
 import { visitorCertificate } from "./visitor-identity.js";
 
 const MAX_CHANNELS = 6;
+const GIVEN_UP = new Set(["failed", "busy"]); // states that wait for the server to come back
 const CONNECT_TIMEOUT_MS = 15000;
 
 export class SiteClient extends EventTarget {
@@ -56,7 +58,7 @@ export class SiteClient extends EventTarget {
   /** Resolve once connected; reject when no path is found, or after `timeoutMs`. */
   connected(timeoutMs = CONNECT_TIMEOUT_MS) {
     if (this.state === "connected") return Promise.resolve();
-    if (this.state === "failed") return Promise.reject(new Error(this.reason));
+    if (GIVEN_UP.has(this.state)) return Promise.reject(new Error(this.reason));
     return new Promise((resolve, reject) => {
       const settle = (error) => {
         clearTimeout(timer);
@@ -67,7 +69,7 @@ export class SiteClient extends EventTarget {
       const timer = setTimeout(() => settle(new Error("the server did not answer")), timeoutMs);
       const onState = () => {
         if (this.state === "connected") settle();
-        else if (this.state === "failed") settle(new Error(this.reason));
+        else if (GIVEN_UP.has(this.state)) settle(new Error(this.reason));
       };
       this.addEventListener("state", onState);
     });
@@ -93,7 +95,7 @@ export class SiteClient extends EventTarget {
       } else if ("candidate" in data) {
         this.candidates.add(data.candidate);
       } else if (typeof data.busy === "string") {
-        this.fail(data.busy);
+        this.disconnect("busy", data.busy);
       }
     } else if (message.type === "error") {
       console.warn(`PeerServer signaling: ${message.code}: ${message.message}`);
@@ -120,7 +122,7 @@ export class SiteClient extends EventTarget {
       else this.signaling.send({ type: "signal", data });
     });
     const noPath = () => {
-      if (this.pc === pc) this.fail(noPathMessage(configuration, errors));
+      if (this.pc === pc) this.disconnect("failed", noPathMessage(configuration, errors));
     };
     pc.addEventListener("connectionstatechange", () => {
       if (this.pc !== pc) return;
@@ -150,11 +152,6 @@ export class SiteClient extends EventTarget {
     if (this.pc !== pc) return;
     this.control = control;
     this.setState("connected");
-  }
-
-  /** No path to the server tab: stop trying until it comes online again. */
-  fail(reason) {
-    this.disconnect("failed", reason);
   }
 
   /** Close the peer connection; requests in flight fail, waiting ones wait for the next. */
@@ -274,8 +271,9 @@ export class SiteClient extends EventTarget {
       await this.connected();
       channel = await this.acquire();
     } catch (error) {
-      sink.error(this.state === "failed" ? `This site cannot be reached. ${error.message}`
-        : `The server is offline: ${error.message}`);
+      const why = { failed: "This site cannot be reached. ", busy: "" }[this.state]
+        ?? "The server is offline: ";
+      sink.error(why + error.message);
       return;
     }
     channel.sink = sink;

@@ -236,7 +236,8 @@ export class SiteHost extends EventTarget {
         break;
       case "signal":
         this.onVisitorSignal(message.from, message.data).catch((error) => {
-          this.emit("log", { stream: "signaling", text: `${this.visitorLabel(message.from)}: ${error}` });
+          const text = `${this.visitorLabel(message.from)}: ${error}`;
+          this.emit("log", { stream: "signaling", text });
         });
         break;
       case "client-left":
@@ -263,9 +264,9 @@ export class SiteHost extends EventTarget {
       this.emit("log", { stream: "signaling", text: `A visitor was turned away: ${busy}` });
       return;
     }
-    // Set before the first await, so that the candidates that follow the offer find it.
     // The visitor's DTLS certificate, which the peer connection will prove it holds.
     const identity = sdpIdentity(data.sdp.sdp);
+    // Set before the first await, so that the candidates that follow the offer find it.
     const visitor = { pc: null, channels: new Set(), candidates: null, pending: [], identity,
       connsByChannel: new Map() };
     this.visitors.set(client, visitor);
@@ -278,7 +279,8 @@ export class SiteHost extends EventTarget {
     for (const candidate of visitor.pending) candidates.add(candidate);
     visitor.candidates = candidates;
     const errors = trickle(pc, (candidate) => {
-      if (this.visitors.get(client) === visitor) this.signaling.send({ type: "signal", to: client, data: candidate });
+      if (this.visitors.get(client) !== visitor) return;
+      this.signaling.send({ type: "signal", to: client, data: candidate });
     });
     pc.addEventListener("connectionstatechange", () => {
       if (pc.connectionState === "failed" && errors.length) {

@@ -74,6 +74,19 @@ def serve_site(browser: Browser, service_url: str, name: str, template: str) -> 
     return ServedSite(context, server, service_url.replace("localhost", f"{name}.localhost"))
 
 
+def create_from_home_page(
+    page: Page, service_url: str, name: str, template: str, label: str | None = None
+) -> None:
+    """Create a server on the home page, as a person would: a name, the template shown as
+    ``label`` (its id, for the tests' own templates), Create; wait until it is serving."""
+    page.goto(service_url)
+    page.get_by_label("Server name").fill(name)
+    page.get_by_label("Template").select_option(label=label or template)
+    page.get_by_role("button", name="Create PeerServer").click()
+    expect(page).to_have_url(f"{service_url}server/{name}?template={template}")
+    expect(page.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+
+
 def zip_project(project: Path, target: Path) -> Path:
     """The project folder as a repository archive would hold it: inside one top folder."""
     with zipfile.ZipFile(target, "w") as archive:

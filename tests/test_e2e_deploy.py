@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import BOOT_TIMEOUT, TEST_SITES
+from tests.conftest import TEST_SITES, create_from_home_page
 from tests.deployment import Certificate, nginx
 from tests.harness import TEST_DOMAIN, free_port, peerserver_service
 
@@ -24,14 +24,8 @@ pytestmark = pytest.mark.e2e
 def create_server(browser: Browser, public_url: str, name: str) -> tuple[Page, str]:
     """Create a server from the home page, as a person would; returns its tab and the site's
     address as the tab shows it."""
-    owner = browser.new_context()
-    server = owner.new_page()
-    server.goto(public_url)
-    server.get_by_label("Server name").fill(name)
-    server.get_by_label("Template").select_option(label="public")
-    server.get_by_role("button", name="Create PeerServer").click()
-    expect(server).to_have_url(f"{public_url}server/{name}?template=public")
-    expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+    server = browser.new_context().new_page()
+    create_from_home_page(server, public_url, name, "public")
     address = server.locator("#site-address").text_content()
     assert server.get_by_role("link", name="Open Browser").get_attribute("href") == address
     return server, address

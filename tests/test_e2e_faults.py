@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
 from tests.conftest import BOOT_TIMEOUT, serve_site
 from tests.measure import ServiceWorkerMemory, page_isolate_bytes, site_frame
@@ -29,15 +30,22 @@ _READ_FOREVER = """() => {
 }"""
 
 
+def forever_status(context: BrowserContext, site_url: str) -> Callable[[], dict]:
+    """Ask the site, from another visitor's page, how its endless download is doing."""
+    look = context.new_page()
+    look.goto(f"{site_url}forever/status")
+    expect(look.frame_locator("#site").locator("body")).to_contain_text("produced")
+    frame = site_frame(look)
+    return lambda: frame.evaluate("async () => (await fetch('/forever/status')).json()")
+
+
 def test_a_visitor_leaving_mid_download_stops_the_server(
     browser: Browser, service_url: str
 ) -> None:
     served = serve_site(browser, service_url, "leaving", "public")
     leaver, watcher = browser.new_context(), browser.new_context()
     try:
-        heap_before = served.server.evaluate(
-            "() => { gc(); return performance.memory.usedJSHeapSize; }"
-        )
+        heap_before = served.server.evaluate(HEAP)
         page = leaver.new_page()
         page.goto(served.url)
         frame = site_frame(page)
@@ -46,24 +54,16 @@ def test_a_visitor_leaving_mid_download_stops_the_server(
         frame.wait_for_function("() => window.__received > 20_000_000", timeout=60_000)
         leaver.close()  # the tab goes away mid-download
 
-        look = watcher.new_page()
-        look.goto(f"{served.url}forever/status")
-        expect(look.frame_locator("#site").locator("body")).to_contain_text("produced")
-        status = site_frame(look)
-
-        def produced() -> dict:
-            return status.evaluate("async () => (await fetch('/forever/status')).json()")
+        status = forever_status(watcher, served.url)
 
         deadline = time.monotonic() + 20
-        while not produced()["closed"]:
+        while not status()["closed"]:
             assert time.monotonic() < deadline, "the server tab went on producing"
             time.sleep(0.2)
-        first = produced()["produced"]
+        first = status()["produced"]
         time.sleep(1)
-        assert produced()["produced"] == first  # nothing more was made
-        heap_after = served.server.evaluate(
-            "() => { gc(); return performance.memory.usedJSHeapSize; }"
-        )
+        assert status()["produced"] == first  # nothing more was made
+        heap_after = served.server.evaluate(HEAP)
         assert heap_after - heap_before < 16_000_000  # the server tab's memory came back
     finally:
         watcher.close()
@@ -137,15 +137,10 @@ def test_a_page_that_stops_reading_holds_the_server_back(
         frame = site_frame(page)
         frame.evaluate(_READ_A_LITTLE)
 
-        look = watcher.new_page()
-        look.goto(f"{served.url}forever/status")
-        expect(look.frame_locator("#site").locator("body")).to_contain_text("produced")
-        status = site_frame(look)
+        status = forever_status(watcher, served.url)
 
         def produced() -> int:
-            return status.evaluate("async () => (await fetch('/forever/status')).json()")[
-                "produced"
-            ]
+            return status()["produced"]
 
         # The page reads nothing meanwhile. Chromium itself reads ahead into a response body
         # that a page leaves unread (some 60 MB here); past that, nothing more is produced.

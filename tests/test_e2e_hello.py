@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.conftest import BOOT_TIMEOUT, is_local
+from tests.conftest import BOOT_TIMEOUT, create_from_home_page, is_local
 from tests.harness import REPO
 
 pytestmark = pytest.mark.e2e
@@ -25,12 +25,7 @@ def watch_requests(context: BrowserContext, seen: list[str]) -> None:
 
 
 def create_server(page: Page, service_url: str, name: str) -> None:
-    page.goto(service_url)
-    page.get_by_label("Server name").fill(name)
-    page.get_by_label("Template").select_option(label="Empty")
-    page.get_by_role("button", name="Create PeerServer").click()
-    expect(page).to_have_url(f"{service_url}server/{name}?template=empty")
-    expect(page.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+    create_from_home_page(page, service_url, name, "empty", label="Empty")
 
 
 def test_hello_world_served_from_a_browser_tab(browser: Browser, service_url: str) -> None:

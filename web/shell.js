@@ -30,8 +30,10 @@ client.addEventListener("state", ({ detail: { state, reason } }) => {
     message.textContent = "Reconnecting to PeerServer… This page goes on by itself when it is back.";
     status.hidden = false;
   } else if (state === "failed") {
-    message.textContent = reason.startsWith("The site is busy")
-      ? reason : `The server "${name}" is online, but this browser cannot reach it. ${reason}`;
+    message.textContent = `The server "${name}" is online, but this browser cannot reach it. ${reason}`;
+    status.hidden = false;
+  } else if (state === "busy") {
+    message.textContent = reason;
     status.hidden = false;
   }
 });
