@@ -1,13 +1,19 @@
 // The server tab's dedicated worker: Pyodide, the site, and server_py's HTTP connections.
 //
+// It runs with an opaque origin (site-host.js starts it from a data: URL): the site's code may
+// be a stranger's, and must not reach the owner's other sites or the workbench's storage. So it
+// has no storage of its own, and loads everything (the bundle, packages) by absolute URL.
+//
 // The main thread owns the data channels and moves bytes; this worker owns Python. Messages:
-//   in:  boot {bundleUrl, siteUrl, name, loadApp}, open {conn, scheme, client, identity},
-//        data {conn, bytes}, credit {conn, chunks}, close {conn}, call {id, method, args}, stats
+//   in:  boot {bundleUrl, packagesUrl, name, files, template, loadApp},
+//        open {conn, scheme, client, identity}, data {conn, bytes}, credit {conn, chunks},
+//        close {conn}, call {id, method, args}, stats, saved {id, error}
 //   out: progress {label, fraction}, ready {module, isNew, load, bootMs, timings, packages},
 //        failed {message, traceback},
 //        send {conn, bytes}, end {conn}, request {method, target, status, duration_ms, client},
 //        log {stream, text}, result {id, value, error}, stats {memoryBytes, connections},
-//        busy {conn, call, loading}, idle, crashed {reason, conn, call} (Python itself died)
+//        busy {conn, call, loading}, idle, crashed {reason, conn, call} (Python itself died),
+//        save {id, changes} (files changed: the main thread keeps them, see site-store.js)
 // Output to a connection is pulled from Python only while the main thread has granted credit
 // (one chunk per credit), so a large response flows at the pace of the channel.
 //
@@ -18,20 +24,22 @@
 // resolves (signaling/packages.py). Python cannot unload them, so when requirements.txt
 // changes, "reload" answers {restart: true} and the main thread starts a fresh worker.
 //
-// The site lives in IndexedDB (Emscripten's IDBFS, one database per server name), and so does,
-// apart from it, what the server keeps for its visitors (their HttpOnly cookies). Whenever a
-// request or a workbench call may have changed its files, they are written back before the
-// response leaves, so nothing a visitor committed is lost by a reload of the tab.
+// The site's files, and apart from them what the server keeps for its visitors (their HttpOnly
+// cookies), arrive with "boot" and live in memory here. Whenever a request or a workbench call
+// may have changed them, the changes go to the main thread, which keeps them in its IndexedDB,
+// before the response leaves: nothing a visitor committed is lost by a reload of the tab.
+
+import { changesSince, describeTree, restoreTree } from "./site-files.js";
 
 const CHUNK = 64 * 1024;
-const PACKAGES_URL = "/api/packages"; // the service resolves requirements.txt there
 const INITIAL_CREDIT = 8;
 
 let python = null; // the Pyodide instance
 let server = null; // server_py.worker.SiteServer, once booted
-let siteRoot = null;
-let stateRoot = null;
-let savedSnapshot = "";
+let trees = null; // {site, state}: where the two trees are in the file system
+let saved = null; // {site, state}: what they looked like when last saved (describeTree)
+let nextSave = 1;
+const saving = new Map(); // save id -> {resolve, reject}, until the main thread has it
 let requestsSeen = 0;
 let bootRequirements = null; // requirements.txt as it was when its packages were installed
 const credit = new Map();
@@ -39,7 +47,8 @@ let queue = Promise.resolve(); // messages are handled one after another, in ord
 
 self.addEventListener("message", (event) => {
   const message = event.data;
-  queue = queue.then(() => handle(message));
+  if (message.type === "saved") settleSave(message); // awaited by the message being handled
+  else queue = queue.then(() => handle(message));
 });
 
 function post(message, transfer = []) {
@@ -79,7 +88,7 @@ async function handle(message) {
   }
 }
 
-async function boot({ bundleUrl, siteUrl, name, loadApp = true }) {
+async function boot({ bundleUrl, packagesUrl, name, files, template, loadApp = true }) {
   const started = performance.now();
   post({ type: "progress", label: "Loading Python", fraction: 0.05 });
   const { loadPyodide } = await import(`${bundleUrl}pyodide/pyodide.mjs`);
@@ -113,22 +122,22 @@ async function boot({ bundleUrl, siteUrl, name, loadApp = true }) {
   const wheelsInstalled = performance.now();
   post({ type: "progress", label: "Loading the site", fraction: 0.8 });
   const { FS } = python;
-  siteRoot = `/peerserver/${name}`;
-  stateRoot = `/peerserver-state/${name}`; // what the server keeps that is not the site's
-  for (const root of [siteRoot, stateRoot]) {
-    FS.mkdirTree(root);
-    FS.mount(FS.filesystems.IDBFS, {}, root);
+  // The state tree is what the server keeps that is not the site's.
+  trees = { site: `/peerserver/${name}`, state: `/peerserver-state/${name}` };
+  saved = {};
+  for (const root of Object.keys(trees)) {
+    restoreTree(FS, trees[root], files[root]);
+    saved[root] = describeTree(FS, trees[root]);
   }
-  await syncfs(true);
-  const isNew = FS.readdir(siteRoot).length <= 2; // only "." and ".."
+  const isNew = files.site.length === 0;
   const { SiteServer } = python.pyimport("server_py.worker");
-  server = SiteServer(siteRoot, (record) => {
+  server = SiteServer(trees.site, (record) => {
     post({ type: "request", ...record.toJs({ dict_converter: Object.fromEntries }) });
-  }, stateRoot);
-  if (isNew) server.unpack(await fetchBytes(siteUrl));
+  }, trees.state);
+  if (isNew) server.unpack(template);
   bootRequirements = readRequirements();
   const packages = bootRequirements === null ? { installed: [], builtIn: [], problems: [] }
-    : await installRequirements(bootRequirements, sitePackages);
+    : await installRequirements(bootRequirements, sitePackages, packagesUrl);
   let load = { ok: false, module: null, traceback: "",
     message: "Its import ran past the time limit and was stopped. Fix it and save to try again." };
   if (loadApp) {
@@ -203,7 +212,7 @@ function pump(conn) {
 }
 
 function readRequirements() {
-  const path = `${siteRoot}/requirements.txt`;
+  const path = `${trees.site}/requirements.txt`;
   return python.FS.analyzePath(path).exists ? python.FS.readFile(path, { encoding: "utf8" }) : null;
 }
 
@@ -211,16 +220,17 @@ function readRequirements() {
  * Install what requirements.txt asks for. Resolves to {installed, builtIn, problems}; what
  * cannot be installed is reported by name and the site starts without it.
  */
-async function installRequirements(text, sitePackages) {
+async function installRequirements(text, sitePackages, packagesUrl) {
   post({ type: "progress", label: "Installing requirements.txt", fraction: 0.7 });
   const say = (stream, line) => post({ type: "log", stream, text: `requirements.txt: ${line}` });
   let answer;
   try {
-    const response = await fetch(PACKAGES_URL, { method: "POST",
+    const response = await fetch(packagesUrl, { method: "POST",
       headers: { "Content-Type": "application/json" }, body: JSON.stringify({ requirements: text }) });
     if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
     answer = await response.json();
-    const wheels = await Promise.all(answer.wheels.map((wheel) => fetchBytes(wheel.url)));
+    const wheels = await Promise.all(answer.wheels.map(
+      (wheel) => fetchBytes(new URL(wheel.url, packagesUrl).href)));
     for (const wheel of wheels) python.unpackArchive(wheel, "zip", { extractDir: sitePackages });
   } catch (error) {
     const problem = { requirement: "requirements.txt",
@@ -235,30 +245,34 @@ async function installRequirements(text, sitePackages) {
   return { installed, builtIn: answer.builtIn, problems: answer.problems };
 }
 
-/** Write the site's files back to IndexedDB if any changed since the last time. */
+/** Send the main thread what changed in the site's files since the last time, and wait until
+ * it has kept them. */
 async function persist() {
-  const snapshot = describeTree(siteRoot) + describeTree(stateRoot);
-  if (snapshot === savedSnapshot) return;
-  await syncfs(false);
-  savedSnapshot = snapshot;
-}
-
-function describeTree(dir) {
   const { FS } = python;
-  let text = "";
-  for (const name of FS.readdir(dir)) {
-    if (name === "." || name === "..") continue;
-    const path = `${dir}/${name}`;
-    const stat = FS.stat(path);
-    text += FS.isDir(stat.mode) ? describeTree(path) : `${path} ${+stat.mtime} ${stat.size}\n`;
+  const changes = { put: [], remove: [] };
+  const transfer = [];
+  const now = {};
+  for (const root of Object.keys(trees)) {
+    now[root] = describeTree(FS, trees[root]);
+    const tree = changesSince(FS, root, trees[root], saved[root], now[root]);
+    changes.put.push(...tree.put);
+    changes.remove.push(...tree.remove);
+    transfer.push(...tree.transfer);
   }
-  return text;
+  if (!changes.put.length && !changes.remove.length) return;
+  const id = nextSave++;
+  await new Promise((resolve, reject) => {
+    saving.set(id, { resolve, reject });
+    post({ type: "save", id, changes }, transfer);
+  });
+  saved = now;
 }
 
-function syncfs(populate) {
-  return new Promise((resolve, reject) => {
-    python.FS.syncfs(populate, (error) => (error ? reject(error) : resolve()));
-  });
+function settleSave({ id, error }) {
+  const pending = saving.get(id);
+  saving.delete(id);
+  if (error === undefined) pending?.resolve();
+  else pending?.reject(new Error(`The site's files could not be saved: ${error}`));
 }
 
 /** Whether `error` means the Python runtime itself failed (Pyodide's "fatal error"). */

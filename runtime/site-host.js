@@ -19,6 +19,7 @@ import { concat } from "./http1.js";
 import { IceServers, RemoteCandidates, trickle } from "./ice.js";
 import { SendWindow } from "./receive-window.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
+import { checkChanges, SiteStore } from "./site-store.js";
 import { sdpIdentity } from "./visitor-identity.js";
 
 export const DEFAULT_TIME_LIMIT_MS = 30000;
@@ -31,8 +32,11 @@ export class SiteHost extends EventTarget {
     this.waiting = new Map(); // conn id -> request line, while a request awaits its answer
     this.name = name;
     this.token = token;
-    this.bundleUrl = bundleUrl;
-    this.siteUrl = siteUrl;
+    // The worker has an opaque origin, for which a relative URL means nothing.
+    this.bundleUrl = new URL(bundleUrl, location.href).href;
+    this.packagesUrl = new URL("/api/packages", location.href).href;
+    this.siteUrl = siteUrl; // the template a new site starts from
+    this.store = new SiteStore(name);
     this.visitors = new Map(); // client id -> {pc, channels: Set}
     this.visitorNumbers = new Map(); // client id -> its number in the log, while connected
     this.visitorsMet = 0;
@@ -65,8 +69,18 @@ export class SiteHost extends EventTarget {
     this.signaling.addEventListener("message", (event) => this.onSignal(event.detail));
   }
 
+  /**
+   * Start a Python worker and boot the site in it, from the files this tab keeps for it.
+   *
+   * The worker is started from a data: URL, which gives it an opaque origin of its own: the
+   * site's code (perhaps an imported stranger's zip) cannot open this origin's IndexedDB, where
+   * the owner's other sites live, nor reach the owner tokens in its localStorage. It only has
+   * its messages to this tab, and what it asks of it is checked (see site-store.js).
+   */
   startWorker(loadApp) {
-    const worker = new Worker(new URL("./python-worker.js", import.meta.url), { type: "module" });
+    const script = new URL("./python-worker.js", import.meta.url).href;
+    const worker = new Worker(`data:text/javascript,${encodeURIComponent(`import ${JSON.stringify(script)};`)}`,
+      { type: "module" });
     this.worker = worker;
     worker.addEventListener("message", (event) => {
       if (this.worker === worker) this.onWorkerMessage(event.data);
@@ -77,8 +91,30 @@ export class SiteHost extends EventTarget {
       if (this.ready) this.onCrash({ reason: message });
       else this.emit("failed", { message });
     });
-    worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, siteUrl: this.siteUrl,
-      name: this.name, loadApp });
+    this.sendBoot(worker, loadApp).catch((error) => {
+      if (this.worker === worker) this.emit("failed", { message: `The site could not be read: ${error}` });
+    });
+  }
+
+  async sendBoot(worker, loadApp) {
+    const files = await this.store.load();
+    const template = files.site.length ? null : await fetchBytes(this.siteUrl);
+    const transfer = [...files.site, ...files.state].flatMap(({ contents }) => contents?.buffer ?? []);
+    if (template) transfer.push(template.buffer);
+    worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, packagesUrl: this.packagesUrl,
+      name: this.name, files, template, loadApp }, transfer);
+  }
+
+  /** Keep what the worker asks to save, if it is this site's to save; tell it how that went. */
+  async save(worker, { id, changes }) {
+    let error;
+    try {
+      await this.store.save(checkChanges(changes));
+    } catch (problem) {
+      error = String(problem.message ?? problem);
+      this.emit("log", { stream: "stderr", text: `The site's files could not be saved: ${error}` });
+    }
+    worker.postMessage({ type: "saved", id, error });
   }
 
   /** The worker ran the site's code past the time limit: answer for it and start afresh. */
@@ -204,6 +240,7 @@ export class SiteHost extends EventTarget {
     clearTimeout(this.watchdog);
     this.signaling?.close();
     this.worker?.terminate();
+    this.store.close();
     for (const visitor of this.visitors.values()) visitor.pc?.close();
     this.visitors.clear();
     this.emit("clients", { count: 0 });
@@ -439,10 +476,23 @@ export class SiteHost extends EventTarget {
       case "crashed":
         this.onCrash(message);
         break;
-      default: // progress, request, log
+      case "save":
+        this.save(this.worker, message);
+        break;
+      case "progress":
+      case "request":
+      case "log":
+      case "stats":
         this.emit(message.type, message);
+        break;
     }
   }
+}
+
+async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 /** "GET /path", from the first bytes of a request, for the log and error pages. */

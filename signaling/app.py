@@ -26,7 +26,8 @@ from typing import Any
 import anyio
 from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Host, Mount, Route, Router, WebSocketRoute
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Host, Mount, Route, Router, WebSocketRoute, request_response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope
 from starlette.types import Send as ASGISend
@@ -55,6 +56,15 @@ class NoCacheStaticFiles(StaticFiles):
         response = super().file_response(*args, **kwargs)
         response.headers.update(_NO_CACHE)
         return response
+
+
+def readable_anywhere(app: ASGIApp) -> ASGIApp:
+    """Let any origin read what ``app`` serves: the server tab's Python worker has an opaque
+    origin of its own (so that a site's code cannot reach the owner's other sites), and loads
+    the runtime, the bundle and packages from here. Nothing here depends on who asks."""
+    return CORSMiddleware(
+        app, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
+    )
 
 
 _RATE_LIMITED = {
@@ -256,15 +266,22 @@ def create_app(
             Route("/api/name-status", name_status),
             Route("/api/templates", templates),
             Route("/api/config", config),
-            Route("/api/packages", packages, methods=["POST"]),
+            Route(
+                "/api/packages",
+                readable_anywhere(request_response(packages)),
+                methods=["POST", "OPTIONS"],
+            ),
             Route("/templates/{template}.zip", template_archive),
             WebSocketRoute("/ws/server", server_socket),
             # Visitors that are not browsers (peerserver tunnel) have no site origin to come from.
             WebSocketRoute("/ws/visit/{name}", client_socket),
             Mount("/web", NoCacheStaticFiles(directory=WEB)),
-            Mount("/runtime", NoCacheStaticFiles(directory=RUNTIME)),
-            Mount("/bundle", NoCacheStaticFiles(directory=bundle, check_dir=False)),
-            Mount("/packages", StaticFiles(directory=packages_dir.name)),
+            Mount("/runtime", readable_anywhere(NoCacheStaticFiles(directory=RUNTIME))),
+            Mount(
+                "/bundle",
+                readable_anywhere(NoCacheStaticFiles(directory=bundle, check_dir=False)),
+            ),
+            Mount("/packages", readable_anywhere(StaticFiles(directory=packages_dir.name))),
         ]
     )
     app.state.packages_dir = packages_dir  # removed with the app

@@ -1,0 +1,155 @@
+// Where a site's files are kept between runs: the server tab's IndexedDB, on behalf of a Python
+// worker that has no storage of its own.
+//
+// A site's Python runs in a worker with an opaque origin (see site-host.js), so that an imported
+// zip from a stranger cannot open the IndexedDB of the owner's other sites or read the
+// workbench's storage. That worker sends its changed files here and gets them back at boot.
+//
+// The databases keep Emscripten's IDBFS layout (one database per mount point, store FILE_DATA,
+// keys the absolute paths, values {timestamp, mode, contents}), the layout of the worker that
+// used to mount IDBFS itself: sites saved before keep their files.
+//
+// What the worker sends is not trusted: `checkChanges` accepts changes to this site's two trees
+// only, as plain paths inside them, or throws.
+
+const DB_VERSION = 21;
+const STORE = "FILE_DATA";
+const FILE = 0o100000;
+const DIRECTORY = 0o040000;
+const TYPE_MASK = 0o170000;
+// The two trees of a site: its own files, and what the server keeps for its visitors.
+export const ROOTS = { site: "/peerserver", state: "/peerserver-state" };
+const MAX_PATH_LENGTH = 4096;
+
+export class ChangeError extends Error {}
+
+/**
+ * Check the changes a worker asks to save: {put: [{root, path, mode, timestamp, contents?}],
+ * remove: [{root, path}]} with `root` one of ROOTS' keys and `path` relative to it. Returns
+ * them as plain objects with only those fields; throws ChangeError at anything else.
+ */
+export function checkChanges(changes) {
+  if (!isObject(changes) || !Array.isArray(changes.put) || !Array.isArray(changes.remove)) {
+    throw new ChangeError("expected {put: [...], remove: [...]}");
+  }
+  const put = changes.put.map((entry) => {
+    const place = checkPlace(entry);
+    const { mode, timestamp, contents } = entry;
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o177777) throw new ChangeError("bad mode");
+    if (!Number.isFinite(timestamp)) throw new ChangeError("bad timestamp");
+    const type = mode & TYPE_MASK;
+    if (type === DIRECTORY) {
+      if (contents !== undefined) throw new ChangeError("a directory has no contents");
+      return { ...place, mode, timestamp };
+    }
+    if (type !== FILE || !(contents instanceof Uint8Array)) {
+      throw new ChangeError("only files with contents and directories are kept");
+    }
+    return { ...place, mode, timestamp, contents };
+  });
+  const remove = changes.remove.map(checkPlace);
+  return { put, remove };
+}
+
+function checkPlace(entry) {
+  if (!isObject(entry) || !Object.hasOwn(ROOTS, entry.root)) throw new ChangeError("bad root");
+  const { path } = entry;
+  if (typeof path !== "string" || path.length === 0 || path.length > MAX_PATH_LENGTH
+    || path.split("/").some((part) => part === "" || part === "." || part === "..")
+    || path.includes("\0")) {
+    throw new ChangeError(`bad path: ${JSON.stringify(String(path)).slice(0, 80)}`);
+  }
+  return { root: entry.root, path };
+}
+
+function isObject(value) {
+  return typeof value === "object" && value !== null;
+}
+
+/** The IndexedDB key of a file: its absolute path, as IDBFS names it. */
+export function storageKey(name, root, path) {
+  return `${ROOTS[root]}/${name}/${path}`;
+}
+
+/** One site's files in this tab's IndexedDB. */
+export class SiteStore {
+  constructor(name) {
+    this.name = name;
+    this.databases = {}; // root -> Promise<IDBDatabase>
+  }
+
+  /**
+   * Every file and directory of the site: {site: [...], state: [...]}, each entry {path, mode,
+   * timestamp, contents?} with `path` relative to its tree, directories before what they hold.
+   */
+  async load() {
+    const trees = {};
+    for (const root of Object.keys(ROOTS)) {
+      const prefix = `${ROOTS[root]}/${this.name}/`;
+      const store = (await this.database(root)).transaction(STORE, "readonly").objectStore(STORE);
+      // Both in one transaction, so in the same (key) order.
+      const [keys, values] = await Promise.all([done(store.getAllKeys()), done(store.getAll())]);
+      const records = keys.map((key, index) => ({ key, value: values[index] }));
+      trees[root] = records
+        .filter(({ key }) => typeof key === "string" && key.startsWith(prefix))
+        .map(({ key, value }) => ({ path: key.slice(prefix.length), mode: value.mode,
+          timestamp: +value.timestamp, contents: value.contents }))
+        .sort((a, b) => a.path.split("/").length - b.path.split("/").length);
+    }
+    return trees;
+  }
+
+  /** Save checked changes (see checkChanges), each tree in one transaction. */
+  async save({ put, remove }) {
+    for (const root of Object.keys(ROOTS)) {
+      const puts = put.filter((entry) => entry.root === root);
+      const removes = remove.filter((entry) => entry.root === root);
+      if (!puts.length && !removes.length) continue;
+      const transaction = (await this.database(root)).transaction(STORE, "readwrite");
+      const store = transaction.objectStore(STORE);
+      for (const { path } of removes) store.delete(storageKey(this.name, root, path));
+      for (const { path, mode, timestamp, contents } of puts) {
+        const value = { timestamp: new Date(timestamp), mode };
+        if (contents !== undefined) value.contents = contents;
+        store.put(value, storageKey(this.name, root, path));
+      }
+      await finished(transaction);
+    }
+  }
+
+  database(root) {
+    this.databases[root] ??= new Promise((resolve, reject) => {
+      const opening = indexedDB.open(`${ROOTS[root]}/${this.name}`, DB_VERSION);
+      opening.onupgradeneeded = () => {
+        const store = opening.result.objectStoreNames.contains(STORE)
+          ? opening.transaction.objectStore(STORE) : opening.result.createObjectStore(STORE);
+        if (!store.indexNames.contains("timestamp")) {
+          store.createIndex("timestamp", "timestamp", { unique: false });
+        }
+      };
+      opening.onsuccess = () => resolve(opening.result);
+      opening.onerror = () => reject(opening.error);
+    });
+    return this.databases[root];
+  }
+
+  close() {
+    for (const database of Object.values(this.databases)) database.then((db) => db.close(), () => {});
+    this.databases = {};
+  }
+}
+
+function done(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function finished(transaction) {
+  return new Promise((resolve, reject) => {
+    transaction.oncomplete = () => resolve();
+    transaction.onerror = () => reject(transaction.error);
+    transaction.onabort = () => reject(transaction.error ?? new Error("the save was aborted"));
+  });
+}
