@@ -122,6 +122,30 @@ def test_pages_and_the_shell_are_served_on_their_origins(client: TestClient) -> 
     assert client.get("/__ps/runtime/site-client.js", headers=SITE_HOST).status_code == 200
 
 
+def test_the_python_workers_files_are_readable_from_its_opaque_origin(client: TestClient) -> None:
+    """The server tab's Python worker has an opaque origin ("null"): what it loads must allow
+    any origin; the pages and the APIs it does not use must not."""
+    null = {"Origin": "null"}
+    for path in ["/runtime/python-worker.js", "/runtime/site-files.js"]:
+        response = client.get(path, headers=null)
+        assert response.status_code == 200
+        assert response.headers["access-control-allow-origin"] == "*"
+    preflight = client.options(
+        "/api/packages",
+        headers={
+            **null,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    resolved = client.post("/api/packages", json={"requirements": ""}, headers=null)
+    assert resolved.json()["wheels"] == [] and resolved.headers["access-control-allow-origin"]
+    for path in ["/", "/server/demo", "/api/name-status?name=demo", "/web/server.js"]:
+        assert "access-control-allow-origin" not in client.get(path, headers=null).headers
+
+
 def test_templates_are_zips_of_their_folders(client: TestClient) -> None:
     assert client.get("/api/templates").json()[0] == {"id": "empty", "title": "Empty"}
     archive = zipfile.ZipFile(io.BytesIO(client.get("/templates/empty.zip").content))
