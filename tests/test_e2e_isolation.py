@@ -61,7 +61,9 @@ _SAVE_THE_OLD_WAY = """async () => {
     const opening = indexedDB.open("/peerserver/legacy", 21);
     opening.onupgradeneeded = () => opening.result.createObjectStore("FILE_DATA")
         .createIndex("timestamp", "timestamp", { unique: false });
-    const db = await new Promise((resolve) => { opening.onsuccess = () => resolve(opening.result); });
+    const db = await new Promise((resolve) => {
+        opening.onsuccess = () => resolve(opening.result);
+    });
     const store = db.transaction("FILE_DATA", "readwrite").objectStore("FILE_DATA");
     const when = new Date(Date.UTC(2026, 0, 1));
     const app = "from flask import Flask\\napp = Flask(__name__)\\n\\n@app.route('/')\\n" +

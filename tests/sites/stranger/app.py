@@ -30,8 +30,13 @@ def open_victims_files():
 
 def forge_a_save():
     # What the worker says to the server tab when files changed: here, a path out of its tree.
-    entry = {"root": "site", "path": "../victim/app.py", "mode": 0o100644, "timestamp": 0,
-             "contents": js.Uint8Array.new(1)}
+    entry = {
+        "root": "site",
+        "path": "../victim/app.py",
+        "mode": 0o100644,
+        "timestamp": 0,
+        "contents": js.Uint8Array.new(1),
+    }
     message = {"type": "save", "id": "forged", "changes": {"put": [entry], "remove": []}}
     js.postMessage(to_js(message, dict_converter=js.Object.fromEntries))
 
