@@ -5,10 +5,11 @@
 // has no storage of its own, and loads everything (the bundle, packages) by absolute URL.
 //
 // The main thread owns the data channels and moves bytes; this worker owns Python. Messages:
-//   in:  boot {bundleUrl, packagesUrl, name, files, template, loadApp},
+//   in:  boot {bundleUrl, snapshot}, then site {name, packagesUrl, files, template, loadApp},
 //        open {conn, scheme, client, identity}, data {conn, bytes}, credit {conn, chunks},
 //        close {conn}, call {id, method, args}, stats, saved {id, error}
-//   out: progress {label, fraction}, ready {module, isNew, load, bootMs, timings, packages},
+//   out: progress {label, fraction}, snapshot {key, bytes} (see python-snapshot.js),
+//        python-ready (send the site), ready {module, isNew, load, bootMs, timings, packages},
 //        failed {message, traceback},
 //        send {conn, bytes}, end {conn}, request {method, target, status, duration_ms, client},
 //        log {stream, text}, result {id, value, error}, stats {memoryBytes, connections},
@@ -25,7 +26,7 @@
 // changes, "reload" answers {restart: true} and the main thread starts a fresh worker.
 //
 // The site's files, and apart from them what the server keeps for its visitors (their HttpOnly
-// cookies), arrive with "boot" and live in memory here. Whenever a request or a workbench call
+// cookies), arrive with "site" and live in memory here. Whenever a request or a workbench call
 // may have changed them, the changes go to the main thread, which keeps them in its IndexedDB,
 // before the response leaves: nothing a visitor committed is lost by a reload of the tab.
 
@@ -35,6 +36,9 @@ const CHUNK = 64 * 1024;
 const INITIAL_CREDIT = 8;
 
 let python = null; // the Pyodide instance
+let sitePackages = null;
+let bootStarted = 0;
+let bootTimings = null; // how long Python and the Flask stack took, for "ready"
 let server = null; // server_py.worker.SiteServer, once booted
 let trees = null; // {site, state}: where the two trees are in the file system
 let saved = null; // {site, state}: what they looked like when last saved (describeTree)
@@ -62,9 +66,10 @@ async function handle(message) {
   if (watched) post({ type: "busy", conn: message.conn, call: message.id, method: message.method });
   try {
     if (message.type === "boot") await boot(message);
+    else if (message.type === "site") await openSite(message);
     else if (server !== null) await dispatch(message);
   } catch (error) {
-    if (message.type === "boot") {
+    if (message.type === "boot" || message.type === "site") {
       post({ type: "failed", message: String(error), traceback: error.stack });
       return;
     }
@@ -88,38 +93,107 @@ async function handle(message) {
   }
 }
 
-async function boot({ bundleUrl, packagesUrl, name, files, template, loadApp = true }) {
-  const started = performance.now();
+// What a snapshot holds besides Python itself: the modules every site needs, imported.
+const PRELOAD = "import flask, sqlite3, server_py.worker";
+// What a snapshot would otherwise give every boot in this browser the same of.
+const RESEED = "import random; random.seed()";
+
+/**
+ * Start Python with the Flask stack, but no site yet. From the snapshot this browser keeps, if
+ * it was made from this bundle; else from scratch, leaving a new snapshot with the main thread.
+ * Either way the site runs in a Python restored from a snapshot: the one that makes it sees
+ * JavaScript's globals through a wrapper, where getters such as `js.self.origin` fail.
+ */
+async function boot({ bundleUrl, snapshot }) {
+  bootStarted = performance.now();
   post({ type: "progress", label: "Loading Python", fraction: 0.05 });
-  const { loadPyodide } = await import(`${bundleUrl}pyodide/pyodide.mjs`);
-  const manifest = await fetchJson(`${bundleUrl}manifest.json`);
+  const [{ loadPyodide }, manifest] = await Promise.all([
+    import(`${bundleUrl}pyodide/pyodide.mjs`), fetchJson(`${bundleUrl}manifest.json`)]);
   const archives = Promise.all([
     ...manifest.wheels.map((wheel) => fetchBytes(`${bundleUrl}wheels/${wheel}`)),
     fetchBytes(`${bundleUrl}server_py.zip`),
   ]);
   const zipped = Promise.all(manifest.zipped.map((wheel) => fetchBytes(`${bundleUrl}wheels/${wheel}`)));
-  python = await loadPyodide({
+  const hashes = import(`${bundleUrl}hashes.js`);
+  const key = JSON.stringify([manifest.pyodide, manifest.hashes, navigator.userAgent]);
+  const options = {
     indexURL: `${bundleUrl}pyodide/`,
     stdout: (text) => post({ type: "log", stream: "stdout", text }),
     stderr: (text) => post({ type: "log", stream: "stderr", text }),
-  });
+  };
+  /** Put the wheels' files in place: a snapshot holds imported modules, not files. */
+  const installFiles = async () => {
+    sitePackages = python.runPython("import site; site.getsitepackages()[0]");
+    for (const archive of await archives) {
+      // A wheel is a zip whose top level belongs on sys.path.
+      python.unpackArchive(archive, "zip", { extractDir: sitePackages });
+    }
+    return (await zipped).map((archive, index) => {
+      const path = `${sitePackages}/${manifest.zipped[index]}`;
+      python.FS.writeFile(path, archive);
+      return path;
+    });
+  };
+
+  let made = null;
+  if (snapshot?.key === key) {
+    python = await restore(loadPyodide, options, snapshot.bytes).catch((error) => {
+      post({ type: "log", stream: "stderr", text: `The Python snapshot did not load (${error}); starting afresh.` });
+      return null;
+    });
+  }
+  if (python === null) {
+    python = await loadPyodide({ ...options, _makeSnapshot: true });
+    const zippedPaths = await installFiles();
+    python.runPython(`import sys; sys.path.extend(${JSON.stringify(zippedPaths)})`); // zipimport
+    python.runPython(PRELOAD);
+    made = python.makeMemorySnapshot();
+    python = await restore(loadPyodide, options, made);
+  }
   const pyodideLoaded = performance.now();
   post({ type: "progress", label: "Installing Flask", fraction: 0.6 });
-  const sitePackages = python.runPython("import site; site.getsitepackages()[0]");
-  for (const archive of await archives) {
-    // A wheel is a zip whose top level belongs on sys.path.
-    python.unpackArchive(archive, "zip", { extractDir: sitePackages });
-  }
-  const zippedPaths = (await zipped).map((archive, index) => {
-    const path = `${sitePackages}/${manifest.zipped[index]}`;
-    python.FS.writeFile(path, archive);
-    return path;
-  });
-  python.pyimport("sys").path.extend(zippedPaths); // read in place by zipimport
-  self.peerserverHashes = (await import(`${bundleUrl}hashes.js`)).peerserverHashes;
+  await installFiles();
+  python.runPython(RESEED);
+  if (made) post({ type: "snapshot", key, bytes: made }, [made.buffer]);
+  self.peerserverHashes = (await hashes).peerserverHashes;
   python.pyimport("server_py.shims").install_from_javascript();
+  bootTimings = { pyodide_ms: pyodideLoaded - bootStarted,
+    wheels_ms: performance.now() - pyodideLoaded, snapshot: made === null };
+  post({ type: "python-ready" });
+}
 
-  const wheelsInstalled = performance.now();
+/** A Pyodide restored from `bytes`, a memory snapshot. */
+function restore(loadPyodide, options, bytes) {
+  const headerBytes = new Uint32Array(bytes.buffer, bytes.byteOffset, 2)[1];
+  return loadPyodide({ ...options, _loadSnapshot: bytes,
+    fsInit: (FS) => growHeap(FS, bytes.byteLength - headerBytes) });
+}
+
+/**
+ * Grow the WebAssembly heap to `bytes` before a snapshot is copied into it: Pyodide 314 copies
+ * it into a heap of the module's initial size (30 MiB), which a snapshot with Flask imported
+ * outgrows (pyodide/pyodide#6254, open). Mapping a file privately makes Emscripten allocate,
+ * and so grow the heap; the snapshot then replaces all of it, allocator included.
+ */
+function growHeap(FS, bytes) {
+  const path = "/tmp/grow-heap";
+  FS.writeFile(path, new Uint8Array(1));
+  const stream = FS.open(path, "r");
+  try {
+    const PROT_READ = 1;
+    const MAP_PRIVATE = 2;
+    const probe = FS.mmap(stream, 65536, 0, PROT_READ, MAP_PRIVATE);
+    const missing = bytes - (probe.ptr + 65536);
+    if (missing > 0) FS.mmap(stream, missing, 0, PROT_READ, MAP_PRIVATE);
+  } finally {
+    FS.close(stream);
+    FS.unlink(path);
+  }
+}
+
+/** Lay out the site's files and load its app: the second half of a boot. */
+async function openSite({ name, packagesUrl, files, template, loadApp = true }) {
+  const siteStarted = performance.now();
   post({ type: "progress", label: "Loading the site", fraction: 0.8 });
   const { FS } = python;
   // The state tree is what the server keeps that is not the site's.
@@ -147,9 +221,8 @@ async function boot({ bundleUrl, packagesUrl, name, files, template, loadApp = t
   }
   await persist();
   const now = performance.now();
-  post({ type: "ready", module: load.module ?? null, isNew, load, packages, bootMs: now - started,
-    timings: { pyodide_ms: pyodideLoaded - started, wheels_ms: wheelsInstalled - pyodideLoaded,
-      site_ms: now - wheelsInstalled } });
+  post({ type: "ready", module: load.module ?? null, isNew, load, packages, bootMs: now - bootStarted,
+    timings: { ...bootTimings, site_ms: now - siteStarted } });
 }
 
 async function dispatch(message) {

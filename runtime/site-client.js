@@ -14,7 +14,7 @@ import {
 } from "./http1.js";
 import { IceServers, RemoteCandidates, noPathMessage, trickle } from "./ice.js";
 import { ReadAccount } from "./receive-window.js";
-import { SignalingSocket, socketUrl } from "./signaling-socket.js";
+import { retryDelay, SignalingSocket, socketUrl } from "./signaling-socket.js";
 import { visitorCertificate } from "./visitor-identity.js";
 
 const MAX_CHANNELS = 6;
@@ -33,6 +33,9 @@ export class SiteClient extends EventTarget {
     this.idle = []; // open HTTP channels with no request on them
     this.channelCount = 0;
     this.waiting = []; // requests waiting for a channel: functions given one
+    this.serverOnline = false; // as signaling last said
+    this.retries = 0; // connections lost in a row while the server was said to be online
+    this.retryTimer = null;
   }
 
   start() {
@@ -79,6 +82,7 @@ export class SiteClient extends EventTarget {
 
   onSignal(message) {
     if (message.type === "server-status") {
+      this.serverOnline = Boolean(message.online);
       if (message.online) {
         if (this.state === "connected" && this.pc?.connectionState === "connected") return;
         this.connect().catch((error) => console.warn("PeerServer: connecting failed:", error));
@@ -127,9 +131,7 @@ export class SiteClient extends EventTarget {
     pc.addEventListener("connectionstatechange", () => {
       if (this.pc !== pc) return;
       if (pc.connectionState === "failed" && this.state === "connecting") noPath();
-      else if (["failed", "closed", "disconnected"].includes(pc.connectionState)) {
-        this.disconnect("offline");
-      }
+      else if (["failed", "closed", "disconnected"].includes(pc.connectionState)) this.dropped(pc);
     });
     // Relayed only, with no relay to be had: nothing will ever connect, so say so now.
     pc.addEventListener("icegatheringstatechange", () => {
@@ -151,7 +153,29 @@ export class SiteClient extends EventTarget {
     }
     if (this.pc !== pc) return;
     this.control = control;
+    // The server tab closing (a reload, say) closes its channels at once, well before ICE
+    // notices that the other end is gone.
+    control.addEventListener("close", () => this.dropped(pc));
+    this.retries = 0;
     this.setState("connected");
+  }
+
+  /**
+   * The connection `pc` was lost: offline until the server tab is back. A server tab that
+   * reloads quickly may have registered again before the loss was noticed here, so if
+   * signaling already says it is online, connect again after a while (longer each time).
+   */
+  dropped(pc) {
+    if (this.pc !== pc) return;
+    this.disconnect("offline");
+    if (!this.serverOnline) return;
+    clearTimeout(this.retryTimer);
+    const ceilingMs = Math.min(500 * 2 ** this.retries++, 15000);
+    this.retryTimer = setTimeout(() => {
+      if (this.state === "offline" && this.serverOnline) {
+        this.connect().catch((error) => console.warn("PeerServer: connecting failed:", error));
+      }
+    }, retryDelay(ceilingMs));
   }
 
   /** Close the peer connection; requests in flight fail, waiting ones wait for the next. */

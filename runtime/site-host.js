@@ -19,6 +19,7 @@ import { concat } from "./http1.js";
 import { IceServers, RemoteCandidates, trickle } from "./ice.js";
 import { SendWindow } from "./receive-window.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
+import { SnapshotStore } from "./python-snapshot.js";
 import { checkChanges, SiteStore } from "./site-store.js";
 import { sdpIdentity } from "./visitor-identity.js";
 
@@ -37,6 +38,7 @@ export class SiteHost extends EventTarget {
     this.packagesUrl = new URL("/api/packages", location.href).href;
     this.siteUrl = siteUrl; // the template a new site starts from
     this.store = new SiteStore(name);
+    this.snapshots = new SnapshotStore();
     this.visitors = new Map(); // client id -> {pc, channels: Set}
     this.visitorNumbers = new Map(); // client id -> its number in the log, while connected
     this.visitorsMet = 0;
@@ -91,18 +93,46 @@ export class SiteHost extends EventTarget {
       if (this.ready) this.onCrash({ reason: message });
       else this.emit("failed", { message });
     });
-    this.sendBoot(worker, loadApp).catch((error) => {
-      if (this.worker === worker) this.emit("failed", { message: `The site could not be read: ${error}` });
+    this.siteSent = false; // until then, the worker has run none of the site's code
+    this.beforeSite = []; // messages for the worker, held until it has the site
+    this.snapshots.load().then((snapshot) => {
+      const transfer = snapshot ? [snapshot.bytes.buffer] : [];
+      worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, snapshot }, transfer);
     });
+    // Read while Python starts; sent once it has (see onWorkerMessage's "python-ready").
+    this.siteFiles = this.readSite().then((site) => ({ ...site, loadApp }));
   }
 
-  async sendBoot(worker, loadApp) {
+  /** The site's files as this tab keeps them, and the template if it has none yet. */
+  async readSite() {
     const files = await this.store.load();
     const template = files.site.length ? null : await fetchBytes(this.siteUrl);
+    return { files, template };
+  }
+
+  async sendSite(worker) {
+    let site;
+    try {
+      site = await this.siteFiles;
+    } catch (error) {
+      if (this.worker === worker) this.emit("failed", { message: `The site could not be read: ${error}` });
+      return;
+    }
+    if (this.worker !== worker) return;
+    const { files, template, loadApp } = site;
     const transfer = [...files.site, ...files.state].flatMap(({ contents }) => contents?.buffer ?? []);
     if (template) transfer.push(template.buffer);
-    worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, packagesUrl: this.packagesUrl,
-      name: this.name, files, template, loadApp }, transfer);
+    this.siteSent = true;
+    worker.postMessage({ type: "site", name: this.name, packagesUrl: this.packagesUrl, files,
+      template, loadApp }, transfer);
+    for (const [message, moved] of this.beforeSite) worker.postMessage(message, moved);
+    this.beforeSite = [];
+  }
+
+  /** Send the worker `message`, after the site if that has not gone yet. */
+  toWorker(message, transfer = []) {
+    if (this.siteSent) this.worker.postMessage(message, transfer);
+    else this.beforeSite.push([message, transfer]);
   }
 
   /** Keep what the worker asks to save, if it is this site's to save; tell it how that went. */
@@ -206,7 +236,7 @@ export class SiteHost extends EventTarget {
     const id = this.nextCall++;
     return new Promise((resolve, reject) => {
       this.calls.set(id, { resolve, reject });
-      this.worker.postMessage({ type: "call", id, method, args });
+      this.toWorker({ type: "call", id, method, args });
     });
   }
 
@@ -231,7 +261,7 @@ export class SiteHost extends EventTarget {
   workerStats() {
     return new Promise((resolve) => {
       this.addEventListener("stats", ({ detail }) => resolve(detail), { once: true });
-      this.worker.postMessage({ type: "stats" });
+      this.toWorker({ type: "stats" });
     });
   }
 
@@ -385,12 +415,12 @@ export class SiteHost extends EventTarget {
       this.windows.set(conn, new SendWindow());
       visitor.connsByChannel.set(channel.id, conn);
     }
-    this.worker.postMessage({ type: "open", conn, scheme: scheme === "https" ? "https" : "http",
+    this.toWorker({ type: "open", conn, scheme: scheme === "https" ? "https" : "http",
       client: this.visitorLabel(client), identity });
     channel.addEventListener("message", (event) => {
       if (!(event.data instanceof ArrayBuffer)) return; // HTTP is bytes; text has no place here
       if (!this.waiting.has(conn)) this.waiting.set(conn, requestLine(event.data));
-      this.worker.postMessage({ type: "data", conn, bytes: new Uint8Array(event.data) }, [event.data]);
+      this.toWorker({ type: "data", conn, bytes: new Uint8Array(event.data) }, [event.data]);
     });
     channel.addEventListener("close", () => {
       visitor.channels.delete(channel);
@@ -398,7 +428,7 @@ export class SiteHost extends EventTarget {
       this.waiting.delete(conn);
       this.windows.delete(conn);
       this.stalled.delete(conn);
-      if (this.channels.delete(conn)) this.worker.postMessage({ type: "close", conn });
+      if (this.channels.delete(conn)) this.toWorker({ type: "close", conn });
     });
   }
 
@@ -424,7 +454,7 @@ export class SiteHost extends EventTarget {
       this.stalled.add(conn); // until the visitor has read more
       return;
     }
-    this.worker.postMessage({ type: "credit", conn, chunks: 1 });
+    this.toWorker({ type: "credit", conn, chunks: 1 });
   }
 
   // -- the worker -------------------------------------------------------------------------
@@ -478,6 +508,16 @@ export class SiteHost extends EventTarget {
         break;
       case "save":
         this.save(this.worker, message);
+        break;
+      case "python-ready":
+        this.sendSite(this.worker);
+        break;
+      case "snapshot":
+        // Only from a worker that has not run the site's code (see python-snapshot.js).
+        if (!this.siteSent && typeof message.key === "string" && message.bytes instanceof Uint8Array) {
+          this.snapshots.save(message).catch((error) => this.emit("log", { stream: "stderr",
+            text: `The Python snapshot could not be kept (${error}): the next start is slower.` }));
+        }
         break;
       case "progress":
       case "request":
