@@ -24,6 +24,33 @@ def table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+def goals(results: dict[str, Any]) -> list[list[Any]]:
+    """Issue 14's goals beside this run's figures: [measure, this run, goal, met]."""
+    boot, visitor, requests = results["boot"], results["visitor"], results["requests"]
+    download, fifty = results["download_100mb"], results["scale"].get("50", {})
+    trivial = requests["peerserver"]["trivial"]["latency_median_ms"]
+    flask_trivial = requests["flask_run"]["trivial"]["latency_median_ms"]
+    ratios = requests["throughput_ratio"]
+    rows = [
+        ("server tab boot, empty cache (ms)", boot["empty_cache"]["total_ms"], "≤ 2500", 2500),
+        ("server tab boot, warm (ms)", boot["warm_cache"]["total_ms"], "≤ 1500", 1500),
+        ("new visitor to first page (ms)", visitor["total_ms"], "≤ 250", 250),
+        ("trivial route median (ms)", trivial, f"≤ flask run's {flask_trivial}", flask_trivial),
+        ("throughput vs flask run, trivial", ratios["trivial"], "≥ 1.0", -1.0),
+        ("throughput vs flask run, Jinja2 + sqlite3", ratios["jinja2_sqlite"], "≥ 1.0", -1.0),
+        ("50 visitors, p99 (ms)", fifty.get("latency_p99_ms"), "≤ 80, no errors", 80),
+        ("100 MB download vs raw channel", download["ratio"], "≥ 0.95", -0.95),
+    ]
+    table_rows = []
+    for measure, value, goal, bound in rows:
+        # A negative bound is a floor (at least), a positive one a ceiling (at most).
+        met = value is not None and (value >= -bound if bound < 0 else value <= bound)
+        if measure.startswith("50 visitors"):
+            met = met and fifty.get("errors") == 0
+        table_rows.append([measure, value, goal, "yes" if met else "no"])
+    return table_rows
+
+
 def markdown(results: dict[str, Any]) -> str:
     machine = results["machine"]
     boot, visitor = results["boot"], results["visitor"]
@@ -35,11 +62,22 @@ def markdown(results: dict[str, Any]) -> str:
         f"Every figure is a median of {machine['repeats']} runs unless it says otherwise; "
         "comparisons were measured side by side in the same run.",
         "![figures](report.png)",
+        "## Goals (issue 14)",
+        table(["measure", "this run", "goal", "met"], goals(results)),
         '## 1. Server tab boot (opening /server/NAME to "Serving")',
+        "The first boot in a browser starts Python from scratch and leaves a memory snapshot "
+        "with the Flask stack imported; later boots restore it.",
         table(
-            ["cache", "total ms", "Pyodide ms", "wheels ms", "site import ms"],
+            ["cache", "from snapshot", "total ms", "Python ms", "wheels ms", "site import ms"],
             [
-                [cache, b["total_ms"], b["pyodide_ms"], b["wheels_ms"], b["site_ms"]]
+                [
+                    cache,
+                    "yes" if b.get("snapshot") else "no",
+                    b["total_ms"],
+                    b["pyodide_ms"],
+                    b["wheels_ms"],
+                    b["site_ms"],
+                ]
                 for cache, b in boot.items()
             ],
         ),

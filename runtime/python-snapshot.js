@@ -12,6 +12,8 @@
 // that): the site's code, perhaps a stranger's, never runs before the snapshot is taken, so it
 // cannot plant anything in the Python that the owner's other sites will start from.
 
+import { openDatabase, requestDone, transactionDone } from "./idb.js";
+
 const DATABASE = "peerserver-python";
 const STORE = "snapshots";
 const RECORD = "latest"; // one snapshot: the bundle it was made from is in its key
@@ -21,7 +23,7 @@ export class SnapshotStore {
   async load() {
     try {
       const db = await this.database();
-      const record = await done(db.transaction(STORE, "readonly").objectStore(STORE).get(RECORD));
+      const record = await requestDone(db.transaction(STORE, "readonly").objectStore(STORE).get(RECORD));
       return record?.bytes instanceof Uint8Array && typeof record.key === "string" ? record : null;
     } catch {
       return null;
@@ -33,27 +35,11 @@ export class SnapshotStore {
     const db = await this.database();
     const transaction = db.transaction(STORE, "readwrite");
     transaction.objectStore(STORE).put({ key, bytes }, RECORD);
-    await new Promise((resolve, reject) => {
-      transaction.oncomplete = () => resolve();
-      transaction.onerror = () => reject(transaction.error);
-      transaction.onabort = () => reject(transaction.error ?? new Error("aborted"));
-    });
+    await transactionDone(transaction);
   }
 
   database() {
-    this.opening ??= new Promise((resolve, reject) => {
-      const request = indexedDB.open(DATABASE, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
+    this.opening ??= openDatabase(DATABASE, 1, (db) => db.createObjectStore(STORE));
     return this.opening;
   }
-}
-
-function done(request) {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
 }

@@ -12,6 +12,8 @@
 // What the worker sends is not trusted: `checkChanges` accepts changes to this site's two trees
 // only, as plain paths inside them, or throws.
 
+import { openDatabase, requestDone, transactionDone } from "./idb.js";
+
 const DB_VERSION = 21;
 const STORE = "FILE_DATA";
 const FILE = 0o100000;
@@ -88,7 +90,7 @@ export class SiteStore {
       const prefix = `${ROOTS[root]}/${this.name}/`;
       const store = (await this.database(root)).transaction(STORE, "readonly").objectStore(STORE);
       // Both in one transaction, so in the same (key) order.
-      const [keys, values] = await Promise.all([done(store.getAllKeys()), done(store.getAll())]);
+      const [keys, values] = await Promise.all([requestDone(store.getAllKeys()), requestDone(store.getAll())]);
       const records = keys.map((key, index) => ({ key, value: values[index] }));
       trees[root] = records
         .filter(({ key }) => typeof key === "string" && key.startsWith(prefix))
@@ -113,22 +115,17 @@ export class SiteStore {
         if (contents !== undefined) value.contents = contents;
         store.put(value, storageKey(this.name, root, path));
       }
-      await finished(transaction);
+      await transactionDone(transaction);
     }
   }
 
   database(root) {
-    this.databases[root] ??= new Promise((resolve, reject) => {
-      const opening = indexedDB.open(`${ROOTS[root]}/${this.name}`, DB_VERSION);
-      opening.onupgradeneeded = () => {
-        const store = opening.result.objectStoreNames.contains(STORE)
-          ? opening.transaction.objectStore(STORE) : opening.result.createObjectStore(STORE);
-        if (!store.indexNames.contains("timestamp")) {
-          store.createIndex("timestamp", "timestamp", { unique: false });
-        }
-      };
-      opening.onsuccess = () => resolve(opening.result);
-      opening.onerror = () => reject(opening.error);
+    this.databases[root] ??= openDatabase(`${ROOTS[root]}/${this.name}`, DB_VERSION, (db, upgrade) => {
+      const store = db.objectStoreNames.contains(STORE) ? upgrade.objectStore(STORE)
+        : db.createObjectStore(STORE);
+      if (!store.indexNames.contains("timestamp")) {
+        store.createIndex("timestamp", "timestamp", { unique: false });
+      }
     });
     return this.databases[root];
   }
@@ -137,19 +134,4 @@ export class SiteStore {
     for (const database of Object.values(this.databases)) database.then((db) => db.close(), () => {});
     this.databases = {};
   }
-}
-
-function done(req) {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-function finished(transaction) {
-  return new Promise((resolve, reject) => {
-    transaction.oncomplete = () => resolve();
-    transaction.onerror = () => reject(transaction.error);
-    transaction.onabort = () => reject(transaction.error ?? new Error("the save was aborted"));
-  });
 }

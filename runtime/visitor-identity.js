@@ -5,24 +5,14 @@
 // make requests from this browser, as with a real HttpOnly cookie, but cannot read the cookies
 // or carry them to another browser.
 
+import { openDatabase, requestDone } from "./idb.js";
+
 const DATABASE = "peerserver-identity";
 const STORE = "certificates";
 const KEY = "dtls";
 const LIFETIME_MS = 365 * 24 * 3600 * 1000;
 const RENEW_BEFORE_MS = 24 * 3600 * 1000;
 
-function request(idbRequest) {
-  return new Promise((resolve, reject) => {
-    idbRequest.onsuccess = () => resolve(idbRequest.result);
-    idbRequest.onerror = () => reject(idbRequest.error);
-  });
-}
-
-async function openDatabase() {
-  const opening = indexedDB.open(DATABASE, 1);
-  opening.onupgradeneeded = () => opening.result.createObjectStore(STORE);
-  return request(opening);
-}
 
 /**
  * The certificate this browser shows every server tab of this site. A new one is made (and
@@ -32,8 +22,8 @@ async function openDatabase() {
 export async function visitorCertificate() {
   let database = null;
   try {
-    database = await openDatabase();
-    const kept = await request(database.transaction(STORE).objectStore(STORE).get(KEY));
+    database = await openDatabase(DATABASE, 1, (db) => db.createObjectStore(STORE));
+    const kept = await requestDone(database.transaction(STORE).objectStore(STORE).get(KEY));
     if (kept && kept.expires - Date.now() > RENEW_BEFORE_MS) return kept;
   } catch (error) {
     console.warn("PeerServer: no lasting identity in this browser:", error);
@@ -43,7 +33,7 @@ export async function visitorCertificate() {
   });
   if (database) {
     try {
-      await request(database.transaction(STORE, "readwrite").objectStore(STORE).put(certificate, KEY));
+      await requestDone(database.transaction(STORE, "readwrite").objectStore(STORE).put(certificate, KEY));
     } catch (error) {
       console.warn("PeerServer: the identity could not be kept:", error);
     }

@@ -1,0 +1,25 @@
+// IndexedDB's requests and transactions as promises: the little every store here needs.
+
+/** The result of an IDBRequest (an IDBOpenDBRequest too). */
+export function requestDone(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/** Resolves when `transaction` has committed; rejects if it fails or is aborted. */
+export function transactionDone(transaction) {
+  return new Promise((resolve, reject) => {
+    transaction.oncomplete = () => resolve();
+    transaction.onerror = () => reject(transaction.error);
+    transaction.onabort = () => reject(transaction.error ?? new Error("the transaction was aborted"));
+  });
+}
+
+/** Open database `name` at `version`; `upgrade(db, transaction)` makes its stores. */
+export function openDatabase(name, version, upgrade) {
+  const opening = indexedDB.open(name, version);
+  opening.onupgradeneeded = () => upgrade(opening.result, opening.transaction);
+  return requestDone(opening);
+}

@@ -1,0 +1,105 @@
+"""Booting from the Python memory snapshot a browser keeps (runtime/python-snapshot.js): the
+first server tab makes it, later ones restore it, each with a Python of its own, and a snapshot
+that does not load costs a slower boot, nothing more. Real Chromium."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.conftest import BOOT_TIMEOUT
+
+pytestmark = pytest.mark.e2e
+
+_RECORD = """(change) => new Promise((resolve, reject) => {
+    const opening = indexedDB.open("peerserver-python", 1);
+    opening.onerror = () => reject(opening.error);
+    opening.onupgradeneeded = () => opening.result.createObjectStore("snapshots");
+    opening.onsuccess = () => {
+        const store = opening.result.transaction("snapshots", "readwrite").objectStore("snapshots");
+        const reading = store.get("latest");
+        reading.onsuccess = () => {
+            const record = reading.result;
+            if (!record) return resolve(null);
+            if (change) {
+                record.bytes = new Uint8Array(record.bytes.length).fill(7);
+                store.put(record, "latest");
+            }
+            store.transaction.oncomplete = () => resolve({ key: record.key,
+                size: record.bytes.length, first: record.bytes[0] });
+        };
+    };
+})"""
+
+
+def open_server(owner: BrowserContext, service_url: str, name: str) -> Page:
+    server = owner.new_page()
+    server.goto(f"{service_url}server/{name}?template=public")
+    expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+    return server
+
+
+def kept_snapshot(page: Page, overwrite: bool = False) -> dict:
+    """The snapshot this browser keeps, once the server tab has saved it; ``overwrite`` fills
+    its memory with garbage, its key left as it was."""
+    deadline = time.monotonic() + 30
+    while (record := page.evaluate(_RECORD, overwrite)) is None:
+        assert time.monotonic() < deadline, "no snapshot was kept"
+        time.sleep(0.2)
+    return record
+
+
+def from_snapshot(server: Page) -> bool:
+    return server.evaluate("() => window.peerServerHost.bootTimings.snapshot")
+
+
+def console_value(server: Page, line: str) -> str:
+    server.get_by_role("tab", name="Console").click()
+    console = server.get_by_role("textbox", name="Console")
+    console.fill(line)
+    console.press("Enter")
+    output = server.locator("#console-output")
+    expect(output).to_contain_text(f">>> {line}\n")
+    return output.inner_text().split(f">>> {line}\n", 1)[1].split("\n", 1)[0]
+
+
+def test_later_boots_restore_the_snapshot_each_with_python_of_its_own(
+    browser: Browser, service_url: str
+) -> None:
+    owner = browser.new_context()
+    try:
+        first = open_server(owner, service_url, "snap-first")
+        assert not from_snapshot(first)
+        kept_snapshot(first)
+        second = open_server(owner, service_url, "snap-second")
+        third = open_server(owner, service_url, "snap-third")
+        assert from_snapshot(second) and from_snapshot(third)
+        # Restored from the same memory, yet not the same random numbers (reseeded).
+        line = "import random; random.random()"
+        assert console_value(second, line) != console_value(third, line)
+        # The site's code sees JavaScript as in any worker, and its own origin is opaque.
+        assert console_value(third, "import js; js.self.origin") == "'null'"
+    finally:
+        owner.close()
+
+
+def test_a_snapshot_that_does_not_load_is_replaced(browser: Browser, service_url: str) -> None:
+    owner = browser.new_context()
+    try:
+        first = open_server(owner, service_url, "broken-first")
+        kept_snapshot(first)
+        assert kept_snapshot(first, overwrite=True)["size"] > 30_000_000
+
+        second = open_server(owner, service_url, "broken-second")
+        expect(second.locator("#log")).to_contain_text("The Python snapshot did not load")
+        assert not from_snapshot(second)
+        deadline = time.monotonic() + 30
+        while kept_snapshot(second)["first"] == 7:  # until the new one, made by that boot
+            assert time.monotonic() < deadline, "the broken snapshot was not replaced"
+            time.sleep(0.2)
+        third = open_server(owner, service_url, "broken-third")
+        assert from_snapshot(third)
+    finally:
+        owner.close()
