@@ -109,15 +109,15 @@ async function boot({ bundleUrl, snapshot }) {
   post({ type: "progress", label: "Loading Python", fraction: 0.05 });
   const [{ loadPyodide }, manifest] = await Promise.all([
     import(`${bundleUrl}pyodide/pyodide.mjs`), fetchJson(`${bundleUrl}manifest.json`)]);
-  const archives = Promise.all([
-    ...manifest.wheels.map((wheel) => fetchBytes(`${bundleUrl}wheels/${wheel}`)),
-    fetchBytes(`${bundleUrl}server_py.zip`),
-  ]);
+  // The wheels and server_py as byte-compiled by the build (signaling/precompile.mjs).
+  const archives = Promise.all([...manifest.wheels, "server_py.zip"].map(
+    (archive) => fetchBytes(`${bundleUrl}python/${archive}`)));
   const zipped = Promise.all(manifest.zipped.map((wheel) => fetchBytes(`${bundleUrl}wheels/${wheel}`)));
   const hashes = import(`${bundleUrl}hashes.js`);
   const key = JSON.stringify([manifest.pyodide, manifest.hashes, navigator.userAgent]);
   const options = {
     indexURL: `${bundleUrl}pyodide/`,
+    stdLibURL: `${bundleUrl}python/python_stdlib.zip`, // byte-compiled
     stdout: (text) => post({ type: "log", stream: "stdout", text }),
     stderr: (text) => post({ type: "log", stream: "stderr", text }),
   };

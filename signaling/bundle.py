@@ -8,6 +8,9 @@ nothing is fetched from a CDN at run time. Sources, all pinned:
   stack, installed in every server tab, and a shelf of pure-Python packages that a site's
   ``requirements.txt`` may ask for (ASGI apps' Starlette), which thus install offline;
 * ``server_py``: this repository's package, zipped;
+* all of that Python, and Pyodide's standard library, byte-compiled ahead of time in
+  ``python/`` (by Pyodide itself, under Node: ``precompile.mjs``), so that a server tab does
+  not compile the modules it imports;
 * the editor (CodeMirror 6) and password hashing (@noble/hashes) from npm, each bundled by
   esbuild (also from npm) into one module.
 """
@@ -110,20 +113,36 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
     with zipfile.ZipFile(server_py_zip, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted((REPO / "server_py").rglob("*.py")):
             archive.write(path, path.relative_to(REPO).as_posix())
+    compiled = precompile(
+        pyodide_out, out / "python", pyodide_out / "python_stdlib.zip", [*wheels, server_py_zip]
+    )
 
     manifest = {
         "pyodide": json.loads((pyodide_src / "package.json").read_text())["version"],
         "python": python_version,
+        # What a server tab installs is in python/, compiled; wheels/ keeps them as released.
         "wheels": [wheel.name for wheel in wheels],
         "zipped": [wheel.name for wheel in zipped],
         # Content hashes let the server tab and the HTTP cache tell when a file changed.
         "hashes": {
-            path.relative_to(out).as_posix(): _sha256(path)
-            for path in [server_py_zip, *wheels, *zipped]
+            path.relative_to(out).as_posix(): _sha256(path) for path in [*compiled, *zipped]
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return out
+
+
+def precompile(pyodide_dir: Path, out: Path, stdlib: Path, unpacked: list[Path]) -> list[Path]:
+    """The standard library and the archives a server tab unpacks, with their bytecode
+    compiled by Pyodide's own Python (``signaling/precompile.mjs``), written to ``out``."""
+    node = shutil.which("node")
+    if node is None:
+        raise SystemExit("Node.js is missing (it compiles the bundle): apt-get install nodejs")
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [f"zipimport:{stdlib}", *(f"unpacked:{archive}" for archive in unpacked)]
+    script = Path(__file__).with_name("precompile.mjs")
+    subprocess.run([node, str(script), str(pyodide_dir), str(out), *jobs], check=True)
+    return [out / path.name for path in [stdlib, *unpacked]]
 
 
 def bundle_module(entry: Path, target: Path, node_modules: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -14,8 +13,7 @@ import time
 import pytest
 import werkzeug.security
 
-from signaling.bundle import DEFAULT_BUNDLE
-from tests.harness import REPO
+from tests.pyodide import run_python
 
 CASES = [
     ("sha256", b"password", b"salt", 1, None),
@@ -58,17 +56,8 @@ print(json.dumps(out))
 def run_in_pyodide(source: str, env: dict[str, str] | None = None) -> dict:
     """Run ``source`` in Pyodide, set up as the server tab's worker sets it up; returns the
     JSON it printed last."""
-    if not (DEFAULT_BUNDLE / "hashes.js").is_file():
-        pytest.fail(f"no runtime bundle in {DEFAULT_BUNDLE}: run `nox -s build` first")
-    result = subprocess.run(
-        ["node", str(REPO / "tests" / "pyodide" / "run_python.mjs"), str(DEFAULT_BUNDLE)],
-        input=source,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-        env={**os.environ, **(env or {})},
-    )
+    result = run_python(source, env=env, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -85,10 +74,6 @@ def run_in_cpython(source: str, env: dict[str, str] | None = None) -> dict:
     return json.loads(result.stdout)
 
 
-needs_node = pytest.mark.skipif(not shutil.which("node"), reason="needs Node.js")
-
-
-@needs_node
 def test_hashlib_shims_in_pyodide_match_cpython() -> None:
     cases = {
         "pbkdf2": [(n, p.hex(), s.hex(), i, d) for n, p, s, i, d in CASES],
@@ -155,7 +140,6 @@ print(json.dumps({"same": same, "checks": checks}))
 """
 
 
-@needs_node
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/Los_Angeles"])
 def test_secrets_time_datetime_and_zoneinfo_in_pyodide_match_cpython(zone: str) -> None:
     env = {"TZ": zone}
@@ -203,7 +187,6 @@ print(json.dumps(out))
 """
 
 
-@needs_node
 def test_multiprocessing_within_one_process_works_as_in_cpython() -> None:
     pyodide = run_in_pyodide(MULTIPROCESSING_PROGRAM)
     cpython = run_in_cpython(MULTIPROCESSING_PROGRAM)

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from signaling.bundle import DEFAULT_BUNDLE
 from tests.harness import REPO
+from tests.pyodide import run_python
 
 # The unit tests that exercise server_py: they need Flask and pytest, not a browser.
 UNIT_TESTS = [
@@ -37,18 +35,28 @@ print(f"pytest exit status: {{int(code)}}")
 """
 
 
-@pytest.mark.skipif(not shutil.which("node"), reason="needs Node.js")
 def test_server_py_unit_tests_pass_in_pyodide() -> None:
-    if not (DEFAULT_BUNDLE / "manifest.json").is_file():
-        pytest.fail(f"no runtime bundle in {DEFAULT_BUNDLE}: run `nox -s build` first")
     site_packages = Path(pytest.__file__).parent.parent
-    mounts = [f"{REPO}:/repo", f"{site_packages}:/test-packages"]
-    result = subprocess.run(
-        ["node", str(REPO / "tests" / "pyodide" / "run_python.mjs"), str(DEFAULT_BUNDLE), *mounts],
-        input=PROGRAM,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = run_python(PROGRAM, (f"{REPO}:/repo", f"{site_packages}:/test-packages"))
     print(result.stdout[-4000:], result.stderr[-2000:])
     assert "pytest exit status: 0" in result.stdout, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_the_bundles_python_is_byte_compiled() -> None:
+    """What a server tab imports comes as bytecode the build compiled (signaling/precompile.mjs):
+    the standard library through zipimport, the unpacked wheels and server_py from __pycache__;
+    sources stay beside it, for tracebacks."""
+    result = run_python(
+        """
+import importlib.util, json, linecache, os
+import flask, jinja2, server_py.http
+print("stdlib:", json.__file__)
+for module in (flask, jinja2, server_py.http):
+    print("unpacked:", os.path.exists(importlib.util.cache_from_source(module.__file__)))
+print("source:", bool(linecache.getline(flask.__file__, 1)))
+"""
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("stdlib: ") and lines[0].endswith("json/__init__.pyc"), lines
+    assert lines[1:] == ["unpacked: True"] * 3 + ["source: True"], lines

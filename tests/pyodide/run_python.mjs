@@ -1,5 +1,6 @@
 // Runs Python code in real Pyodide under Node, set up as the server tab's worker sets it up:
-// the runtime bundle's wheels and server_py, and server_py.shims on @noble/hashes.
+// the runtime bundle's byte-compiled standard library, wheels and server_py, and
+// server_py.shims on @noble/hashes.
 // Usage: node run_python.mjs BUNDLE_DIR [HOST_DIR:PYODIDE_DIR ...] < code.py
 // prints what the code prints; each HOST_DIR is mounted (NODEFS) at PYODIDE_DIR.
 
@@ -8,11 +9,12 @@ import { pathToFileURL } from "node:url";
 
 const bundle = process.argv[2].replace(/\/?$/, "/");
 const { loadPyodide } = await import(pathToFileURL(`${bundle}pyodide/pyodide.mjs`).href);
-const python = await loadPyodide({ indexURL: `${bundle}pyodide/` });
+const python = await loadPyodide({ indexURL: `${bundle}pyodide/`,
+  stdLibURL: `${bundle}python/python_stdlib.zip` });
 const manifest = JSON.parse(readFileSync(`${bundle}manifest.json`, "utf8"));
 const sitePackages = python.runPython("import site; site.getsitepackages()[0]");
-for (const archive of [...manifest.wheels.map((w) => `wheels/${w}`), "server_py.zip"]) {
-  python.unpackArchive(new Uint8Array(readFileSync(bundle + archive)), "zip",
+for (const archive of [...manifest.wheels, "server_py.zip"]) {
+  python.unpackArchive(new Uint8Array(readFileSync(`${bundle}python/${archive}`)), "zip",
     { extractDir: sitePackages });
 }
 for (const wheel of manifest.zipped) {
