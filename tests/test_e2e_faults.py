@@ -221,7 +221,8 @@ def test_a_200_mb_upload_is_streamed_not_held_whole(browser: Browser, service_ur
             f"{UPLOAD_MB} MB upload: {rate:.1f} MB/s; memory grew at most {worker_mb:.1f} MB "
             f"in the service worker, {page_mb:.1f} MB in the page with the shell"
         )
-        assert worker_mb < 32 and page_mb < 32
+        # Far below the 200 MB of the body; the page's figure moves with its garbage collector.
+        assert worker_mb < 64 and page_mb < 64
     finally:
         visitor.close()
         served.context.close()

@@ -4,6 +4,7 @@ that does not load costs a slower boot, nothing more. Real Chromium."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -61,7 +62,8 @@ def console_value(server: Page, line: str) -> str:
     console.fill(line)
     console.press("Enter")
     output = server.locator("#console-output")
-    expect(output).to_contain_text(f">>> {line}\n")
+    # The line is echoed at once, its value printed when Python has run it.
+    expect(output).to_contain_text(re.compile(re.escape(f">>> {line}\n") + r"\S"))
     return output.inner_text().split(f">>> {line}\n", 1)[1].split("\n", 1)[0]
 
 

@@ -17,9 +17,12 @@ const UNAVAILABLE_TITLE = "Site unavailable"; // the service worker's error page
 client.addEventListener("state", ({ detail: { state, reason } }) => {
   if (state === "connected") {
     performance.mark("peerserver:connected");
-    status.hidden = true;
+    status.hidden = serviceWorkerProblem === null;
     if (!frame.hasAttribute("src")) {
-      frame.src = location.pathname + location.search + location.hash;
+      // The site's first page goes through the service worker: once that is ready too.
+      serviceWorkerReady.then(() => {
+        if (!frame.hasAttribute("src")) frame.src = location.pathname + location.search + location.hash;
+      }, () => {});
     } else if (frame.contentDocument?.title === UNAVAILABLE_TITLE) {
       frame.contentWindow.location.reload(); // what failed while the server was away
     }
@@ -146,13 +149,18 @@ frame.addEventListener("load", () => {
   inner.addEventListener("click", leaveForOtherOrigins);
 });
 
-async function start() {
+// The service worker and the connection to the server tab are made side by side.
+async function registerServiceWorker() {
   await navigator.serviceWorker.register("/__ps/sw.js", { scope: "/" });
   await navigator.serviceWorker.ready;
   performance.mark("peerserver:service-worker");
-  client.start();
 }
 
-start().catch((error) => {
+let serviceWorkerProblem = null;
+const serviceWorkerReady = registerServiceWorker();
+serviceWorkerReady.catch((error) => {
+  serviceWorkerProblem = error;
   message.textContent = `This browser cannot show PeerServer sites: ${error.message}`;
+  status.hidden = false;
 });
+client.start();
