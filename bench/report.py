@@ -123,6 +123,13 @@ def markdown(results: dict[str, Any]) -> str:
         "Throughput of PeerServer relative to `flask run`: "
         + ", ".join(f"{route} {ratio}" for route, ratio in requests["throughput_ratio"].items())
         + ".",
+        "### Where the time of one request goes (trivial route, medians, sequential)",
+        "Each layer stamps the request with the machine's clock (`runtime/request-timings.js`); "
+        "the medians of the parts need not add up to the median of the whole.",
+        table(
+            ["part", "ms"],
+            [[part, ms] for part, ms in requests.get("waterfall_trivial_ms", {}).items()],
+        ),
         "## 5. 100 MB download",
         table(
             [

@@ -200,6 +200,58 @@ def request_figures(frame: Frame) -> dict[str, Any]:
     return figures
 
 
+WATERFALL_REQUESTS = 100
+TIMED = """async ({path, count}) => {
+    const clock = () => performance.timeOrigin + performance.now();
+    const runs = [];
+    for (let i = 0; i < count; i++) {
+        const target = `${path}?waterfall=${i}`;
+        const start = clock();
+        const response = await fetch(target, {cache: "no-store"});
+        const head = clock();
+        await response.text();
+        runs.push({target, start, head, end: clock()});
+    }
+    return runs;
+}"""
+# Each layer's mark, in the order a request passes them (runtime/request-timings.js); the page's
+# own times are "start", "head" (the response's head in hand) and "end".
+WATERFALL = (
+    ("page to service worker", "start", "service-worker"),
+    ("service worker to shell", "service-worker", "shell"),
+    ("shell to channel", "shell", "channel-sent"),
+    ("channel to server tab", "channel-sent", "server-tab"),
+    ("server tab and worker, but Python", "server-tab", "server-tab-head"),
+    ("channel back to shell", "server-tab-head", "shell-head"),
+    ("shell to service worker to page", "shell-head", "head"),
+    ("body to the page", "head", "end"),
+)
+
+
+def waterfall(page: Page, server: Page, path: str) -> dict[str, float]:
+    """Where the time of one request goes, layer by layer: medians over sequential requests.
+    Every layer stamps the request with the machine's clock; Python's own time (h11, WSGI and
+    the app) comes from the server tab's request log and is taken out of the worker's part."""
+    runs = site_frame(page).evaluate(TIMED, {"path": path, "count": WATERFALL_REQUESTS})
+    marks: dict[str, dict[str, float]] = {run["target"]: dict(run) for run in runs}
+    for source in (page, server):
+        entries = source.evaluate("() => globalThis.peerserverRequestTimings.entries()")
+        for target, stage, at in entries:
+            if target in marks:
+                marks[target][stage] = at
+    durations = server.evaluate("() => window.__durations")
+    parts: dict[str, list[float]] = {label: [] for label, _, _ in WATERFALL}
+    parts["Python: h11, WSGI and the app"] = []
+    for target, mark in marks.items():
+        python = median(durations[target])
+        for label, start, end in WATERFALL:
+            spent = mark[end] - mark[start]
+            parts[label].append(spent - python if label.startswith("server tab") else spent)
+        parts["Python: h11, WSGI and the app"].append(python)
+        parts.setdefault("total", []).append(mark["end"] - mark["start"])
+    return {label: round(median(values), 2) for label, values in parts.items()}
+
+
 RECORD_DURATIONS = """() => {
     window.__durations = {};
     window.peerServerHost.addEventListener("request", ({detail}) => {
@@ -219,6 +271,8 @@ def bench_requests(browser: Browser, server: Page, site_url: str, flask_url: str
         for name, path in ROUTES.items():
             peerserver[name]["in_python_median_ms"] = median(durations[path])
         log(f"requests, PeerServer: {peerserver}")
+        timeline = waterfall(page, server, ROUTES["trivial"])
+        log(f"requests, waterfall of the trivial route: {timeline}")
         direct = context.new_page()
         direct.goto(flask_url)
         flask_run = request_figures(direct.main_frame)
@@ -229,7 +283,12 @@ def bench_requests(browser: Browser, server: Page, site_url: str, flask_url: str
         name: round(peerserver[name]["requests_per_s"] / flask_run[name]["requests_per_s"], 2)
         for name in ROUTES
     }
-    return {"peerserver": peerserver, "flask_run": flask_run, "throughput_ratio": ratios}
+    return {
+        "peerserver": peerserver,
+        "flask_run": flask_run,
+        "throughput_ratio": ratios,
+        "waterfall_trivial_ms": timeline,
+    }
 
 
 # -- 5. a 100 MB download next to the raw channel --------------------------------------------

@@ -14,6 +14,7 @@ import {
 } from "./http1.js";
 import { IceServers, RemoteCandidates, noPathMessage, trickle } from "./ice.js";
 import { ReadAccount } from "./receive-window.js";
+import { requestTimings } from "./request-timings.js";
 import { retryDelay, SignalingSocket, socketUrl } from "./signaling-socket.js";
 import { visitorCertificate } from "./visitor-identity.js";
 
@@ -320,6 +321,7 @@ export class SiteClient extends EventTarget {
     });
     try {
       await sendBytes(channel, body && body.length ? concat(head, body) : head);
+      requestTimings.mark(request.target, "channel-sent");
       if (bodyStream) {
         // Piece by piece, each waiting for room on the channel: never the whole body at once.
         for await (const piece of bodyStream) {

@@ -18,6 +18,7 @@ import { whenWritable } from "./channel-io.js";
 import { concat } from "./http1.js";
 import { IceServers, RemoteCandidates, trickle } from "./ice.js";
 import { SendWindow } from "./receive-window.js";
+import { requestTimings } from "./request-timings.js";
 import { SignalingSocket, socketUrl } from "./signaling-socket.js";
 import { SnapshotStore } from "./python-snapshot.js";
 import { checkChanges, SiteStore } from "./site-store.js";
@@ -419,7 +420,11 @@ export class SiteHost extends EventTarget {
       client: this.visitorLabel(client), identity });
     channel.addEventListener("message", (event) => {
       if (!(event.data instanceof ArrayBuffer)) return; // HTTP is bytes; text has no place here
-      if (!this.waiting.has(conn)) this.waiting.set(conn, requestLine(event.data));
+      if (!this.waiting.has(conn)) {
+        const line = requestLine(event.data);
+        this.waiting.set(conn, line);
+        requestTimings.mark(line.split(" ")[1], "server-tab");
+      }
       this.toWorker({ type: "data", conn, bytes: new Uint8Array(event.data) }, [event.data]);
     });
     channel.addEventListener("close", () => {
@@ -469,6 +474,8 @@ export class SiteHost extends EventTarget {
         this.watchdog = null;
         break;
       case "send": {
+        const line = this.waiting.get(message.conn);
+        if (line !== undefined) requestTimings.mark(line.split(" ")[1], "server-tab-head");
         this.waiting.delete(message.conn);
         const channel = this.channels.get(message.conn);
         if (!channel || channel.readyState !== "open") return;

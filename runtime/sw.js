@@ -29,6 +29,7 @@ async function findShell() {
 }
 
 async function forward(request) {
+  const receivedAt = performance.timeOrigin + performance.now(); // for the bench's waterfall
   const hasBody = !["GET", "HEAD"].includes(request.method);
   // Where the browser hands over a request body as a stream (Chromium), it goes on piece by
   // piece as the shell asks for it, at the pace of the data channel, and is never held whole
@@ -56,6 +57,7 @@ async function forward(request) {
       scriptCookies,
       body,
       streamed,
+      receivedAt,
     },
   }, body ? [port2, body.buffer] : [port2]);
   const bodyReader = streamed ? request.body.getReader() : null;

@@ -10,6 +10,7 @@ import itertools
 import json
 import random
 import zipfile
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -59,8 +60,11 @@ def test_suggestions_come_nearest_first_and_are_valid() -> None:
 
 
 @pytest.fixture
-def client() -> TestClient:
-    return TestClient(create_app())
+def client() -> Iterator[TestClient]:
+    # Entered, so that every WebSocket of a test shares one event loop, as under uvicorn (each
+    # would otherwise get a loop of its own, and a relay between two would cross threads).
+    with TestClient(create_app()) as client:
+        yield client
 
 
 def test_relay_between_two_websocket_peers(client: TestClient) -> None:

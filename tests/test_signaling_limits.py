@@ -3,7 +3,9 @@ the app over WebSockets."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -58,24 +60,34 @@ def test_settings_must_be_positive() -> None:
         LimitSettings(visitors_per_site=0)
 
 
-def app(**settings: float) -> TestClient:
-    return TestClient(create_app(hub=Hub(limits=LimitSettings(**settings))))
+@contextlib.contextmanager
+def app(**settings: float) -> Iterator[TestClient]:
+    """A client of the service with these limits; entered, so that all its WebSockets share one
+    event loop, as under uvicorn (else each has its own, and a relay between two crosses
+    threads and may lose messages)."""
+    with TestClient(create_app(hub=Hub(limits=LimitSettings(**settings)))) as client:
+        yield client
 
 
 def test_a_socket_over_the_address_limit_is_closed_with_a_reason() -> None:
-    client = app(sockets_per_address=1)
-    with client.websocket_connect("/ws/server") as first:
-        first.receive_json()
-        with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect("/ws/server"):
-            pass
-        assert refused.value.code == 1008
-    with client.websocket_connect("/ws/server") as again:  # the first one closed
-        assert again.receive_json()["type"] == "ice-servers"
+    with app(sockets_per_address=1) as client:
+        with client.websocket_connect("/ws/server") as first:
+            first.receive_json()
+            with (
+                pytest.raises(WebSocketDisconnect) as refused,
+                client.websocket_connect("/ws/server"),
+            ):
+                pass
+            assert refused.value.code == 1008
+        with client.websocket_connect("/ws/server") as again:  # the first one closed
+            assert again.receive_json()["type"] == "ice-servers"
 
 
 def test_messages_over_the_rate_are_dropped_with_an_error() -> None:
-    client = app(messages_per_second=0.001, message_burst=3)
-    with client.websocket_connect("/ws/server") as tab:  # opening took one
+    with (
+        app(messages_per_second=0.001, message_burst=3) as client,
+        client.websocket_connect("/ws/server") as tab,  # opening took one
+    ):
         tab.receive_json()
         tab.send_text(json.dumps({"type": "register", "name": "demo", "token": TOKEN}))
         assert tab.receive_json()["type"] == "registered"
@@ -86,23 +98,23 @@ def test_messages_over_the_rate_are_dropped_with_an_error() -> None:
 
 
 def test_a_visitor_has_a_few_offers_waiting_at_most() -> None:
-    client = app(pending_offers_per_visitor=2)
-    site = {"host": "demo.localhost:8000"}
-    with client.websocket_connect("/ws/server") as tab:
-        tab.receive_json()
-        tab.send_json({"type": "register", "name": "demo", "token": TOKEN})
-        assert tab.receive_json()["maxVisitors"] == LimitSettings().visitors_per_site
-        with client.websocket_connect("/__ps/signal", headers=site) as guest:
-            assert guest.receive_json()["type"] == "ice-servers"
-            assert guest.receive_json() == {"type": "server-status", "online": True}
-            offer = {"type": "signal", "data": {"sdp": {"type": "offer", "sdp": "v=0"}}}
-            for _ in range(2):
+    with app(pending_offers_per_visitor=2) as client:
+        site = {"host": "demo.localhost:8000"}
+        with client.websocket_connect("/ws/server") as tab:
+            tab.receive_json()
+            tab.send_json({"type": "register", "name": "demo", "token": TOKEN})
+            assert tab.receive_json()["maxVisitors"] == LimitSettings().visitors_per_site
+            with client.websocket_connect("/__ps/signal", headers=site) as guest:
+                assert guest.receive_json()["type"] == "ice-servers"
+                assert guest.receive_json() == {"type": "server-status", "online": True}
+                offer = {"type": "signal", "data": {"sdp": {"type": "offer", "sdp": "v=0"}}}
+                for _ in range(2):
+                    guest.send_json(offer)
+                    relayed = tab.receive_json()
                 guest.send_json(offer)
-                relayed = tab.receive_json()
-            guest.send_json(offer)
-            assert guest.receive_json()["code"] == "too-many-offers"
-            answer = {"sdp": {"type": "answer", "sdp": "v=0"}}
-            tab.send_json({"type": "signal", "to": relayed["from"], "data": answer})
-            assert guest.receive_json()["data"] == answer
-            guest.send_json(offer)  # one answered: room for one more
-            assert tab.receive_json()["type"] == "signal"
+                assert guest.receive_json()["code"] == "too-many-offers"
+                answer = {"sdp": {"type": "answer", "sdp": "v=0"}}
+                tab.send_json({"type": "signal", "to": relayed["from"], "data": answer})
+                assert guest.receive_json()["data"] == answer
+                guest.send_json(offer)  # one answered: room for one more
+                assert tab.receive_json()["type"] == "signal"

@@ -4,6 +4,7 @@
 
 import { SiteClient } from "/__ps/runtime/site-client.js";
 import { cookieHeaderFor, storeSetCookies } from "/__ps/runtime/site-cookies.js";
+import { requestTimings } from "/__ps/runtime/request-timings.js";
 
 const name = location.hostname.split(".")[0];
 const frame = document.getElementById("site");
@@ -45,6 +46,8 @@ navigator.serviceWorker.addEventListener("message", (event) => {
   if (event.data?.type !== "fetch") return;
   const port = event.ports[0];
   const { request } = event.data;
+  requestTimings.mark(request.target, "service-worker", request.receivedAt);
+  requestTimings.mark(request.target, "shell");
   request.headers.push(["User-Agent", navigator.userAgent]);
   const cookies = cookieHeaderFor(request.url, request.scriptCookies);
   if (cookies) request.headers.push(["Cookie", cookies]);
@@ -60,6 +63,7 @@ navigator.serviceWorker.addEventListener("message", (event) => {
       flow = control;
     },
     head: ({ status: code, statusText, headers }) => {
+      requestTimings.mark(request.target, "shell-head");
       const isSetCookie = ([name]) => name.toLowerCase() === "set-cookie";
       storeSetCookies(headers.filter(isSetCookie).map(([, value]) => value), request.url);
       const kept = headers.filter((header) => !isSetCookie(header));
