@@ -8,9 +8,9 @@
 // anyone could send a site request data whose keys all collide in its dicts. Made here, it
 // stays in this browser.
 //
-// Only a worker that has not been given a site yet may leave a snapshot (site-host.js sees to
-// that): the site's code, perhaps a stranger's, never runs before the snapshot is taken, so it
-// cannot plant anything in the Python that the owner's other sites will start from.
+// A snapshot is made by a worker of its own, started after the first boot without one and
+// never given a site (site-host.js's makeSnapshotLater): no site's code, perhaps a stranger's,
+// has run in it, so none can plant anything in the Python the owner's sites will start from.
 
 import { openDatabase, requestDone, transactionDone } from "./idb.js";
 
@@ -19,22 +19,26 @@ const STORE = "snapshots";
 const RECORD = "latest"; // one snapshot: the bundle it was made from is in its key
 
 export class SnapshotStore {
-  /** The snapshot kept, {key, bytes}, or null; never throws (a boot without one is slower). */
+  /**
+   * The snapshot kept, {key, blob}, or null; never throws (a boot without one is slower). A
+   * Blob, so that its 30-odd MB are read by the worker, while it fetches the rest, rather than
+   * here before it may start.
+   */
   async load() {
     try {
       const db = await this.database();
       const record = await requestDone(db.transaction(STORE, "readonly").objectStore(STORE).get(RECORD));
-      return record?.bytes instanceof Uint8Array && typeof record.key === "string" ? record : null;
+      return record?.blob instanceof Blob && typeof record.key === "string" ? record : null;
     } catch {
       return null;
     }
   }
 
-  /** Keep `snapshot` ({key, bytes}) in place of the one before. */
+  /** Keep the snapshot `bytes`, made from the bundle `key`, in place of the one before. */
   async save({ key, bytes }) {
     const db = await this.database();
     const transaction = db.transaction(STORE, "readwrite");
-    transaction.objectStore(STORE).put({ key, bytes }, RECORD);
+    transaction.objectStore(STORE).put({ key, blob: new Blob([bytes]) }, RECORD);
     await transactionDone(transaction);
   }
 

@@ -5,11 +5,13 @@
 // has no storage of its own, and loads everything (the bundle, packages) by absolute URL.
 //
 // The main thread owns the data channels and moves bytes; this worker owns Python. Messages:
-//   in:  boot {bundleUrl, snapshot}, then site {name, packagesUrl, files, template, loadApp},
+//   in:  boot {bundleUrl, snapshot: {key, blob}, makeSnapshot}, then site {name, packagesUrl,
+//        files, template, loadApp},
 //        open {conn, scheme, client, identity}, data {conn, bytes}, credit {conn, chunks},
 //        close {conn}, call {id, method, args}, stats, saved {id, error}
-//   out: progress {label, fraction}, snapshot {key, bytes} (see python-snapshot.js),
-//        python-ready (send the site), ready {module, isNew, load, bootMs, timings, packages},
+//   out: progress {label, fraction}, snapshot {key, bytes} (only with makeSnapshot),
+//        python-ready {restored} (send the site), ready {module, isNew, load, bootMs, timings,
+//        packages},
 //        failed {message, traceback},
 //        send {conn, bytes}, end {conn}, request {method, target, status, duration_ms, client},
 //        log {stream, text}, result {id, value, error}, stats {memoryBytes, connections},
@@ -99,21 +101,20 @@ const PRELOAD = "import flask, sqlite3, server_py.worker";
 const RESEED = "import random; random.seed()";
 
 /**
- * Start Python with the Flask stack, but no site yet. From the snapshot this browser keeps, if
- * it was made from this bundle; else from scratch, leaving a new snapshot with the main thread.
- * Either way the site runs in a Python restored from a snapshot: the one that makes it sees
- * JavaScript's globals through a wrapper, where getters such as `js.self.origin` fail.
+ * Start Python with the Flask stack, but no site yet: from the snapshot this browser keeps if
+ * it was made from this bundle, else from scratch. With `makeSnapshot`, only make a snapshot
+ * and send it: such a worker is never given a site (see python-snapshot.js).
  */
-async function boot({ bundleUrl, snapshot }) {
+async function boot({ bundleUrl, snapshot, makeSnapshot = false }) {
   bootStarted = performance.now();
-  post({ type: "progress", label: "Loading Python", fraction: 0.05 });
+  if (!makeSnapshot) post({ type: "progress", label: "Loading Python", fraction: 0.05 });
+  const reading = snapshot?.blob.arrayBuffer(); // meanwhile
   const [{ loadPyodide }, manifest] = await Promise.all([
     import(`${bundleUrl}pyodide/pyodide.mjs`), fetchJson(`${bundleUrl}manifest.json`)]);
   // The wheels and server_py as byte-compiled by the build (signaling/precompile.mjs).
   const archives = Promise.all([...manifest.wheels, "server_py.zip"].map(
     (archive) => fetchBytes(`${bundleUrl}python/${archive}`)));
   const zipped = Promise.all(manifest.zipped.map((wheel) => fetchBytes(`${bundleUrl}wheels/${wheel}`)));
-  const hashes = import(`${bundleUrl}hashes.js`);
   const key = JSON.stringify([manifest.pyodide, manifest.hashes, navigator.userAgent]);
   const options = {
     indexURL: `${bundleUrl}pyodide/`,
@@ -121,45 +122,55 @@ async function boot({ bundleUrl, snapshot }) {
     stdout: (text) => post({ type: "log", stream: "stdout", text }),
     stderr: (text) => post({ type: "log", stream: "stderr", text }),
   };
-  /** Put the wheels' files in place: a snapshot holds imported modules, not files. */
-  const installFiles = async () => {
-    sitePackages = python.runPython("import site; site.getsitepackages()[0]");
-    for (const archive of await archives) {
-      // A wheel is a zip whose top level belongs on sys.path.
-      python.unpackArchive(archive, "zip", { extractDir: sitePackages });
-    }
-    return (await zipped).map((archive, index) => {
-      const path = `${sitePackages}/${manifest.zipped[index]}`;
-      python.FS.writeFile(path, archive);
-      return path;
-    });
-  };
 
-  let made = null;
-  if (snapshot?.key === key) {
-    python = await restore(loadPyodide, options, snapshot.bytes).catch((error) => {
-      post({ type: "log", stream: "stderr", text: `The Python snapshot did not load (${error}); starting afresh.` });
-      return null;
-    });
-  }
-  if (python === null) {
+  if (makeSnapshot) {
+    // The Python that makes a snapshot sees JavaScript's globals through a wrapper (getters such
+    // as `js.self.origin` fail there): it serves nothing, only leaves the snapshot.
     python = await loadPyodide({ ...options, _makeSnapshot: true });
-    const zippedPaths = await installFiles();
-    python.runPython(`import sys; sys.path.extend(${JSON.stringify(zippedPaths)})`); // zipimport
+    await installFiles(manifest, archives, zipped, true);
     python.runPython(PRELOAD);
-    made = python.makeMemorySnapshot();
-    python = await restore(loadPyodide, options, made);
+    const bytes = python.makeMemorySnapshot();
+    post({ type: "snapshot", key, bytes }, [bytes.buffer]);
+    return;
   }
+  const hashes = import(`${bundleUrl}hashes.js`);
+  let restored = false;
+  if (snapshot?.key === key) {
+    try {
+      python = await restore(loadPyodide, options, new Uint8Array(await reading));
+      restored = true;
+    } catch (error) {
+      post({ type: "log", stream: "stderr", text: `The Python snapshot did not load (${error}); starting afresh.` });
+    }
+  }
+  if (!restored) python = await loadPyodide(options);
   const pyodideLoaded = performance.now();
   post({ type: "progress", label: "Installing Flask", fraction: 0.6 });
-  await installFiles();
-  python.runPython(RESEED);
-  if (made) post({ type: "snapshot", key, bytes: made }, [made.buffer]);
+  await installFiles(manifest, archives, zipped, !restored); // a snapshot has sys.path as it was
+  if (restored) python.runPython(RESEED);
   self.peerserverHashes = (await hashes).peerserverHashes;
   python.pyimport("server_py.shims").install_from_javascript();
   bootTimings = { pyodide_ms: pyodideLoaded - bootStarted,
-    wheels_ms: performance.now() - pyodideLoaded, snapshot: made === null };
-  post({ type: "python-ready" });
+    wheels_ms: performance.now() - pyodideLoaded, snapshot: restored };
+  post({ type: "python-ready", restored });
+}
+
+/**
+ * Put the wheels' files in place (a snapshot holds the modules imported, not the files later
+ * imports and templates read); the zipped ones go on sys.path, for zipimport, if `addToPath`.
+ */
+async function installFiles(manifest, archives, zipped, addToPath) {
+  sitePackages = python.runPython("import site; site.getsitepackages()[0]");
+  for (const archive of await archives) {
+    // A wheel is a zip whose top level belongs on sys.path.
+    python.unpackArchive(archive, "zip", { extractDir: sitePackages });
+  }
+  const paths = (await zipped).map((archive, index) => {
+    const path = `${sitePackages}/${manifest.zipped[index]}`;
+    python.FS.writeFile(path, archive);
+    return path;
+  });
+  if (addToPath) python.runPython(`import sys; sys.path.extend(${JSON.stringify(paths)})`);
 }
 
 /** A Pyodide restored from `bytes`, a memory snapshot. */

@@ -72,18 +72,9 @@ export class SiteHost extends EventTarget {
     this.signaling.addEventListener("message", (event) => this.onSignal(event.detail));
   }
 
-  /**
-   * Start a Python worker and boot the site in it, from the files this tab keeps for it.
-   *
-   * The worker is started from a data: URL, which gives it an opaque origin of its own: the
-   * site's code (perhaps an imported stranger's zip) cannot open this origin's IndexedDB, where
-   * the owner's other sites live, nor reach the owner tokens in its localStorage. It only has
-   * its messages to this tab, and what it asks of it is checked (see site-store.js).
-   */
+  /** Start a Python worker and boot the site in it, from the files this tab keeps for it. */
   startWorker(loadApp) {
-    const script = new URL("./python-worker.js", import.meta.url).href;
-    const worker = new Worker(`data:text/javascript,${encodeURIComponent(`import ${JSON.stringify(script)};`)}`,
-      { type: "module" });
+    const worker = pythonWorker();
     this.worker = worker;
     worker.addEventListener("message", (event) => {
       if (this.worker === worker) this.onWorkerMessage(event.data);
@@ -94,11 +85,10 @@ export class SiteHost extends EventTarget {
       if (this.ready) this.onCrash({ reason: message });
       else this.emit("failed", { message });
     });
-    this.siteSent = false; // until then, the worker has run none of the site's code
+    this.siteSent = false;
     this.beforeSite = []; // messages for the worker, held until it has the site
     this.snapshots.load().then((snapshot) => {
-      const transfer = snapshot ? [snapshot.bytes.buffer] : [];
-      worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, snapshot }, transfer);
+      worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, snapshot });
     });
     // Read while Python starts; sent once it has (see onWorkerMessage's "python-ready").
     this.siteFiles = this.readSite().then((site) => ({ ...site, loadApp }));
@@ -134,6 +124,36 @@ export class SiteHost extends EventTarget {
   toWorker(message, transfer = []) {
     if (this.siteSent) this.worker.postMessage(message, transfer);
     else this.beforeSite.push([message, transfer]);
+  }
+
+  /**
+   * Have a worker of its own make a Python snapshot for the boots to come, this once: a worker
+   * that is given no site, so that no site's code can have run in the Python it snapshots (see
+   * python-snapshot.js). It starts a while after this site is served, not to slow its start.
+   */
+  makeSnapshotLater(delayMs = 3000) {
+    if (this.snapshotMaker !== undefined) return;
+    this.snapshotMaker = null;
+    setTimeout(() => {
+      if (this.stopped) return;
+      const maker = pythonWorker();
+      this.snapshotMaker = maker;
+      const done = () => {
+        maker.terminate();
+        clearTimeout(giveUp);
+      };
+      const giveUp = setTimeout(done, 120000);
+      maker.addEventListener("error", done);
+      maker.addEventListener("message", ({ data }) => {
+        if (data.type !== "snapshot") return;
+        done();
+        if (typeof data.key === "string" && data.bytes instanceof Uint8Array) {
+          this.snapshots.save(data).catch((error) => this.emit("log", { stream: "stderr",
+            text: `The Python snapshot could not be kept (${error}): the next start is slower.` }));
+        }
+      });
+      maker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, makeSnapshot: true });
+    }, delayMs);
   }
 
   /** Keep what the worker asks to save, if it is this site's to save; tell it how that went. */
@@ -271,6 +291,7 @@ export class SiteHost extends EventTarget {
     clearTimeout(this.watchdog);
     this.signaling?.close();
     this.worker?.terminate();
+    this.snapshotMaker?.terminate();
     this.store.close();
     for (const visitor of this.visitors.values()) visitor.pc?.close();
     this.visitors.clear();
@@ -518,13 +539,7 @@ export class SiteHost extends EventTarget {
         break;
       case "python-ready":
         this.sendSite(this.worker);
-        break;
-      case "snapshot":
-        // Only from a worker that has not run the site's code (see python-snapshot.js).
-        if (!this.siteSent && typeof message.key === "string" && message.bytes instanceof Uint8Array) {
-          this.snapshots.save(message).catch((error) => this.emit("log", { stream: "stderr",
-            text: `The Python snapshot could not be kept (${error}): the next start is slower.` }));
-        }
+        if (!message.restored) this.makeSnapshotLater();
         break;
       case "progress":
       case "request":
@@ -534,6 +549,18 @@ export class SiteHost extends EventTarget {
         break;
     }
   }
+}
+
+/**
+ * A Python worker (python-worker.js) started from a data: URL, which gives it an opaque origin
+ * of its own: the site's code (perhaps an imported stranger's zip) cannot open this origin's
+ * IndexedDB, where the owner's other sites live, nor reach the owner tokens in its localStorage.
+ * It only has its messages to this tab, and what it asks of it is checked (see site-store.js).
+ */
+function pythonWorker() {
+  const script = new URL("./python-worker.js", import.meta.url).href;
+  return new Worker(`data:text/javascript,${encodeURIComponent(`import ${JSON.stringify(script)};`)}`,
+    { type: "module" });
 }
 
 async function fetchBytes(url) {

@@ -24,12 +24,13 @@ _RECORD = """(change) => new Promise((resolve, reject) => {
         reading.onsuccess = () => {
             const record = reading.result;
             if (!record) return resolve(null);
+            const size = record.blob.size;
             if (change) {
-                record.bytes = new Uint8Array(record.bytes.length).fill(7);
+                record.blob = new Blob([new Uint8Array(size).fill(7)]);
                 store.put(record, "latest");
             }
-            store.transaction.oncomplete = () => resolve({ key: record.key,
-                size: record.bytes.length, first: record.bytes[0] });
+            store.transaction.oncomplete = async () => resolve({ key: record.key, size,
+                first: new Uint8Array(await record.blob.slice(0, 1).arrayBuffer())[0] });
         };
     };
 })"""

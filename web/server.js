@@ -3,10 +3,6 @@
 
 import { DEFAULT_TIME_LIMIT_MS, SiteHost } from "/runtime/site-host.js";
 import { ownerToken } from "/web/owner-token.js";
-import { Console } from "/web/workbench/console.js";
-import { DatabaseView } from "/web/workbench/database.js";
-import { Editor } from "/web/workbench/editor.js";
-import { FileTree } from "/web/workbench/files.js";
 
 const name = decodeURIComponent(location.pathname.replace(/^\/server\/?/, "").replace(/\/$/, ""));
 const template = new URLSearchParams(location.search).get("template") || "empty";
@@ -117,7 +113,19 @@ function startAgeClock() {
 
 // -- the workbench ---------------------------------------------------------------------------
 
-function setUpWorkbench(host) {
+/**
+ * The workbench, once its modules are in: they (the editor's CodeMirror above all) load while
+ * Python starts, not before.
+ */
+async function loadWorkbench(host) {
+  const [{ Console }, { DatabaseView }, { Editor }, { FileTree }] = await Promise.all([
+    import("/web/workbench/console.js"), import("/web/workbench/database.js"),
+    import("/web/workbench/editor.js"), import("/web/workbench/files.js"),
+  ]);
+  return setUpWorkbench(host, { Console, DatabaseView, Editor, FileTree });
+}
+
+function setUpWorkbench(host, { Console, DatabaseView, Editor, FileTree }) {
   let current = null; // the file open in the editor
   let dirty = false;
   const editor = new Editor($("editor"), {
@@ -314,14 +322,14 @@ function setUpTimeLimit(host) {
 // -- start -----------------------------------------------------------------------------------
 
 async function main() {
-  const config = await (await fetch("/api/config")).json();
+  const config = fetch("/api/config").then((response) => response.json());
   const host = new SiteHost({
     name,
     token: ownerToken(name),
     bundleUrl: "/bundle/",
     siteUrl: `/templates/${encodeURIComponent(template)}.zip`,
   });
-  const workbench = setUpWorkbench(host);
+  const workbench = loadWorkbench(host);
   setUpTimeLimit(host);
   host.addEventListener("progress", ({ detail }) => {
     $("boot-label").textContent = `${detail.label}…`;
@@ -334,7 +342,7 @@ async function main() {
     performance.mark("peerserver:serving");
     $("boot").hidden = true;
     $("status").textContent = "Serving";
-    const address = config.siteUrl.replace("{name}", name);
+    const address = (await config).siteUrl.replace("{name}", name);
     $("open-browser").href = address;
     $("open-browser").hidden = false;
     $("site-address").textContent = address;
@@ -342,7 +350,7 @@ async function main() {
     $("export-site").disabled = false;
     $("import-site").disabled = false;
     startAgeClock();
-    await workbench.files.refresh();
+    await (await workbench).files.refresh();
   });
   host.addEventListener("clients", ({ detail }) => {
     $("connected").textContent = `Connected: ${detail.count}`;
@@ -372,6 +380,7 @@ async function main() {
   });
   host.start();
   window.peerServerHost = host; // for the console, and for tests and benchmarks to measure
+  await workbench;
 }
 
 main().catch((error) => showProblem("The server tab failed to start", [String(error)]));
