@@ -34,11 +34,11 @@ export class SnapshotStore {
     }
   }
 
-  /** Keep the snapshot `bytes`, made from the bundle `key`, in place of the one before. */
-  async save({ key, bytes }) {
+  /** Keep the snapshot `blob`, made from the bundle `key`, in place of the one before. */
+  async save({ key, blob }) {
     const db = await this.database();
     const transaction = db.transaction(STORE, "readwrite");
-    transaction.objectStore(STORE).put({ key, blob: new Blob([bytes]) }, RECORD);
+    transaction.objectStore(STORE).put({ key, blob }, RECORD);
     await transactionDone(transaction);
   }
 

@@ -9,7 +9,7 @@
 //        files, template, loadApp},
 //        open {conn, scheme, client, identity}, data {conn, bytes}, credit {conn, chunks},
 //        close {conn}, call {id, method, args}, stats, saved {id, error}
-//   out: progress {label, fraction}, snapshot {key, bytes} (only with makeSnapshot),
+//   out: progress {label, fraction}, snapshot {key, blob} (only with makeSnapshot),
 //        python-ready {restored} (send the site), ready {module, isNew, load, bootMs, timings,
 //        packages},
 //        failed {message, traceback},
@@ -129,8 +129,8 @@ async function boot({ bundleUrl, snapshot, makeSnapshot = false }) {
     python = await loadPyodide({ ...options, _makeSnapshot: true });
     await installFiles(manifest, archives, zipped, true);
     python.runPython(PRELOAD);
-    const bytes = python.makeMemorySnapshot();
-    post({ type: "snapshot", key, bytes }, [bytes.buffer]);
+    // As a Blob: its 30-odd MB go to the browser's blob storage, not the server tab's heap.
+    post({ type: "snapshot", key, blob: new Blob([python.makeMemorySnapshot()]) });
     return;
   }
   const hashes = import(`${bundleUrl}hashes.js`);

@@ -147,7 +147,7 @@ export class SiteHost extends EventTarget {
       maker.addEventListener("message", ({ data }) => {
         if (data.type !== "snapshot") return;
         done();
-        if (typeof data.key === "string" && data.bytes instanceof Uint8Array) {
+        if (typeof data.key === "string" && data.blob instanceof Blob) {
           this.snapshots.save(data).catch((error) => this.emit("log", { stream: "stderr",
             text: `The Python snapshot could not be kept (${error}): the next start is slower.` }));
         }
