@@ -65,8 +65,9 @@ def markdown(results: dict[str, Any]) -> str:
         "## Goals (issue 14)",
         table(["measure", "this run", "goal", "met"], goals(results)),
         '## 1. Server tab boot (opening /server/NAME to "Serving")',
-        "The first boot in a browser starts Python from scratch and leaves a memory snapshot "
-        "with the Flask stack imported; later boots restore it.",
+        "A browser's first boot starts Python from scratch (byte-compiled at build time); a "
+        "worker of its own then makes a memory snapshot with the Flask stack imported, in the "
+        "background, which later boots restore.",
         table(
             ["cache", "from snapshot", "total ms", "Python ms", "wheels ms", "site import ms"],
             [
