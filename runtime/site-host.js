@@ -1,5 +1,7 @@
 // The server tab's main-thread half: registers the name, accepts visitors' peer connections and
-// moves bytes between their HTTP data channels and the Python worker.
+// moves bytes between their HTTP data channels and the Python worker. The worker has an opaque
+// origin and no storage: this tab keeps the site's files for it (site-store.js) and a Python
+// snapshot for its boots (python-snapshot.js).
 //
 // Events (CustomEvent detail in brackets): progress {label, fraction}, loaded {ok, module,
 // message, traceback, filename, lineno} (after the boot and each reload), serving, failed
