@@ -32,6 +32,7 @@
 // may have changed them, the changes go to the main thread, which keeps them in its IndexedDB,
 // before the response leaves: nothing a visitor committed is lost by a reload of the tab.
 
+import { fetchBytes, fetchJson } from "./fetch-checked.js";
 import { changesSince, describeTree, restoreTree } from "./site-files.js";
 
 const CHUNK = 64 * 1024;
@@ -368,16 +369,4 @@ function toPlain(proxy) {
   const value = proxy.toJs({ dict_converter: Object.fromEntries });
   proxy.destroy();
   return value;
-}
-
-async function fetchBytes(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
-  return new Uint8Array(await response.arrayBuffer());
-}
-
-async function fetchJson(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
-  return response.json();
 }

@@ -17,6 +17,7 @@
 // and visitors keep their peer connections (their browsers open new HTTP channels).
 
 import { whenWritable } from "./channel-io.js";
+import { fetchBytes } from "./fetch-checked.js";
 import { concat } from "./http1.js";
 import { IceServers, RemoteCandidates, trickle } from "./ice.js";
 import { SendWindow } from "./receive-window.js";
@@ -563,12 +564,6 @@ function pythonWorker() {
   const script = new URL("./python-worker.js", import.meta.url).href;
   return new Worker(`data:text/javascript,${encodeURIComponent(`import ${JSON.stringify(script)};`)}`,
     { type: "module" });
-}
-
-async function fetchBytes(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
-  return new Uint8Array(await response.arrayBuffer());
 }
 
 /** "GET /path", from the first bytes of a request, for the log and error pages. */
