@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect
 
 from tests import wheelhouse
 from tests.deployment import Certificate, make_certificate
@@ -65,13 +65,52 @@ class ServedSite:
     url: str
 
 
-def serve_site(browser: Browser, service_url: str, name: str, template: str) -> ServedSite:
-    """Open a server tab for ``name`` with ``template`` and wait until it is serving."""
-    context = browser.new_context()
+def site_url(service_url: str, name: str) -> str:
+    """The address of the site ``name`` on a local service."""
+    return service_url.replace("localhost", f"{name}.localhost")
+
+
+def open_server(
+    context: BrowserContext, service_url: str, name: str, template: str | None = None
+) -> Page:
+    """A server tab for ``name`` in ``context`` (the owner's browser), once it is serving; a new
+    site starts from ``template``, and without one the site is as this browser keeps it."""
     server = context.new_page()
-    server.goto(f"{service_url}server/{name}?template={template}")
+    query = f"?template={template}" if template else ""
+    server.goto(f"{service_url}server/{name}{query}")
     expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
-    return ServedSite(context, server, service_url.replace("localhost", f"{name}.localhost"))
+    return server
+
+
+def serve_site(browser: Browser, service_url: str, name: str, template: str) -> ServedSite:
+    """A server tab for ``name`` with ``template``, in a browser context of its own, serving."""
+    context = browser.new_context()
+    server = open_server(context, service_url, name, template)
+    return ServedSite(context, server, site_url(service_url, name))
+
+
+def visit_hello(context: BrowserContext, url: str) -> Page:
+    """A visitor's page on a site of the tests' "public" template, once it shows its hello."""
+    page = context.new_page()
+    page.goto(url)
+    expect(page.frame_locator("#site").locator("#body")).to_have_text("Hello, world.")
+    return page
+
+
+def make_account(site: FrameLocator, name: str, password: str) -> None:
+    """On the Login Demo, make an account as a visitor does; its status says how that went."""
+    site.get_by_role("link", name="Make an account").click()
+    expect(site.get_by_role("heading", name="Make an account!")).to_be_visible()
+    site.get_by_label("Name").fill(name)
+    site.get_by_label("Password").fill(password)
+    site.get_by_role("button", name="Create account").click()
+
+
+def submit_login(site: FrameLocator, name: str, password: str) -> None:
+    """On the Login Demo, fill in the login form and send it."""
+    site.get_by_label("Name").fill(name)
+    site.get_by_label("Password").fill(password)
+    site.get_by_role("button", name="Log in").click()
 
 
 def create_from_home_page(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import TEST_SITES, serve_site
+from tests.conftest import TEST_SITES, serve_site, visit_hello
 from tests.harness import peerserver_service
 
 pytestmark = pytest.mark.e2e
@@ -19,9 +19,7 @@ def test_a_visitor_beyond_the_limit_is_told_the_site_is_busy(browser: Browser) -
         served = serve_site(browser, url, "popular", "public")
         first, second = browser.new_context(), browser.new_context()
         try:
-            page = first.new_page()
-            page.goto(served.url)
-            expect(page.frame_locator("#site").locator("#body")).to_have_text("Hello, world.")
+            visit_hello(first, served.url)
 
             late = second.new_page()
             late.goto(served.url)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests.conftest import BOOT_TIMEOUT, serve_site
+from tests.conftest import BOOT_TIMEOUT, serve_site, visit_hello
 from tests.measure import ServiceWorkerMemory, page_isolate_bytes, site_frame
 
 pytestmark = pytest.mark.e2e
@@ -46,10 +46,8 @@ def test_a_visitor_leaving_mid_download_stops_the_server(
     leaver, watcher = browser.new_context(), browser.new_context()
     try:
         heap_before = served.server.evaluate(HEAP)
-        page = leaver.new_page()
-        page.goto(served.url)
+        page = visit_hello(leaver, served.url)
         frame = site_frame(page)
-        expect(page.frame_locator("#site").locator("#body")).to_have_text("Hello, world.")
         frame.evaluate(_READ_FOREVER)
         frame.wait_for_function("() => window.__received > 20_000_000", timeout=60_000)
         leaver.close()  # the tab goes away mid-download
@@ -76,10 +74,8 @@ def test_a_server_tab_reloaded_mid_request(browser: Browser, service_url: str) -
     served = serve_site(browser, service_url, "reloaded", "public")
     visitor = browser.new_context()
     try:
-        page = visitor.new_page()
-        page.goto(served.url)
+        page = visit_hello(visitor, served.url)
         site = page.frame_locator("#site")
-        expect(site.locator("#body")).to_have_text("Hello, world.")
         site_frame(page).evaluate("() => { location.href = '/slow?seconds=4'; }")
         time.sleep(1)
         served.server.reload()
@@ -126,9 +122,7 @@ def test_a_page_that_stops_reading_holds_the_server_back(
     served = serve_site(browser, service_url, "slow-reader", "public")
     reader, watcher = browser.new_context(), browser.new_context()
     try:
-        page = reader.new_page()
-        page.goto(served.url)
-        expect(page.frame_locator("#site").locator("#body")).to_have_text("Hello, world.")
+        page = visit_hello(reader, served.url)
         heap_start = page.evaluate(HEAP)
         page.evaluate(
             "() => { window.__peak = 0; setInterval(() => { window.__peak = "
@@ -194,9 +188,7 @@ def test_a_200_mb_upload_is_streamed_not_held_whole(browser: Browser, service_ur
     served = serve_site(browser, service_url, "uploads", "public")
     visitor = browser.new_context()
     try:
-        page = visitor.new_page()
-        page.goto(served.url)
-        expect(page.frame_locator("#site").locator("#body")).to_have_text("Hello, world.")
+        page = visit_hello(visitor, served.url)
         frame = site_frame(page)
         frame.evaluate(_MAKE_BODY, UPLOAD_MB)  # the page's own Blob, in the browser's storage
         worker = ServiceWorkerMemory(browser, served.url)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserType, Frame, Page, expect
 
-from tests.conftest import BOOT_TIMEOUT, serve_site
+from tests.conftest import BOOT_TIMEOUT, make_account, serve_site, submit_login
 from tests.measure import site_frame
 
 pytestmark = pytest.mark.e2e
@@ -70,17 +70,11 @@ def log_in(page: Page, site_url: str) -> Frame:
     page.goto(site_url)
     page.evaluate(_EAVESDROP)
     site = page.frame_locator("#site")
-    site.get_by_role("link", name="Make an account").click()
-    expect(site.get_by_role("heading", name="Make an account!")).to_be_visible()
-    site.get_by_label("Name").fill("alice")
-    site.get_by_label("Password").fill("secret")
-    site.get_by_role("button", name="Create account").click()
+    make_account(site, "alice", "secret")
     expect(site.get_by_role("status")).to_have_text(
         "Account created for alice. You can log in now."
     )
-    site.get_by_label("Name").fill("alice")
-    site.get_by_label("Password").fill("secret")
-    site.get_by_role("button", name="Log in").click()
+    submit_login(site, "alice", "secret")
     expect(site.get_by_role("heading", name="Welcome alice!")).to_be_visible()
     return site_frame(page)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import BOOT_TIMEOUT
+from tests.conftest import BOOT_TIMEOUT, open_server, site_url
 from tests.test_e2e_workbench import add_first_note
 
 pytestmark = pytest.mark.e2e
@@ -18,19 +18,15 @@ def test_a_strangers_site_cannot_reach_the_owners_other_sites(
 ) -> None:
     owner, visitor = browser.new_context(), browser.new_context()
     try:
-        victim = owner.new_page()
-        victim.goto(f"{service_url}server/victim?template=notes")
-        expect(victim.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+        victim = open_server(owner, service_url, "victim", "notes")
         notes = visitor.new_page()
-        notes.goto(service_url.replace("localhost", "victim.localhost"))
+        notes.goto(site_url(service_url, "victim"))
         add_first_note(notes.frame_locator("#site"), "the victim's note")
 
         # The same owner, in the same browser, runs a site from a stranger's zip.
-        stranger = owner.new_page()
-        stranger.goto(f"{service_url}server/stranger?template=stranger")
-        expect(stranger.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+        stranger = open_server(owner, service_url, "stranger", "stranger")
         report = visitor.new_page()
-        report.goto(service_url.replace("localhost", "stranger.localhost"))
+        report.goto(site_url(service_url, "stranger"))
         attempts = report.frame_locator("#site")
         expect(attempts.get_by_role("heading", name="Attempts")).to_be_visible()
         expect(attempts.locator("#origin")).to_have_text("origin: null")
@@ -79,13 +75,12 @@ _SAVE_THE_OLD_WAY = """async () => {
 def test_a_site_saved_before_keeps_its_files(browser: Browser, service_url: str) -> None:
     owner, visitor = browser.new_context(), browser.new_context()
     try:
-        server = owner.new_page()
-        server.goto(service_url)
-        server.evaluate(_SAVE_THE_OLD_WAY)
-        server.goto(f"{service_url}server/legacy")
-        expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+        home = owner.new_page()
+        home.goto(service_url)
+        home.evaluate(_SAVE_THE_OLD_WAY)
+        open_server(owner, service_url, "legacy")
         page = visitor.new_page()
-        page.goto(service_url.replace("localhost", "legacy.localhost"))
+        page.goto(site_url(service_url, "legacy"))
         expect(page.frame_locator("#site").locator("#kept")).to_have_text("Kept since January")
     finally:
         owner.close()

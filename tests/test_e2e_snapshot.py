@@ -8,9 +8,9 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import BOOT_TIMEOUT
+from tests.conftest import open_server
 
 pytestmark = pytest.mark.e2e
 
@@ -34,13 +34,6 @@ _RECORD = """(change) => new Promise((resolve, reject) => {
         };
     };
 })"""
-
-
-def open_server(owner: BrowserContext, service_url: str, name: str) -> Page:
-    server = owner.new_page()
-    server.goto(f"{service_url}server/{name}?template=public")
-    expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
-    return server
 
 
 def kept_snapshot(page: Page, overwrite: bool = False) -> dict:
@@ -73,11 +66,11 @@ def test_later_boots_restore_the_snapshot_each_with_python_of_its_own(
 ) -> None:
     owner = browser.new_context()
     try:
-        first = open_server(owner, service_url, "snap-first")
+        first = open_server(owner, service_url, "snap-first", "public")
         assert not from_snapshot(first)
         kept_snapshot(first)
-        second = open_server(owner, service_url, "snap-second")
-        third = open_server(owner, service_url, "snap-third")
+        second = open_server(owner, service_url, "snap-second", "public")
+        third = open_server(owner, service_url, "snap-third", "public")
         assert from_snapshot(second) and from_snapshot(third)
         # Restored from the same memory, yet not the same random numbers (reseeded).
         line = "import random; random.random()"
@@ -91,18 +84,18 @@ def test_later_boots_restore_the_snapshot_each_with_python_of_its_own(
 def test_a_snapshot_that_does_not_load_is_replaced(browser: Browser, service_url: str) -> None:
     owner = browser.new_context()
     try:
-        first = open_server(owner, service_url, "broken-first")
+        first = open_server(owner, service_url, "broken-first", "public")
         kept_snapshot(first)
         assert kept_snapshot(first, overwrite=True)["size"] > 30_000_000
 
-        second = open_server(owner, service_url, "broken-second")
+        second = open_server(owner, service_url, "broken-second", "public")
         expect(second.locator("#log")).to_contain_text("The Python snapshot did not load")
         assert not from_snapshot(second)
         deadline = time.monotonic() + 30
         while kept_snapshot(second)["first"] == 7:  # until the new one, made by that boot
             assert time.monotonic() < deadline, "the broken snapshot was not replaced"
             time.sleep(0.2)
-        third = open_server(owner, service_url, "broken-third")
+        third = open_server(owner, service_url, "broken-third", "public")
         assert from_snapshot(third)
     finally:
         owner.close()

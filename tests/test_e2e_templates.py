@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests.conftest import serve_site
+from tests.conftest import make_account, serve_site, submit_login
 from tests.harness import REPO
 
 pytestmark = pytest.mark.e2e
@@ -53,21 +53,13 @@ def test_login_demo(browser: Browser, service_url: str, visitors: list[BrowserCo
         site = page.frame_locator("#site")
         expect(site.get_by_role("heading", name="Login!")).to_be_visible()
 
-        site.get_by_role("link", name="Make an account").click()
-        expect(site.get_by_role("heading", name="Make an account!")).to_be_visible()
-        site.get_by_label("Name").fill("alice")
-        site.get_by_label("Password").fill("secret")
-        site.get_by_role("button", name="Create account").click()
+        make_account(site, "alice", "secret")
         expect(site.get_by_role("status")).to_have_text(
             "Account created for alice. You can log in now."
         )
         expect(site.get_by_role("heading", name="Login!")).to_be_visible()
 
-        site.get_by_role("link", name="Make an account").click()
-        expect(site.get_by_role("heading", name="Make an account!")).to_be_visible()
-        site.get_by_label("Name").fill("alice")
-        site.get_by_label("Password").fill("other")
-        site.get_by_role("button", name="Create account").click()
+        make_account(site, "alice", "other")
         expect(site.get_by_role("status")).to_have_text(
             "Sorry, the username alice is already taken."
         )
@@ -78,14 +70,10 @@ def test_login_demo(browser: Browser, service_url: str, visitors: list[BrowserCo
             ("alice", "wrong", "That password is not right."),
             ("bob", "secret", "There is no account named bob."),
         ]:
-            site.get_by_label("Name").fill(name)
-            site.get_by_label("Password").fill(password)
-            site.get_by_role("button", name="Log in").click()
+            submit_login(site, name, password)
             expect(site.get_by_role("status")).to_have_text(message)
 
-        site.get_by_label("Name").fill("alice")
-        site.get_by_label("Password").fill("secret")
-        site.get_by_role("button", name="Log in").click()
+        submit_login(site, "alice", "secret")
         expect(site.get_by_role("heading", name="Welcome alice!")).to_be_visible()
         expect(site.get_by_text("Great job logging in :)")).to_be_visible()
         page.reload()
@@ -97,9 +85,7 @@ def test_login_demo(browser: Browser, service_url: str, visitors: list[BrowserCo
         other = visitors[1].new_page()
         other.goto(served.url)
         other_site = other.frame_locator("#site")
-        other_site.get_by_label("Name").fill("alice")
-        other_site.get_by_label("Password").fill("secret")
-        other_site.get_by_role("button", name="Log in").click()
+        submit_login(other_site, "alice", "secret")
         expect(other_site.get_by_role("heading", name="Welcome alice!")).to_be_visible()
 
         # The owner sees a salted hash, never the password.

@@ -19,7 +19,7 @@ import requests
 from playwright.sync_api import Browser, Frame, Page, WebSocketRoute, expect
 
 from signaling.ice import turn_credentials
-from tests.conftest import TEST_SITES, ServedSite, serve_site
+from tests.conftest import TEST_SITES, ServedSite, serve_site, visit_hello
 from tests.deployment import Turn, coturn
 from tests.harness import REPO, free_port, peerserver_service, running
 from tests.measure import MB, site_frame
@@ -52,9 +52,7 @@ def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
 
 
 def visit(browser: Browser, site_url: str) -> tuple[Page, Frame]:
-    page = browser.new_context().new_page()
-    page.goto(site_url)
-    expect(page.frame_locator("#site").locator("#body")).to_have_text("Hello, world.")
+    page = visit_hello(browser.new_context(), site_url)
     return page, site_frame(page)
 
 

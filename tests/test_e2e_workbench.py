@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, BrowserType, FrameLocator, Page, expect
 
-from tests.conftest import BOOT_TIMEOUT, ServedSite, import_site, serve_site
+from tests.conftest import BOOT_TIMEOUT, ServedSite, import_site, open_server, serve_site, site_url
 
 pytestmark = pytest.mark.e2e
 
@@ -118,11 +118,9 @@ def test_rows_visitors_wrote_survive_a_reload_and_a_browser_restart(
 
     owner = owner_browser()
     try:
-        server = owner.new_page()
-        server.goto(f"{service_url}server/keeper?template=notes")
-        expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+        server = open_server(owner, service_url, "keeper", "notes")
         page = visitor.new_page()
-        page.goto(service_url.replace("localhost", "keeper.localhost"))
+        page.goto(site_url(service_url, "keeper"))
         frame = page.frame_locator("#site")
         add_first_note(frame, "buy milk")
 
@@ -137,9 +135,7 @@ def test_rows_visitors_wrote_survive_a_reload_and_a_browser_restart(
     expect(page.get_by_role("status")).to_contain_text("offline")
     owner = owner_browser()  # the owner's browser, started again
     try:
-        server = owner.new_page()
-        server.goto(f"{service_url}server/keeper")  # no template: the stored site comes back
-        expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+        server = open_server(owner, service_url, "keeper")  # the stored site comes back
         expect(file_button(server, "notes.html")).to_be_visible()
         expect(page.get_by_role("status")).to_be_hidden(timeout=30_000)
         page.reload()
