@@ -6,7 +6,7 @@ const TYPE = 0o170000;
 const DIRECTORY = 0o040000;
 const FILE = 0o100000;
 
-/** Write `entries` ({path, mode, timestamp, contents?}, parents first) under `dir`. */
+/** Write `entries` ({path, mode, timestamp, contents?}, in any order) under `dir`. */
 export function restoreTree(FS, dir, entries) {
   FS.mkdirTree(dir);
   for (const { path, mode, timestamp, contents } of entries) {

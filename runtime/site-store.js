@@ -82,7 +82,7 @@ export class SiteStore {
 
   /**
    * Every file and directory of the site: {site: [...], state: [...]}, each entry {path, mode,
-   * timestamp, contents?} with `path` relative to its tree, directories before what they hold.
+   * timestamp, contents?} with `path` relative to its tree.
    */
   async load() {
     const trees = {};
@@ -95,8 +95,7 @@ export class SiteStore {
       trees[root] = records
         .filter(({ key }) => typeof key === "string" && key.startsWith(prefix))
         .map(({ key, value }) => ({ path: key.slice(prefix.length), mode: value.mode,
-          timestamp: +value.timestamp, contents: value.contents }))
-        .sort((a, b) => a.path.split("/").length - b.path.split("/").length);
+          timestamp: +value.timestamp, contents: value.contents }));
     }
     return trees;
   }

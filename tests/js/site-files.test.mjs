@@ -19,14 +19,15 @@ const text = (data) => new TextDecoder().decode(data);
 test("a kept tree comes back as it was, and unchanged it has nothing to send", () => {
   const when = Date.UTC(2026, 0, 1);
   restoreTree(FS, "/kept/site", [
-    { path: "templates", mode: 0o40755, timestamp: when },
-    { path: "app.py", mode: 0o100644, timestamp: when, contents: bytes("app = 1\n") },
     { path: "templates/index.html", mode: 0o100600, timestamp: when, contents: bytes("<p>") },
+    { path: "app.py", mode: 0o100644, timestamp: when, contents: bytes("app = 1\n") },
+    { path: "templates", mode: 0o40755, timestamp: when }, // after what it holds: any order
     { path: "link", mode: 0o120777, timestamp: when }, // a symbolic link IDBFS kept: skipped
   ]);
   assert.equal(FS.readFile("/kept/site/templates/index.html", { encoding: "utf8" }), "<p>");
   assert.equal(FS.stat("/kept/site/templates/index.html").mode, 0o100600);
   assert.equal(+FS.stat("/kept/site/app.py").mtime, when);
+  assert.equal(FS.stat("/kept/site/templates").mode, 0o40755);
   assert.equal(FS.analyzePath("/kept/site/link").exists, false);
   const saved = describeTree(FS, "/kept/site");
   assert.deepEqual([...saved.keys()].sort(), ["app.py", "templates", "templates/index.html"]);
