@@ -156,7 +156,8 @@ def cookies_set():
     response.set_cookie("visible", "v1")
     response.set_cookie("hidden", "h1", httponly=True)
     response.set_cookie("scoped", "s1", path="/docs")
-    response.set_cookie("brief", "b1", max_age=1, httponly=True)
+    # Long enough to be seen on a loaded machine, short enough to watch it run out.
+    response.set_cookie("brief", "b1", max_age=3, httponly=True)
     return response
 
 
