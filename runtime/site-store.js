@@ -54,12 +54,16 @@ export function checkChanges(changes) {
 }
 
 function checkPlace(entry) {
-  if (!isObject(entry) || !Object.hasOwn(ROOTS, entry.root)) throw new ChangeError("bad root");
+  // A string first: any other key would be converted, which an object can make throw.
+  if (!isObject(entry) || typeof entry.root !== "string" || !Object.hasOwn(ROOTS, entry.root)) {
+    throw new ChangeError("bad root");
+  }
   const { path } = entry;
-  if (typeof path !== "string" || path.length === 0 || path.length > MAX_PATH_LENGTH
+  if (typeof path !== "string") throw new ChangeError("bad path: not a string");
+  if (path.length === 0 || path.length > MAX_PATH_LENGTH
     || path.split("/").some((part) => part === "" || part === "." || part === "..")
     || path.includes("\0")) {
-    throw new ChangeError(`bad path: ${JSON.stringify(String(path)).slice(0, 80)}`);
+    throw new ChangeError(`bad path: ${JSON.stringify(path).slice(0, 80)}`);
   }
   return { root: entry.root, path };
 }

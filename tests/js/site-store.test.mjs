@@ -29,7 +29,9 @@ test("paths out of a tree, and other roots, are refused", () => {
     assert.throws(() => checkChanges({ put: [file(path)], remove: [] }), ChangeError, path);
     assert.throws(() => checkChanges({ put: [], remove: [{ root: "site", path }] }), ChangeError);
   }
-  for (const root of ["web", "__proto__", "toString", undefined]) {
+  // The last two found by the property below: keys that throw when converted to a string.
+  for (const root of ["web", "__proto__", "toString", undefined, { toString: undefined },
+    { toString: undefined, valueOf: undefined }]) {
     assert.throws(() => checkChanges({ put: [{ ...file("a"), root }], remove: [] }), ChangeError);
   }
 });
@@ -40,6 +42,8 @@ test("only files with bytes and directories: no links, no contents of the wrong 
   assert.throws(() => checkChanges({ put: [{ ...file("a"), contents: "text" }], remove: [] }), ChangeError);
   assert.throws(() => checkChanges({ put: [{ ...file("d"), mode: DIRECTORY }], remove: [] }), ChangeError);
   assert.throws(() => checkChanges({ put: [{ ...file("a"), timestamp: NaN }], remove: [] }), ChangeError);
+  const unprintable = { root: "site", path: { toString: undefined } };
+  assert.throws(() => checkChanges({ put: [], remove: [unprintable] }), ChangeError);
 });
 
 test("anything a worker sends is either changes inside the site's trees or a ChangeError", () => {
