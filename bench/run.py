@@ -24,6 +24,7 @@ from typing import Any
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect, sync_playwright
 
 from bench import report
+from bench.cpu import CpuAccount, renderer_of
 from bench.signaling_load import signaling_figures
 from tests.deployment import redis_server
 from tests.harness import REPO, chromium_launch_args, free_port, peerserver_service, running
@@ -196,24 +197,27 @@ CONCURRENT = """async ({path, count, inFlight}) => {
 }"""
 
 
-def request_figures(frame: Frame) -> dict[str, Any]:
-    """Latency (sequential) and throughput (6 in flight) of each route, from a page's frame."""
+def request_figures(frame: Frame, processes: dict[int, str]) -> dict[str, Any]:
+    """Latency (sequential) and throughput (6 in flight) of each route, from a page's frame,
+    with the CPU time per request of every process during the throughput runs (``processes``:
+    the pids to name by their role)."""
     figures: dict[str, Any] = {}
     for name, path in ROUTES.items():
         frame.evaluate(SEQUENTIAL, {"path": path, "count": 20})  # warm-up
         times = frame.evaluate(SEQUENTIAL, {"path": path, "count": LATENCY_REQUESTS})
         rps = []
-        for _ in range(REPEATS):
-            run = frame.evaluate(
-                CONCURRENT, {"path": path, "count": THROUGHPUT_REQUESTS, "inFlight": IN_FLIGHT}
-            )
-            if run["errors"]:
-                raise RuntimeError(f"{path}: {run['errors']} errors")
-            rps.append(THROUGHPUT_REQUESTS / (run["ms"] / 1000))
+        with CpuAccount(processes) as cpu:
+            for _ in range(REPEATS):
+                arguments = {"path": path, "count": THROUGHPUT_REQUESTS, "inFlight": IN_FLIGHT}
+                run = frame.evaluate(CONCURRENT, arguments)
+                if run["errors"]:
+                    raise RuntimeError(f"{path}: {run['errors']} errors")
+                rps.append(THROUGHPUT_REQUESTS / (run["ms"] / 1000))
         figures[name] = {
             "latency_median_ms": median(times),
             "latency_p99_ms": p99(times),
             "requests_per_s": median(rps),
+            "cpu_ms_per_request": cpu.per_request(REPEATS * THROUGHPUT_REQUESTS),
         }
     return figures
 
@@ -283,7 +287,11 @@ def bench_requests(browser: Browser, server: Page, site_url: str, flask_url: str
     try:
         page = open_site(context, site_url)
         server.evaluate(RECORD_DURATIONS)
-        peerserver = request_figures(site_frame(page))
+        processes = {
+            renderer_of(page): "visitor's renderer (page, service worker, shell)",
+            renderer_of(server): "server tab's renderer (tab, Python worker)",
+        }
+        peerserver = request_figures(site_frame(page), processes)
         # The server tab's own measure of each request: h11, WSGI and the app, in the worker.
         durations = server.evaluate("() => window.__durations")
         for name, path in ROUTES.items():
@@ -293,7 +301,8 @@ def bench_requests(browser: Browser, server: Page, site_url: str, flask_url: str
         log(f"requests, waterfall of the trivial route: {timeline}")
         direct = context.new_page()
         direct.goto(flask_url)
-        flask_run = request_figures(direct.main_frame)
+        processes = {renderer_of(direct): "visitor's renderer (page)"}
+        flask_run = request_figures(direct.main_frame, processes)
         log(f"requests, flask run: {flask_run}")
     finally:
         context.close()
