@@ -39,11 +39,11 @@ export class SendWindow {
 }
 
 /**
- * The visitor's side of one response on one channel: the bytes that came in for it, and how
- * many of them the page has read, which is all of them but what still waits in the service
- * worker's stream. The server tab gets back what was read, in steps of at least `step` bytes
- * so that reading is not one message each, and the rest once the response is complete, so that
- * the next response on the channel starts with the whole window.
+ * The visitor's side of one channel: the bytes that came in on it, and how many of them the
+ * page has read, which is all of them but what still waits in the service worker's stream of
+ * the response in progress. The server tab gets back what was read in steps of at least `step`
+ * bytes, so that neither reading nor small responses cost a message each: a channel keeps back
+ * less than a step of its window, and a response that completes gives back all the rest.
  */
 export class ReadAccount {
   constructor(step = 64 * 1024) {
@@ -64,10 +64,8 @@ export class ReadAccount {
     return grant;
   }
 
-  /** The response is complete: all of it, read or not, goes back to the window. */
-  rest() {
-    const grant = this.received - this.granted;
-    this.granted = this.received;
-    return grant;
+  /** A response is complete, read or not: the grant to send now (0 for none). */
+  complete() {
+    return this.grantFor(0);
   }
 }

@@ -203,6 +203,7 @@ export class SiteClient extends EventTarget {
     channel.binaryType = "arraybuffer";
     this.channelCount++;
     channel.parser = new ResponseParser();
+    channel.account = new ReadAccount();
     channel.sink = null;
     channel.addEventListener("message", (event) => this.onChannelData(channel, event.data));
     channel.addEventListener("close", () => this.onChannelClose(channel, pc));
@@ -251,7 +252,7 @@ export class SiteClient extends EventTarget {
       else if (event.type === "data") sink.data(event.bytes);
       else if (event.type === "end") {
         sink.end();
-        this.grant(channel, channel.account.rest());
+        this.grant(channel, channel.account.complete());
         this.release(channel, event.keepAlive);
       }
     }
@@ -302,7 +303,6 @@ export class SiteClient extends EventTarget {
       return;
     }
     channel.sink = sink;
-    channel.account = new ReadAccount();
     channel.parser.expect(request.method);
     // The page's reader says how much of the response still waits unread; what it read goes
     // back to the server tab as window. Cancelling ends the request: the channel closes.

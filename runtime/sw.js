@@ -58,6 +58,8 @@ async function forward(request) {
       body,
       streamed,
       receivedAt,
+      takesWhole: true, // this worker takes a body and its end with the head (a shell of before
+      // this worker, or a worker of before that shell, sends them apart)
     },
   }, body ? [port2, body.buffer] : [port2]);
   const bodyReader = streamed ? request.body.getReader() : null;
@@ -71,18 +73,24 @@ async function forward(request) {
           sendPiece(bodyReader, port1);
           break;
         case "head": {
+          // With the head comes what the shell had of the body, and whether that was all.
           answered = true;
           const nullBody = NULL_BODY_STATUSES.has(data.status) || request.method === "HEAD";
+          const init = { status: data.status, statusText: data.statusText, headers: data.headers };
+          if (data.end) {
+            port1.close();
+            resolve(new Response(nullBody ? null : data.bytes, init));
+            break;
+          }
           const stream = nullBody ? null : new ReadableStream({
-            start(c) { controller = c; },
+            start(c) {
+              controller = c;
+              if (data.bytes.length) c.enqueue(data.bytes);
+            },
             pull(c) { port1.postMessage({ type: "unread", bytes: READ_AHEAD - c.desiredSize }); },
             cancel() { port1.postMessage({ type: "cancel" }); port1.close(); },
           }, new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD }));
-          resolve(new Response(stream, {
-            status: data.status,
-            statusText: data.statusText,
-            headers: data.headers,
-          }));
+          resolve(new Response(stream, init));
           break;
         }
         case "data":

@@ -2,6 +2,7 @@
 // the site's server tab, answers its service worker's requests over the data channels, and
 // shows the site in a full-window iframe, keeping the address bar and title in step with it.
 
+import { concat } from "/__ps/runtime/http1.js";
 import { SiteClient } from "/__ps/runtime/site-client.js";
 import { cookieHeaderFor, storeSetCookies } from "/__ps/runtime/site-cookies.js";
 import { requestTimings } from "/__ps/runtime/request-timings.js";
@@ -58,6 +59,15 @@ navigator.serviceWorker.addEventListener("message", (event) => {
     else if (data?.type === "cancel") flow?.cancel();
     else body?.take(data);
   };
+  // A small response usually comes in one message from the channel: its head, body and end go
+  // on to the service worker as one message too, which then answers without a stream.
+  let held = null;
+  const postHeld = () => {
+    const { head, pieces, end } = held;
+    held = null;
+    const bytes = pieces.reduce(concat, new Uint8Array(0));
+    port.postMessage({ type: "head", ...head, bytes, end }, [bytes.buffer]);
+  };
   client.request({ ...request, bodyStream: body }, {
     opened: (control) => {
       flow = control;
@@ -67,10 +77,22 @@ navigator.serviceWorker.addEventListener("message", (event) => {
       const isSetCookie = ([name]) => name.toLowerCase() === "set-cookie";
       storeSetCookies(headers.filter(isSetCookie).map(([, value]) => value), request.url);
       const kept = headers.filter((header) => !isSetCookie(header));
-      port.postMessage({ type: "head", status: code, statusText, headers: kept });
+      const head = { status: code, statusText, headers: kept };
+      if (!request.takesWhole) {
+        port.postMessage({ type: "head", ...head });
+        return;
+      }
+      held = { head, pieces: [], end: false };
+      queueMicrotask(postHeld); // after the rest of the channel's message is taken apart
     },
-    data: (bytes) => port.postMessage({ type: "data", bytes }, [bytes.buffer]),
-    end: () => port.postMessage({ type: "end" }),
+    data: (bytes) => {
+      if (held) held.pieces.push(bytes);
+      else port.postMessage({ type: "data", bytes }, [bytes.buffer]);
+    },
+    end: () => {
+      if (held) held.end = true;
+      else port.postMessage({ type: "end" });
+    },
     error: (text) => port.postMessage({ type: "error", message: text }),
   });
 });

@@ -26,29 +26,43 @@ test("grants from the network are numbers of bytes or nothing", () => {
   }));
 });
 
-test("what the page read goes back in steps; all of it once the response is complete", () => {
+test("what the page read goes back in steps, and a complete response's rest with it", () => {
   const account = new ReadAccount(100);
   account.receive(250);
   assert.equal(account.grantFor(250), 0); // nothing read yet
   assert.equal(account.grantFor(200), 0); // 50 read: less than a step
   assert.equal(account.grantFor(100), 150);
   assert.equal(account.grantFor(100), 0);
-  assert.equal(account.rest(), 100);
-  assert.equal(account.rest(), 0);
+  assert.equal(account.complete(), 100);
+  assert.equal(account.complete(), 0);
 });
 
-test("over a whole response, exactly what came in is given back", () => {
-  fc.assert(fc.property(fc.array(fc.tuple(fc.nat(70000), fc.nat(100)), { maxLength: 50 }), (steps) => {
-    const account = new ReadAccount();
-    let granted = 0;
-    let received = 0;
-    for (const [count, unreadPercent] of steps) {
-      account.receive(count);
-      received += count;
-      granted += account.grantFor(Math.floor((received - granted) * unreadPercent / 100));
-      assert.ok(granted <= received);
-    }
-    granted += account.rest();
-    assert.equal(granted, received);
-  }));
+test("small responses are given back together, once they make a step", () => {
+  const account = new ReadAccount(100);
+  account.receive(40);
+  assert.equal(account.complete(), 0);
+  account.receive(40);
+  assert.equal(account.complete(), 0);
+  account.receive(40);
+  assert.equal(account.complete(), 120);
+});
+
+test("over a channel's responses, what is kept back stays under a step", () => {
+  const response = fc.array(fc.tuple(fc.nat(70000), fc.nat(100)), { maxLength: 10 });
+  fc.assert(fc.property(fc.array(response, { maxLength: 10 }), fc.integer({ min: 1, max: 100000 }),
+    (responses, step) => {
+      const account = new ReadAccount(step);
+      let granted = 0;
+      let received = 0;
+      for (const steps of responses) {
+        for (const [count, unreadPercent] of steps) {
+          account.receive(count);
+          received += count;
+          granted += account.grantFor(Math.floor((received - granted) * unreadPercent / 100));
+          assert.ok(granted <= received);
+        }
+        granted += account.complete();
+        assert.ok(granted <= received && received - granted < step);
+      }
+    }));
 });
