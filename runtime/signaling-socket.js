@@ -19,6 +19,7 @@ export class SignalingSocket extends EventTarget {
     const socket = new WebSocket(this.url);
     this.socket = socket;
     socket.addEventListener("open", () => {
+      performance.mark("peerserver:signaling-open");
       this.delay = this.retryMs;
       this.dispatchEvent(new Event("open"));
     });

@@ -94,6 +94,7 @@ export class SiteClient extends EventTarget {
       const data = message.data || {};
       if (data.sdp) {
         const { pc, candidates } = this;
+        performance.mark("peerserver:answer");
         pc.setRemoteDescription(data.sdp).then(() => candidates.flush(), (error) => {
           console.warn("PeerServer: bad answer from the server:", error);
         });
@@ -109,7 +110,9 @@ export class SiteClient extends EventTarget {
 
   async connect() {
     this.disconnect("connecting");
+    performance.mark("peerserver:server-online"); // the steps of connecting, for the bench
     const [configuration, certificate] = await Promise.all([this.ice.configuration(), this.certificate]);
+    performance.mark("peerserver:configured");
     if (this.state !== "connecting" || this.pc) return; // went offline, or another attempt won
     // With its lasting certificate, the server tab knows this visitor and keeps its HttpOnly
     // cookies itself (see visitor-identity.js).
@@ -131,6 +134,7 @@ export class SiteClient extends EventTarget {
     };
     pc.addEventListener("connectionstatechange", () => {
       if (this.pc !== pc) return;
+      if (pc.connectionState === "connected") performance.mark("peerserver:peer-connected");
       if (pc.connectionState === "failed" && this.state === "connecting") noPath();
       else if (["failed", "closed", "disconnected"].includes(pc.connectionState)) this.dropped(pc);
     });
@@ -144,6 +148,7 @@ export class SiteClient extends EventTarget {
     await pc.setLocalDescription(await pc.createOffer());
     if (this.pc !== pc) return;
     this.signaling.send({ type: "signal", data: { sdp: pc.localDescription.toJSON() } });
+    performance.mark("peerserver:offer-sent");
     for (const data of early) this.signaling.send({ type: "signal", data });
     early = null;
     try {

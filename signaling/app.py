@@ -25,7 +25,13 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, HTTPException, Request, WebSocket
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Host, Mount, Route, Router, WebSocketRoute, request_response
 from starlette.staticfiles import StaticFiles
@@ -36,6 +42,7 @@ from starlette.websockets import WebSocketDisconnect
 from signaling.bundle import DEFAULT_BUNDLE, REPO
 from signaling.hub import Hub, SendMessage
 from signaling.limits import Limits
+from signaling.module_graph import with_preloads
 from signaling.names import name_problem
 from signaling.packages import MAX_REQUIREMENTS_BYTES, PackageResolver
 from signaling.public_url import PublicURL
@@ -56,6 +63,11 @@ class NoCacheStaticFiles(StaticFiles):
         response = super().file_response(*args, **kwargs)
         response.headers.update(_NO_CACHE)
         return response
+
+
+def _page(name: str, entry: str, modules: dict[str, Path]) -> str:
+    """A page of web/, with its entry module's imports preloaded (signaling.module_graph)."""
+    return with_preloads((WEB / name).read_text(encoding="utf-8"), entry, modules)
 
 
 def readable_anywhere(app: ASGIApp) -> ASGIApp:
@@ -167,11 +179,15 @@ def create_app(
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True, "publicUrl": str(public_url)}, headers=_NO_CACHE)
 
+    service_modules = {"/web/": WEB, "/runtime/": RUNTIME}
+    home_page = _page("home.html", "/web/home.js", service_modules)
+    server_page = _page("server.html", "/web/server.js", service_modules)
+
     async def home(request: Request) -> Response:
-        return FileResponse(WEB / "home.html", headers=_NO_CACHE)
+        return HTMLResponse(home_page, headers=_NO_CACHE)
 
     async def server_tab(request: Request) -> Response:
-        return FileResponse(WEB / "server.html", headers=_NO_CACHE)
+        return HTMLResponse(server_page, headers=_NO_CACHE)
 
     async def name_status(request: Request) -> Response:
         query = request.query_params
@@ -217,8 +233,11 @@ def create_app(
 
     # -- a site's origin -------------------------------------------------------------------
 
+    shell_modules = {f"{SHELL_PREFIX}/web/": WEB, f"{SHELL_PREFIX}/runtime/": RUNTIME}
+    shell_page = _page("shell.html", f"{SHELL_PREFIX}/web/shell.js", shell_modules)
+
     async def shell(request: Request) -> Response:
-        return FileResponse(WEB / "shell.html", headers=_NO_CACHE)
+        return HTMLResponse(shell_page, headers=_NO_CACHE)
 
     async def service_worker(request: Request) -> Response:
         # The worker lives under /__ps/ but must control the whole origin.

@@ -9,6 +9,7 @@ import io
 import itertools
 import json
 import random
+import re
 import zipfile
 from collections.abc import Iterator
 
@@ -124,6 +125,18 @@ def test_pages_and_the_shell_are_served_on_their_origins(client: TestClient) -> 
     assert worker.headers["service-worker-allowed"] == "/"
     assert worker.headers["content-type"].startswith("text/javascript")
     assert client.get("/__ps/runtime/site-client.js", headers=SITE_HOST).status_code == 200
+
+
+def test_pages_preload_every_module_their_entry_imports(client: TestClient) -> None:
+    """Each preloaded module is served, and the deepest ones of the shell's graph are there."""
+    shell = client.get("/", headers=SITE_HOST).text
+    preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', shell)
+    assert {"/__ps/runtime/site-client.js", "/__ps/runtime/idb.js"} <= set(preloads)
+    assert shell.index(preloads[-1]) < shell.index('src="/__ps/web/shell.js"')
+    for url in preloads:
+        assert client.get(url, headers=SITE_HOST).status_code == 200
+    server_tab = client.get("/server/demo").text
+    assert '<link rel="modulepreload" href="/runtime/site-host.js">' in server_tab
 
 
 def test_the_python_workers_files_are_readable_from_its_opaque_origin(client: TestClient) -> None:
