@@ -51,6 +51,22 @@ def goals(results: dict[str, Any]) -> list[list[Any]]:
     return table_rows
 
 
+def cpu_table(requests: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """CPU ms per request by process, a column per server and route."""
+    columns = [
+        (f"{server_label} {route}", requests[server][route].get("cpu_ms_per_request", {}))
+        for route in requests["throughput_ratio"]
+        for server, server_label in (("peerserver", "PeerServer"), ("flask_run", "flask run"))
+    ]
+    summary = ["total", "cores busy (machine)"]
+    processes: list[str] = []
+    for _, cpu in columns:
+        processes += [label for label in cpu if label not in [*processes, *summary, "threads"]]
+    processes += summary
+    rows = [[label, *(cpu.get(label, "-") for _, cpu in columns)] for label in processes]
+    return ["process (ms per request)", *(label for label, _ in columns)], rows
+
+
 def markdown(results: dict[str, Any]) -> str:
     machine = results["machine"]
     boot, visitor = results["boot"], results["visitor"]
@@ -102,6 +118,12 @@ def markdown(results: dict[str, Any]) -> str:
                 ]
             ],
         ),
+        "Its steps (ms from the navigation's start): "
+        + ", ".join(
+            f"{key[3:-3]} {value}" for key, value in visitor.items() if key.startswith("at_")
+        )
+        + ". The visitor's certificate (kept in IndexedDB, see `runtime/visitor-identity.js`) "
+        'and the ICE servers come between "server-online" and "configured".',
         "## 3 and 4. Latency and throughput (one tab; throughput with 6 requests in flight)",
         table(
             ["route", "server", "median ms", "p99 ms", "requests/s", "of which in Python ms"],
@@ -130,6 +152,24 @@ def markdown(results: dict[str, Any]) -> str:
         table(
             ["part", "ms"],
             [[part, ms] for part, ms in requests.get("waterfall_trivial_ms", {}).items()],
+        ),
+        "### CPU time per request, every process (throughput runs, 6 in flight)",
+        'Read from /proc during the throughput runs (`bench/cpu.py`); "cores busy" is the '
+        "whole machine's average over the run, of its "
+        f"{machine['cpus']}. Both servers keep the machine's cores busy, so requests per second "
+        "are what the cores can give divided by the CPU time a request costs along its path; the "
+        "browser's part is there for `flask run` too (its page's fetch).",
+        table(*cpu_table(requests)),
+        "Busiest threads of the two renderers, PeerServer, trivial route (ms per request; the "
+        'main thread is "chromium"):',
+        table(
+            ["renderer", "threads"],
+            [
+                [label, ", ".join(f"{name} {ms}" for name, ms in threads.items())]
+                for label, threads in requests["peerserver"]["trivial"]["cpu_ms_per_request"]
+                .get("threads", {})
+                .items()
+            ],
         ),
         "## 5. 100 MB download",
         table(

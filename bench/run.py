@@ -142,7 +142,22 @@ def first_paint_ms(page: Page) -> dict[str, float]:
         "service_worker_ready_ms": shell["worker"],
         "connected_ms": shell["connected"],
         "first_response_and_paint_ms": painted - max(shell["worker"], shell["connected"]),
+        **{f"at_{step}_ms": at for step, at in page.evaluate(CONNECTION_STEPS).items()},
     }
+
+
+# When each step of a new visitor's start happened, from the navigation's start: the shell's
+# modules all in, then the connection (runtime/site-client.js marks its steps).
+CONNECTION_STEPS = """() => {
+    const modules = performance.getEntriesByType("resource")
+        .filter((entry) => entry.name.endsWith(".js") && !entry.name.endsWith("/sw.js"));
+    const steps = {"modules loaded": Math.max(...modules.map((entry) => entry.responseEnd))};
+    for (const step of ["signaling-open", "server-online", "configured", "offer-sent", "answer",
+                        "peer-connected", "connected"]) {
+        steps[step] = performance.getEntriesByName(`peerserver:${step}`)[0].startTime;
+    }
+    return steps;
+}"""
 
 
 def bench_visitor(browser: Browser, site_url: str) -> dict[str, float]:
