@@ -31,6 +31,7 @@ from tests.harness import REPO, chromium_launch_args, free_port, peerserver_serv
 from tests.measure import (
     download,
     heap_peak_mb,
+    kept_snapshot,
     raw_channel_throughput,
     site_frame,
     start_heap_watch,
@@ -453,6 +454,7 @@ def browser_figures(browser: Browser, service: str, flask_url: str) -> dict[str,
         server = owner.new_page()
         server.goto(f"{service}server/bench?template=bench")
         expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+        kept_snapshot(server)  # made in the background after a first boot: measure after it
         site_url = service.replace("localhost", "bench.localhost")
         results["visitor"] = bench_visitor(browser, site_url)
         results["requests"] = bench_requests(browser, server, site_url, flask_url)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 
 from playwright.sync_api import Browser, Frame, Page
 
@@ -197,3 +198,36 @@ def page_isolate_bytes(page: Page) -> int:
     finally:
         session.detach()
     return usage["usedSize"] + usage["backingStorageSize"]
+
+
+_SNAPSHOT_RECORD = """(change) => new Promise((resolve, reject) => {
+    const opening = indexedDB.open("peerserver-python", 1);
+    opening.onerror = () => reject(opening.error);
+    opening.onupgradeneeded = () => opening.result.createObjectStore("snapshots");
+    opening.onsuccess = () => {
+        const store = opening.result.transaction("snapshots", "readwrite").objectStore("snapshots");
+        const reading = store.get("latest");
+        reading.onsuccess = () => {
+            const record = reading.result;
+            if (!record) return resolve(null);
+            const size = record.blob.size;
+            if (change) {
+                record.blob = new Blob([new Uint8Array(size).fill(7)]);
+                store.put(record, "latest");
+            }
+            store.transaction.oncomplete = async () => resolve({ key: record.key, size,
+                first: new Uint8Array(await record.blob.slice(0, 1).arrayBuffer())[0] });
+        };
+    };
+})"""
+
+
+def kept_snapshot(page: Page, overwrite: bool = False) -> dict:
+    """The snapshot this browser keeps, once the server tab has saved it; ``overwrite`` fills
+    its memory with garbage, its key left as it was."""
+    deadline = time.monotonic() + 30
+    while (record := page.evaluate(_SNAPSHOT_RECORD, overwrite)) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError("no Python snapshot was kept in 30 s")
+        time.sleep(0.2)
+    return record

@@ -4,46 +4,15 @@ that does not load costs a slower boot, nothing more. Real Chromium."""
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import open_server
+from tests.conftest import console_run, open_server
+from tests.measure import kept_snapshot
 
 pytestmark = pytest.mark.e2e
-
-_RECORD = """(change) => new Promise((resolve, reject) => {
-    const opening = indexedDB.open("peerserver-python", 1);
-    opening.onerror = () => reject(opening.error);
-    opening.onupgradeneeded = () => opening.result.createObjectStore("snapshots");
-    opening.onsuccess = () => {
-        const store = opening.result.transaction("snapshots", "readwrite").objectStore("snapshots");
-        const reading = store.get("latest");
-        reading.onsuccess = () => {
-            const record = reading.result;
-            if (!record) return resolve(null);
-            const size = record.blob.size;
-            if (change) {
-                record.blob = new Blob([new Uint8Array(size).fill(7)]);
-                store.put(record, "latest");
-            }
-            store.transaction.oncomplete = async () => resolve({ key: record.key, size,
-                first: new Uint8Array(await record.blob.slice(0, 1).arrayBuffer())[0] });
-        };
-    };
-})"""
-
-
-def kept_snapshot(page: Page, overwrite: bool = False) -> dict:
-    """The snapshot this browser keeps, once the server tab has saved it; ``overwrite`` fills
-    its memory with garbage, its key left as it was."""
-    deadline = time.monotonic() + 30
-    while (record := page.evaluate(_RECORD, overwrite)) is None:
-        assert time.monotonic() < deadline, "no snapshot was kept"
-        time.sleep(0.2)
-    return record
 
 
 def from_snapshot(server: Page) -> bool:
@@ -51,14 +20,7 @@ def from_snapshot(server: Page) -> bool:
 
 
 def console_value(server: Page, line: str) -> str:
-    server.get_by_role("tab", name="Console").click()
-    console = server.get_by_role("textbox", name="Console")
-    console.fill(line)
-    console.press("Enter")
-    output = server.locator("#console-output")
-    # The line is echoed at once, its value printed when Python has run it.
-    expect(output).to_contain_text(re.compile(re.escape(f">>> {line}\n") + r"\S"))
-    return output.inner_text().split(f">>> {line}\n", 1)[1].split("\n", 1)[0]
+    return console_run(server, line).split("\n", 1)[0]
 
 
 def test_later_boots_restore_the_snapshot_each_with_python_of_its_own(
