@@ -14,6 +14,7 @@
 //        packages},
 //        failed {message, traceback},
 //        send {conn, bytes}, end {conn}, request {method, target, status, duration_ms, client},
+//        output {text} (a long console command's output, as it comes),
 //        log {stream, text}, result {id, value, error}, stats {memoryBytes, connections},
 //        busy {conn, call, loading}, idle, crashed {reason, conn, call} (Python itself died),
 //        save {id, changes} (files changed: the main thread keeps them, see site-store.js)
@@ -39,6 +40,7 @@ const CHUNK = 64 * 1024;
 const INITIAL_CREDIT = 8;
 
 let python = null; // the Pyodide instance
+let bundle = null; // {url, manifest}: where the runtime bundle is, and what it holds
 let sitePackages = null;
 let bootStarted = 0;
 let bootTimings = null; // how long Python and the Flask stack took, for "ready"
@@ -117,6 +119,7 @@ async function boot({ bundleUrl, snapshot, makeSnapshot = false }) {
     (archive) => fetchBytes(`${bundleUrl}python/${archive}`)));
   const zipped = Promise.all(manifest.zipped.map((wheel) => fetchBytes(`${bundleUrl}wheels/${wheel}`)));
   const key = JSON.stringify([manifest.pyodide, manifest.hashes, navigator.userAgent]);
+  bundle = { url: bundleUrl, manifest };
   const options = {
     indexURL: `${bundleUrl}pyodide/`,
     stdLibURL: `${bundleUrl}python/python_stdlib.zip`, // byte-compiled
@@ -219,7 +222,7 @@ async function openSite({ name, packagesUrl, files, template, loadApp = true }) 
   const { SiteServer } = python.pyimport("server_py.worker");
   server = SiteServer(trees.site, (record) => {
     post({ type: "request", ...record.toJs({ dict_converter: Object.fromEntries }) });
-  }, trees.state);
+  }, trees.state, (text) => post({ type: "output", text }));
   if (isNew) server.unpack(template);
   bootRequirements = readRequirements();
   const packages = bootRequirements === null ? { installed: [], builtIn: [], problems: [] }
@@ -262,6 +265,7 @@ async function dispatch(message) {
       server.close(conn);
       break;
     case "call": {
+      if (message.method === "run") await installTools(toPlain(server.workbench.tools_needed(message.args[0])));
       if (message.method === "reload" && readRequirements() !== bootRequirements) {
         post({ type: "result", id: message.id, value: { ok: false, restart: true,
           reason: "requirements.txt changed: restarting Python to install its packages." } });
@@ -294,6 +298,16 @@ function pump(conn) {
     server.close(conn);
     post({ type: "end", conn });
   }
+}
+
+/** Install tools of the bundle (manifest.tools: pytest, with what it needs) on first use. */
+async function installTools(names) {
+  for (const name of names) {
+    const archives = await Promise.all(bundle.manifest.tools[name].map(
+      (wheel) => fetchBytes(`${bundle.url}python/${wheel}`))); // byte-compiled, as the others
+    for (const archive of archives) python.unpackArchive(archive, "zip", { extractDir: sitePackages });
+  }
+  if (names.length) python.runPython("import importlib; importlib.invalidate_caches()");
 }
 
 function readRequirements() {

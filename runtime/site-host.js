@@ -4,10 +4,11 @@
 // snapshot for its boots (python-snapshot.js).
 //
 // Events (CustomEvent detail in brackets): progress {label, fraction}, loaded {ok, module,
-// message, traceback, filename, lineno} (after the boot and each reload), serving, failed
+// noApp, message, traceback, filename, lineno} (after the boot and each reload), serving, failed
 // {message, traceback} (the runtime itself could not start), name-error {code, message,
 // suggestion}, replaced, signaling-lost (until "serving" again), clients {count}, request
-// {method, target, status, duration_ms, client}, log {stream, text}, stats {memoryBytes,
+// {method, target, status, duration_ms, client}, log {stream, text}, output {text} (what a
+// console command such as pytest prints, as it prints it), stats {memoryBytes,
 // connections}, restarting {reason}, packages {installed, builtIn, problems} (what
 // requirements.txt got, after each boot).
 //
@@ -547,6 +548,7 @@ export class SiteHost extends EventTarget {
       case "progress":
       case "request":
       case "log":
+      case "output":
       case "stats":
         this.emit(message.type, message);
         break;

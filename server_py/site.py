@@ -58,6 +58,8 @@ class Site:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
         self.app_module: str | None = None  # what serves the site, e.g. "flaskr:create_app()"
+        # Why no app was found, for a site with Python code but no app: what was tried.
+        self.no_app_reason: str | None = None
         # The site's own app (Flask, WSGI or ASGI), as its code made it: the console's `app`.
         self.app: Any = None
         self._asgi: ASGIBridge | None = None  # the bridge to an ASGI app, for its lifespan
@@ -92,13 +94,14 @@ class Site:
         """
         self._forget_site_modules()
         importlib.invalidate_caches()
+        self.no_app_reason = None
         root = str(self.root)
         if root not in sys.path:
             sys.path.insert(0, root)
         variables = self.environment()
         self._set_environment(variables)
         try:
-            with self._instance_folders_in_site():
+            with self.instance_folders_in_site():
                 app, described, in_package = self._locate(variables.get("FLASK_APP"))
         except SiteLoadError:
             raise
@@ -146,24 +149,36 @@ class Site:
                         raise
                     app = self._plain_app(import_name)
                 return app, f"{module}.py", False
+        tried = [
+            "FLASK_APP is not set in .flaskenv or .env",
+            f"there is no {', '.join(f'{module}.py' for module in APP_MODULES)}",
+        ]
         for package in sorted(self.root.glob("*/__init__.py")):
             import_name = package.parent.name
             if not import_name.isidentifier():
+                tried.append(f"{import_name}/ is not a name Python can import")
                 continue
             try:
                 app = locate_app(import_name, None, raise_if_not_found=False)
-            except NoAppException:
-                continue  # a package without an app (a helper of the project)
+            except NoAppException as error:
+                # A package without an app (a helper of the project), or one whose imports
+                # failed: either way, the owner learns which and why.
+                tried.append(f"package {import_name}: {str(error).strip()}")
+                continue
             if app is not None:
                 factory = any(
                     hasattr(sys.modules[import_name], f) for f in ("create_app", "make_app")
                 )
                 described = f"{import_name}:create_app()" if factory else import_name
                 return app, described, True
+        if not any(self.root.glob("*/__init__.py")):
+            tried.append("no folder of the site is a package (a folder with __init__.py)")
+        if any(self.root.rglob("*.py")):
+            self.no_app_reason = "No app found: " + "; ".join(tried) + "."
         return None, None, False
 
     @contextlib.contextmanager
-    def _instance_folders_in_site(self) -> Iterator[None]:
+    def instance_folders_in_site(self) -> Iterator[None]:
         """Give the site's Flask apps their instance folder inside the site, as ``flask run`` does.
 
         Flask takes a package under ``sys.prefix`` for one installed to the system and puts its

@@ -8,19 +8,28 @@ folder is refused with :class:`WorkbenchError`, whose message is meant for the s
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
+import os
+import re
 import shlex
 import shutil
 import sqlite3
+import sys
+import tempfile
 import traceback
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from server_py.site import APP_MODULES, Site
+from server_py.site import Site
 
 DATABASE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+# Always given to pytest in the console, before the owner's own arguments (which may override
+# them): no .pytest_cache in the site, output captured through sys (WebAssembly has no real
+# file descriptors to redirect), and no faulthandler, which wants one.
+PYTEST_OPTIONS = ("-p", "no:cacheprovider", "-p", "no:faulthandler", "--capture=sys", "--color=no")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".ico", ".bmp")
 MAX_ROWS = 500
 
@@ -51,11 +60,16 @@ def file_kind(path: str) -> str:
 
 
 class Workbench:
-    """The owner's tools for one :class:`~server_py.site.Site`."""
+    """The owner's tools for one :class:`~server_py.site.Site`.
 
-    def __init__(self, site: Site) -> None:
+    ``output``, if given, gets the console's output of a long command (``pytest``) as it is
+    produced, instead of all of it at the end.
+    """
+
+    def __init__(self, site: Site, output: Callable[[str], None] | None = None) -> None:
         self.site = site
         self.root = site.root
+        self.output = output
         self._console_namespace: dict[str, Any] = {}
 
     # -- files -------------------------------------------------------------------------------
@@ -124,12 +138,12 @@ class Workbench:
                 archive.write(self.root / entry["path"], entry["path"])
         return buffer.getvalue()
 
-    def import_zip(self, data: bytes) -> list[str]:
+    def import_zip(self, data: bytes, filename: str = "") -> list[str]:
         """Replace the site with the files of a zip archive; returns the new file list.
 
-        A zip of a site or of any Flask project is accepted (a single top folder, as in
-        archives of repositories, is taken off). Anything else is refused before the current
-        site is touched.
+        Projects come zipped in several shapes (see :func:`project_files`); each lands so that
+        the site's root is the project's root, where ``flask run`` would run. Anything else is
+        refused before the current site is touched. ``filename`` is the archive's name.
         """
         try:
             archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
@@ -143,12 +157,11 @@ class Workbench:
             pure = PurePosixPath(name)
             if pure.is_absolute() or ".." in pure.parts:
                 raise WorkbenchError(f'The zip archive has an unsafe path: "{name}".')
-        prefix = _common_folder(names)
-        files = {name[len(prefix) :]: name for name in names}
-        if not _looks_like_a_site(files):
+        files = project_files(names, filename)
+        if not any(_is_site_file(path) for path in files):
             raise WorkbenchError(
-                "The zip archive is not a site: it has no app.py or wsgi.py, no Flask package "
-                "(a folder with __init__.py) and no index.html."
+                "The zip archive is not a site: it has no Python files (.py), no .flaskenv and "
+                "no HTML page."
             )
         contents = {}
         try:
@@ -240,10 +253,14 @@ class Workbench:
     def run(self, source: str) -> str:
         """Run Python typed into the console, with the app's context; returns what it printed.
 
-        ``flask ARGS`` runs the app's command line (``flask init-db``, ``flask routes``, ...).
+        ``flask ARGS`` runs the app's command line (``flask init-db``, ``flask routes``, ...),
+        ``pytest ARGS`` (or ``python -m pytest ARGS``) the site's tests.
         """
-        if source.strip().startswith("flask ") or source.strip() == "flask":
-            return self.flask(shlex.split(source.strip())[1:])
+        command = console_command(source)
+        if command and command[0] == "flask":
+            return self.flask(command[1:])
+        if command and command[0] == "pytest":
+            return self.pytest(command[1:])
         output = io.StringIO()
         namespace = self._console_namespace
         namespace.setdefault("__name__", "__console__")
@@ -264,7 +281,12 @@ class Workbench:
         """Run ``flask ARGS`` against the site's app; returns what it printed."""
         app = self.site.app
         if app is None or not hasattr(app, "cli"):
-            return "This site has no Flask app, so it has no flask commands.\n"
+            why = self.site.no_app_reason or (
+                f"It serves {self.site.app_module}, which is not a Flask app."
+                if self.site.app_module
+                else "Its code has not loaded: the server tab shows why."
+            )
+            return f"This site has no Flask app, so it has no flask commands. {why}\n"
         from flask.cli import FlaskGroup
 
         group = FlaskGroup(create_app=lambda: app, load_dotenv=False, set_debug_flag=False)
@@ -282,6 +304,45 @@ class Workbench:
                     traceback.print_exc()
         return output.getvalue()
 
+    def tools_needed(self, source: str) -> list[str]:
+        """The tools of the runtime bundle (signaling.bundle.TOOLS) that running ``source`` in
+        the console needs and this Python does not have yet: the server tab installs them."""
+        command = console_command(source)
+        if command and command[0] == "pytest" and importlib.util.find_spec("pytest") is None:
+            return ["pytest"]
+        return []
+
+    def pytest(self, args: list[str]) -> str:
+        """Run the site's tests as its author runs them at home, from the site's root.
+
+        The output streams to ``output`` as pytest writes it (else it is returned). The run
+        leaves the site as it found it: its files (a test's writes are undone, and pytest
+        writes no cache or bytecode there), ``sys.path``, ``sys.modules``, the environment and
+        the working folder. Temporary files (``tmp_path``) go to a folder of their own.
+        """
+        try:
+            import pytest
+        except ImportError:
+            return "pytest is not installed in this server tab's Python.\n"
+        collected = io.StringIO()
+        stream = _Stream(self.output) if self.output else collected
+        with (
+            tempfile.TemporaryDirectory(prefix="pytest-") as temporary,
+            _files_kept(self.root),
+            _interpreter_kept(self.root),
+            self.site.instance_folders_in_site(),
+            contextlib.redirect_stdout(stream),
+            contextlib.redirect_stderr(stream),
+        ):
+            os.chdir(self.root)
+            sys.dont_write_bytecode = True
+            options = [*PYTEST_OPTIONS, f"--basetemp={temporary}/tmp"]
+            try:
+                pytest.main([*options, *args])
+            except Exception:  # pytest reports the tests' errors itself: this is its own
+                traceback.print_exc()
+        return collected.getvalue()
+
     @contextlib.contextmanager
     def _app_context(self) -> Iterator[None]:
         app_context = getattr(self.site.app, "app_context", None)
@@ -290,6 +351,100 @@ class Workbench:
         else:
             with app_context():
                 yield
+
+
+def console_command(source: str) -> list[str] | None:
+    """``["flask", ARGS...]`` or ``["pytest", ARGS...]`` for a command line typed into the
+    console (``python -m pytest`` too), else ``None``: the line is Python."""
+    try:
+        words = shlex.split(source.strip())
+    except ValueError:
+        return None
+    if words[:3] == ["python", "-m", "pytest"]:
+        words = words[2:]
+    return words if words[:1] in (["flask"], ["pytest"]) else None
+
+
+class _Stream(io.TextIOBase):
+    """A text stream that hands each write on at once (to the server tab's console)."""
+
+    def __init__(self, send: Callable[[str], None]) -> None:
+        self._send = send
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if text:
+            self._send(text)
+        return len(text)
+
+
+@contextlib.contextmanager
+def _files_kept(root: Path) -> Iterator[None]:
+    """Whatever the block does to the files under ``root``, they are as before afterwards."""
+    before = {path: path.read_bytes() for path in root.rglob("*") if path.is_file()}
+    folders = {path for path in root.rglob("*") if path.is_dir()}
+    try:
+        yield
+    finally:
+        for path in sorted(root.rglob("*"), reverse=True):  # a folder's files before it
+            if path.is_dir() and not path.is_symlink():
+                if path not in folders and not any(path.iterdir()):
+                    path.rmdir()
+            elif path not in before:
+                path.unlink()
+        for path, content in before.items():
+            if not path.is_file() or path.read_bytes() != content:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+
+
+@contextlib.contextmanager
+def _interpreter_kept(root: Path) -> Iterator[None]:
+    """``sys.path``, the environment, the working folder and the bytecode setting as before the
+    block, and none of the modules it imported from ``root`` (the tests, their conftest)."""
+    path, environ, cwd = list(sys.path), dict(os.environ), os.getcwd()
+    modules, write_bytecode = set(sys.modules), sys.dont_write_bytecode
+    try:
+        yield
+    finally:
+        sys.path[:] = path
+        os.environ.clear()
+        os.environ.update(environ)
+        os.chdir(cwd)
+        sys.dont_write_bytecode = write_bytecode
+        for name in set(sys.modules) - modules:
+            file = getattr(sys.modules[name], "__file__", None)
+            if file and Path(file).resolve().is_relative_to(root):
+                del sys.modules[name]
+
+
+def project_files(names: list[str], filename: str = "") -> dict[str, str]:
+    """``{path in the site: name in the archive}`` for the files of a zipped project.
+
+    Folders that wrap everything (GitHub's "Download ZIP", a zipped project folder, or both)
+    are taken off, one after another, down to the project's root. A package folder is never
+    taken off: a zip of just ``flaskr/`` becomes a site holding the package ``flaskr``, as the
+    project's root holds it. A package's files zipped without their folder (an ``__init__.py``
+    at the top) go into a folder named after the archive (``flaskr.zip``: ``flaskr/``).
+    """
+    root = ""
+    while (inner := _common_folder([name[len(root) :] for name in names])) and (
+        f"{root}{inner}__init__.py" not in names
+    ):
+        root += inner
+    files = {name[len(root) :]: name for name in names}
+    if "__init__.py" in files:
+        package = re.match(r"[A-Za-z_][A-Za-z0-9_]*", PurePosixPath(filename).stem)
+        if package is None:
+            raise WorkbenchError(
+                "The zip archive holds a Python package's files without their folder (an "
+                "__init__.py at the top), and its name does not say which package they are: "
+                "zip the package's folder, or name the archive after the package (flaskr.zip)."
+            )
+        files = {f"{package.group()}/{path}": name for path, name in files.items()}
+    return files
 
 
 def _common_folder(names: list[str]) -> str:
@@ -301,11 +456,10 @@ def _common_folder(names: list[str]) -> str:
     return prefix if all(name.startswith(prefix) for name in names) else ""
 
 
-def _looks_like_a_site(files: dict[str, str]) -> bool:
-    paths = set(files)
-    if any(f"{module}.py" in paths for module in APP_MODULES) or "index.html" in paths:
-        return True
-    return any(PurePosixPath(path).name == "__init__.py" for path in paths)
+def _is_site_file(path: str) -> bool:
+    """Whether ``path`` makes an archive a site: Python code, Flask's settings or a page."""
+    pure = PurePosixPath(path)
+    return pure.suffix in (".py", ".html", ".htm") or pure.name == ".flaskenv"
 
 
 def _quote(identifier: str) -> str:

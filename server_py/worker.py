@@ -42,12 +42,14 @@ class SiteServer:
         root: str,
         on_request: Callable[[dict[str, Any]], None] | None = None,
         state: str | None = None,
+        on_output: Callable[[str], None] | None = None,
     ):
         """``state`` is a folder apart from the site's files where the server keeps what is
-        not the site's own: its visitors' HttpOnly cookies (:mod:`server_py.cookies`)."""
+        not the site's own: its visitors' HttpOnly cookies (:mod:`server_py.cookies`).
+        ``on_output`` gets what a long console command (``pytest``) prints, as it prints it."""
         self.site = Site(root)
         self._cookies = VisitorCookies(Path(state) / "cookies") if state else None
-        self.workbench = Workbench(self.site)
+        self.workbench = Workbench(self.site, on_output)
         self._on_request = on_request
         self._app: WSGIApp | None = None
         self._load_error: dict[str, Any] | None = None
@@ -62,7 +64,9 @@ class SiteServer:
             bundle.extractall(root)
 
     def load(self) -> dict[str, Any]:
-        """(Re)load the site's code. Returns ``{"ok": True, "module": ...}`` or the error.
+        """(Re)load the site's code. Returns ``{"ok": True, "module": ..., "noApp": ...}`` (what
+        serves the site, or why nothing could, for a site with Python code but no app) or the
+        error, with the module that still serves (``None`` when nothing does).
 
         On failure the previously loaded app, if any, stays live.
         """
@@ -76,10 +80,11 @@ class SiteServer:
                 "traceback": error.traceback_text,
                 "filename": error.filename,
                 "lineno": error.lineno,
+                "module": self.site.app_module if self._app is not None else None,
             }
             return self._load_error
         self._load_error = None
-        return {"ok": True, "module": self.site.app_module}
+        return {"ok": True, "module": self.site.app_module, "noApp": self.site.no_app_reason}
 
     def call(self, method: str, *args: Any) -> dict[str, Any]:
         """Run a workbench operation (or ``reload``) for the server tab.

@@ -46,6 +46,9 @@ RUNTIME_PACKAGES = (
 # IANA time zones behind zoneinfo, which CPython finds in the system) is 600 small files that
 # would take 200 ms of every boot to unpack.
 ZIPPED_PACKAGES = ("tzdata",)
+# Installed in a server tab when first used, not at every boot: `pytest` in the console runs
+# the site's tests (server_py.workbench), with pytest and what it depends on.
+TOOLS = {"pytest": ("pytest", "pluggy", "iniconfig", "packaging", "pygments")}
 # Offered to requirements.txt (see signaling.packages) without a package index. pip judges
 # dependency markers by the Python it runs on, not the target: typing-extensions is wanted by
 # Starlette "for Python < 3.13" as the service's Python sees it.
@@ -99,6 +102,11 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
     zipped = [
         _download_wheel(name, pins[name], python_version, wheels_dir) for name in ZIPPED_PACKAGES
     ]
+    tools = {
+        tool: [_download_wheel(name, pins[name], python_version, wheels_dir) for name in names]
+        for tool, names in TOOLS.items()
+    }
+    tool_wheels = [wheel for wheels_of_tool in tools.values() for wheel in wheels_of_tool]
     shelf_dir = out / "shelf"
     shelf_dir.mkdir(exist_ok=True)
     for name in SHELF_PACKAGES:
@@ -114,7 +122,10 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
         for path in sorted((REPO / "server_py").rglob("*.py")):
             archive.write(path, path.relative_to(REPO).as_posix())
     compiled = precompile(
-        pyodide_out, out / "python", pyodide_out / "python_stdlib.zip", [*wheels, server_py_zip]
+        pyodide_out,
+        out / "python",
+        pyodide_out / "python_stdlib.zip",
+        [*wheels, server_py_zip, *tool_wheels],
     )
 
     manifest = {
@@ -123,6 +134,7 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
         # What a server tab installs is in python/, compiled; wheels/ keeps them as released.
         "wheels": [wheel.name for wheel in wheels],
         "zipped": [wheel.name for wheel in zipped],
+        "tools": {tool: [wheel.name for wheel in wheels] for tool, wheels in tools.items()},
         # Content hashes let the server tab and the HTTP cache tell when a file changed.
         "hashes": {
             path.relative_to(out).as_posix(): _sha256(path) for path in [*compiled, *zipped]

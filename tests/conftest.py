@@ -19,6 +19,9 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1")
 TEST_SITES = REPO / "tests" / "sites"
 BOOT_TIMEOUT = 90_000  # ms: a cold Pyodide boot on a busy 2-core machine
 
+# Sites and projects the tests serve: their own tests run inside a server tab, not here.
+collect_ignore = ["projects", "sites"]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the end-to-end tests last: the others are quick to report, and they then run before
@@ -87,6 +90,17 @@ def serve_site(browser: Browser, service_url: str, name: str, template: str) -> 
     context = browser.new_context()
     server = open_server(context, service_url, name, template)
     return ServedSite(context, server, site_url(service_url, name))
+
+
+def console_run(server: Page, line: str, timeout_ms: float = 60_000) -> str:
+    """Type ``line`` into the server tab's Console; once it has run (the Console takes input
+    again), what it printed for it."""
+    server.get_by_role("tab", name="Console").click()
+    console = server.get_by_role("textbox", name="Console")
+    console.fill(line)
+    console.press("Enter")  # the Console is disabled at once, until the line has run
+    expect(console).to_be_enabled(timeout=timeout_ms)
+    return server.locator("#console-output").inner_text().rsplit(f">>> {line}\n", 1)[1]
 
 
 def visit_hello(context: BrowserContext, url: str) -> Page:

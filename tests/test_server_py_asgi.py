@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import sys
 from pathlib import Path
 from wsgiref.validate import validator
 
 import pytest
-import quart  # noqa: F401  (imported before isolated_imports swaps sys.modules for a copy)
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -32,6 +30,10 @@ from server_py.asgi import ASGIBridge, is_asgi_app
 from server_py.http import MAX_CHUNK, HTTPConnection
 from server_py.site import Site, SiteLoadError
 from tests.test_server_py_http import drain, get, parse
+from tests.test_server_py_site import isolated_imports  # noqa: F401  (a fixture)
+
+# Each test's sites are imported afresh: what they add to sys.path and sys.modules goes.
+pytestmark = pytest.mark.usefixtures("isolated_imports")
 
 
 async def bare_app(scope, receive, send):
@@ -307,15 +309,6 @@ app = Starlette(routes=[Route("/", home)], lifespan=lifespan)
 """
 
 
-@pytest.fixture
-def isolated_imports(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What loading a site adds to sys.path and sys.modules is undone after the test, so that
-    the next test's app.py is not mistaken for this one's."""
-    monkeypatch.setattr("sys.path", list(sys.path))
-    monkeypatch.setattr("sys.modules", dict(sys.modules))
-
-
-@pytest.mark.usefixtures("isolated_imports")
 def test_a_site_with_a_starlette_app_in_main_py(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text(STARLETTE_SITE.replace("MOTTO", "first"))
     (tmp_path / "style.css").write_text("p {}")
@@ -340,7 +333,6 @@ def test_a_site_with_a_starlette_app_in_main_py(tmp_path: Path) -> None:
     assert (tmp_path / "shutdown.txt").read_text() == "clean"
 
 
-@pytest.mark.usefixtures("isolated_imports")
 def test_flaskenv_can_name_an_asgi_app_and_a_failed_startup_is_reported(tmp_path: Path) -> None:
     (tmp_path / ".flaskenv").write_text("FLASK_APP=service:api\n")
     (tmp_path / "service.py").write_text(
@@ -402,7 +394,6 @@ async def stream():
 }
 
 
-@pytest.mark.usefixtures("isolated_imports")
 def test_a_quart_site(tmp_path: Path) -> None:
     """Quart: hypercorn, which it imports, needs multiprocessing (see server_py.shims)."""
     for name, text in QUART_SITE.items():

@@ -19,7 +19,10 @@ import pytest
 from werkzeug.test import Client
 
 from server_py.worker import SiteServer
-from tests.test_server_py_site import write
+from tests.test_server_py_site import isolated_imports, write  # noqa: F401  (a fixture)
+
+# Each test's sites are imported afresh: what they add to sys.path and sys.modules goes.
+pytestmark = pytest.mark.usefixtures("isolated_imports")
 
 PROJECT = {
     "shop/__init__.py": '''\
@@ -121,12 +124,11 @@ def panel():
 
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SiteServer:
-    monkeypatch.setattr("sys.modules", dict(__import__("sys").modules))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SHOP_COLOR", '["blue", 2]')  # from_prefixed_env parses JSON values
     monkeypatch.setenv("SHOP_SETTINGS", "env.cfg")  # relative to the instance folder
     site_server = SiteServer(str(write(tmp_path / "site", PROJECT)))
-    assert site_server.load() == {"ok": True, "module": "shop:create_app()"}
+    assert site_server.load() == {"ok": True, "module": "shop:create_app()", "noApp": None}
     return site_server
 
 
@@ -199,10 +201,9 @@ def add_item():
 
 
 def test_a_flask_sqlalchemy_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sys.modules", dict(__import__("sys").modules))
     monkeypatch.chdir(tmp_path)
     site_server = SiteServer(str(write(tmp_path / "site", SQLALCHEMY_SITE)))
-    assert site_server.load() == {"ok": True, "module": "app.py"}
+    assert site_server.load() == {"ok": True, "module": "app.py", "noApp": None}
     assert site_server.workbench.run("flask init-db") == "Created the tables.\n"
     visitor = client(site_server)
     for name in ("apples", "pears"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,11 +42,30 @@ def environ() -> Iterator[os._Environ[str]]:
 
 
 @pytest.fixture
-def site_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, environ: os._Environ[str]) -> Path:
+def isolated_imports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """(For the server_py tests, which run in Pyodide without the conftest.) What loading a site
+    (under the test's ``tmp_path``) adds to sys.path and sys.modules is
+    undone after the test, so that the next test's app.py is not mistaken for this one's.
+    sys.modules is emptied of the sites' modules, not replaced by a copy: the import system
+    keeps using the dict it has, and a module it imports meanwhile would be half in each."""
+    monkeypatch.setattr("sys.path", list(sys.path))
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        if str(getattr(sys.modules[name], "__file__", None) or "").startswith(str(tmp_path)):
+            del sys.modules[name]
+
+
+@pytest.fixture
+def site_root(
+    isolated_imports: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    environ: os._Environ[str],
+) -> Path:
     # Undone after the test: sys.path, sys.modules, and os.environ (which a site's .flaskenv and
     # .env change) through the environ fixture.
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr("sys.modules", dict(__import__("sys").modules))
     monkeypatch.chdir(tmp_path)  # SiteServer.load() changes into the site, as `flask run` would
     return write(
         tmp_path / "site",
@@ -149,6 +169,32 @@ def test_a_site_without_an_app_is_static(tmp_path: Path) -> None:
     assert site.app_module is None
     assert client.get("/").text == "<p>static</p>"
     assert client.get("/missing").status_code == 404
+
+
+def test_a_site_with_python_but_no_app_says_what_was_tried(site_root: Path) -> None:
+    (site_root / "app.py").unlink()
+    root = write(
+        site_root,
+        {
+            "helpers.py": "X = 1\n",
+            "blog/__init__.py": "from .models import Post\n",  # its own import fails
+            "tools/__init__.py": "",  # a package without an app
+            "my-package/__init__.py": "",
+        },
+    )
+    site = Site(root)
+    site.load()
+    assert site.app_module is None
+    reason = site.no_app_reason or ""
+    assert reason.startswith("No app found: FLASK_APP is not set in .flaskenv or .env; ")
+    assert "there is no wsgi.py, app.py, asgi.py, main.py" in reason
+    assert "package blog: While importing 'blog', an ImportError was raised" in reason
+    assert "No module named 'blog.models'" in reason
+    assert "package tools: Failed to find Flask application or factory" in reason
+    assert "my-package/ is not a name Python can import" in reason
+    (root / "app.py").write_text("from flask import Flask\napp = Flask(__name__)\n")
+    site.load()
+    assert site.app_module == "app.py" and site.no_app_reason is None
 
 
 def test_wsgi_py_is_found_too(site_root: Path) -> None:
@@ -342,17 +388,19 @@ def test_reload_sees_new_code_in_every_module(site_root: Path) -> None:
 
 def test_site_server_keeps_the_old_app_when_a_reload_fails(site_root: Path) -> None:
     server = SiteServer(str(site_root))
-    assert server.load() == {"ok": True, "module": "app.py"}
+    assert server.load() == {"ok": True, "module": "app.py", "noApp": None}
     write(site_root, {"app.py": "this is not python\n"})
     result = server.load()
     assert result["ok"] is False and result["filename"] == "app.py" and result["lineno"] == 1
+    assert result["module"] == "app.py"  # what still serves
     server.open(1)
     server.receive(1, get("/"))
     assert parse(drain_server(server, 1), ["GET"])[0].body == b"from the app"
 
 
-def test_site_server_unpacks_a_template_and_logs_requests(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("sys.modules", dict(__import__("sys").modules))
+def test_site_server_unpacks_a_template_and_logs_requests(
+    isolated_imports: None, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as bundle:

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import io
+import json
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from server_py.workbench import WorkbenchError, file_kind
+from server_py.workbench import WorkbenchError, console_command, file_kind, project_files
 from server_py.worker import SiteServer
-from tests.test_server_py_site import write
+from tests.test_server_py_site import isolated_imports, write  # noqa: F401  (a fixture)
+
+# Each test's sites are imported afresh: what they add to sys.path and sys.modules goes.
+pytestmark = pytest.mark.usefixtures("isolated_imports")
 
 APP = '''\
 import sqlite3
@@ -39,7 +46,6 @@ def index():
 
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SiteServer:
-    monkeypatch.setattr("sys.modules", dict(__import__("sys").modules))
     monkeypatch.chdir(tmp_path)
     root = write(
         tmp_path / "site",
@@ -164,3 +170,133 @@ def test_invalid_archives_are_refused_and_the_site_stays(
     with pytest.raises(WorkbenchError, match=message):
         server.workbench.import_zip(content)
     assert server.workbench.list_files() == before
+
+
+PACKAGE = ["flaskr/__init__.py", "flaskr/db.py"]
+TUTORIAL = ["README.md", "pyproject.toml", *PACKAGE, "tests/test_db.py"]
+
+
+@pytest.mark.parametrize(
+    "names, filename, site",
+    [
+        # GitHub's "Download ZIP", or a zipped project folder: the wrapper is taken off.
+        ([f"flask-main/{name}" for name in TUTORIAL], "flask-main.zip", TUTORIAL),
+        # The project's files at the top of the archive.
+        (TUTORIAL, "project.zip", TUTORIAL),
+        # The project one level deeper in a wrapper: both folders are taken off.
+        ([f"download/tutorial/{name}" for name in TUTORIAL], "download.zip", TUTORIAL),
+        # A package folder alone stays a package: the site holds it as the project's root did.
+        (["flaskr/__init__.py", "flaskr/db.py"], "x.zip", ["flaskr/__init__.py", "flaskr/db.py"]),
+        (
+            ["w/flaskr/__init__.py", "w/flaskr/db.py"],
+            "w.zip",
+            ["flaskr/__init__.py", "flaskr/db.py"],
+        ),
+        # A package's files without their folder: the archive's name names the package.
+        (["__init__.py", "db.py"], "flaskr (1).zip", ["flaskr/__init__.py", "flaskr/db.py"]),
+    ],
+)
+def test_projects_land_at_the_sites_root_whatever_their_zip(
+    names: list[str], filename: str, site: list[str]
+) -> None:
+    files = project_files(names, filename)
+    assert sorted(files) == sorted(site)
+    assert all(name.endswith(path.rsplit("/", 1)[-1]) for path, name in files.items())
+
+
+def test_a_packages_files_without_a_name_for_the_package_are_refused() -> None:
+    with pytest.raises(WorkbenchError, match="name the archive after the package"):
+        project_files(["__init__.py", "db.py"], "1234.zip")
+
+
+@pytest.mark.parametrize(
+    "line, command",
+    [
+        ("flask init-db", ["flask", "init-db"]),
+        ("  pytest -k 'auth and not logout' -x  ", ["pytest", "-k", "auth and not logout", "-x"]),
+        ("python -m pytest -q tests", ["pytest", "-q", "tests"]),
+        ("pytest", ["pytest"]),
+        ("print('pytest')", None),
+        ("pytests = 1", None),
+        ("x = 'unbalanced", None),
+        ("", None),
+    ],
+)
+def test_console_commands(line: str, command: list[str] | None) -> None:
+    assert console_command(line) == command
+
+
+SITE_TESTS = {
+    "tests/conftest.py": "import pytest\nfrom app import app as flask_app\n\n"
+    "@pytest.fixture\ndef client():\n    return flask_app.test_client()\n",
+    "tests/test_site.py": "def test_index(client):\n    assert client.get('/').data == b'home'\n\n"
+    "def test_writes(tmp_path):\n"
+    "    (tmp_path / 'x.txt').write_text('in its own folder')\n"
+    "    open('index.html', 'w').write('overwritten by a test')\n"
+    "    open('new-file.txt', 'w').write('left by a test')\n\n"
+    "def test_fails():\n    total = 1 + 1\n    assert total == 3\n",
+}
+
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+# Run in a Python of its own: pytest inside this test run would load this run's plugins, and
+# share its modules. The site's tests run as in a server tab; the script reports as JSON.
+RUN_SITE_TESTS = """
+import json, sys
+from pathlib import Path
+from server_py.worker import SiteServer
+
+root = Path(sys.argv[1])
+server = SiteServer(str(root))
+assert server.load()["ok"]
+files = lambda: {str(p): p.read_bytes().hex() for p in root.rglob("*") if p.is_file()}
+before, path, modules = files(), list(sys.path), set(sys.modules)
+pieces = []
+server.workbench.output = pieces.append
+returned = server.workbench.run("pytest")
+server.workbench.output = None
+print(json.dumps({
+    "returned": returned,
+    "pieces": pieces,
+    "files_kept": files() == before,
+    "path_kept": sys.path == path,
+    "new_site_modules": sorted(
+        name for name in set(sys.modules) - modules
+        if str(getattr(sys.modules[name], "__file__", "")).startswith(str(root))
+    ),
+    "again": server.workbench.run("python -m pytest -q -k index"),
+    "tools_needed": server.workbench.tools_needed("pytest -q"),
+}))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="starts a Python of its own")
+def test_pytest_runs_the_sites_tests_and_leaves_the_site_as_it_was(tmp_path: Path) -> None:
+    root = write(tmp_path / "site", {"app.py": APP, "index.html": "<p>hi</p>", **SITE_TESTS})
+    environment = {
+        **os.environ,
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "PYTHONPATH": str(REPOSITORY),
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", RUN_SITE_TESTS, str(root)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=environment,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.splitlines()[-1])
+    report = "".join(result["pieces"])
+    assert result["returned"] == "" and len(result["pieces"]) > 5  # as pytest wrote it
+    assert "1 failed, 2 passed" in report and "assert 2 == 3" in report, report
+    assert result["files_kept"], "a test's writes, a cache or bytecode stayed in the site"
+    assert result["path_kept"] and result["new_site_modules"] == []
+    assert "1 passed, 2 deselected" in result["again"]
+    assert result["tools_needed"] == []
+
+
+def test_flask_commands_without_an_app_say_why(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    root = write(tmp_path / "site", {"notes.py": "NOTES = []\n"})
+    server = SiteServer(str(root))
+    assert server.load()["noApp"].startswith("No app found: ")
+    answer = server.workbench.run("flask init-db")
+    assert answer.startswith("This site has no Flask app, so it has no flask commands. No app")

@@ -71,16 +71,25 @@ function showProblem(title, lines = [], suggestion = null) {
 
 function showLoadResult(load) {
   const box = $("load-error");
-  if (load.module !== undefined) $("app-module").textContent = `App: ${load.module ?? "none (static files)"}`;
-  if (load.ok) {
+  // Only what really serves the site: after a failed load, the app loaded before, if any.
+  let app = load.module ?? null;
+  if (load.ok) app ??= "none (static files)";
+  else app = app ? `${app}, as loaded before (the new code failed)` : "none (the code failed to load)";
+  $("app-module").textContent = `App: ${app}`;
+  if (load.ok && !load.noApp) {
     box.hidden = true;
     return;
   }
   box.hidden = false;
   box.replaceChildren();
+  const summary = document.createElement("p");
+  if (load.ok) {
+    summary.textContent = `${load.noApp} Only the site's files are served.`;
+    box.append(summary);
+    return;
+  }
   const line = load.lineno ? `, line ${load.lineno}` : "";
   const where = load.filename ? `${load.filename}${line}: ` : "";
-  const summary = document.createElement("p");
   summary.textContent = `The site's code failed to load. ${where}${load.message}`;
   const details = document.createElement("pre");
   details.textContent = load.traceback || "";
@@ -286,7 +295,7 @@ function setUpWorkbench(host, { Console, DatabaseView, Editor, FileTree }) {
     event.target.value = "";
     if (!file || !confirm(`Replace the whole site "${name}" with ${file.name}?`)) return;
     try {
-      await host.call("import_zip", new Uint8Array(await file.arrayBuffer()));
+      await host.call("import_zip", new Uint8Array(await file.arrayBuffer()), file.name);
     } catch (error) {
       showProblem("The import did not work", [error.message, "The site was not changed."]);
       return;

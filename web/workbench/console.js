@@ -1,11 +1,13 @@
 // The Python console: statements run inside the site's runtime with the app's context;
-// `flask ...` runs the app's command line. Up and down walk the history.
+// `flask ...` runs the app's command line, `pytest ...` the site's tests (their output shows
+// as it comes). Up and down walk the history.
 
 export class Console {
   constructor({ host, form, input, output, onRan }) {
     Object.assign(this, { host, form, input, output, onRan });
     this.history = [];
     this.position = 0;
+    host.addEventListener("output", ({ detail }) => this.show(detail.text));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.run(input.value);
@@ -24,13 +26,22 @@ export class Console {
     this.history.push(source);
     this.position = this.history.length;
     this.input.value = "";
-    this.output.append(`>>> ${source}\n`);
+    this.show(`>>> ${source}\n`);
+    this.input.disabled = true; // one command at a time; a test run may take a while
     try {
-      this.output.append(await this.host.call("run", source));
+      this.show(await this.host.call("run", source));
     } catch (error) {
-      this.output.append(`${error.message}\n`);
+      this.show(`${error.message}\n`);
+    } finally {
+      this.input.disabled = false;
+      this.input.focus();
     }
-    this.output.scrollTop = this.output.scrollHeight;
     await this.onRan();
+  }
+
+  show(text) {
+    const following = this.output.scrollHeight - this.output.scrollTop - this.output.clientHeight < 8;
+    this.output.append(text);
+    if (following) this.output.scrollTop = this.output.scrollHeight;
   }
 }
