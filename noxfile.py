@@ -72,6 +72,15 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def dist(session: nox.Session) -> None:
+    """The wheel, which carries the built runtime bundle (installed anywhere, `peerserver serve`
+    needs no Node.js, npm or build step), and the sdist, in dist/."""
+    install(session)
+    build_bundle(session)
+    session.run("python", "-m", "build", "--sdist", "--wheel", "--outdir", "dist")
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff over all Python code."""
     session.install("-r", "requirements.lock")

@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Receive, Scope
 from starlette.types import Send as ASGISend
 from starlette.websockets import WebSocketDisconnect
 
-from signaling.bundle import DEFAULT_BUNDLE, REPO
+from signaling.bundle import ASSETS, DEFAULT_BUNDLE
 from signaling.hub import Hub, SendMessage
 from signaling.limits import Limits
 from signaling.module_graph import with_preloads
@@ -49,8 +49,8 @@ from signaling.public_url import PublicURL
 from signaling.site_templates import Templates
 from signaling.stores import StoreUnavailable
 
-WEB = REPO / "web"
-RUNTIME = REPO / "runtime"
+WEB = ASSETS / "web"
+RUNTIME = ASSETS / "runtime"
 SHELL_PREFIX = "/__ps"
 HEALTH_PATH = "/healthz"
 _NO_CACHE = {"Cache-Control": "no-cache"}

@@ -27,7 +27,12 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_BUNDLE = REPO / "build" / "runtime"
+# What the service serves besides its code: the browser's files (web/, runtime/), the site
+# templates and the built bundle. An installed wheel carries them in the package (setup.py);
+# a clone of the repository has them at its top, the bundle once built.
+_INSTALLED_ASSETS = Path(__file__).resolve().parent / "assets"
+ASSETS = _INSTALLED_ASSETS if _INSTALLED_ASSETS.is_dir() else REPO
+DEFAULT_BUNDLE = ASSETS / "build" / "runtime"
 
 # The site's stack inside Pyodide. Versions come from requirements.lock, so the unit tests under
 # CPython run exactly the versions the browser runs.

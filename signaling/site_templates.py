@@ -7,7 +7,9 @@ import io
 import zipfile
 from pathlib import Path
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "site_templates"
+from signaling.bundle import ASSETS
+
+TEMPLATES_DIR = ASSETS / "site_templates"
 
 # id -> title of the built-in templates, in the order the home page shows them.
 BUILT_IN = {

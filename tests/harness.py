@@ -65,15 +65,16 @@ def running(
     timeout: float = 30,
     env: dict[str, str] | None = None,
     context: ssl.SSLContext | None = None,
+    cwd: Path = REPO,
 ) -> Iterator[subprocess.Popen]:
-    """Run ``command`` until the block ends; enter once ``ready_url`` answers with a 2xx status
-    (within ``timeout`` seconds). ``env`` adds to the environment; ``context`` checks an
-    https:// ``ready_url``.
+    """Run ``command`` (in ``cwd``) until the block ends; enter once ``ready_url`` answers with a
+    2xx status (within ``timeout`` seconds). ``env`` adds to the environment; ``context`` checks
+    an https:// ``ready_url``.
 
     ``quiet`` drops what it prints (a server's access log, say)."""
     output = subprocess.DEVNULL if quiet else None
     environment = {**os.environ, **(env or {})}
-    process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=output, env=environment)
+    process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=output, env=environment)
     deadline = time.monotonic() + timeout
     try:
         while True:
