@@ -167,9 +167,13 @@ def bench_visitor(browser: Browser, site_url: str) -> dict[str, float]:
     for n in range(REPEATS):
         context = browser.new_context()
         try:
-            page = context.new_page()
-            page.goto(site_url)
-            runs.append(first_paint_ms(page))
+            # The machine's work from the navigation to the painted page: every process.
+            with CpuAccount({}) as cpu:
+                page = context.new_page()
+                page.goto(site_url)
+                figures = first_paint_ms(page)
+            figures["cpu_ms"] = cpu.per_request(1)["total"]
+            runs.append(figures)
         finally:
             context.close()
         log(f"visitor {n + 1}/{REPEATS}: {runs[-1]}")

@@ -60,6 +60,7 @@ class Site:
         self.app_module: str | None = None  # what serves the site, e.g. "flaskr:create_app()"
         # Why no app was found, for a site with Python code but no app: what was tried.
         self.no_app_reason: str | None = None
+        self.load_failure: SiteLoadError | None = None  # why the last load failed, if it did
         # The site's own app (Flask, WSGI or ASGI), as its code made it: the console's `app`.
         self.app: Any = None
         self._asgi: ASGIBridge | None = None  # the bridge to an ASGI app, for its lifespan
@@ -103,10 +104,13 @@ class Site:
         try:
             with self.instance_folders_in_site():
                 app, described, in_package = self._locate(variables.get("FLASK_APP"))
-        except SiteLoadError:
+        except SiteLoadError as error:
+            self.load_failure = error
             raise
         except Exception as error:
-            raise self._load_error(error) from error
+            self.load_failure = self._load_error(error)
+            raise self.load_failure from error
+        self.load_failure = None
         # The previous app's lifespan ends only now: while the new code failed, it stayed live.
         if self._asgi is not None:
             self._asgi.shutdown()

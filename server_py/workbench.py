@@ -280,11 +280,14 @@ class Workbench:
     def flask(self, args: list[str]) -> str:
         """Run ``flask ARGS`` against the site's app; returns what it printed."""
         app = self.site.app
+        failure = self.site.load_failure
+        if failure is not None:
+            return f"The site's code failed to load, so its flask commands cannot run: {failure}\n"
         if app is None or not hasattr(app, "cli"):
             why = self.site.no_app_reason or (
                 f"It serves {self.site.app_module}, which is not a Flask app."
                 if self.site.app_module
-                else "Its code has not loaded: the server tab shows why."
+                else "Its code has not loaded yet."
             )
             return f"This site has no Flask app, so it has no flask commands. {why}\n"
         from flask.cli import FlaskGroup

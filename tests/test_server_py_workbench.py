@@ -300,3 +300,8 @@ def test_flask_commands_without_an_app_say_why(tmp_path: Path, monkeypatch) -> N
     assert server.load()["noApp"].startswith("No app found: ")
     answer = server.workbench.run("flask init-db")
     assert answer.startswith("This site has no Flask app, so it has no flask commands. No app")
+    write(root, {"app.py": "from flask import Flask\napp = Flask(__name__\n"})
+    assert not server.load()["ok"]
+    answer = server.workbench.run("flask init-db")
+    assert answer.startswith("The site's code failed to load, so its flask commands cannot run:")
+    assert "app.py, line 2: SyntaxError" in answer, answer
