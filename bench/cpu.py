@@ -66,6 +66,8 @@ def kind(pid: int) -> str:
     """A process's part: Chromium's by its --type (the network service apart), else its program."""
     arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     words = [argument.decode(errors="replace") for argument in arguments if argument]
+    if not words:
+        return "processes that ended meanwhile"  # a zombie's command line is empty
     types = [word.split("=", 1)[1] for word in words if word.startswith("--type=")]
     if "chrom" in Path(words[0]).name:
         if not types:
