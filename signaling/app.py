@@ -268,6 +268,8 @@ def create_app(
             yield
         finally:
             await hub.store.close()
+            # Here, not at exit: uvicorn ends the process with the signal that stopped it.
+            packages_dir.cleanup()
 
     app = FastAPI(
         title="PeerServer signaling",
@@ -303,7 +305,7 @@ def create_app(
             Mount("/packages", readable_anywhere(StaticFiles(directory=packages_dir.name))),
         ]
     )
-    app.state.packages_dir = packages_dir  # removed with the app
+    app.state.packages_dir = packages_dir  # lives as long as the app; removed at its shutdown
     if public_url.is_secure:
         app.add_middleware(SecureOnly, public_url=public_url)
     return app
