@@ -9,7 +9,10 @@ per second, whatever the code does with its time.
 
 from __future__ import annotations
 
+import bisect
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +166,37 @@ class CpuAccount:
             for label, threads in self.threads.items()
         }
         return figures
+
+
+class BusySampler:
+    """How busy the machine's cores were between two instants measured elsewhere (a page's
+    clock, in seconds since the epoch): /proc/stat sampled every 10 ms in a thread while the
+    ``with`` block runs."""
+
+    INTERVAL_S = 0.01
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []  # (time.time(), machine_busy_s())
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), machine_busy_s()))
+            self._stop.wait(self.INTERVAL_S)
+
+    def __enter__(self) -> BusySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def cores_busy(self, start_s: float, end_s: float) -> float:
+        """The average number of busy cores from ``start_s`` to ``end_s``."""
+        times = [at for at, _ in self.samples]
+        first = max(0, bisect.bisect_right(times, start_s) - 1)
+        last = min(len(times) - 1, bisect.bisect_left(times, end_s))
+        (t0, busy0), (t1, busy1) = self.samples[first], self.samples[last]
+        return round((busy1 - busy0) / (t1 - t0), 2) if t1 > t0 else 0.0

@@ -123,10 +123,9 @@ def markdown(results: dict[str, Any]) -> str:
             f"{key[3:-3]} {value}" for key, value in visitor.items() if key.startswith("at_")
         )
         + ". The visitor's certificate (kept in IndexedDB, see `runtime/visitor-identity.js`) "
-        'and the ICE servers come between "server-online" and "configured". The machine\'s '
-        f"work for it, all processes: {visitor.get('cpu_ms', '-')} ms of CPU, from opening "
-        "the page to reading its paint time, against the "
-        f"{visitor['total_ms']} ms to the paint on {machine['cpus']} cores.",
+        'and the ICE servers come between "server-online" and "configured". From the '
+        f"navigation's start to the paint, {visitor.get('cores_busy', '-')} of the machine's "
+        f"{machine['cpus']} cores were busy on average (/proc/stat, sampled every 10 ms).",
         "## 3 and 4. Latency and throughput (one tab; throughput with 6 requests in flight)",
         table(
             ["route", "server", "median ms", "p99 ms", "requests/s", "of which in Python ms"],
