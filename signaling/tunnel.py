@@ -8,7 +8,12 @@ copied both ways unchanged: the data channels already carry plain HTTP/1.1, so c
 It uses the ICE servers the service hands out, as browsers do. Without a TURN server, the
 server tab's browser must give real host candidates (Chromium hides them behind mDNS names,
 which aiortc cannot resolve, unless started with
-``--disable-features=WebRtcHideLocalIpsWithMdns``); with one, its relay candidates do.
+``--disable-features=WebRtcHideLocalIpsWithMdns``); with one, its relay candidates do. TURN
+credentials expire: before it connects with old ones, it asks the service for new ones.
+
+A client is answered 503 with the reason when the site cannot be reached: the server tab is
+offline, serves as many visitors as it may (the next client's request tries again), or no
+network path was found.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 import websockets
@@ -34,6 +40,7 @@ log = logging.getLogger("peerserver.tunnel")
 MAX_MESSAGE = 64 * 1024
 HIGH_WATER = 1024 * 1024
 CONNECT_TIMEOUT = 30.0
+RENEW_MARGIN_S = 60  # fresh TURN credentials this long before they expire (runtime/ice.js too)
 
 
 class Tunnel:
@@ -45,7 +52,13 @@ class Tunnel:
         self.signaling_url = f"{base}/ws/visit/{name}"
         self.pc: RTCPeerConnection | None = None
         self.connected = asyncio.Event()
-        self.ice_servers: list[RTCIceServer] = []
+        self.ice_message: dict[str, Any] = {}  # the service's last ice-servers message
+        self._connect_when_renewed = False  # the server is online; credentials were stale
+        self.server_online = False
+        # Why the site cannot be reached now (offline, busy), for the answer to a client;
+        # None while that is not known yet or a connection is being made.
+        self.unavailable: str | None = None
+        self._changed = asyncio.Event()  # connected, or unavailable, changed
         self._socket = None
 
     async def run(self) -> None:
@@ -61,13 +74,17 @@ class Tunnel:
     async def _on_signal(self, message: dict) -> None:
         kind = message.get("type")
         if kind == "ice-servers":
-            self.ice_servers = ice_servers(message)
-        elif kind == "server-status":
-            if message.get("online"):
+            self.ice_message = message
+            if self._connect_when_renewed:
+                self._connect_when_renewed = False
                 await self._connect()
+        elif kind == "server-status":
+            self.server_online = bool(message.get("online"))
+            if self.server_online:
+                await self._connect_with_fresh_credentials()
             else:
                 log.warning('the server "%s" is offline', self.name)
-                await self._disconnect()
+                await self._disconnect(f'The server "{self.name}" is offline.')
         elif kind == "signal" and self.pc is not None:
             data = message.get("data") or {}
             sdp = data.get("sdp") or {}
@@ -75,8 +92,22 @@ class Tunnel:
                 await self.pc.setRemoteDescription(RTCSessionDescription(sdp["sdp"], "answer"))
             elif "candidate" in data:  # the server tab trickles its candidates
                 await self._add_candidate(data["candidate"])
+            elif isinstance(data.get("busy"), str):  # it serves as many visitors as it may
+                log.warning("%s", data["busy"])
+                await self._disconnect(data["busy"])
         elif kind == "error":
             log.warning("signaling: %s", message.get("message"))
+
+    async def _connect_with_fresh_credentials(self) -> None:
+        """Connect now, or once the service has sent TURN credentials that are still good
+        (those of the last ice-servers message may have expired since: coturn refuses them)."""
+        self.unavailable = None  # trying again
+        if needs_renewal(self.ice_message, time.time()):
+            if not self._connect_when_renewed:
+                self._connect_when_renewed = True
+                await self._socket.send(json.dumps({"type": "ice-servers"}))
+        else:
+            await self._connect()
 
     async def _add_candidate(self, candidate: Any) -> None:
         assert self.pc is not None
@@ -93,34 +124,64 @@ class Tunnel:
         await self.pc.addIceCandidate(parsed)
 
     async def _connect(self) -> None:
-        await self._disconnect()
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
+        await self._disconnect(None)
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers(self.ice_message)))
         self.pc = pc
         control = pc.createDataChannel("control")
-        control.on("open", self.connected.set)
+
+        @control.on("open")
+        def on_open() -> None:
+            if self.pc is pc:
+                self.connected.set()
+                self._changed.set()
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
             if pc.connectionState in ("failed", "closed") and self.pc is pc:
-                self.connected.clear()
+                await self._disconnect(
+                    f'The server "{self.name}" cannot be reached from here: the connection '
+                    f"{pc.connectionState}."
+                )
 
         await pc.setLocalDescription(await pc.createOffer())
         offer = {"type": pc.localDescription.type, "sdp": pc.localDescription.sdp}
         await self._socket.send(json.dumps({"type": "signal", "data": {"sdp": offer}}))
 
-    async def _disconnect(self) -> None:
+    async def _disconnect(self, reason: str | None) -> None:
+        """Close the peer connection; ``reason`` says why the site is unavailable meanwhile
+        (``None`` while a new connection is being made)."""
         self.connected.clear()
+        self.unavailable = reason
+        self._changed.set()
         if self.pc is not None:
             pc, self.pc = self.pc, None
             await pc.close()
 
+    async def _reachable(self) -> None:
+        """Return once connected; raise ConnectionError with the reason the site is not, or
+        TimeoutError when connecting takes too long."""
+        if self.unavailable and self.server_online and self.pc is None:
+            # Turned away (busy, no path): a place may be free by now, as a reload would ask.
+            await self._connect_with_fresh_credentials()
+        async with asyncio.timeout(CONNECT_TIMEOUT):
+            while not self.connected.is_set():
+                if self.unavailable:
+                    raise ConnectionError(self.unavailable)
+                self._changed.clear()
+                await self._changed.wait()
+
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Bridge one accepted TCP connection to a new HTTP data channel."""
         try:
-            await asyncio.wait_for(self.connected.wait(), CONNECT_TIMEOUT)
+            await self._reachable()
             channel = await self._open_channel()
-        except (TimeoutError, ConnectionError):
-            body = f'The server "{self.name}" is offline.\n'.encode()
+        except (TimeoutError, ConnectionError) as error:
+            reason = (
+                str(error)
+                if isinstance(error, ConnectionError) and str(error)
+                else (f'The server "{self.name}" did not answer within {CONNECT_TIMEOUT:.0f} s.')
+            )
+            body = f"{reason}\n".encode()
             writer.write(
                 b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
                 b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
@@ -165,6 +226,12 @@ class Tunnel:
                 low.clear()
                 await low.wait()
             channel.send(chunk)
+
+
+def needs_renewal(message: dict[str, Any], now_s: float) -> bool:
+    """Whether the TURN credentials of an ice-servers ``message`` are too close to expiring."""
+    expires = message.get("expires")
+    return isinstance(expires, int | float) and now_s >= expires - RENEW_MARGIN_S
 
 
 def ice_servers(message: dict[str, Any]) -> list[RTCIceServer]:

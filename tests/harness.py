@@ -11,6 +11,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -66,10 +67,11 @@ def running(
     env: dict[str, str] | None = None,
     context: ssl.SSLContext | None = None,
     cwd: Path = REPO,
+    expect_status: int | None = None,
 ) -> Iterator[subprocess.Popen]:
     """Run ``command`` (in ``cwd``) until the block ends; enter once ``ready_url`` answers with a
-    2xx status (within ``timeout`` seconds). ``env`` adds to the environment; ``context`` checks
-    an https:// ``ready_url``.
+    2xx status, or ``expect_status`` (within ``timeout`` seconds). ``env`` adds to the
+    environment; ``context`` checks an https:// ``ready_url``.
 
     ``quiet`` drops what it prints (a server's access log, say)."""
     output = subprocess.DEVNULL if quiet else None
@@ -81,6 +83,12 @@ def running(
             try:
                 with urllib.request.urlopen(ready_url, timeout=10, context=context):
                     break
+            except urllib.error.HTTPError as error:
+                if error.code == expect_status:
+                    break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{' '.join(command)} answered {error.code}") from None
+                time.sleep(0.2)
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{' '.join(command)} did not start") from None

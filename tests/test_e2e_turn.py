@@ -7,16 +7,21 @@ build/measurements/turn-download.json."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import requests
+import websockets
 from playwright.sync_api import Browser, Frame, Page, WebSocketRoute, expect
+from websockets.asyncio.server import ServerConnection
 
 from signaling.ice import turn_credentials
 from tests.conftest import TEST_SITES, ServedSite, serve_site, visit_hello
@@ -168,5 +173,80 @@ def test_the_tunnel_through_the_relay(browser: Browser, relay_service: str) -> N
             assert "Hello, world." in requests.get(f"{base}/", timeout=30).text
             body = requests.get(f"{base}/bytes/1", timeout=30)
             assert body.headers["X-SHA256"] == hashlib.sha256(body.content).hexdigest()
+    finally:
+        served.context.close()
+
+
+@contextmanager
+def stale_credentials_proxy(service_url: str, secret: str, username: str) -> Iterator[str]:
+    """A relay of the service's WebSockets (on its own port, in a thread) that gives the first
+    ice-servers message of each connection credentials that expired a minute ago, validly
+    signed for ``username``: what a tunnel started long before the server tab came online
+    holds. What the service sends later, fresh credentials included, passes as it is."""
+    upstream_base = service_url.rstrip("/").replace("http", "ws", 1)
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def relay(client: ServerConnection) -> None:
+        async with websockets.connect(upstream_base + client.request.path) as upstream:
+            stale = True
+
+            async def down() -> None:
+                nonlocal stale
+                async for message in upstream:
+                    data = json.loads(message)
+                    if data.get("type") == "ice-servers" and stale:
+                        stale = False
+                        for ice_server in data["iceServers"]:
+                            ice_server["username"] = username
+                            ice_server["credential"] = turn_credentials(secret, username)
+                        data["expires"] = int(time.time()) - 60
+                        message = json.dumps(data)
+                    await client.send(message)
+
+            async def up() -> None:
+                async for message in client:
+                    await upstream.send(message)
+
+            tasks = [asyncio.ensure_future(down()), asyncio.ensure_future(up())]
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in tasks:
+                task.cancel()
+
+    async def serve(started: threading.Event) -> None:
+        async with websockets.serve(relay, "127.0.0.1", port):
+            started.set()
+            await stop.wait()
+
+    started = threading.Event()
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(started),))
+    thread.start()
+    try:
+        if not started.wait(10):
+            raise RuntimeError("the WebSocket relay did not start")
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()
+
+
+def test_the_tunnel_asks_for_fresh_credentials_before_it_connects(
+    browser: Browser, relay_service: str, turn_server: Turn
+) -> None:
+    """The tunnel's credentials expired while it waited: it asks the service for new ones, as
+    the browsers do, instead of presenting the old ones to coturn (which would refuse them)."""
+    served = serve_site(browser, relay_service, "renewed", "public")
+    username = f"{int(time.time()) - 60}:stale-tunnel"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with stale_credentials_proxy(relay_service, turn_server.secret, username) as proxy:
+            command = [sys.executable, "-m", "signaling", "tunnel", "renewed"]
+            command += ["--port", str(port), "--service", proxy]
+            with running(command, f"{base}/", timeout=60):
+                assert "Hello, world." in requests.get(f"{base}/", timeout=30).text
+        assert "stale-tunnel" not in turn_server.log_text()  # never presented to coturn
     finally:
         served.context.close()

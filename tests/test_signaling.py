@@ -22,6 +22,7 @@ from signaling.ice import IceConfig, turn_credentials
 from signaling.limits import LimitSettings
 from signaling.names import name_problem, suggestions
 from signaling.public_url import PublicURL
+from signaling.tunnel import needs_renewal
 
 TOKEN = "a" * 32
 OTHER_TOKEN = "b" * 32
@@ -268,6 +269,13 @@ def test_ice_servers_carry_short_lived_credentials_and_never_the_secret() -> Non
     assert "s3cret" not in json.dumps(message)
     relayed = IceConfig(turn=config.turn, turn_secret="s3cret", relay_only=True)
     assert relayed.for_peer("p", 0)["iceTransportPolicy"] == "relay"
+
+
+def test_the_tunnel_renews_credentials_a_minute_before_they_expire() -> None:
+    assert not needs_renewal({"expires": 1000}, 939)
+    assert needs_renewal({"expires": 1000}, 940)
+    assert not needs_renewal({}, 10**10)  # no TURN: nothing expires
+    assert not needs_renewal({"expires": "1000"}, 10**10)
 
 
 def test_ice_settings_that_cannot_work_are_refused() -> None:
