@@ -12,7 +12,6 @@ import io
 import os
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +149,7 @@ class SiteServer:
 
     def _record(self, record: RequestRecord) -> None:
         if self._on_request is not None:
-            self._on_request(asdict(record))
+            self._on_request(dict(vars(record)))  # flat: no need for asdict's deep copies
 
 
 def _from_js(value: Any) -> Any:
