@@ -165,16 +165,18 @@ async function boot({ bundleUrl, snapshot, makeSnapshot = false }) {
  */
 async function installFiles(manifest, archives, zipped, addToPath) {
   sitePackages = python.runPython("import site; site.getsitepackages()[0]");
-  for (const archive of await archives) {
-    // A wheel is a zip whose top level belongs on sys.path.
-    python.unpackArchive(archive, "zip", { extractDir: sitePackages });
-  }
+  unpackWheels(await archives);
   const paths = (await zipped).map((archive, index) => {
     const path = `${sitePackages}/${manifest.zipped[index]}`;
     python.FS.writeFile(path, archive);
     return path;
   });
   if (addToPath) python.runPython(`import sys; sys.path.extend(${JSON.stringify(paths)})`);
+}
+
+/** Install wheels (as bytes): a wheel is a zip whose top level belongs on sys.path. */
+function unpackWheels(wheels) {
+  for (const wheel of wheels) python.unpackArchive(wheel, "zip", { extractDir: sitePackages });
 }
 
 /** A Pyodide restored from `bytes`, a memory snapshot. */
@@ -226,7 +228,7 @@ async function openSite({ name, packagesUrl, files, template, loadApp = true }) 
   if (isNew) server.unpack(template);
   bootRequirements = readRequirements();
   const packages = bootRequirements === null ? { installed: [], builtIn: [], problems: [] }
-    : await installRequirements(bootRequirements, sitePackages, packagesUrl);
+    : await installRequirements(bootRequirements, packagesUrl);
   let load = { ok: false, module: null, traceback: "",
     message: "Its import ran past the time limit and was stopped. Fix it and save to try again." };
   if (loadApp) {
@@ -305,7 +307,7 @@ async function installTools(names) {
   for (const name of names) {
     const archives = await Promise.all(bundle.manifest.tools[name].map(
       (wheel) => fetchBytes(`${bundle.url}python/${wheel}`))); // byte-compiled, as the others
-    for (const archive of archives) python.unpackArchive(archive, "zip", { extractDir: sitePackages });
+    unpackWheels(archives);
   }
   if (names.length) python.runPython("import importlib; importlib.invalidate_caches()");
 }
@@ -319,7 +321,7 @@ function readRequirements() {
  * Install what requirements.txt asks for. Resolves to {installed, builtIn, problems}; what
  * cannot be installed is reported by name and the site starts without it.
  */
-async function installRequirements(text, sitePackages, packagesUrl) {
+async function installRequirements(text, packagesUrl) {
   post({ type: "progress", label: "Installing requirements.txt", fraction: 0.7 });
   const say = (stream, line) => post({ type: "log", stream, text: `requirements.txt: ${line}` });
   let answer;
@@ -330,7 +332,7 @@ async function installRequirements(text, sitePackages, packagesUrl) {
     answer = await response.json();
     const wheels = await Promise.all(answer.wheels.map(
       (wheel) => fetchBytes(new URL(wheel.url, packagesUrl).href)));
-    for (const wheel of wheels) python.unpackArchive(wheel, "zip", { extractDir: sitePackages });
+    unpackWheels(wheels);
   } catch (error) {
     const problem = { requirement: "requirements.txt",
       reason: `the packages could not be fetched from the service (${error.message})` };

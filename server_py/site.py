@@ -157,7 +157,8 @@ class Site:
             "FLASK_APP is not set in .flaskenv or .env",
             f"there is no {', '.join(f'{module}.py' for module in APP_MODULES)}",
         ]
-        for package in sorted(self.root.glob("*/__init__.py")):
+        packages = sorted(self.root.glob("*/__init__.py"))
+        for package in packages:
             import_name = package.parent.name
             if not import_name.isidentifier():
                 tried.append(f"{import_name}/ is not a name Python can import")
@@ -175,7 +176,7 @@ class Site:
                 )
                 described = f"{import_name}:create_app()" if factory else import_name
                 return app, described, True
-        if not any(self.root.glob("*/__init__.py")):
+        if not packages:
             tried.append("no folder of the site is a package (a folder with __init__.py)")
         if any(self.root.rglob("*.py")):
             self.no_app_reason = "No app found: " + "; ".join(tried) + "."
@@ -226,7 +227,7 @@ class Site:
         """Drop the site's modules from ``sys.modules`` so that an import sees the new code."""
         for name, module in list(sys.modules.items()):
             file = getattr(module, "__file__", None)
-            if file and self._is_site_file(file):
+            if file and self.is_site_file(file):
                 del sys.modules[name]
 
     def _load_error(self, error: Exception) -> SiteLoadError:
@@ -241,15 +242,15 @@ class Site:
             # The innermost frame in the site's own code is where its owner has to look.
             for failure in (cause, error):
                 for frame in traceback.extract_tb(failure.__traceback__):
-                    if self._is_site_file(frame.filename):
+                    if self.is_site_file(frame.filename):
                         filename, lineno = frame.filename, frame.lineno
                 if filename:
                     break
-        if filename is not None and self._is_site_file(filename):
+        if filename is not None and self.is_site_file(filename):
             filename = Path(filename).resolve().relative_to(self.root).as_posix()
         return SiteLoadError(f"{type(error).__name__}: {error}", text, filename, lineno)
 
-    def _is_site_file(self, filename: str) -> bool:
+    def is_site_file(self, filename: str) -> bool:
         return Path(filename).resolve().is_relative_to(self.root)
 
 

@@ -26,12 +26,12 @@ from typing import Any
 from server_py.site import Site
 
 DATABASE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".ico", ".bmp")
+MAX_ROWS = 500
 # Always given to pytest in the console, before the owner's own arguments (which may override
 # them): no .pytest_cache in the site, output captured through sys (WebAssembly has no real
 # file descriptors to redirect), and no faulthandler, which wants one.
 PYTEST_OPTIONS = ("-p", "no:cacheprovider", "-p", "no:faulthandler", "--capture=sys", "--color=no")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".ico", ".bmp")
-MAX_ROWS = 500
 
 
 class WorkbenchError(Exception):
@@ -158,7 +158,7 @@ class Workbench:
             if pure.is_absolute() or ".." in pure.parts:
                 raise WorkbenchError(f'The zip archive has an unsafe path: "{name}".')
         files = project_files(names, filename)
-        if not any(_is_site_file(path) for path in files):
+        if not any(_makes_a_site(path) for path in files):
             raise WorkbenchError(
                 "The zip archive is not a site: it has no Python files (.py), no .flaskenv and "
                 "no HTML page."
@@ -332,7 +332,7 @@ class Workbench:
         with (
             tempfile.TemporaryDirectory(prefix="pytest-") as temporary,
             _files_kept(self.root),
-            _interpreter_kept(self.root),
+            _interpreter_kept(self.site),
             self.site.instance_folders_in_site(),
             contextlib.redirect_stdout(stream),
             contextlib.redirect_stderr(stream),
@@ -386,8 +386,13 @@ class _Stream(io.TextIOBase):
 @contextlib.contextmanager
 def _files_kept(root: Path) -> Iterator[None]:
     """Whatever the block does to the files under ``root``, they are as before afterwards."""
-    before = {path: path.read_bytes() for path in root.rglob("*") if path.is_file()}
-    folders = {path for path in root.rglob("*") if path.is_dir()}
+    before: dict[Path, bytes] = {}
+    folders: set[Path] = set()
+    for path in root.rglob("*"):
+        if path.is_file():
+            before[path] = path.read_bytes()
+        elif path.is_dir():
+            folders.add(path)
     try:
         yield
     finally:
@@ -404,9 +409,9 @@ def _files_kept(root: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _interpreter_kept(root: Path) -> Iterator[None]:
+def _interpreter_kept(site: Site) -> Iterator[None]:
     """``sys.path``, the environment, the working folder and the bytecode setting as before the
-    block, and none of the modules it imported from ``root`` (the tests, their conftest)."""
+    block, and none of the modules it imported from the site (the tests, their conftest)."""
     path, environ, cwd = list(sys.path), dict(os.environ), os.getcwd()
     modules, write_bytecode = set(sys.modules), sys.dont_write_bytecode
     try:
@@ -419,7 +424,7 @@ def _interpreter_kept(root: Path) -> Iterator[None]:
         sys.dont_write_bytecode = write_bytecode
         for name in set(sys.modules) - modules:
             file = getattr(sys.modules[name], "__file__", None)
-            if file and Path(file).resolve().is_relative_to(root):
+            if file and site.is_site_file(file):
                 del sys.modules[name]
 
 
@@ -459,7 +464,7 @@ def _common_folder(names: list[str]) -> str:
     return prefix if all(name.startswith(prefix) for name in names) else ""
 
 
-def _is_site_file(path: str) -> bool:
+def _makes_a_site(path: str) -> bool:
     """Whether ``path`` makes an archive a site: Python code, Flask's settings or a page."""
     pure = PurePosixPath(path)
     return pure.suffix in (".py", ".html", ".htm") or pure.name == ".flaskenv"

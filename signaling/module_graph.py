@@ -39,20 +39,20 @@ def imported_modules(entry: str, folders: Mapping[str, Path]) -> list[str]:
     order they are found; ``folders`` maps URL prefixes ("/__ps/web/") to the folders served
     there."""
     found: list[str] = []
-    todo = [entry]
+    entry_file = _file_for(entry, folders)
+    todo = [(entry, entry_file)] if entry_file else []
     while todo:
-        url = todo.pop(0)
-        path = _file_for(url, folders)
-        if path is None:
-            continue
+        url, path = todo.pop(0)
         for bare, named in _STATIC_IMPORT.findall(path.read_text(encoding="utf-8")):
             specifier = bare or named
             if not specifier.startswith(("/", "./", "../")):
                 continue  # a bare name or a full URL: not one of ours
             imported = posixpath.normpath(posixpath.join(posixpath.dirname(url), specifier))
-            if imported != entry and imported not in found and _file_for(imported, folders):
+            if imported == entry or imported in found:
+                continue
+            if file := _file_for(imported, folders):
                 found.append(imported)
-                todo.append(imported)
+                todo.append((imported, file))
     return found
 
 
