@@ -6,9 +6,9 @@
 //
 // The main thread owns the data channels and moves bytes; this worker owns Python. Messages:
 //   in:  boot {bundleUrl, snapshot: {key, blob}, makeSnapshot}, then site {name, packagesUrl,
-//        files, template, loadApp},
+//        files, template, loadApp, buildSources},
 //        open {conn, scheme, client, identity}, data {conn, bytes}, credit {conn, chunks},
-//        close {conn}, call {id, method, args}, stats, saved {id, error}
+//        close {conn}, call {id, method, args}, stats, reply {id, value, error}
 //   out: progress {label, fraction}, snapshot {key, blob} (only with makeSnapshot),
 //        python-ready {restored} (send the site), ready {module, isNew, load, bootMs, timings,
 //        packages},
@@ -16,25 +16,35 @@
 //        send {conn, bytes}, end {conn}, request {method, target, status, duration_ms, client},
 //        output {text} (a long console command's output, as it comes),
 //        log {stream, text}, result {id, value, error}, stats {memoryBytes, connections},
-//        busy {conn, call, loading}, idle, crashed {reason, conn, call} (Python itself died),
-//        save {id, changes} (files changed: the main thread keeps them, see site-store.js)
+//        busy {conn, call, loading, building}, idle, crashed {reason, conn, call} (Python
+//        itself died),
+//        ask {id, question} (answered by "reply"): save {changes} (files changed: the main
+//        thread keeps them, see site-store.js), package-ticket (for the package service)
 // Output to a connection is pulled from Python only while the main thread has granted credit
 // (one chunk per credit), so a large response flows at the pace of the channel.
 //
 // busy/idle bracket everything that runs the site's code: a script cannot be interrupted, so
 // the main thread times it and, past the limit, terminates this worker and starts a new one.
 //
-// The packages of the site's requirements.txt are installed at boot, from wheels the service
-// resolves (signaling/packages.py). Python cannot unload them, so when requirements.txt
-// changes, "reload" answers {restart: true} and the main thread starts a fresh worker.
+// The packages of the site's requirements.txt are installed at boot (worker-packages.js).
+// Python cannot unload them, so when requirements.txt changes, "reload" answers
+// {restart: true} and the main thread starts a fresh worker.
 //
 // The site's files, and apart from them what the server keeps for its visitors (their HttpOnly
-// cookies), arrive with "site" and live in memory here. Whenever a request or a workbench call
-// may have changed them, the changes go to the main thread, which keeps them in its IndexedDB,
-// before the response leaves: nothing a visitor committed is lost by a reload of the tab.
+// cookies, the wheels built from its source packages), arrive with "site" and live in memory
+// here. Whenever a request or a workbench call may have changed them, the changes go to the
+// main thread, which keeps them in its IndexedDB, before the response leaves: nothing a
+// visitor committed is lost by a reload of the tab.
 
 import { fetchBytes, fetchJson } from "./fetch-checked.js";
 import { changesSince, describeTree, restoreTree } from "./site-files.js";
+import { installRequirements } from "./worker-packages.js";
+
+// Python's sockets, which Emscripten would carry over WebSockets to whatever host and port they
+// name, fail here as on a machine without a network: the site's code (a package's setup.py
+// among it) opens no connection on the owner's behalf that the owner cannot see. fetch stays,
+// for the bundle and the packages, and for a site's own calls to APIs that allow it (CORS).
+delete globalThis.WebSocket;
 
 const CHUNK = 64 * 1024;
 const INITIAL_CREDIT = 8;
@@ -47,8 +57,8 @@ let bootTimings = null; // how long Python and the Flask stack took, for "ready"
 let server = null; // server_py.worker.SiteServer, once booted
 let trees = null; // {site, state}: where the two trees are in the file system
 let saved = null; // {site, state}: what they looked like when last saved (describeTree)
-let nextSave = 1;
-const saving = new Map(); // save id -> {resolve, reject}, until the main thread has it
+let nextQuestion = 1;
+const asking = new Map(); // question id -> {resolve, reject}, until the main thread answers
 let requestsSeen = 0;
 let bootRequirements = null; // requirements.txt as it was when its packages were installed
 const credit = new Map();
@@ -56,7 +66,7 @@ let queue = Promise.resolve(); // messages are handled one after another, in ord
 
 self.addEventListener("message", (event) => {
   const message = event.data;
-  if (message.type === "saved") settleSave(message); // awaited by the message being handled
+  if (message.type === "reply") settleQuestion(message); // awaited by the message being handled
   else queue = queue.then(() => handle(message));
 });
 
@@ -209,7 +219,7 @@ function growHeap(FS, bytes) {
 }
 
 /** Lay out the site's files and load its app: the second half of a boot. */
-async function openSite({ name, packagesUrl, files, template, loadApp = true }) {
+async function openSite({ name, packagesUrl, files, template, loadApp = true, buildSources = true }) {
   const siteStarted = performance.now();
   post({ type: "progress", label: "Loading the site", fraction: 0.8 });
   const { FS } = python;
@@ -228,7 +238,7 @@ async function openSite({ name, packagesUrl, files, template, loadApp = true }) 
   if (isNew) server.unpack(template);
   bootRequirements = readRequirements();
   const packages = bootRequirements === null ? { installed: [], builtIn: [], problems: [] }
-    : await installRequirements(bootRequirements, packagesUrl);
+    : await installPackages(bootRequirements, packagesUrl, buildSources);
   let load = { ok: false, module: null, traceback: "",
     message: "Its import ran past the time limit and was stopped. Fix it and save to try again." };
   if (loadApp) {
@@ -317,33 +327,26 @@ function readRequirements() {
   return python.FS.analyzePath(path).exists ? python.FS.readFile(path, { encoding: "utf8" }) : null;
 }
 
-/**
- * Install what requirements.txt asks for. Resolves to {installed, builtIn, problems}; what
- * cannot be installed is reported by name and the site starts without it.
- */
-async function installRequirements(text, packagesUrl) {
+/** Install requirements.txt's packages, saying in the log what it got and what it could not. */
+async function installPackages(text, packagesUrl, buildSources) {
   post({ type: "progress", label: "Installing requirements.txt", fraction: 0.7 });
-  const say = (stream, line) => post({ type: "log", stream, text: `requirements.txt: ${line}` });
-  let answer;
-  try {
-    const response = await fetch(packagesUrl, { method: "POST",
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ requirements: text }) });
-    if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
-    answer = await response.json();
-    const wheels = await Promise.all(answer.wheels.map(
-      (wheel) => fetchBytes(new URL(wheel.url, packagesUrl).href)));
-    unpackWheels(wheels);
-  } catch (error) {
-    const problem = { requirement: "requirements.txt",
-      reason: `the packages could not be fetched from the service (${error.message})` };
-    say("stderr", `${problem.reason}; the site starts without them.`);
-    return { installed: [], builtIn: [], problems: [problem] };
-  }
-  const installed = answer.wheels.map((wheel) => `${wheel.name} ${wheel.version}`);
-  if (installed.length) say("server", `installed ${installed.join(", ")}`);
-  if (answer.builtIn.length) say("server", `built in: ${answer.builtIn.join(", ")}`);
-  for (const { requirement, reason } of answer.problems) say("stderr", `${requirement}: ${reason}`);
-  return { installed, builtIn: answer.builtIn, problems: answer.problems };
+  const say = (stream, line) => post({ type: "log", stream, text: line });
+  const packages = await installRequirements(text, {
+    python, server, sitePackages, packagesUrl, buildSources, ask, say,
+    progress: (label) => post({ type: "progress", label, fraction: 0.7 }),
+    watched: (building, run) => {
+      post({ type: "busy", building });
+      try {
+        return run();
+      } finally {
+        post({ type: "idle" });
+      }
+    },
+  });
+  if (packages.installed.length) say("server", `requirements.txt: installed ${packages.installed.join(", ")}`);
+  if (packages.builtIn.length) say("server", `requirements.txt: built in: ${packages.builtIn.join(", ")}`);
+  for (const { requirement, reason } of packages.problems) say("stderr", `requirements.txt: ${requirement}: ${reason}`);
+  return packages;
 }
 
 /** Send the main thread what changed in the site's files since the last time, and wait until
@@ -361,19 +364,28 @@ async function persist() {
     transfer.push(...tree.transfer);
   }
   if (!changes.put.length && !changes.remove.length) return;
-  const id = nextSave++;
-  await new Promise((resolve, reject) => {
-    saving.set(id, { resolve, reject });
-    post({ type: "save", id, changes }, transfer);
-  });
+  try {
+    await ask({ type: "save", changes }, transfer);
+  } catch (error) {
+    throw new Error(`The site's files could not be saved: ${error.message}`);
+  }
   saved = now;
 }
 
-function settleSave({ id, error }) {
-  const pending = saving.get(id);
-  saving.delete(id);
-  if (error === undefined) pending?.resolve();
-  else pending?.reject(new Error(`The site's files could not be saved: ${error}`));
+/** Ask the main thread `question` ({type, ...}); resolves to its answer. */
+function ask(question, transfer = []) {
+  const id = nextQuestion++;
+  return new Promise((resolve, reject) => {
+    asking.set(id, { resolve, reject });
+    post({ type: "ask", id, question }, transfer);
+  });
+}
+
+function settleQuestion({ id, value, error }) {
+  const pending = asking.get(id);
+  asking.delete(id);
+  if (error === undefined) pending?.resolve(value);
+  else pending?.reject(new Error(error));
 }
 
 /** Whether `error` means the Python runtime itself failed (Pyodide's "fatal error"). */

@@ -29,6 +29,8 @@ import { checkChanges, SiteStore } from "./site-store.js";
 import { sdpIdentity } from "./visitor-identity.js";
 
 export const DEFAULT_TIME_LIMIT_MS = 30000;
+const TICKET_FRESH_MS = 30 * 60 * 1000; // tickets last an hour: ask anew after half of it
+const TICKET_WAIT_MS = 60000;
 
 export class SiteHost extends EventTarget {
   constructor({ name, token, bundleUrl, siteUrl, timeLimitMs = DEFAULT_TIME_LIMIT_MS }) {
@@ -76,8 +78,12 @@ export class SiteHost extends EventTarget {
     this.signaling.addEventListener("message", (event) => this.onSignal(event.detail));
   }
 
-  /** Start a Python worker and boot the site in it, from the files this tab keeps for it. */
-  startWorker(loadApp) {
+  /**
+   * Start a Python worker and boot the site in it, from the files this tab keeps for it.
+   * `loadApp` false: without importing the app; `buildSources` false: without building its
+   * source packages (either ran past the time limit the time before).
+   */
+  startWorker(loadApp, buildSources = true) {
     const worker = pythonWorker();
     this.worker = worker;
     worker.addEventListener("message", (event) => {
@@ -95,7 +101,7 @@ export class SiteHost extends EventTarget {
       worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, snapshot });
     });
     // Read while Python starts; sent once it has (see onWorkerMessage's "python-ready").
-    this.siteFiles = this.readSite().then((site) => ({ ...site, loadApp }));
+    this.siteFiles = this.readSite().then((site) => ({ ...site, loadApp, buildSources }));
   }
 
   /** The site's files as this tab keeps them, and the template if it has none yet. */
@@ -114,12 +120,12 @@ export class SiteHost extends EventTarget {
       return;
     }
     if (this.worker !== worker) return;
-    const { files, template, loadApp } = site;
+    const { files, template, loadApp, buildSources } = site;
     const transfer = [...files.site, ...files.state].flatMap(({ contents }) => contents?.buffer ?? []);
     if (template) transfer.push(template.buffer);
     this.siteSent = true;
     worker.postMessage({ type: "site", name: this.name, packagesUrl: this.packagesUrl, files,
-      template, loadApp }, transfer);
+      template, loadApp, buildSources }, transfer);
     for (const [message, moved] of this.beforeSite) worker.postMessage(message, moved);
     this.beforeSite = [];
   }
@@ -160,16 +166,54 @@ export class SiteHost extends EventTarget {
     }, delayMs);
   }
 
-  /** Keep what the worker asks to save, if it is this site's to save; tell it how that went. */
-  async save(worker, { id, changes }) {
+  /**
+   * Answer the worker's question: "save" (keep its changed files, if they are this site's to
+   * save) or "package-ticket" (what the package service asks of a server tab).
+   */
+  async answer(worker, { id, question }) {
+    let value;
     let error;
     try {
-      await this.store.save(checkChanges(changes));
+      if (question?.type === "save") await this.store.save(checkChanges(question.changes));
+      else if (question?.type === "package-ticket") value = await this.packageTicket();
+      else throw new Error("an unknown question");
     } catch (problem) {
       error = String(problem.message ?? problem);
-      this.emit("log", { stream: "stderr", text: `The site's files could not be saved: ${error}` });
+      if (question?.type === "save") {
+        this.emit("log", { stream: "stderr", text: `The site's files could not be saved: ${error}` });
+      }
     }
-    worker.postMessage({ type: "saved", id, error });
+    worker.postMessage({ type: "reply", id, value, error });
+  }
+
+  /**
+   * A package ticket for this tab's name, fresh enough: the hub gives one at registration and
+   * on request (signaling/tickets.py). Waits for the name to be registered.
+   */
+  packageTicket() {
+    if (this.ticket && Date.now() - this.ticket.received < TICKET_FRESH_MS) {
+      return Promise.resolve(this.ticket.value);
+    }
+    this.ticketWanted ??= new Promise((resolve, reject) => {
+      const giveUp = setTimeout(() => {
+        this.ticketWanted = null;
+        reject(new Error("the signaling service did not answer, so the package service cannot be asked"));
+      }, TICKET_WAIT_MS);
+      this.ticketArrived = (value) => {
+        clearTimeout(giveUp);
+        this.ticketWanted = null;
+        resolve(value);
+      };
+      if (this.registered) this.signaling.send({ type: "package-ticket" });
+    });
+    return this.ticketWanted;
+  }
+
+  keepTicket(value) {
+    if (typeof value !== "string") return;
+    this.ticket = { value, received: Date.now() };
+    this.ticketArrived?.(value);
+    this.ticketArrived = null;
   }
 
   /** The worker ran the site's code past the time limit: answer for it and start afresh. */
@@ -178,6 +222,7 @@ export class SiteHost extends EventTarget {
     const importing = busy.loading || busy.method === "reload";
     let what;
     if (importing) what = "Importing the site's app";
+    else if (busy.building) what = `Building ${busy.building} from source`;
     else if (busy.call !== undefined) what = `The workbench's ${busy.method}`;
     else what = this.waiting.get(busy.conn) ?? "Sending a response";
     this.restartWorker({
@@ -187,8 +232,10 @@ export class SiteHost extends EventTarget {
         `${requestLine} ran longer than ${seconds} s and was stopped.`),
       stuckCall: busy.call,
       stuckError: `Stopped: it ran longer than ${seconds} s. Python restarted with the site as last saved.`,
-      // An import that never finishes would stop the next start too: boot without the app then.
+      // An import (or a build) that never finishes would stop the next start too: boot
+      // without the app (or without building) then.
       loadApp: !importing,
+      buildSources: !busy.building,
     });
   }
 
@@ -225,7 +272,7 @@ export class SiteHost extends EventTarget {
    * connections (their browsers open new HTTP channels).
    */
   restartWorker({ reason, stream = "stderr", stuckConn, stuckAnswer, stuckCall, stuckError,
-    loadApp = true }) {
+    loadApp = true, buildSources = true }) {
     if (this.stopped) return;
     this.worker.terminate();
     this.ready = false;
@@ -250,7 +297,7 @@ export class SiteHost extends EventTarget {
     this.calls.clear();
     this.emit("log", { stream, text: reason });
     this.emit("restarting", { reason });
-    this.startWorker(loadApp);
+    this.startWorker(loadApp, buildSources);
   }
 
   /**
@@ -313,6 +360,7 @@ export class SiteHost extends EventTarget {
       case "registered":
         this.registered = true;
         this.maxVisitors = message.maxVisitors ?? Infinity;
+        this.keepTicket(message.packagesTicket);
         if (this.ready) this.emit("serving");
         break;
       case "error":
@@ -326,6 +374,9 @@ export class SiteHost extends EventTarget {
       case "replaced":
         this.emit("replaced");
         this.stop();
+        break;
+      case "package-ticket":
+        this.keepTicket(message.ticket);
         break;
       case "signal":
         this.onVisitorSignal(message.from, message.data).catch((error) => {
@@ -538,8 +589,8 @@ export class SiteHost extends EventTarget {
       case "crashed":
         this.onCrash(message);
         break;
-      case "save":
-        this.save(this.worker, message);
+      case "ask":
+        this.answer(this.worker, message);
         break;
       case "python-ready":
         this.sendSite(this.worker);

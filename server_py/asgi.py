@@ -366,3 +366,82 @@ def _threads_inline() -> Iterator[None]:
         yield
     finally:
         to_thread.run_sync = threaded
+
+
+class InlinePortal:
+    """anyio's blocking portal for a Python that cannot start threads.
+
+    A blocking portal runs async code for synchronous callers, on an event loop in a thread of
+    its own; Starlette's (and so FastAPI's) ``TestClient`` opens one for each client. The
+    server tab's worker has one thread: here the portal's loop is a private one (as the
+    bridge's), turned by each call until the call is done. Tasks started with
+    :meth:`start_task_soon` (the test client's lifespan) go on between calls. What needs a
+    second thread to talk to the loop while it waits (the test client's WebSocket sessions,
+    which block on a queue) cannot work this way.
+    """
+
+    def __init__(self) -> None:
+        self._loop = _EventLoop()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def call(self, func: Callable[..., Any], *args: Any) -> Any:
+        """``func(*args)``, awaited if it is async, run inside the portal's loop (anyio looks
+        for a running loop even in synchronous calls: ``CancelScope()``, ``Event()``)."""
+        task = self._loop.create_task(_in_loop(func, args))
+        _run_private(self._loop, task)
+        return task.result()
+
+    def start_task_soon(
+        self, func: Callable[..., Awaitable[Any]], *args: Any, name: object = None
+    ) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        task = self._loop.create_task(_in_loop(func, args))
+        self._tasks.add(task)
+
+        def done(task: asyncio.Task[Any]) -> None:
+            self._tasks.discard(task)
+            if task.cancelled():
+                future.cancel()
+            elif task.exception() is not None:
+                future.set_exception(task.exception())  # type: ignore[arg-type]
+            else:
+                future.set_result(task.result())
+
+        task.add_done_callback(done)
+        return future
+
+    @contextlib.contextmanager
+    def wrap_async_context_manager(self, manager: Any) -> Iterator[Any]:
+        value = self.call(manager.__aenter__)
+        try:
+            yield value
+        except BaseException as error:
+            if not self.call(manager.__aexit__, type(error), error, error.__traceback__):
+                raise
+        else:
+            self.call(manager.__aexit__, None, None, None)
+
+    def stop(self) -> None:
+        """Cancel the tasks still running, let them end, and close the loop."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            gathered = asyncio.gather(*self._tasks, return_exceptions=True)
+            _run_private(self._loop, gathered)  # type: ignore[arg-type]
+        self._loop.close()
+
+
+async def _in_loop(func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    result = func(*args)
+    return await result if inspect.isawaitable(result) else result
+
+
+@contextlib.contextmanager
+def start_blocking_portal(*_args: Any, **_options: Any) -> Iterator[InlinePortal]:
+    """``anyio.from_thread.start_blocking_portal`` where no thread can start (see
+    :class:`InlinePortal`)."""
+    portal = InlinePortal()
+    try:
+        yield portal
+    finally:
+        portal.stop()

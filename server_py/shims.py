@@ -6,6 +6,10 @@ keep CPython's signatures and argument checks and leave the arithmetic to a back
 server tab, the audited @noble/hashes library running in the same worker (pure Python scrypt
 would take tens of seconds in WebAssembly).
 
+Threads cannot start at all: anyio's blocking portal, which Starlette's and FastAPI's
+``TestClient`` open to run the app, is replaced by one that runs it on a private loop in the one
+thread there is (:class:`server_py.asgi.InlinePortal`), when anyio is first imported.
+
 ``time.thread_time`` is missing too: the worker runs one thread, whose CPU time is the
 process's. So is the C module ``_multiprocessing``, and without it ``multiprocessing.synchronize``,
 ``multiprocessing.queues`` and ``concurrent.futures.process`` cannot be imported, although
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import importlib.abc
 import importlib.util
 import os
 import sys
@@ -51,7 +56,74 @@ def install(pbkdf2: Pbkdf2, scrypt: Scrypt) -> list[str]:
     if "_multiprocessing" not in sys.modules and not importlib.util.find_spec("_multiprocessing"):
         sys.modules["_multiprocessing"] = make_multiprocessing()
         added.append("_multiprocessing")
+    if "anyio.from_thread" not in _CHANGES and not _threads_start():
+        change_on_import("anyio.from_thread", _inline_portal)
+        added.append("anyio.from_thread.start_blocking_portal")
     return added
+
+
+_CHANGES: dict[str, Callable[[types.ModuleType], None]] = {}
+
+
+def change_on_import(name: str, change: Callable[[types.ModuleType], None]) -> None:
+    """Change the module ``name`` once it is imported (a site's packages install later)."""
+    _CHANGES[name] = change
+    sys.meta_path.insert(0, _AfterImport(name, change))
+
+
+def apply_changes() -> None:
+    """Change the modules imported past the finder: an import hook put before it (pytest's
+    assertion rewriter imports the modules of plugins such as anyio's itself)."""
+    for name, change in _CHANGES.items():
+        if name in sys.modules:
+            change(sys.modules[name])
+
+
+def _threads_start() -> bool:
+    try:
+        thread = threading.Thread(target=lambda: None)
+        thread.start()
+        thread.join()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _inline_portal(module: types.ModuleType) -> None:
+    from server_py.asgi import start_blocking_portal
+
+    module.start_blocking_portal = start_blocking_portal  # type: ignore[attr-defined]
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Changes a module once it is imported, wherever from (a site's packages install later)."""
+
+    def __init__(self, name: str, change: Callable[[types.ModuleType], None]) -> None:
+        self.name, self.change = name, change
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != self.name:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _ChangedLoader(spec.loader, self.change)
+                return spec
+        return None
+
+
+class _ChangedLoader(importlib.abc.Loader):
+    def __init__(self, loader: Any, change: Callable[[types.ModuleType], None]) -> None:
+        self.loader, self.change = loader, change
+
+    def create_module(self, spec: Any) -> types.ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self.loader.exec_module(module)
+        self.change(module)
 
 
 def make_pbkdf2_hmac(backend: Pbkdf2) -> Callable[..., bytes]:

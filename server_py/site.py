@@ -21,7 +21,7 @@ import importlib
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
@@ -45,6 +45,9 @@ class SiteLoadError(Exception):
     traceback_text: str
     filename: str | None = None
     lineno: int | None = None
+    # The installed package the error came from, {"name", "version"}: its release may predate
+    # this Python (an old pin), which its owner can then be offered a newer one of.
+    package: dict[str, str] | None = None
 
     def __str__(self) -> str:
         line = f", line {self.lineno}" if self.lineno else ""
@@ -248,7 +251,13 @@ class Site:
                     break
         if filename is not None and self.is_site_file(filename):
             filename = Path(filename).resolve().relative_to(self.root).as_posix()
-        return SiteLoadError(f"{type(error).__name__}: {error}", text, filename, lineno)
+        return SiteLoadError(
+            f"{type(error).__name__}: {error}",
+            text,
+            filename,
+            lineno,
+            failing_package(error, self.is_site_file),
+        )
 
     def is_site_file(self, filename: str) -> bool:
         return Path(filename).resolve().is_relative_to(self.root)
@@ -259,3 +268,33 @@ def _in_package(import_name: str) -> bool:
         sys.modules.get(import_name) is not None
         and getattr(sys.modules[import_name], "__path__", None) is not None
     )
+
+
+def failing_package(
+    error: BaseException, is_site_file: Callable[[str], bool]
+) -> dict[str, str] | None:
+    """The installed distribution whose code raised ``error`` (or the error it chains to):
+    ``{"name", "version"}`` for the innermost frame in an installed package, unless a frame of
+    the site's own code comes first (the site called the standard library wrongly, say)."""
+    import importlib.metadata
+    import sysconfig
+
+    installed = Path(sysconfig.get_paths()["purelib"]).resolve()
+    chain, seen = [], set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    for failure in reversed(chain):  # the original error first
+        for frame in reversed(traceback.extract_tb(failure.__traceback__)):
+            if is_site_file(frame.filename):
+                return None
+            path = Path(frame.filename).resolve()
+            if not path.is_relative_to(installed) or path == installed:
+                continue
+            top = path.relative_to(installed).parts[0].removesuffix(".py")
+            names = importlib.metadata.packages_distributions().get(top)
+            if names:
+                return {"name": names[0], "version": importlib.metadata.version(names[0])}
+    return None

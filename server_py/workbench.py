@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from server_py import shims
 from server_py.site import Site
 
 DATABASE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
@@ -341,7 +342,7 @@ class Workbench:
             sys.dont_write_bytecode = True
             options = [*PYTEST_OPTIONS, f"--basetemp={temporary}/tmp"]
             try:
-                pytest.main([*options, *args])
+                pytest.main([*options, *args], plugins=[_ShimsFirst()])
             except Exception:  # pytest reports the tests' errors itself: this is its own
                 traceback.print_exc()
         return collected.getvalue()
@@ -354,6 +355,13 @@ class Workbench:
         else:
             with app_context():
                 yield
+
+
+class _ShimsFirst:
+    """A pytest plugin: the runtime's shims apply to modules pytest imported itself."""
+
+    def pytest_runtest_setup(self) -> None:
+        shims.apply_changes()
 
 
 def console_command(source: str) -> list[str] | None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from server_py.builds import BuildFailed, build_wheel, install_wheel, wheel_requires
 from server_py.cookies import VisitorCookies, is_identity
 from server_py.http import MAX_CHUNK, HTTPConnection, RequestRecord
 from server_py.site import Site, SiteLoadError
@@ -48,6 +49,9 @@ class SiteServer:
         ``on_output`` gets what a long console command (``pytest``) prints, as it prints it."""
         self.site = Site(root)
         self._cookies = VisitorCookies(Path(state) / "cookies") if state else None
+        # The wheels built from this site's source packages, kept with what the server keeps
+        # for the site (a stranger's site cannot put a build where another site would use it).
+        self._builds = Path(state) / "builds" if state else None
         self.workbench = Workbench(self.site, on_output)
         self._on_request = on_request
         self._app: WSGIApp | None = None
@@ -79,11 +83,54 @@ class SiteServer:
                 "traceback": error.traceback_text,
                 "filename": error.filename,
                 "lineno": error.lineno,
+                "package": error.package,
                 "module": self.site.app_module if self._app is not None else None,
             }
             return self._load_error
         self._load_error = None
         return {"ok": True, "module": self.site.app_module, "noApp": self.site.no_app_reason}
+
+    def install_built(self, sha256: str, site_packages: str) -> dict[str, Any] | None:
+        """Install this site's earlier build of the source package ``sha256``, if it has one:
+        ``{"filename", "requires"}``; else None."""
+        folder = self._builds / sha256 if self._builds else None
+        kept = sorted(folder.glob("*.whl")) if folder and folder.is_dir() else []
+        if not kept:
+            return None
+        wheel = kept[0].read_bytes()
+        install_wheel(wheel, site_packages)
+        return {"filename": kept[0].name, "requires": wheel_requires(wheel)}
+
+    def install_source(
+        self,
+        sdist: Any,
+        filename: str,
+        sha256: str,
+        build: dict[str, Any],
+        tools: list[Any],
+        site_packages: str,
+    ) -> dict[str, Any]:
+        """Build a source package (the server tab's own work: see :mod:`server_py.builds`),
+        keep the wheel for the next start, and install it. Returns ``{"ok": True, "filename",
+        "requires"}`` or ``{"ok": False, "error"}``."""
+        build = _from_js(build)
+        try:
+            built = build_wheel(
+                _as_bytes(sdist),
+                filename,
+                build["backend"],
+                list(build.get("backendPath", [])),
+                [_as_bytes(tool) for tool in _from_js(tools)],
+                list(build.get("compiledSources", [])),
+            )
+        except BuildFailed as error:
+            return {"ok": False, "error": str(error)}
+        if self._builds is not None:
+            folder = self._builds / sha256
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / built.filename).write_bytes(built.wheel)
+        install_wheel(built.wheel, site_packages)
+        return {"ok": True, "filename": built.filename, "requires": built.requires}
 
     def call(self, method: str, *args: Any) -> dict[str, Any]:
         """Run a workbench operation (or ``reload``) for the server tab.

@@ -17,7 +17,7 @@ that still arrives as plain HTTP while the public URL is HTTPS is sent to the HT
 from __future__ import annotations
 
 import contextlib
-import tempfile
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -31,6 +31,7 @@ from fastapi.responses import (
     JSONResponse,
     RedirectResponse,
     Response,
+    StreamingResponse,
 )
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Host, Mount, Route, Router, WebSocketRoute, request_response
@@ -44,7 +45,8 @@ from signaling.hub import Hub, SendMessage
 from signaling.limits import Limits
 from signaling.module_graph import with_preloads
 from signaling.names import name_problem
-from signaling.packages import MAX_REQUIREMENTS_BYTES, PackageResolver
+from signaling.packages.fairness import Busy
+from signaling.packages.service import MAX_REQUIREMENTS_BYTES, PackageService, PackageSettings
 from signaling.public_url import PublicURL
 from signaling.site_templates import Templates
 from signaling.stores import StoreUnavailable
@@ -54,6 +56,7 @@ RUNTIME = ASSETS / "runtime"
 SHELL_PREFIX = "/__ps"
 HEALTH_PATH = "/healthz"
 _NO_CACHE = {"Cache-Control": "no-cache"}
+_NDJSON = "application/x-ndjson"
 
 
 class NoCacheStaticFiles(StaticFiles):
@@ -75,7 +78,10 @@ def readable_anywhere(app: ASGIApp) -> ASGIApp:
     origin of its own (so that a site's code cannot reach the owner's other sites), and loads
     the runtime, the bundle and packages from here. Nothing here depends on who asks."""
     return CORSMiddleware(
-        app, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
+        app,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "Authorization"],
     )
 
 
@@ -164,15 +170,14 @@ def create_app(
     public_url: PublicURL | None = None,
     hub: Hub | None = None,
     extra_templates: Sequence[Path] = (),
+    package_settings: PackageSettings | None = None,
 ) -> FastAPI:
     """The whole service, at ``public_url`` (by default ``http://localhost:8000``)."""
     public_url = public_url or PublicURL.local(8000)
     hub = hub or Hub()
     limits = Limits(hub.limits)
     site_templates = Templates(extra_templates)
-    # Downloaded wheels live as long as the service: pip's own cache outlives them.
-    packages_dir = tempfile.TemporaryDirectory(prefix="peerserver-packages-")
-    resolver = PackageResolver(bundle, Path(packages_dir.name))
+    packages = PackageService(bundle, package_settings, shared=hub.store)
 
     # -- the service's own origin ----------------------------------------------------------
 
@@ -212,21 +217,89 @@ def create_app(
             {"publicUrl": str(public_url), "siteUrl": public_url.site_origin("{name}") + "/"}
         )
 
-    async def packages(request: Request) -> Response:
+    async def ticket_holder(request: Request) -> str:
+        """The name whose server tab sent this request (its package ticket), or a 401."""
+        scheme, _, ticket = request.headers.get("authorization", "").partition(" ")
+        name = None
+        if scheme.lower() == "bearer":
+            name = (await hub.tickets()).holder(ticket.strip(), time.time())
+        if name is None:
+            raise HTTPException(
+                401,
+                "The package service answers server tabs only: send the package ticket your "
+                "tab got when it registered its name (Authorization: Bearer ...).",
+            )
+        return name
+
+    async def resolve_packages(request: Request) -> Response:
+        await ticket_holder(request)
         body = await request.body()
         if len(body) > MAX_REQUIREMENTS_BYTES:
             raise HTTPException(413, "requirements.txt is too large.")
         try:
-            text = (await request.json())["requirements"]
-            if not isinstance(text, str):
+            asked = json.loads(body)
+            text, installed = asked["requirements"], asked.get("installed", {})
+            if not isinstance(text, str) or not isinstance(installed, dict):
+                raise TypeError
+            if not all(isinstance(v, str) for v in [*installed, *installed.values()]):
                 raise TypeError
         except (ValueError, KeyError, TypeError):
-            raise HTTPException(400, 'Expected {"requirements": "<text>"}.') from None
-        resolution = await resolver.resolve(text)
-        wheels = [{**wheel, "url": f"/packages/{wheel['file']}"} for wheel in resolution.wheels]
-        return JSONResponse(
-            {"wheels": wheels, "problems": resolution.problems, "builtIn": resolution.built_in}
+            raise HTTPException(
+                400, 'Expected {"requirements": "<text>", "installed": {"name": "version"}}.'
+            ) from None
+        # Lines of JSON: what the service is doing (so that the tab can show it), then the
+        # answer, or the error that stopped it.
+        cached = packages.cached(text, installed)
+        if cached is not None:
+            return Response(json.dumps({"result": cached}) + "\n", media_type=_NDJSON)
+        address = request.client.host if request.client else "unknown"
+        try:
+            packages.admit(address)
+        except Busy as busy:
+            return JSONResponse(
+                {"error": str(busy)}, 429, headers={"Retry-After": str(busy.retry_after)}
+            )
+
+        async def lines() -> AsyncIterator[str]:
+            updates, received = anyio.create_memory_object_stream[str](64)
+
+            async def progress(text: str) -> None:
+                with contextlib.suppress(anyio.WouldBlock):
+                    updates.send_nowait(json.dumps({"progress": text}) + "\n")
+
+            async def work() -> None:
+                async with updates:
+                    try:
+                        answer = {"result": await packages.run(text, installed, address, progress)}
+                    except Busy as busy:
+                        answer = {"error": str(busy), "retryAfter": busy.retry_after}
+                    await updates.send(json.dumps(answer) + "\n")
+
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(work)
+                async with received:
+                    async for line in received:
+                        yield line
+
+        return StreamingResponse(lines(), media_type=_NDJSON, headers=_NO_CACHE)
+
+    async def package_file(request: Request) -> Response:
+        # Named by its hash: whoever asks gets exactly the bytes a resolution chose.
+        path = await packages.file(request.path_params["sha256"])
+        if path is None:
+            raise HTTPException(404, "No such package file.")
+        return FileResponse(
+            path,
+            media_type="application/octet-stream",
+            headers={"Cache-Control": "public, max-age=31536000, immutable"},
         )
+
+    async def package_upgrade(request: Request) -> Response:
+        await ticket_holder(request)
+        name, version = request.query_params.get("name"), request.query_params.get("version")
+        if not name or not version:
+            raise HTTPException(400, "Give ?name=PACKAGE&version=PINNED.")
+        return JSONResponse(await packages.upgrade(name, version))
 
     async def server_socket(websocket: WebSocket) -> None:
         await run_socket(websocket, hub, limits, hub.connect_server)
@@ -268,8 +341,7 @@ def create_app(
             yield
         finally:
             await hub.store.close()
-            # Here, not at exit: uvicorn ends the process with the signal that stopped it.
-            packages_dir.cleanup()
+            packages.close()
 
     app = FastAPI(
         title="PeerServer signaling",
@@ -289,8 +361,18 @@ def create_app(
             Route("/api/config", config),
             Route(
                 "/api/packages",
-                readable_anywhere(request_response(packages)),
+                readable_anywhere(request_response(resolve_packages)),
                 methods=["POST", "OPTIONS"],
+            ),
+            Route(
+                "/api/packages/upgrade",
+                readable_anywhere(request_response(package_upgrade)),
+                methods=["GET", "OPTIONS"],
+            ),
+            Route(
+                "/packages/{sha256}/{filename}",
+                readable_anywhere(request_response(package_file)),
+                methods=["GET", "HEAD"],
             ),
             Route("/templates/{template}.zip", template_archive),
             WebSocketRoute("/ws/server", server_socket),
@@ -302,10 +384,9 @@ def create_app(
                 "/bundle",
                 readable_anywhere(NoCacheStaticFiles(directory=bundle, check_dir=False)),
             ),
-            Mount("/packages", readable_anywhere(StaticFiles(directory=packages_dir.name))),
         ]
     )
-    app.state.packages_dir = packages_dir  # lives as long as the app; removed at its shutdown
+    app.state.packages = packages
     if public_url.is_secure:
         app.add_middleware(SecureOnly, public_url=public_url)
     return app

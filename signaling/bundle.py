@@ -54,10 +54,16 @@ ZIPPED_PACKAGES = ("tzdata",)
 # Installed in a server tab when first used, not at every boot: `pytest` in the console runs
 # the site's tests (server_py.workbench), with pytest and what it depends on.
 TOOLS = {"pytest": ("pytest", "pluggy", "iniconfig", "packaging", "pygments")}
-# Offered to requirements.txt (see signaling.packages) without a package index. pip judges
-# dependency markers by the Python it runs on, not the target: typing-extensions is wanted by
-# Starlette "for Python < 3.13" as the service's Python sees it.
-SHELF_PACKAGES = ("starlette", "anyio", "idna", "python-multipart", "typing-extensions")
+# Offered to requirements.txt (see signaling.packages) without a package index: Starlette and
+# what it needs, and setuptools, which builds the source packages a site asks for.
+SHELF_PACKAGES = (
+    "starlette",
+    "anyio",
+    "idna",
+    "python-multipart",
+    "typing-extensions",
+    "setuptools",
+)
 # Packages with compiled speedups and a pure-Python fallback: their CPython wheel for Pyodide's
 # Python version is used, and the extension module, which cannot load in WebAssembly, is skipped.
 _PLATFORM_WHEELS = {"markupsafe"}

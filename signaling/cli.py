@@ -10,6 +10,7 @@ from pathlib import Path
 from signaling.bundle import DEFAULT_BUNDLE, build
 from signaling.ice import DEFAULT_CREDENTIAL_SECONDS, IceConfig
 from signaling.limits import LimitSettings
+from signaling.packages.service import PackageSettings
 from signaling.public_url import PublicURL
 from signaling.registry import DEFAULT_RESERVATION_SECONDS, MAX_MESSAGE_BYTES, Rules
 
@@ -96,6 +97,31 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="peers connect through TURN only and never see each other's addresses",
     )
+    packages = serve.add_argument_group("packages of the sites' requirements.txt")
+    package_defaults = PackageSettings()
+    packages.add_argument(
+        "--packages-dir", type=Path, default=package_defaults.folder, metavar="DIR",
+        help="where fetched packages are kept across restarts (default: %(default)s)",
+    )  # fmt: skip
+    packages.add_argument(
+        "--packages-max-mb", type=int, default=package_defaults.max_store_bytes // 2**20,
+        metavar="MB", help="the size that folder is kept under (least recently used go first)",
+    )  # fmt: skip
+    packages.add_argument(
+        "--max-fetch-mb", type=int, default=package_defaults.max_fetch_bytes // 2**20,
+        metavar="MB", help="what one resolution may fetch from package indexes, in all",
+    )  # fmt: skip
+    packages.add_argument(
+        "--max-resolutions-per-minute", type=float,
+        default=package_defaults.resolutions_per_minute, metavar="N",
+        help="new resolutions one client address may ask for, on average (a burst of "
+        f"{package_defaults.resolution_burst} first); requirements resolved before are free",
+    )  # fmt: skip
+    packages.add_argument(
+        "--pyodide-packages", metavar="DIR_OR_URL",
+        help="a folder or URL with Pyodide's release files (pyodide-lock.json and its wheels): "
+        "sites may then have numpy, pandas and the other packages Pyodide builds",
+    )  # fmt: skip
     serve.add_argument(
         "--extra-templates",
         type=Path,
@@ -149,6 +175,13 @@ def main(argv: list[str] | None = None) -> None:
             pending_offers_per_visitor=args.max_pending_offers,
             visitors_per_site=args.max_visitors_per_site,
         )
+        package_settings = PackageSettings(
+            folder=args.packages_dir,
+            max_store_bytes=args.packages_max_mb * 2**20,
+            max_fetch_bytes=args.max_fetch_mb * 2**20,
+            resolutions_per_minute=args.max_resolutions_per_minute,
+            pyodide_packages=args.pyodide_packages,
+        )
     except ValueError as error:
         parser.error(str(error))
 
@@ -165,6 +198,7 @@ def main(argv: list[str] | None = None) -> None:
         public_url=public_url,
         hub=Hub(store, rules, ice_config, limit_settings),
         extra_templates=args.extra_templates,
+        package_settings=package_settings,
     )
     print(f"PeerServer is serving at {public_url}", flush=True)
     uvicorn.run(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 import random
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -33,6 +34,7 @@ from signaling.registry import (
     parse,
 )
 from signaling.stores import Envelope, MemoryStore, Store, StoreUnavailable
+from signaling.tickets import Tickets
 
 log = logging.getLogger("peerserver.signaling")
 
@@ -60,7 +62,15 @@ class Hub:
         self._servers: dict[str, str] = {}  # local server tab -> the name it registered, or ""
         self._visitors: dict[str, str] = {}  # local visitor -> the site it visits
         self._pending_offers: dict[str, int] = {}  # local visitor -> offers not answered yet
+        self._tickets: Tickets | None = None
         self.store.attach(self._on_envelope)
+
+    async def tickets(self) -> Tickets:
+        """The package tickets of every instance sharing the store (one secret for all)."""
+        if self._tickets is None:
+            secret = await self.store.value_once("ticket-secret", secrets.token_hex(32))
+            self._tickets = Tickets(bytes.fromhex(secret))
+        return self._tickets
 
     # -- connections ---------------------------------------------------------------------
 
@@ -137,6 +147,10 @@ class Hub:
         name = self._servers[peer]
         if not name:
             raise ProtocolError(error("not-registered", "Register a name first."))
+        if kind == "package-ticket":
+            ticket = (await self.tickets()).issue(name, self._clock())
+            await self._send(peer, {"type": "package-ticket", "ticket": ticket})
+            return
         if kind != "signal":
             raise ProtocolError(error("bad-message", f"Unknown message type {kind!r}."))
         to = message.get("to")
@@ -183,7 +197,11 @@ class Hub:
         self._servers[peer] = name
         # The tab itself keeps to the number of visitors it serves at once.
         limit = self.limits.visitors_per_site
-        await self._send(peer, {"type": "registered", "name": name, "maxVisitors": limit})
+        ticket = (await self.tickets()).issue(name, self._clock())
+        await self._send(
+            peer,
+            {"type": "registered", "name": name, "maxVisitors": limit, "packagesTicket": ticket},
+        )
         if decision.replaced is not None:
             # The owner's own new tab (a reload, usually before the old socket is noticed gone).
             await self._deliver(decision.replaced, {"type": "replaced"})

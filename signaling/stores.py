@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from signaling.registry import NameRecord
 
 log = logging.getLogger("peerserver.signaling")
+_MAX_MEMORY_VALUES = 100_000  # past this, the memory store forgets expired values
 
 Envelope = dict[str, Any]
 OnEnvelope = Callable[[Envelope], Awaitable[None]]
@@ -71,6 +72,15 @@ class Store(Protocol):
 
     async def alive(self, instance: str) -> bool: ...
 
+    async def put_value(self, key: str, value: str, seconds: float) -> None:
+        """Keep a small value shared by every instance, for ``seconds``."""
+
+    async def get_value(self, key: str) -> str | None: ...
+
+    async def value_once(self, key: str, value: str) -> str:
+        """The value kept under ``key``; ``value`` if none was kept (it is kept from then on)."""
+        ...
+
 
 class MemoryStore:
     """One process's memory: the embedded default."""
@@ -78,6 +88,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.instance = "local"
         self._records: dict[str, NameRecord] = {}
+        self._values: dict[str, tuple[str, float]] = {}  # key -> (value, until when)
         self._on_envelope: OnEnvelope | None = None
 
     def attach(self, on_envelope: OnEnvelope) -> None:
@@ -121,6 +132,23 @@ class MemoryStore:
 
     async def alive(self, instance: str) -> bool:
         return instance == self.instance
+
+    async def put_value(self, key: str, value: str, seconds: float) -> None:
+        now = time.monotonic()
+        if len(self._values) >= _MAX_MEMORY_VALUES:
+            self._values = {k: kept for k, kept in self._values.items() if kept[1] > now}
+        self._values[key] = (value, now + seconds)
+
+    async def get_value(self, key: str) -> str | None:
+        value, until = self._values.get(key, (None, 0.0))
+        return value if until > time.monotonic() else None
+
+    async def value_once(self, key: str, value: str) -> str:
+        kept = await self.get_value(key)
+        if kept is None:
+            self._values[key] = (value, float("inf"))
+            return value
+        return kept
 
 
 class RedisStore:
@@ -294,3 +322,19 @@ class RedisStore:
         if alive:
             self._seen_alive[instance] = now + self.ALIVE_CACHE_SECONDS
         return alive
+
+    def _value_key(self, key: str) -> str:
+        return f"{self._prefix}:value:{key}"
+
+    async def put_value(self, key: str, value: str, seconds: float) -> None:
+        async with self._errors():
+            await self._redis.set(self._value_key(key), value, px=max(1, int(seconds * 1000)))
+
+    async def get_value(self, key: str) -> str | None:
+        async with self._errors():
+            return await self._redis.get(self._value_key(key))
+
+    async def value_once(self, key: str, value: str) -> str:
+        async with self._errors():
+            await self._redis.set(self._value_key(key), value, nx=True)
+            return await self._redis.get(self._value_key(key))

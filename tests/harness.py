@@ -10,6 +10,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -138,9 +139,13 @@ def peerserver_service(
     command += ["--port", str(port), "--extra-templates", str(extra_templates), *options]
     env = offline_pip(package_index) if package_index else None
     scheme = "https" if context else "http"
-    with running(
-        command, f"{scheme}://127.0.0.1:{port}/healthz", env=env, context=context
-    ) as process:
-        with urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/healthz", context=context) as r:
-            public_url = json.load(r)["publicUrl"]
-        yield public_url, process
+    with tempfile.TemporaryDirectory(prefix="peerserver-test-packages-") as packages:
+        if "--packages-dir" not in options:  # not the user's cache: each test starts empty
+            command += ["--packages-dir", packages]
+        with running(
+            command, f"{scheme}://127.0.0.1:{port}/healthz", env=env, context=context
+        ) as process:
+            health = f"{scheme}://127.0.0.1:{port}/healthz"
+            with urllib.request.urlopen(health, context=context) as answer:
+                public_url = json.load(answer)["publicUrl"]
+            yield public_url, process

@@ -13,6 +13,7 @@ from tests.pyodide import run_python
 # The unit tests that exercise server_py: they need Flask and pytest, not a browser.
 UNIT_TESTS = [
     "tests/test_server_py_asgi.py",
+    "tests/test_server_py_builds.py",
     "tests/test_server_py_flask.py",
     "tests/test_server_py_http.py",
     "tests/test_server_py_shims.py",

@@ -8,8 +8,10 @@ own event loop counts as running.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from wsgiref.validate import validator
 
@@ -425,3 +427,37 @@ def test_a_quart_site(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("def app(environ, start_response):\n    return []\n")
     site.load()  # a reload ends the Quart app's lifespan: after_serving ran
     assert (tmp_path / "closed.txt").read_text() == "opened,first note"
+
+
+def test_starlettes_test_client_runs_without_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Starlette's (and FastAPI's) TestClient opens anyio's blocking portal, a loop in a thread;
+    the server tab's Python has no threads, and gets the inline portal (server_py.shims)."""
+    import threading
+
+    import anyio.from_thread
+    from starlette.testclient import TestClient
+
+    from server_py.asgi import start_blocking_portal
+
+    def no_thread(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")  # as in the browser
+
+    monkeypatch.setattr(anyio.from_thread, "start_blocking_portal", start_blocking_portal)
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        events.append("startup")
+        yield
+        events.append("shutdown")
+
+    async def hello(request: Request) -> PlainTextResponse:
+        body = await request.body()
+        return PlainTextResponse(f"hello {body.decode()} after {events}")
+
+    app = Starlette(routes=[Route("/", hello, methods=["POST"])], lifespan=lifespan)
+    with TestClient(app) as client:
+        assert client.post("/", content=b"you").text == "hello you after ['startup']"
+    assert events == ["startup", "shutdown"]
+    assert TestClient(app).post("/", content=b"again").status_code == 200  # no `with`

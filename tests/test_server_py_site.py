@@ -341,6 +341,22 @@ def test_import_error_names_the_sites_own_line(site_root: Path) -> None:
     assert "Traceback" in caught.value.traceback_text
 
 
+def test_an_error_inside_an_installed_package_names_the_package(site_root: Path) -> None:
+    """An old pin fails inside its own code: the owner is told which package (and its version),
+    so that a release for this Python can be offered."""
+    import importlib.metadata
+
+    write(site_root, {"app.py": "import flask\napp = flask.Flask(None)\n"})  # raises in flask
+    with pytest.raises(SiteLoadError) as caught:
+        Site(site_root).load()
+    assert caught.value.package == {"name": "Flask", "version": importlib.metadata.version("flask")}
+    write(site_root, {"app.py": "import json\njson.loads('{')\n"})  # the standard library
+    with pytest.raises(SiteLoadError) as caught:
+        Site(site_root).load()
+    assert caught.value.package is None
+    assert caught.value.filename == "app.py"
+
+
 def test_a_plain_wsgi_application_is_served_with_the_sites_files(site_root: Path) -> None:
     # No framework: a WSGI callable named `application`, in wsgi.py as mod_wsgi would want it.
     (site_root / "app.py").unlink()

@@ -12,6 +12,7 @@ import random
 import re
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,6 +33,15 @@ REGISTERED = {
     "maxVisitors": LimitSettings().visitors_per_site,
 }
 SITE_HOST = {"host": "demo.localhost:8000"}
+
+
+def without_ticket(registered: dict[str, Any]) -> dict[str, Any]:
+    """A "registered" message without its package ticket, which must name the name it is for
+    (signaling.tickets)."""
+    message = dict(registered)
+    ticket = message.pop("packagesTicket")
+    assert ticket.startswith(f"{message['name']}.") and ticket.count(".") == 2
+    return message
 
 
 # -- names ---------------------------------------------------------------------------------
@@ -73,7 +83,7 @@ def test_relay_between_two_websocket_peers(client: TestClient) -> None:
     with client.websocket_connect("/ws/server") as server:
         assert server.receive_json()["type"] == "ice-servers"
         server.send_json({"type": "register", "name": "demo", "token": TOKEN})
-        assert server.receive_json() == REGISTERED
+        assert without_ticket(server.receive_json()) == REGISTERED
         with client.websocket_connect("/__ps/signal", headers=SITE_HOST) as visitor:
             assert visitor.receive_json()["type"] == "ice-servers"
             assert visitor.receive_json() == {"type": "server-status", "online": True}
@@ -93,7 +103,7 @@ def test_malformed_message_gets_an_error_and_the_socket_stays_usable(client: Tes
         server.send_bytes(b"\x00\x01")
         assert server.receive_json()["code"] == "bad-message"
         server.send_json({"type": "register", "name": "demo", "token": TOKEN})
-        assert server.receive_json() == REGISTERED
+        assert without_ticket(server.receive_json()) == REGISTERED
 
 
 def test_taken_and_invalid_names_over_the_socket(client: TestClient) -> None:
@@ -153,13 +163,15 @@ def test_the_python_workers_files_are_readable_from_its_opaque_origin(client: Te
         headers={
             **null,
             "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "content-type",
+            "Access-Control-Request-Headers": "content-type, authorization",
         },
     )
     assert preflight.status_code == 200
     assert "POST" in preflight.headers["access-control-allow-methods"]
-    resolved = client.post("/api/packages", json={"requirements": ""}, headers=null)
-    assert resolved.json()["wheels"] == [] and resolved.headers["access-control-allow-origin"]
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    # Readable, and refused without the ticket a server tab gets (tests/test_packages.py).
+    refused = client.post("/api/packages", json={"requirements": ""}, headers=null)
+    assert refused.status_code == 401 and refused.headers["access-control-allow-origin"]
     for path in ["/", "/server/demo", "/api/name-status?name=demo", "/web/server.js"]:
         assert "access-control-allow-origin" not in client.get(path, headers=null).headers
 

@@ -3,12 +3,15 @@
 
 import { DEFAULT_TIME_LIMIT_MS, SiteHost } from "/runtime/site-host.js";
 import { ownerToken } from "/web/owner-token.js";
+import { offerNewerRelease } from "/web/workbench/old-pins.js";
+import { hasTraceback, renderTraceback } from "/web/workbench/traceback.js";
 
 const name = decodeURIComponent(location.pathname.replace(/^\/server\/?/, "").replace(/\/$/, ""));
 const template = new URLSearchParams(location.search).get("template") || "empty";
 const $ = (id) => document.getElementById(id);
 const encoder = new TextEncoder();
 
+const SITE_ROOT = `/peerserver/${name}/`; // where the site's files are, in its Python
 $("server-name").textContent = name;
 document.title = `${name} · PeerServer`;
 
@@ -38,7 +41,8 @@ function showLogLines() {
   log.append(...logLines.map(([kind, text]) => {
     const item = document.createElement("li");
     item.className = `log-${kind}`;
-    item.textContent = text;
+    if (hasTraceback(text)) item.append(renderTraceback(text, SITE_ROOT));
+    else item.textContent = text;
     return item;
   }));
   logLines.length = 0;
@@ -55,7 +59,11 @@ function showProblem(title, lines = [], suggestion = null) {
   heading.textContent = title;
   problem.append(heading);
   for (const line of lines.filter(Boolean)) {
-    const block = document.createElement(line.includes("\n") ? "pre" : "p");
+    if (line.includes("\n")) {
+      problem.append(renderTraceback(line, SITE_ROOT));
+      continue;
+    }
+    const block = document.createElement("p");
     block.textContent = line;
     problem.append(block);
   }
@@ -71,6 +79,8 @@ function showProblem(title, lines = [], suggestion = null) {
 
 function showLoadResult(load) {
   const box = $("load-error");
+  state.load = load;
+  showStatus();
   // Only what really serves the site: after a failed load, the app loaded before, if any.
   let app = load.module ?? null;
   if (load.ok) app ??= "none (static files)";
@@ -91,9 +101,26 @@ function showLoadResult(load) {
   const line = load.lineno ? `, line ${load.lineno}` : "";
   const where = load.filename ? `${load.filename}${line}: ` : "";
   summary.textContent = `The site's code failed to load. ${where}${load.message}`;
-  const details = document.createElement("pre");
-  details.textContent = load.traceback || "";
-  box.append(summary, details);
+  box.append(summary);
+  if (load.traceback) box.append(renderTraceback(load.traceback, SITE_ROOT));
+}
+
+// What the top bar's status says: whether the name is served, and whether what serves it is
+// the site's current code (a site whose code failed to load is not simply "Serving").
+const state = { serving: false, reconnecting: false, load: null, label: "Starting…" };
+
+function showStatus(label = null) {
+  if (label !== null) state.label = label;
+  let text = state.label;
+  if (state.serving) {
+    text = state.reconnecting ? "Serving · reconnecting to PeerServer…" : "Serving";
+    if (state.load && !state.load.ok) {
+      text = state.load.module ? "Serving the previous version: the new code failed to load"
+        : "Not serving the app: its code failed to load";
+    }
+  }
+  $("status").textContent = text;
+  $("status").classList.toggle("status-bad", Boolean(state.serving && state.load && !state.load.ok));
 }
 
 /** What requirements.txt asked for and the server tab could not install, by name. */
@@ -178,6 +205,7 @@ function setUpWorkbench(host, { Console, DatabaseView, Editor, FileTree }) {
   });
   new Console({
     host, form: $("console-form"), input: $("console-input"), output: $("console-output"),
+    siteRoot: SITE_ROOT,
     onRan: async () => {
       await files.refresh();
       await database.refresh();
@@ -346,6 +374,16 @@ function setUpTimeLimit(host) {
   });
 }
 
+/** The package service's nearest release of `name` after `version` for this Python. */
+async function askUpgrade(host, name, version) {
+  const ticket = await host.packageTicket();
+  const query = new URLSearchParams({ name, version });
+  const response = await fetch(`/api/packages/upgrade?${query}`, {
+    headers: { Authorization: `Bearer ${ticket}` } });
+  if (!response.ok) throw new Error(`the package service answered ${response.status}`);
+  return response.json();
+}
+
 // -- start -----------------------------------------------------------------------------------
 
 async function main() {
@@ -361,14 +399,22 @@ async function main() {
   host.addEventListener("progress", ({ detail }) => {
     $("boot-label").textContent = `${detail.label}…`;
     $("boot-progress").value = detail.fraction;
-    $("status").textContent = `${detail.label}…`;
+    state.serving = false;
+    showStatus(`${detail.label}…`);
   });
-  host.addEventListener("loaded", ({ detail }) => showLoadResult(detail));
+  host.addEventListener("loaded", ({ detail }) => {
+    showLoadResult(detail);
+    offerNewerRelease({ host, box: $("pin-offer"), load: detail,
+      askUpgrade: (package_, version) => askUpgrade(host, package_, version) }).catch((error) => {
+      addLog("stderr", `Could not look for a newer release of ${detail.package?.name}: ${error.message}`);
+    });
+  });
   host.addEventListener("packages", ({ detail }) => showPackageProblems(detail));
   host.addEventListener("serving", async () => {
     performance.mark("peerserver:serving");
     $("boot").hidden = true;
-    $("status").textContent = "Serving";
+    Object.assign(state, { serving: true, reconnecting: false });
+    showStatus();
     const address = (await config).siteUrl.replace("{name}", name);
     $("open-browser").href = address;
     $("open-browser").hidden = false;
@@ -383,16 +429,19 @@ async function main() {
     $("connected").textContent = `Connected: ${detail.count}`;
   });
   host.addEventListener("name-error", ({ detail }) => {
-    $("status").textContent = "Not serving";
+    state.serving = false;
+    showStatus("Not serving");
     showProblem(":(", [detail.message], detail.suggestion);
   });
   host.addEventListener("replaced", () => {
-    $("status").textContent = "Not serving";
+    state.serving = false;
+    showStatus("Not serving");
     showProblem("This site is now served by another tab", [
       `Another tab of this browser registered "${name}"; this one stopped serving it.`]);
   });
   host.addEventListener("failed", ({ detail }) => {
-    $("status").textContent = "Not serving";
+    state.serving = false;
+    showStatus("Not serving");
     showProblem("The server failed to start", [detail.message, detail.traceback]);
   });
   host.addEventListener("request", ({ detail: r }) => {
@@ -400,10 +449,12 @@ async function main() {
   });
   host.addEventListener("log", ({ detail }) => addLog(detail.stream, detail.text));
   host.addEventListener("signaling-lost", () => {
-    $("status").textContent = "Serving · reconnecting to PeerServer…";
+    state.reconnecting = true;
+    showStatus();
   });
   host.addEventListener("restarting", () => {
-    $("status").textContent = "Restarting…";
+    state.serving = false;
+    showStatus("Restarting…");
   });
   host.start();
   window.peerServerHost = host; // for the console, and for tests and benchmarks to measure

@@ -2,9 +2,11 @@
 // `flask ...` runs the app's command line, `pytest ...` the site's tests (their output shows
 // as it comes). Up and down walk the history.
 
+import { hasTraceback, renderTraceback } from "/web/workbench/traceback.js";
+
 export class Console {
-  constructor({ host, form, input, output, onRan }) {
-    Object.assign(this, { host, form, input, output, onRan });
+  constructor({ host, form, input, output, onRan, siteRoot }) {
+    Object.assign(this, { host, form, input, output, onRan, siteRoot });
     this.history = [];
     this.position = 0;
     host.addEventListener("output", ({ detail }) => this.show(detail.text));
@@ -41,7 +43,7 @@ export class Console {
 
   show(text) {
     const following = this.output.scrollHeight - this.output.scrollTop - this.output.clientHeight < 8;
-    this.output.append(text);
+    this.output.append(hasTraceback(text) ? renderTraceback(text, this.siteRoot) : text);
     if (following) this.output.scrollTop = this.output.scrollHeight;
   }
 }

@@ -1,0 +1,93 @@
+"""Pyodide's own built packages: numpy, pandas, matplotlib, lxml, cryptography and 350 more,
+compiled to WebAssembly for exactly the runtime's ABI by the Pyodide project.
+
+Their files are not in the npm package the bundle comes from; they are in Pyodide's release
+(``pyodide-<version>.tar.bz2`` on GitHub, or a mirror of its CDN folder). Where an operator
+keeps them is theirs to say (``peerserver serve --pyodide-packages FOLDER_OR_URL``): a place
+in the release's layout, its ``pyodide-lock.json`` beside the files it names. The lock must be
+for the runtime's ABI and Python; its file names may be relative to it or absolute URLs.
+
+The bundle's own ``pyodide-lock.json`` tells which packages Pyodide builds even when no
+operator offers them, so that an owner can be told what to ask for.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from signaling.packages.index import Budget, Fetcher
+from signaling.packages.target import Target
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    """One package of a Pyodide lock file."""
+
+    name: NormalizedName
+    version: Version
+    file_name: str
+    url: str  # where the file is: the lock's file_name, resolved against the lock's place
+    sha256: str
+    depends: tuple[NormalizedName, ...]
+    install_dir: str  # "site" for wheels; "dynlib" for shared libraries (libopenblas, ...)
+
+
+def read_lock(data: bytes, base_url: str) -> tuple[dict[str, str], dict[NormalizedName, LockEntry]]:
+    """(its ``info``, its packages by canonical name) from a ``pyodide-lock.json``."""
+    lock = json.loads(data)
+    entries = {}
+    for package in lock["packages"].values():
+        if package.get("package_type") not in ("package", "shared_library"):
+            continue  # cpython_module (unvendored stdlib) and test bundles
+        if package["name"].endswith("-tests") or package["file_name"].endswith("-tests.zip"):
+            continue
+        try:
+            version = Version(package["version"])
+        except InvalidVersion:
+            continue
+        name = canonicalize_name(package["name"])
+        entries[name] = LockEntry(
+            name=name,
+            version=version,
+            file_name=package["file_name"],
+            url=urllib.parse.urljoin(base_url, package["file_name"]),
+            sha256=package["sha256"],
+            depends=tuple(canonicalize_name(depend) for depend in package.get("depends", [])),
+            install_dir=package.get("install_dir", "site"),
+        )
+    return lock["info"], entries
+
+
+class PyodideDistribution:
+    """The operator's copy of Pyodide's release files, checked against the runtime."""
+
+    def __init__(self, location: str, target: Target, fetcher: Fetcher) -> None:
+        if "://" not in location:
+            location = Path(location).resolve().as_uri()
+        self.location = location.rstrip("/") + "/"
+        lock_url = self.location + "pyodide-lock.json"
+        status, _, data = fetcher.get(lock_url, Budget(64 * 1024 * 1024))
+        if status != 200:
+            raise ValueError(f"{lock_url}: no pyodide-lock.json there ({status})")
+        info, self.entries = read_lock(data, lock_url)
+        if info.get("abi_version") != target.abi_version or info.get("python") != (
+            target.python_full
+        ):
+            raise ValueError(
+                f"{lock_url} is for Pyodide ABI {info.get('abi_version')} and Python "
+                f"{info.get('python')}; this runtime is ABI {target.abi_version}, Python "
+                f"{target.python_full} (Pyodide {target.pyodide}): use that release's files"
+            )
+
+
+def pyodide_builds(bundle: Path) -> dict[NormalizedName, Version]:
+    """What Pyodide builds for the bundle's runtime (from the bundle's own lock), by name."""
+    lock = bundle / "pyodide" / "pyodide-lock.json"
+    _, entries = read_lock(lock.read_bytes(), lock.resolve().as_uri())
+    return {name: entry.version for name, entry in entries.items() if entry.install_dir == "site"}

@@ -1,0 +1,242 @@
+"""Python projects as people have them, in a server tab: a FastAPI app (pydantic-core built for
+the browser, from the real package index) with its own tests, packages published only as
+source built in the tab (and a hostile setup.py that gets nothing of the service), a package
+from a Pyodide release folder, and an old pin with its one-action fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+from pyodide_lock import PyodideLockSpec
+from pyodide_lock.spec import InfoSpec, PackageSpec
+from pyodide_lock.utils import parse_top_level_import_name, update_package_sha256
+
+from signaling.bundle import DEFAULT_BUNDLE, REPO
+from signaling.packages.service import PackageService, PackageSettings
+from tests import wheelhouse
+from tests.conftest import BOOT_TIMEOUT, TEST_SITES, console_run, serve_project
+from tests.harness import free_port, peerserver_service
+from tests.test_packages import resolve
+
+pytestmark = pytest.mark.e2e
+
+PROJECTS = Path(__file__).parent / "projects"
+INSTALL_TIMEOUT = 180_000  # resolving and fetching from the real index, on a loaded machine
+
+
+@pytest.fixture(scope="module")
+def index_service_url() -> Iterator[str]:
+    """A service that resolves against the package index this machine's pip is set up for."""
+    with peerserver_service(TEST_SITES) as (url, _process):
+        yield url
+
+
+def test_a_fastapi_app_with_its_own_tests(
+    browser: Browser, index_service_url: str, tmp_path: Path
+) -> None:
+    served = serve_project(browser, index_service_url, "todos", PROJECTS / "fastapi-todo", tmp_path)
+    server, visitor = served.server, browser.new_context()
+    try:
+        expect(server.locator("#app-module")).to_have_text("App: main.py", timeout=INSTALL_TIMEOUT)
+        expect(server.get_by_role("status")).to_have_text("Serving", timeout=INSTALL_TIMEOUT)
+        log = server.locator("#log")
+        expect(log).to_contain_text("pydantic-core 2.")  # its WebAssembly wheel, from the index
+        expect(log).to_contain_text("fastapi 0.")
+        expect(server.locator("#packages-problem")).to_be_hidden()
+
+        page = visitor.new_page()
+        page.goto(served.url)
+        site = page.frame_locator("#site")
+        expect(site.get_by_role("heading", name="Todos")).to_be_visible()
+        site.get_by_label("Title").fill("Water the plants")
+        site.get_by_role("button", name="Add").click()
+        expect(site.get_by_role("listitem")).to_have_text(["1: Water the plants"])
+        site.get_by_label("Title").fill("")
+        site.get_by_role("button", name="Add").click()  # pydantic refuses it: a 422
+        expect(site.get_by_role("alert")).to_have_text(
+            "422: String should have at least 1 character"
+        )
+        page.goto(served.url + "todos/1")  # response_model, as JSON
+        expect(site.locator("body")).to_have_text(
+            '{"title":"Water the plants","done":false,"id":1}'
+        )
+        page.goto(served.url + "todos/7")
+        expect(site.locator("body")).to_have_text('{"detail":"No such todo"}')
+
+        output = console_run(server, "pytest -q", timeout_ms=INSTALL_TIMEOUT)
+        assert "4 passed" in output, output
+    finally:
+        visitor.close()
+        served.context.close()
+
+
+def test_an_old_pin_is_named_and_fixed_in_one_action(
+    browser: Browser, index_service_url: str, tmp_path: Path
+) -> None:
+    served = serve_project(browser, index_service_url, "pinned", PROJECTS / "old-pin", tmp_path)
+    server = served.server
+    try:
+        status = server.get_by_role("status")
+        expect(status).to_have_text(
+            "Not serving the app: its code failed to load", timeout=INSTALL_TIMEOUT
+        )
+        error = server.locator("#load-error")
+        expect(error).to_contain_text("AssertionError")
+        # The traceback as a traceback: one frame a line, the site's own frame marked.
+        expect(error.locator(".tb-frame.tb-site").first).to_contain_text('File "app.py"')
+        expect(error.locator(".tb-frame").last).to_contain_text("sqlalchemy")
+
+        offer = server.locator("#pin-offer")
+        expect(offer).to_contain_text("SQLAlchemy 2.0.23, pinned in requirements.txt, fails to")
+        expect(offer).to_contain_text("nearest release that declares support for Python 3.14")
+        fixed = offer.get_by_role("button", name="Use SQLAlchemy 2.0.")
+        label = fixed.inner_text()
+        fixed.click()
+        expect(status).to_have_text("Serving", timeout=INSTALL_TIMEOUT)
+        expect(server.locator("#load-error")).to_be_hidden()
+        version = label.rsplit(" ", 1)[1]
+        text = console_run(server, "print(open('requirements.txt').read())")
+        assert f"SQLAlchemy=={version}  # the ORM" in text, text
+
+        visitor = browser.new_context()
+        page = visitor.new_page()
+        page.goto(served.url)
+        expect(page.frame_locator("#site").get_by_role("listitem")).to_have_text(
+            ["Kept by SQLAlchemy"]
+        )
+        visitor.close()
+    finally:
+        served.context.close()
+
+
+# -- source packages, and Pyodide's built packages (a release folder), offline ------------------
+
+
+def hostile_setup(marker: Path, service_port: int) -> str:
+    """A setup.py that tries to read the service's files and secrets and to reach the network,
+    and writes down what it got into the module it builds."""
+    return textwrap.dedent(f"""\
+        import os, socket, urllib.request
+
+        CODE, BUNDLE = {str(REPO / "signaling" / "app.py")!r}, {str(DEFAULT_BUNDLE)!r}
+        PORT, MARKER = {service_port}, {str(marker)!r}
+        seen = {{}}
+
+        def attempt(what, action):
+            try:
+                seen[what] = "got " + repr(action())[:80]
+            except BaseException as error:
+                seen[what] = "failed: " + type(error).__name__
+
+        attempt("read the service's code", lambda: open(CODE).read(80))
+        attempt("list the service's bundle", lambda: os.listdir(BUNDLE))
+        attempt("read the TURN secret", lambda: os.environ["PEERSERVER_TURN_SECRET"])
+        attempt("connect to the service",
+                lambda: socket.create_connection(("127.0.0.1", PORT), 3).close())
+        attempt("fetch from the service",
+                lambda: urllib.request.urlopen(f"http://127.0.0.1:{{PORT}}/healthz", timeout=3))
+        attempt("leave a file", lambda: open(MARKER, "w").write("ran"))
+        with open("hostile.py", "w") as module:
+            module.write("SEEN = " + repr(seen) + "\\n")
+
+        from setuptools import setup
+
+        setup(name="hostile", version="1.0", py_modules=["hostile"])
+    """)
+
+
+def pyodide_release(folder: Path, tmp_path: Path) -> Path:
+    """A folder in the layout of Pyodide's release: msgpack's WebAssembly wheel (the real one,
+    from the package index) and the pyodide-lock.json that describes it, written with
+    Pyodide's own tooling."""
+    service = PackageService(DEFAULT_BUNDLE, PackageSettings(folder=tmp_path / "fetched"))
+    [package] = resolve(service, "msgpack\n")["packages"]
+    wheel = folder / package["filename"]
+    folder.mkdir()
+    wheel.write_bytes(service.store.file(package["sha256"]).read_bytes())
+    bundle_lock = json.loads((DEFAULT_BUNDLE / "pyodide" / "pyodide-lock.json").read_text())
+    manifest = json.loads((DEFAULT_BUNDLE / "manifest.json").read_text())
+    spec = PyodideLockSpec(
+        info=InfoSpec(**bundle_lock["info"], version=manifest["pyodide"]),
+        packages={
+            "msgpack": update_package_sha256(
+                PackageSpec(
+                    name="msgpack",
+                    version=package["version"],
+                    file_name=wheel.name,
+                    install_dir="site",
+                    imports=parse_top_level_import_name(wheel) or [],
+                ),
+                wheel,
+            )
+        },
+    )
+    spec.check_wheel_filenames()
+    spec.to_json(folder / "pyodide-lock.json", indent=2)
+    return folder
+
+
+def test_source_packages_build_in_the_tab_and_pyodide_packages_come_from_a_release(
+    browser: Browser, tmp_path: Path
+) -> None:
+    packages = wheelhouse.build(tmp_path / "wheelhouse")
+    port = free_port()
+    marker = tmp_path / f"hostile-{uuid.uuid4().hex}"
+    wheelhouse.write_sdist(packages, "hostile", "1.0", [], {}, "", hostile_setup(marker, port))
+    release = pyodide_release(tmp_path / "pyodide-release", tmp_path)
+    project = tmp_path / "from-source"
+    project.mkdir()
+    (project / "requirements.txt").write_text("oldstyle\nmsgpack\nhostile\ncspeed\n")
+    (project / "app.py").write_text(
+        textwrap.dedent("""\
+            from flask import Flask, jsonify
+            import hostile, msgpack, oldstyle
+
+            app = Flask(__name__)
+
+            @app.get("/")
+            def home():
+                return jsonify(oldstyle=oldstyle.hello(), hostile=hostile.SEEN,
+                               msgpack=msgpack.unpackb(msgpack.packb({"n": [1, 2]})))
+        """)
+    )
+    os.environ["PEERSERVER_TURN_SECRET"] = "the service's secret"  # the service's environment
+    try:
+        with peerserver_service(
+            TEST_SITES, packages, ["--pyodide-packages", str(release)], port=port
+        ) as (url, _process):
+            served = serve_project(browser, url, "sources", project, tmp_path)
+            server = served.server
+            expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+            log = server.locator("#log")
+            expect(log).to_contain_text("built oldstyle-1.0-py3-none-any.whl from source")
+            expect(log).to_contain_text("built hostile-1.0-py3-none-any.whl from source")
+            expect(log).to_contain_text("msgpack 1.")
+            problems = server.locator("#packages-problem")
+            expect(problems).to_contain_text("cspeed 1.0")
+            expect(problems).to_contain_text("needs compiled code (cspeed.c)")
+
+            visitor = browser.new_context()
+            page = visitor.new_page()
+            page.goto(served.url)
+            body = page.frame_locator("#site").locator("body")
+            expect(body).to_contain_text('"oldstyle":"BUILT FROM SOURCE IN THE BROWSER!"')
+            answer = json.loads(body.inner_text())
+            assert answer["msgpack"] == {"n": [1, 2]}
+            seen = answer["hostile"]
+            for attempt in ("read the service's code", "list the service's bundle",
+                            "read the TURN secret", "connect to the service",
+                            "fetch from the service"):  # fmt: skip
+                assert seen[attempt].startswith("failed: "), seen
+            assert not marker.exists()  # it wrote only into the tab's own memory
+            visitor.close()
+            served.context.close()
+    finally:
+        del os.environ["PEERSERVER_TURN_SECRET"]
