@@ -131,9 +131,10 @@ def coturn(folder: Path) -> Iterator[Turn]:
 
 
 @contextmanager
-def nginx(folder: Path, certificate: Certificate, upstream_port: int) -> Iterator[int]:
-    """nginx terminating TLS for the test domain and its subdomains in front of the service on
-    ``upstream_port``, with ``deploy/nginx.conf``; yields the port it listens on."""
+def nginx(folder: Path, certificate: Certificate, *upstream_ports: int) -> Iterator[int]:
+    """nginx terminating TLS for the test domain and its subdomains in front of the service
+    instances on ``upstream_ports`` (round-robin), with ``deploy/nginx.conf``; yields the port
+    it listens on."""
     binary = require("nginx", "nginx")
     port = free_port()
     site = fill(
@@ -143,7 +144,7 @@ def nginx(folder: Path, certificate: Certificate, upstream_port: int) -> Iterato
             "LISTEN": f"127.0.0.1:{port}",
             "TLS_CERT": str(certificate.cert),
             "TLS_KEY": str(certificate.key),
-            "UPSTREAM": f"127.0.0.1:{upstream_port}",
+            "UPSTREAM_SERVERS": " ".join(f"server 127.0.0.1:{port};" for port in upstream_ports),
         },
     )
     (folder / "peerserver.conf").write_text(site)

@@ -10,6 +10,7 @@ import os
 import textwrap
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,8 @@ from signaling.bundle import DEFAULT_BUNDLE, REPO
 from signaling.packages.service import PackageService, PackageSettings
 from tests import wheelhouse
 from tests.conftest import BOOT_TIMEOUT, TEST_SITES, console_run, serve_project
-from tests.harness import free_port, peerserver_service
+from tests.deployment import Certificate, nginx, redis_server
+from tests.harness import TEST_DOMAIN, free_port, peerserver_service
 from tests.test_packages import resolve
 
 pytestmark = pytest.mark.e2e
@@ -240,3 +242,46 @@ def test_source_packages_build_in_the_tab_and_pyodide_packages_come_from_a_relea
             served.context.close()
     finally:
         del os.environ["PEERSERVER_TURN_SECRET"]
+
+
+def test_two_instances_behind_round_robin_nginx_serve_a_sites_packages(
+    browser: Browser, test_certificate: Certificate, tmp_path: Path
+) -> None:
+    """Not sticky: the tab's resolution goes to one instance, its downloads to both; the one
+    that did not resolve fetches the files from the source the other recorded in Redis."""
+    packages = wheelhouse.build(tmp_path / "wheelhouse")
+    project = tmp_path / "greeter"
+    project.mkdir()
+    (project / "requirements.txt").write_text("greeting\noldstyle\n")
+    (project / "app.py").write_text(
+        "from flask import Flask\nimport greeting, oldstyle\n\napp = Flask(__name__)\n\n"
+        "@app.get('/')\ndef home():\n    return greeting.hello('both') + ' ' + oldstyle.hello()\n"
+    )
+    ports = free_port(), free_port()
+    stores = [tmp_path / "store-a", tmp_path / "store-b"]
+    with (
+        redis_server(tmp_path) as redis_url,
+        nginx(tmp_path, test_certificate, *ports) as proxy_port,
+        ExitStack() as instances,
+    ):
+        public = f"https://{TEST_DOMAIN}:{proxy_port}"
+        for port, store in zip(ports, stores, strict=True):
+            options = ["--public-url", public, "--trusted-proxy", "127.0.0.1",
+                       "--redis", redis_url, "--packages-dir", str(store)]  # fmt: skip
+            instances.enter_context(peerserver_service(TEST_SITES, packages, options, port))
+        served = serve_project(browser, f"{public}/", "greeter", project, tmp_path)
+        server = served.server
+        expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+        expect(server.locator("#log")).to_contain_text("greeting 1.0")
+        expect(server.locator("#packages-problem")).to_be_hidden()
+        visitor = browser.new_context()
+        page = visitor.new_page()
+        page.goto(f"https://greeter.{TEST_DOMAIN}:{proxy_port}/")
+        expect(page.frame_locator("#site").locator("body")).to_have_text(
+            "HELLO, BOTH! (from the greeting package) BUILT FROM SOURCE IN THE BROWSER!"
+        )
+        kept = [{path.name for path in (store / "files").iterdir()} for store in stores]
+        print(f"files kept by each instance: {[len(names) for names in kept]}")
+        assert all(kept), kept  # both instances served some of the site's files
+        visitor.close()
+        served.context.close()

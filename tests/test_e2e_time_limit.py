@@ -63,7 +63,7 @@ def test_a_request_past_the_time_limit_gets_a_504_and_the_site_lives_on(
         replace_and_save(server, "while True:\n    pass\n" + NOTES_APP)
         load_error = server.locator("#load-error")
         expect(load_error).to_contain_text("ran past the time limit", timeout=BOOT_TIMEOUT)
-        expect(status).to_have_text("Serving")
+        expect(status).to_have_text("Not serving the app: its code failed to load")
         open_file(server, "app.py")
         replace_and_save(server, NOTES_APP)
         expect(load_error).to_be_hidden()

@@ -265,13 +265,19 @@ def test_rate_limits_count_each_address_and_ipv6_per_64() -> None:
 
 
 def test_the_queue_serves_waiting_addresses_in_turn() -> None:
+    heard: list[int] = []
+
     async def scenario() -> list[str]:
         queue = FairQueue(slots=1, waiting_per_key=3)
         served: list[str] = []
         gate = asyncio.Event()
 
         async def job(key: str) -> None:
-            async with queue.slot(key):
+            async def waiting(ahead: int) -> None:
+                if key == "other":
+                    heard.append(ahead)  # what its server tab is told while it waits
+
+            async with queue.slot(key, waiting):
                 served.append(key)
                 await gate.wait()
 
@@ -289,6 +295,7 @@ def test_the_queue_serves_waiting_addresses_in_turn() -> None:
         return served
 
     assert run(scenario()) == ["busy", "busy", "other", "busy", "busy"]
+    assert heard == [1]  # one waiting turn before its own: the three of "busy" do not count
 
 
 # -- the endpoints ----------------------------------------------------------------------------

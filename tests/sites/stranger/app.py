@@ -37,7 +37,8 @@ def forge_a_save():
         "timestamp": 0,
         "contents": js.Uint8Array.new(1),
     }
-    message = {"type": "save", "id": "forged", "changes": {"put": [entry], "remove": []}}
+    question = {"type": "save", "changes": {"put": [entry], "remove": []}}
+    message = {"type": "ask", "id": "forged", "question": question}
     js.postMessage(to_js(message, dict_converter=js.Object.fromEntries))
 
 
