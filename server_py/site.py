@@ -169,6 +169,10 @@ class Site:
             try:
                 app = locate_app(import_name, None, raise_if_not_found=False)
             except NoAppException as error:
+                module = sys.modules.get(import_name)
+                plain = [name for name in APP_NAMES if callable(getattr(module, name, None))]
+                if plain:  # a WSGI or ASGI app (FastAPI, say) that the package exports
+                    return self._plain_app(import_name), f"{import_name}:{plain[0]}", True
                 # A package without an app (a helper of the project), or one whose imports
                 # failed: either way, the owner learns which and why.
                 tried.append(f"package {import_name}: {str(error).strip()}")

@@ -230,6 +230,26 @@ def test_a_package_with_an_app_factory_is_found(tmp_path: Path, site_root: Path)
     assert client.get("/flaskr/views.py").status_code == 404
 
 
+def test_a_package_that_exports_an_asgi_app_is_found(site_root: Path) -> None:
+    """A FastAPI (or Starlette) project as a package: ``project/__init__.py`` imports its
+    ``app``, as uvicorn is told ``project:app``."""
+    (site_root / "app.py").unlink()
+    write(
+        site_root,
+        {
+            "project/__init__.py": "from .web import app\n",
+            "project/web.py": "async def app(scope, receive, send):\n"
+            "    assert scope['type'] == 'http'  # no lifespan: it stops at once\n"
+            "    await send({'type': 'http.response.start', 'status': 200, 'headers': []})\n"
+            "    await send({'type': 'http.response.body', 'body': b'from the package'})\n",
+        },
+    )
+    site = Site(site_root)
+    client = Client(site.load())
+    assert site.app_module == "project:app"
+    assert client.get("/").text == "from the package"
+
+
 def test_the_instance_folder_stays_in_the_site_under_pyodides_prefix(
     site_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

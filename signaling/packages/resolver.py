@@ -212,7 +212,10 @@ class Finder:
         files = self.listing(name)
         if name not in self._candidates:
             self._candidates[name] = self._make_candidates(name, files)
-        return self._candidates[name]
+        # Nothing of it can run here: a stand-in that meets any requirement, so that what needs
+        # it keeps its newest release (installed without it, and the owner told) rather than
+        # an old one that happened not to need it.
+        return self._candidates[name] or [Candidate(name, Version("0"), "missing")]
 
     def _make_candidates(self, name: NormalizedName, files: list[IndexFile]) -> list[Candidate]:
         target = self.target
@@ -286,7 +289,7 @@ class Finder:
 
     def dependencies(self, candidate: Candidate) -> list[Need]:
         """What ``candidate`` needs, its markers evaluated for the runtime."""
-        if candidate.source in ("built-in", "python"):
+        if candidate.source in ("built-in", "python", "missing"):
             return []
         if candidate.extras:
             base = [Need(candidate.name, specifier=SpecifierSet(f"=={candidate.version}"))]
@@ -381,7 +384,7 @@ class Finder:
             for info in informations
         ]
         every = self.candidates(need.name)
-        if not every:
+        if every[0].source == "missing":
             return self.why_none(need.name)
         if every[0].source == "built-in":
             return (
@@ -455,14 +458,17 @@ class _Provider(AbstractProvider):
             fitting = [
                 candidate
                 for candidate in usable
-                if all(need.specifier.contains(candidate.version, prereleases) for need in needs)
+                if candidate.source == "missing"
+                or all(need.specifier.contains(candidate.version, prereleases) for need in needs)
             ]
             if fitting:
                 return [replace(c, extras=extras) if extras else c for c in fitting]
         return []
 
     def is_satisfied_by(self, requirement: Need, candidate: Candidate) -> bool:
-        return requirement.specifier.contains(candidate.version, prereleases=True)
+        return candidate.source == "missing" or requirement.specifier.contains(
+            candidate.version, prereleases=True
+        )
 
     def get_dependencies(self, candidate: Candidate) -> list[Need]:
         needs = self.finder.dependencies(candidate)
@@ -575,12 +581,37 @@ def resolve(finder: Finder, roots: Roots, result: Resolution) -> dict[str, Candi
             for line, _ in roots.lines:
                 result.refuse(line, "too many combinations of versions to try; pin some versions")
             return {}
-        return {
+        chosen = {
             key: candidate
             for key, candidate in outcome.mapping.items()
             if not candidate.extras and candidate.source != "python"
         }
+        _report_missing(finder, provider, roots, chosen, result)
+        return {key: c for key, c in chosen.items() if c.source != "missing"}
     return {}
+
+
+def _report_missing(
+    finder: Finder,
+    provider: _Provider,
+    roots: Roots,
+    chosen: Mapping[str, Candidate],
+    result: Resolution,
+) -> None:
+    """What was resolved to nothing (compiled code only, no such project): a requirement of
+    requirements.txt is refused with the reason; a dependency is reported with what needs it."""
+    for key, candidate in chosen.items():
+        if candidate.source != "missing":
+            continue
+        reason = finder.why_none(candidate.name)
+        lines = [line for line, need in roots.lines if need.name == candidate.name]
+        for line in lines:
+            result.refuse(line, reason)
+        parents = {parent.split("[")[0] for parent in provider.needed_by.get(key, ())}
+        needing = sorted(str(chosen[parent]) for parent in parents if parent in chosen)
+        if needing and not lines:
+            result.refuse(candidate.name, f"needed by {', '.join(needing)}: {reason}; the rest "
+                                          "installs without it")  # fmt: skip
 
 
 def _blame(

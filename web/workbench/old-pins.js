@@ -53,9 +53,10 @@ export async function offerNewerRelease({ host, box, load, askUpgrade }) {
   const text = document.createElement("p");
   const supports = answer.declares ? `declares support for Python ${answer.python}`
     : "is its newest (none declares Python " + answer.python + " support)";
+  const error = load.message.replace(/\.$/, "");
   text.textContent = `${name} ${version}, pinned in requirements.txt, fails to import under ` +
-    `Python ${answer.python}: ${load.message}. ${name} ${answer.version} is the nearest ` +
-    `release that ${supports}.`;
+    `Python ${answer.python}: ${error}. ${name} ${answer.version} is the nearest release ` +
+    `that ${supports}.`;
   const action = document.createElement("button");
   action.type = "button";
   action.textContent = `Use ${name} ${answer.version}`;
