@@ -5,8 +5,8 @@
 // has no storage of its own, and loads everything (the bundle, packages) by absolute URL.
 //
 // The main thread owns the data channels and moves bytes; this worker owns Python. Messages:
-//   in:  boot {bundleUrl, snapshot: {key, blob}, makeSnapshot}, then site {name, packagesUrl,
-//        files, template, loadApp, buildSources},
+//   in:  boot {bundleUrl, snapshot: {key, blob}, makeSnapshot}, then site {name, address,
+//        packagesUrl, files, template, loadApp, buildSources},
 //        open {conn, scheme, client, identity}, data {conn, bytes}, credit {conn, chunks},
 //        close {conn}, call {id, method, args}, stats, reply {id, value, error}
 //   out: progress {label, fraction}, snapshot {key, blob} (only with makeSnapshot),
@@ -219,7 +219,8 @@ function growHeap(FS, bytes) {
 }
 
 /** Lay out the site's files and load its app: the second half of a boot. */
-async function openSite({ name, packagesUrl, files, template, loadApp = true, buildSources = true }) {
+async function openSite({ name, address, packagesUrl, files, template, loadApp = true,
+  buildSources = true }) {
   const siteStarted = performance.now();
   post({ type: "progress", label: "Loading the site", fraction: 0.8 });
   const { FS } = python;
@@ -234,7 +235,7 @@ async function openSite({ name, packagesUrl, files, template, loadApp = true, bu
   const { SiteServer } = python.pyimport("server_py.worker");
   server = SiteServer(trees.site, (record) => {
     post({ type: "request", ...record.toJs({ dict_converter: Object.fromEntries }) });
-  }, trees.state, (text) => post({ type: "output", text }));
+  }, trees.state, (text) => post({ type: "output", text }), address);
   if (isNew) server.unpack(template);
   bootRequirements = readRequirements();
   const packages = bootRequirements === null ? { installed: [], builtIn: [], problems: [] }
@@ -277,7 +278,7 @@ async function dispatch(message) {
       server.close(conn);
       break;
     case "call": {
-      if (message.method === "run") await installTools(toPlain(server.workbench.tools_needed(message.args[0])));
+      if (message.method === "console") await installTools(toPlain(server.workbench.tools_needed(message.args[0])));
       if (message.method === "reload" && readRequirements() !== bootRequirements) {
         post({ type: "result", id: message.id, value: { ok: false, restart: true,
           reason: "requirements.txt changed: restarting Python to install its packages." } });

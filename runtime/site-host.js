@@ -33,7 +33,7 @@ const TICKET_FRESH_MS = 30 * 60 * 1000; // tickets last an hour: ask anew after 
 const TICKET_WAIT_MS = 60000;
 
 export class SiteHost extends EventTarget {
-  constructor({ name, token, bundleUrl, siteUrl, timeLimitMs = DEFAULT_TIME_LIMIT_MS }) {
+  constructor({ name, token, bundleUrl, siteUrl, address = "", timeLimitMs = DEFAULT_TIME_LIMIT_MS }) {
     super();
     this.timeLimitMs = timeLimitMs;
     this.watchdog = null; // timer while the worker runs the site's code
@@ -44,6 +44,7 @@ export class SiteHost extends EventTarget {
     this.bundleUrl = new URL(bundleUrl, location.href).href;
     this.packagesUrl = new URL("/api/packages", location.href).href;
     this.siteUrl = siteUrl; // the template a new site starts from
+    this.address = address; // where visitors reach the site (a string, or a promise of one)
     this.store = new SiteStore(name);
     this.snapshots = new SnapshotStore();
     this.visitors = new Map(); // client id -> {pc, channels: Set}
@@ -113,8 +114,9 @@ export class SiteHost extends EventTarget {
 
   async sendSite(worker) {
     let site;
+    let address;
     try {
-      site = await this.siteFiles;
+      [site, address] = await Promise.all([this.siteFiles, this.address]);
     } catch (error) {
       if (this.worker === worker) this.emit("failed", { message: `The site could not be read: ${error}` });
       return;
@@ -124,8 +126,8 @@ export class SiteHost extends EventTarget {
     const transfer = [...files.site, ...files.state].flatMap(({ contents }) => contents?.buffer ?? []);
     if (template) transfer.push(template.buffer);
     this.siteSent = true;
-    worker.postMessage({ type: "site", name: this.name, packagesUrl: this.packagesUrl, files,
-      template, loadApp, buildSources }, transfer);
+    worker.postMessage({ type: "site", name: this.name, address, packagesUrl: this.packagesUrl,
+      files, template, loadApp, buildSources }, transfer);
     for (const [message, moved] of this.beforeSite) worker.postMessage(message, moved);
     this.beforeSite = [];
   }

@@ -54,6 +54,7 @@ async function forward(request) {
       target: url.pathname + url.search,
       url: request.url,
       headers: [...request.headers],
+      destination: request.destination, // "iframe": a page of the site, shown in the shell
       scriptCookies,
       body,
       streamed,

@@ -220,7 +220,9 @@ class HTTPConnection:
         except Exception:
             traceback.print_exc(file=self._errors)
             response = _internal_error()
-        headers = [(name, value) for name, value in response.headers]
+        # Whitespace around a field value is not part of it (RFC 9110 5.5): servers strip it,
+        # and Django's WSGI handler sends its cookies with a leading space.
+        headers = [(name, value.strip(" \t")) for name, value in response.headers]
         if self._visitor is not None:
             headers = self._keep_http_only(headers)
         if not any(name.lower() == "date" for name, _ in headers):

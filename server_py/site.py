@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
+from server_py import django_project
 from server_py.asgi import ASGIBridge, is_asgi_app
 from server_py.static_files import StaticFiles
 from server_py.wsgi import WSGIApp
@@ -55,11 +56,18 @@ class SiteLoadError(Exception):
         return where + self.message
 
 
-class Site:
-    """A site folder under ``root``: static files and, optionally, a WSGI app."""
+class RestartNeeded(Exception):
+    """The site's new code can only be loaded by a new Python (Django's is set up once)."""
 
-    def __init__(self, root: str | Path) -> None:
+
+class Site:
+    """A site folder under ``root``: static files and, optionally, a WSGI app. ``address`` is
+    where visitors reach it (its public URL), for what the app must allow (Django's hosts)."""
+
+    def __init__(self, root: str | Path, address: str = "") -> None:
         self.root = Path(root).resolve()
+        self.address = address
+        self.warning: str | None = None  # what will stop visitors, though the app loaded
         self.app_module: str | None = None  # what serves the site, e.g. "flaskr:create_app()"
         # Why no app was found, for a site with Python code but no app: what was tried.
         self.no_app_reason: str | None = None
@@ -94,19 +102,32 @@ class Site:
     def load(self) -> WSGIApp:
         """Import the site's app, discarding any earlier import, and return the site's WSGI app.
 
-        Raises :class:`SiteLoadError` when the site's code fails to import or has no app.
+        Raises :class:`SiteLoadError` when the site's code fails to import or has no app, and
+        :class:`RestartNeeded` when only a new Python can load it.
         """
+        variables = self.environment()
+        django_settings = (
+            None if "FLASK_APP" in variables else django_project.settings_module(self.root)
+        )
+        if django_settings is not None and django_project.is_set_up():
+            raise RestartNeeded(
+                "Django sets a project up once per Python: restarting Python to load the new "
+                "code, as runserver restarts."
+            )
         self._forget_site_modules()
         importlib.invalidate_caches()
         self.no_app_reason = None
+        self.warning = None
         root = str(self.root)
         if root not in sys.path:
             sys.path.insert(0, root)
-        variables = self.environment()
         self._set_environment(variables)
         try:
             with self.instance_folders_in_site():
-                app, described, in_package = self._locate(variables.get("FLASK_APP"))
+                if django_settings is not None:
+                    app, described, in_package = self._django(django_settings)
+                else:
+                    app, described, in_package = self._locate(variables.get("FLASK_APP"))
         except SiteLoadError as error:
             self.load_failure = error
             raise
@@ -130,6 +151,17 @@ class Site:
 
             return DebuggedApplication(served, evalex=False, pin_security=False)
         return served
+
+    def _django(self, settings: str) -> tuple[WSGIApp, str, bool]:
+        """A Django project's app; what would keep visitors out goes to ``warning``."""
+        app = django_project.load(settings)
+        if is_asgi_app(app):
+            bridge = ASGIBridge(app)
+            bridge.startup()
+            app = bridge
+        if self.address:
+            self.warning = django_project.host_problem(self.address, settings)
+        return app, f"Django: {settings.rsplit('.', 1)[0]}", True
 
     def _locate(self, flask_app: tuple[str, str] | None) -> tuple[WSGIApp | None, str | None, bool]:
         from flask.cli import NoAppException, locate_app, prepare_import

@@ -7,11 +7,14 @@ folder is refused with :class:`WorkbenchError`, whose message is meant for the s
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import getpass
 import importlib.util
 import io
 import os
 import re
+import runpy
 import shlex
 import shutil
 import sqlite3
@@ -19,9 +22,9 @@ import sys
 import tempfile
 import traceback
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TextIO
 
 from server_py import shims
 from server_py.site import Site
@@ -252,16 +255,40 @@ class Workbench:
     # -- console -------------------------------------------------------------------------------
 
     def run(self, source: str) -> str:
-        """Run Python typed into the console, with the app's context; returns what it printed.
+        """What a console line printed (see :meth:`console`; a question goes unanswered)."""
+        return self.console(source)["output"]
 
-        ``flask ARGS`` runs the app's command line (``flask init-db``, ``flask routes``, ...),
-        ``pytest ARGS`` (or ``python -m pytest ARGS``) the site's tests.
+    def console(self, source: str, answers: Sequence[str] = ()) -> dict[str, Any]:
+        """Run a line typed into the console: Python with the app's context, or a command as
+        at a terminal in the site's folder: ``flask ARGS`` (the app's command line),
+        ``pytest ARGS``, ``python manage.py ARGS`` and ``python SCRIPT``, ``-m MODULE`` or
+        ``-c CODE``.
+
+        Returns ``{"output"}``, what it printed (empty when it went to ``output`` as it came).
+        A command that asks a question (``input()``, ``getpass``: ``createsuperuser``'s
+        prompts) and has no answer left stops there, with ``{"prompt", "secret"}`` added: the
+        console asks the owner and runs the line again, ``answers`` holding the answers so
+        far, in order (the questions come again, answered).
         """
         command = console_command(source)
-        if command and command[0] == "flask":
-            return self.flask(command[1:])
-        if command and command[0] == "pytest":
-            return self.pytest(command[1:])
+        collected = io.StringIO()
+        stream = _Stream(self.output) if self.output and command else collected
+        try:
+            with _answering(answers, stream):
+                if command and command[0] == "flask":
+                    stream.write(self.flask(command[1:]))
+                elif command and command[0] == "pytest":
+                    stream.write(self.pytest(command[1:]))
+                elif command and command[0] == "python":
+                    self.python(command[1:], stream)
+                else:
+                    stream.write(self._python_source(source))
+        except _Question as question:
+            return {"output": collected.getvalue(), "prompt": question.prompt,
+                    "secret": question.secret}  # fmt: skip
+        return {"output": collected.getvalue()}
+
+    def _python_source(self, source: str) -> str:
         output = io.StringIO()
         namespace = self._console_namespace
         namespace.setdefault("__name__", "__console__")
@@ -277,6 +304,51 @@ class Workbench:
             except Exception:
                 traceback.print_exc()
         return output.getvalue()
+
+    def python(self, args: list[str], stream: TextIO) -> None:
+        """``python ARGS`` as at a terminal in the site's folder: a script (``manage.py
+        migrate``), ``-m module`` or ``-c code``, with ``sys.argv`` and ``sys.path[0]`` as they
+        would be; what it prints goes to ``stream``. ``manage.py runserver`` and an
+        interactive ``shell`` are what the server tab and its console are already."""
+        if not args:
+            stream.write("Python runs in this console already: type Python here.\n")
+            return
+        run: Callable[[], Any]
+        if args[0] in ("-c", "-m") and len(args) > 1:
+            argv, first_path = [args[0] if args[0] == "-c" else args[1], *args[2:]], str(self.root)
+            if args[0] == "-c":
+                run = lambda: exec(compile(args[1], "<string>", "exec"), {"__name__": "__main__"})  # noqa: E731
+            else:
+                run = lambda: runpy.run_module(args[1], run_name="__main__", alter_sys=True)  # noqa: E731
+        else:
+            script = self._path(args[0])
+            if not script.is_file():
+                stream.write(f"python: can't open file {args[0]!r}: no such file in the site\n")
+                return
+            if script.name == "manage.py" and (served := _served_already(args[1:])):
+                stream.write(served)
+                return
+            argv, first_path = [str(script), *args[1:]], str(script.parent)
+            run = lambda: runpy.run_path(str(script), run_name="__main__")  # noqa: E731
+        saved = sys.argv, os.getcwd(), list(sys.path)
+        sys.argv = argv
+        sys.path.insert(0, first_path)
+        os.chdir(self.root)
+        try:
+            with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
+                try:
+                    run()
+                except SystemExit as exit:
+                    if isinstance(exit.code, str):
+                        print(exit.code)
+                    elif exit.code:
+                        print(f"(exit status {exit.code})")
+                except Exception:
+                    traceback.print_exc()
+        finally:
+            sys.argv = saved[0]
+            os.chdir(saved[1])
+            sys.path[:] = saved[2]
 
     def flask(self, args: list[str]) -> str:
         """Run ``flask ARGS`` against the site's app; returns what it printed."""
@@ -365,15 +437,86 @@ class _ShimsFirst:
 
 
 def console_command(source: str) -> list[str] | None:
-    """``["flask", ARGS...]`` or ``["pytest", ARGS...]`` for a command line typed into the
-    console (``python -m pytest`` too), else ``None``: the line is Python."""
+    """``["flask", ARGS...]``, ``["pytest", ARGS...]`` or ``["python", ARGS...]`` for a command
+    line typed into the console (``python -m pytest`` is pytest), else ``None``: the line is
+    Python."""
     try:
         words = shlex.split(source.strip())
     except ValueError:
         return None
-    if words[:3] == ["python", "-m", "pytest"]:
+    if words[:3] in (["python", "-m", "pytest"], ["python3", "-m", "pytest"]):
         words = words[2:]
-    return words if words[:1] in (["flask"], ["pytest"]) else None
+    if words[:1] == ["python3"]:
+        words = ["python", *words[1:]]
+    if words[:1] not in (["flask"], ["pytest"], ["python"]):
+        return None
+    # Python that starts with the same name: an assignment or a comparison (`flask = 3`).
+    return None if len(words) > 1 and re.match(r"^[-+*/%&|^<>!:]*=", words[1]) else words
+
+
+def _served_already(args: list[str]) -> str | None:
+    """What to say instead of running ``manage.py runserver`` or an interactive ``shell``."""
+    if args[:1] == ["runserver"]:
+        return (
+            "This server tab is the server already: the site is served at its address, and "
+            "saving a file reloads it, as runserver would.\n"
+        )
+    if args[:1] == ["shell"] and not {"-c", "--command"} & set(args):
+        return (
+            "This console is Django's shell already: type Python here, your models import as "
+            'they would in `manage.py shell` (or run `python manage.py shell -c "..."`).\n'
+        )
+    return None
+
+
+class _Question(BaseException):
+    """A console command asked a question the owner has not answered yet (a BaseException,
+    so that a command's own ``except Exception`` lets it through)."""
+
+    def __init__(self, prompt: str, secret: bool) -> None:
+        super().__init__(prompt)
+        self.prompt, self.secret = prompt, secret
+
+
+class _Terminal(io.TextIOBase):
+    """A console command's stdin: a terminal (Django asks only on one) whose lines are the
+    owner's answers."""
+
+    def __init__(self, ask: Callable[[str, bool], str]) -> None:
+        self._ask = ask
+
+    def readable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        return self._ask("", False) + "\n"
+
+
+@contextlib.contextmanager
+def _answering(answers: Sequence[str], stream: TextIO) -> Iterator[None]:
+    """``input()``, ``getpass`` and stdin answered from ``answers``, echoed as a terminal
+    shows them (a secret is not); past the last one, :class:`_Question` ends the command."""
+    left = list(answers)
+
+    def ask(prompt: str, secret: bool) -> str:
+        stream.write(str(prompt))
+        if not left:
+            raise _Question(str(prompt), secret)
+        answer = left.pop(0)
+        stream.write("\n" if secret else f"{answer}\n")
+        return answer
+
+    saved = builtins.input, getpass.getpass, sys.stdin
+    builtins.input = lambda prompt="": ask(prompt, False)
+    getpass.getpass = lambda prompt="Password: ", stream=None: ask(prompt, True)
+    sys.stdin = _Terminal(ask)
+    try:
+        yield
+    finally:
+        builtins.input, getpass.getpass, sys.stdin = saved
 
 
 class _Stream(io.TextIOBase):

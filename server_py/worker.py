@@ -18,7 +18,7 @@ from typing import Any
 from server_py.builds import BuildFailed, build_wheel, install_wheel, wheel_requires
 from server_py.cookies import VisitorCookies, is_identity
 from server_py.http import MAX_CHUNK, HTTPConnection, RequestRecord
-from server_py.site import Site, SiteLoadError
+from server_py.site import RestartNeeded, Site, SiteLoadError
 from server_py.workbench import Workbench, WorkbenchError
 from server_py.wsgi import WSGIApp
 
@@ -30,7 +30,7 @@ except ImportError:  # CPython: there are no JavaScript values to convert
 # What the server tab may call through SiteServer.call, besides "reload".
 WORKBENCH_CALLS = frozenset({
     "list_files", "read_file", "write_file", "rename", "delete", "export_zip", "import_zip",
-    "databases", "tables", "rows", "query", "run",
+    "databases", "tables", "rows", "query", "run", "console",
 })  # fmt: skip
 
 
@@ -43,11 +43,13 @@ class SiteServer:
         on_request: Callable[[dict[str, Any]], None] | None = None,
         state: str | None = None,
         on_output: Callable[[str], None] | None = None,
+        address: str = "",
     ):
         """``state`` is a folder apart from the site's files where the server keeps what is
         not the site's own: its visitors' HttpOnly cookies (:mod:`server_py.cookies`).
-        ``on_output`` gets what a long console command (``pytest``) prints, as it prints it."""
-        self.site = Site(root)
+        ``on_output`` gets what a long console command (``pytest``) prints, as it prints it.
+        ``address`` is the site's public URL (what its app must allow)."""
+        self.site = Site(root, address)
         self._cookies = VisitorCookies(Path(state) / "cookies") if state else None
         # The wheels built from this site's source packages, kept with what the server keeps
         # for the site (a stranger's site cannot put a build where another site would use it).
@@ -76,6 +78,8 @@ class SiteServer:
         os.chdir(self.site.root)  # relative paths in the site mean what they do under `flask run`
         try:
             self._app = self.site.load()
+        except RestartNeeded as needed:
+            return {"ok": False, "restart": True, "reason": str(needed)}
         except SiteLoadError as error:
             self._load_error = {
                 "ok": False,
@@ -88,7 +92,12 @@ class SiteServer:
             }
             return self._load_error
         self._load_error = None
-        return {"ok": True, "module": self.site.app_module, "noApp": self.site.no_app_reason}
+        return {
+            "ok": True,
+            "module": self.site.app_module,
+            "noApp": self.site.no_app_reason,
+            "warning": self.site.warning,
+        }
 
     def install_built(self, sha256: str, site_packages: str) -> dict[str, Any] | None:
         """Install this site's earlier build of the source package ``sha256``, if it has one:

@@ -246,6 +246,23 @@ def test_invalid_header_from_the_app_is_a_500() -> None:
     assert "invalid response" in errors.getvalue()
 
 
+def test_whitespace_around_a_header_value_is_not_part_of_it() -> None:
+    """Django's WSGI handler writes its cookies as ``" csrftoken=..."``."""
+
+    def django_like(environ, start_response):
+        start_response("200 OK", [("Set-Cookie", " csrftoken=abc; Path=/"), ("X-Tab", "\tv ")])
+        return [b"ok"]
+
+    connection = HTTPConnection(django_like)
+    connection.receive_data(get("/"))
+    response = parse(drain(connection), ["GET"])[0]
+    assert response.status == 200
+    assert (response.headers["set-cookie"], response.headers["x-tab"]) == (
+        "csrftoken=abc; Path=/",
+        "v",
+    )
+
+
 def test_malformed_request_gets_400_and_close(app: Flask) -> None:
     connection = HTTPConnection(app)
     connection.receive_data(b"THIS IS NOT HTTP\r\n\r\n")

@@ -218,12 +218,64 @@ def test_a_packages_files_without_a_name_for_the_package_are_refused() -> None:
         ("pytest", ["pytest"]),
         ("print('pytest')", None),
         ("pytests = 1", None),
+        ("flask = 3", None),
+        ("python manage.py migrate", ["python", "manage.py", "migrate"]),
+        ("python3 -m mytool --flag", ["python", "-m", "mytool", "--flag"]),
+        ("python3 -m pytest -x", ["pytest", "-x"]),
+        ("python == 2", None),
+        ("python.version", None),
         ("x = 'unbalanced", None),
         ("", None),
     ],
 )
 def test_console_commands(line: str, command: list[str] | None) -> None:
     assert console_command(line) == command
+
+
+def test_python_runs_scripts_and_modules_as_at_a_terminal(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    root = write(
+        tmp_path / "site",
+        {
+            "tools/show.py": "import os, sys\nprint(sys.argv[1:], os.getcwd().endswith('site'),"
+            " sys.path[0].endswith('tools'))\nraise SystemExit(3)\n",
+            "greet.py": "import sys\nprint('hello', *sys.argv[1:])\n",
+        },
+    )
+    workbench = SiteServer(str(root)).workbench
+    path = list(sys.path)
+    assert (
+        workbench.run("python tools/show.py a 'b c'") == "['a', 'b c'] True True\n(exit status 3)\n"
+    )
+    assert workbench.run("python -m greet you") == "hello you\n"
+    assert workbench.run("python -c 'print(6 * 7)'") == "42\n"
+    assert "no such file in the site" in workbench.run("python missing.py")
+    assert "ZeroDivisionError" in workbench.run("python -c '1/0'")
+    assert sys.path == path
+    served = workbench.run("python manage.py runserver")
+    assert "no such file" in served  # no manage.py here: not a Django project
+
+
+def test_a_commands_questions_are_asked_and_it_runs_again_answered(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    root = write(
+        tmp_path / "site",
+        {"ask.py": "import getpass, sys\nname = input('Name: ')\n"
+         "assert sys.stdin.isatty()\nsecret = getpass.getpass()\n"
+         "print(f'{name} has a secret of {len(secret)} letters')\n"},
+    )  # fmt: skip
+    workbench = SiteServer(str(root)).workbench
+    assert workbench.console("python ask.py") == {
+        "output": "Name: ", "prompt": "Name: ", "secret": False
+    }  # fmt: skip
+    assert workbench.console("python ask.py", ["ada"]) == {
+        "output": "Name: ada\nPassword: ", "prompt": "Password: ", "secret": True
+    }  # fmt: skip
+    done = workbench.console("python ask.py", ["ada", "hunter2"])
+    assert done == {"output": "Name: ada\nPassword: \nada has a secret of 7 letters\n"}
+    assert "hunter2" not in done["output"]
 
 
 SITE_TESTS = {

@@ -86,7 +86,7 @@ function showLoadResult(load) {
   if (load.ok) app ??= "none (static files)";
   else app = app ? `${app}, as loaded before (the new code failed)` : "none (the code failed to load)";
   $("app-module").textContent = `App: ${app}`;
-  if (load.ok && !load.noApp) {
+  if (load.ok && !load.noApp && !load.warning) {
     box.hidden = true;
     return;
   }
@@ -94,7 +94,7 @@ function showLoadResult(load) {
   box.replaceChildren();
   const summary = document.createElement("p");
   if (load.ok) {
-    summary.textContent = `${load.noApp} Only the site's files are served.`;
+    summary.textContent = load.noApp ? `${load.noApp} Only the site's files are served.` : load.warning;
     box.append(summary);
     return;
   }
@@ -388,11 +388,13 @@ async function askUpgrade(host, name, version) {
 
 async function main() {
   const config = fetch("/api/config").then((response) => response.json());
+  const address = config.then(({ siteUrl }) => siteUrl.replace("{name}", name));
   const host = new SiteHost({
     name,
     token: ownerToken(name),
     bundleUrl: "/bundle/",
     siteUrl: `/templates/${encodeURIComponent(template)}.zip`,
+    address,
   });
   const workbench = loadWorkbench(host);
   setUpTimeLimit(host);
@@ -415,10 +417,9 @@ async function main() {
     $("boot").hidden = true;
     Object.assign(state, { serving: true, reconnecting: false });
     showStatus();
-    const address = (await config).siteUrl.replace("{name}", name);
-    $("open-browser").href = address;
+    $("open-browser").href = await address;
     $("open-browser").hidden = false;
-    $("site-address").textContent = address;
+    $("site-address").textContent = await address;
     $("site-address").hidden = false;
     $("export-site").disabled = false;
     $("import-site").disabled = false;

@@ -3,6 +3,7 @@
 // shows the site in a full-window iframe, keeping the address bar and title in step with it.
 
 import { concat } from "/__ps/runtime/http1.js";
+import { framedByShell } from "/__ps/runtime/framing.js";
 import { SiteClient } from "/__ps/runtime/site-client.js";
 import { cookieHeaderFor, storeSetCookies } from "/__ps/runtime/site-cookies.js";
 import { requestTimings } from "/__ps/runtime/request-timings.js";
@@ -76,7 +77,8 @@ navigator.serviceWorker.addEventListener("message", (event) => {
       requestTimings.mark(request.target, "shell-head");
       const isSetCookie = ([name]) => name.toLowerCase() === "set-cookie";
       storeSetCookies(headers.filter(isSetCookie).map(([, value]) => value), request.url);
-      const kept = headers.filter((header) => !isSetCookie(header));
+      let kept = headers.filter((header) => !isSetCookie(header));
+      if (request.destination === "iframe") kept = framedByShell(kept); // a page in the shell
       const head = { status: code, statusText, headers: kept };
       if (!request.takesWhole) {
         port.postMessage({ type: "head", ...head });
