@@ -42,10 +42,11 @@ def tutorial_project(folder: Path) -> Path:
         )
     )
     urls = folder / "mysite" / "urls.py"
+    route = '    path("polls/", include("polls.urls")),\n'
     urls.write_text(
         urls.read_text()
         .replace("from django.urls import path", "from django.urls import include, path")
-        .replace("urlpatterns = [\n", 'urlpatterns = [\n    path("polls/", include("polls.urls")),\n')
+        .replace("urlpatterns = [\n", f"urlpatterns = [\n{route}")
     )
     (folder / "requirements.txt").write_text(f"Django=={django.__version__}\n")
     return folder
