@@ -92,12 +92,10 @@ class SiteServer:
             }
             return self._load_error
         self._load_error = None
-        return {
-            "ok": True,
-            "module": self.site.app_module,
-            "noApp": self.site.no_app_reason,
-            "warning": self.site.warning,
-        }
+        loaded = {"ok": True, "module": self.site.app_module, "noApp": self.site.no_app_reason}
+        if self.site.warning:  # what will keep visitors out (Django's ALLOWED_HOSTS)
+            loaded["warning"] = self.site.warning
+        return loaded
 
     def install_built(self, sha256: str, site_packages: str) -> dict[str, Any] | None:
         """Install this site's earlier build of the source package ``sha256``, if it has one:
