@@ -18,7 +18,7 @@ process (hypercorn, and so Quart, imports them; Werkzeug's debugger makes a ``Va
 stand-in has semaphores that work within the one process there is; starting another still
 fails, as Pyodide has no ``fork``. (``zoneinfo`` gets its time zones from the runtime's
 ``tzdata``; see signaling/bundle.py. What else was compared with CPython is in
-tests/test_pyodide_stdlib.py.)
+tests/pyodide/test_stdlib.py.)
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from pathlib import Path
 from signaling.bundle import DEFAULT_BUNDLE
 
 REPO = Path(__file__).resolve().parent.parent
+TESTS = REPO / "tests"  # the projects and sites the tests serve are in its folders
 # Debian's Chromium where installed; elsewhere Playwright's own (`playwright install chromium`).
 SYSTEM_CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # A name reserved for testing (RFC 2606): the public address of the deployment tests, which

@@ -1,5 +1,5 @@
 // Stock Firefox ESR (Debian's firefox-esr) driven over WebDriver BiDi with puppeteer-core, for
-// the end-to-end tests that need a second engine (tests/test_e2e_firefox.py runs these scripts).
+// the end-to-end tests that need a second engine (tests/e2e/test_firefox.py runs these scripts).
 
 import { existsSync } from "node:fs";
 import puppeteer from "puppeteer-core";

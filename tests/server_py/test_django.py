@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 from server_py.django_project import settings_module
+from tests.harness import REPO
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = REPO
 SERVE = """
 import json, sys
 from server_py.site import RestartNeeded

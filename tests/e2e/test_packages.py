@@ -24,12 +24,12 @@ from signaling.packages.service import PackageService, PackageSettings
 from tests import wheelhouse
 from tests.conftest import BOOT_TIMEOUT, TEST_SITES, console_run, serve_project
 from tests.deployment import Certificate, nginx, redis_server
-from tests.harness import TEST_DOMAIN, free_port, peerserver_service
-from tests.test_packages import resolve
+from tests.harness import TEST_DOMAIN, TESTS, free_port, peerserver_service
+from tests.signaling.test_packages import resolve
 
 pytestmark = pytest.mark.e2e
 
-PROJECTS = Path(__file__).parent / "projects"
+PROJECTS = TESTS / "projects"
 INSTALL_TIMEOUT = 180_000  # resolving and fetching from the real index, on a loaded machine
 
 

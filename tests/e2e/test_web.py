@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect
 
 from tests.conftest import ServedSite, serve_site
-from tests.test_e2e_workbench import replace_and_save
+from tests.e2e.test_workbench import replace_and_save
 
 pytestmark = pytest.mark.e2e
 

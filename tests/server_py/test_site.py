@@ -16,9 +16,10 @@ from server_py.http import HTTPConnection
 from server_py.site import Site, SiteLoadError
 from server_py.static_files import is_public
 from server_py.worker import SiteServer
-from tests.test_server_py_http import drain, get, parse
+from tests.harness import REPO
+from tests.server_py.test_http import drain, get, parse
 
-EMPTY_TEMPLATE = Path(__file__).resolve().parent.parent / "site_templates" / "empty"
+EMPTY_TEMPLATE = REPO / "site_templates" / "empty"
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -2,8 +2,8 @@
 the stand-in for ``_multiprocessing``.
 
 Here the shims get a backend made of hashlib itself, so whatever differs is the shims' doing.
-Their arithmetic on @noble/hashes is compared with CPython in tests/test_pyodide_stdlib.py.
-Also run inside Pyodide (tests/test_pyodide_unit.py).
+Their arithmetic on @noble/hashes is compared with CPython in tests/pyodide/test_stdlib.py.
+Also run inside Pyodide (tests/pyodide/test_unit.py).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def semlock_script(semlock: type, name: str) -> list[object]:
 
 def test_semlock_does_within_one_process_what_cpythons_does() -> None:
     """Against CPython's own (in Pyodide, where the stand-in is _multiprocessing, it meets
-    itself; the library built on it is compared in tests/test_pyodide_stdlib.py)."""
+    itself; the library built on it is compared in tests/pyodide/test_stdlib.py)."""
     import _multiprocessing
 
     name = f"/peerserver-test-{os.getpid()}"

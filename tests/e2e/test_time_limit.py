@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.conftest import BOOT_TIMEOUT, serve_site
-from tests.test_e2e_workbench import NOTES_APP, add_first_note, open_file, replace_and_save
+from tests.e2e.test_workbench import NOTES_APP, add_first_note, open_file, replace_and_save
 
 pytestmark = pytest.mark.e2e
 

@@ -10,10 +10,11 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.conftest import serve_project
+from tests.harness import TESTS
 
 pytestmark = pytest.mark.e2e
 
-PROJECT = Path(__file__).parent / "projects" / "flask-tutorial"
+PROJECT = TESTS / "projects" / "flask-tutorial"
 
 
 def test_the_flask_tutorial_project_runs_unmodified(

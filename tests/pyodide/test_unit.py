@@ -12,13 +12,13 @@ from tests.pyodide import run_python
 
 # The unit tests that exercise server_py: they need Flask and pytest, not a browser.
 UNIT_TESTS = [
-    "tests/test_server_py_asgi.py",
-    "tests/test_server_py_builds.py",
-    "tests/test_server_py_flask.py",
-    "tests/test_server_py_http.py",
-    "tests/test_server_py_shims.py",
-    "tests/test_server_py_site.py",
-    "tests/test_server_py_workbench.py",
+    "tests/server_py/test_asgi.py",
+    "tests/server_py/test_builds.py",
+    "tests/server_py/test_flask.py",
+    "tests/server_py/test_http.py",
+    "tests/server_py/test_shims.py",
+    "tests/server_py/test_site.py",
+    "tests/server_py/test_workbench.py",
 ]
 PROGRAM = f"""
 import os, sys

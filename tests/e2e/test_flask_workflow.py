@@ -12,10 +12,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import console_run, import_site, serve_site
+from tests.harness import TESTS
 
 pytestmark = pytest.mark.e2e
 
-PROJECT = Path(__file__).parent / "projects" / "flask-tutorial"
+PROJECT = TESTS / "projects" / "flask-tutorial"
 PACKAGE = PROJECT / "flaskr"
 
 

@@ -19,7 +19,7 @@ from signaling.hub import Hub
 from signaling.registry import NameRecord, Registration, Rules
 from signaling.stores import MemoryStore, RedisStore
 from tests.deployment import redis_server
-from tests.test_signaling import OTHER_TOKEN, REGISTERED, TOKEN, without_ticket
+from tests.signaling.test_service import OTHER_TOKEN, REGISTERED, TOKEN, without_ticket
 
 WAIT_S = 5
 

@@ -169,7 +169,7 @@ def test_the_python_workers_files_are_readable_from_its_opaque_origin(client: Te
     assert preflight.status_code == 200
     assert "POST" in preflight.headers["access-control-allow-methods"]
     assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
-    # Readable, and refused without the ticket a server tab gets (tests/test_packages.py).
+    # Readable, and refused without the ticket a server tab gets (tests/signaling/test_packages.py).
     refused = client.post("/api/packages", json={"requirements": ""}, headers=null)
     assert refused.status_code == 401 and refused.headers["access-control-allow-origin"]
     for path in ["/", "/server/demo", "/api/name-status?name=demo", "/web/server.js"]:

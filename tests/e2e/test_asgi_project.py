@@ -10,11 +10,12 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.conftest import BOOT_TIMEOUT, serve_project
-from tests.test_e2e_workbench import open_file, replace_and_save
+from tests.e2e.test_workbench import open_file, replace_and_save
+from tests.harness import TESTS
 
 pytestmark = pytest.mark.e2e
 
-PROJECT = Path(__file__).parent / "projects" / "starlette-guestbook"
+PROJECT = TESTS / "projects" / "starlette-guestbook"
 
 
 def test_a_starlette_project_with_requirements(

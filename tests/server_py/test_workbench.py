@@ -14,7 +14,8 @@ import pytest
 
 from server_py.workbench import WorkbenchError, console_command, file_kind, project_files
 from server_py.worker import SiteServer
-from tests.test_server_py_site import isolated_imports, write  # noqa: F401  (a fixture)
+from tests.harness import REPO
+from tests.server_py.test_site import isolated_imports, write  # noqa: F401  (a fixture)
 
 # Each test's sites are imported afresh: what they add to sys.path and sys.modules goes.
 pytestmark = pytest.mark.usefixtures("isolated_imports")
@@ -290,7 +291,7 @@ SITE_TESTS = {
 }
 
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = REPO
 # Run in a Python of its own: pytest inside this test run would load this run's plugins, and
 # share its modules. The site's tests run as in a server tab; the script reports as JSON.
 RUN_SITE_TESTS = """

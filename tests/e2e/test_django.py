@@ -18,12 +18,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import BOOT_TIMEOUT, TEST_SITES, console_run, serve_project
 from tests.deployment import Certificate
-from tests.harness import TEST_DOMAIN, free_port, peerserver_service
-from tests.test_e2e_workbench import open_file, replace_and_save
+from tests.e2e.test_workbench import open_file, replace_and_save
+from tests.harness import TEST_DOMAIN, TESTS, free_port, peerserver_service
 
 pytestmark = pytest.mark.e2e
 
-POLLS = Path(__file__).parent / "projects" / "django-polls" / "polls"
+POLLS = TESTS / "projects" / "django-polls" / "polls"
 INSTALL_TIMEOUT = 180_000
 PASSWORD = "a-long-passphrase-9"
 

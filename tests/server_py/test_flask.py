@@ -4,7 +4,7 @@ before_request/after_request/teardown_appcontext with g, flash messages, and a c
 from the console; and Flask-SQLAlchemy, the extension most tutorials build on, with its database
 in the instance folder.
 
-Also run inside Pyodide (tests/test_pyodide_unit.py).
+Also run inside Pyodide (tests/pyodide/test_unit.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from werkzeug.test import Client
 
 from server_py.worker import SiteServer
-from tests.test_server_py_site import isolated_imports, write  # noqa: F401  (a fixture)
+from tests.server_py.test_site import isolated_imports, write  # noqa: F401  (a fixture)
 
 # Each test's sites are imported afresh: what they add to sys.path and sys.modules goes.
 pytestmark = pytest.mark.usefixtures("isolated_imports")

@@ -1,7 +1,7 @@
 """ASGI apps through the bridge: a bare ASGI callable, a Starlette app and a Quart site, as bytes
 in and out.
 
-Also run inside Pyodide (tests/test_pyodide_unit.py), where there are no threads and the host's
+Also run inside Pyodide (tests/pyodide/test_unit.py), where there are no threads and the host's
 own event loop counts as running.
 """
 
@@ -31,8 +31,8 @@ from starlette.routing import Route
 from server_py.asgi import ASGIBridge, is_asgi_app
 from server_py.http import MAX_CHUNK, HTTPConnection
 from server_py.site import Site, SiteLoadError
-from tests.test_server_py_http import drain, get, parse
-from tests.test_server_py_site import isolated_imports  # noqa: F401  (a fixture)
+from tests.server_py.test_http import drain, get, parse
+from tests.server_py.test_site import isolated_imports  # noqa: F401  (a fixture)
 
 # Each test's sites are imported afresh: what they add to sys.path and sys.modules goes.
 pytestmark = pytest.mark.usefixtures("isolated_imports")

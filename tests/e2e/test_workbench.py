@@ -14,10 +14,11 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, BrowserType, FrameLocator, Page, expect
 
 from tests.conftest import BOOT_TIMEOUT, ServedSite, import_site, open_server, serve_site, site_url
+from tests.harness import TESTS
 
 pytestmark = pytest.mark.e2e
 
-NOTES_APP = (Path(__file__).parent / "sites" / "notes" / "app.py").read_text()
+NOTES_APP = (TESTS / "sites" / "notes" / "app.py").read_text()
 
 
 @pytest.fixture
@@ -292,7 +293,7 @@ def test_files_create_rename_delete_upload_and_preview(
 
     folder = tmp_path / "assets"
     (folder / "img").mkdir(parents=True)
-    png = (Path(__file__).parent / "sites" / "web" / "static" / "dot.png").read_bytes()
+    png = (TESTS / "sites" / "web" / "static" / "dot.png").read_bytes()
     (folder / "img" / "dot.png").write_bytes(png)
     (folder / "style.css").write_text("body { color: green }")
     server.get_by_label("Upload folder").set_input_files(folder)

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.conftest import BOOT_TIMEOUT, open_server, site_url
-from tests.test_e2e_workbench import add_first_note
+from tests.e2e.test_workbench import add_first_note
 
 pytestmark = pytest.mark.e2e
 
