@@ -1,5 +1,5 @@
 """The wheel carries the built runtime bundle and the browser's files inside the package
-(``signaling/assets/``, found by :data:`signaling.bundle.ASSETS`), so that where it is installed
+(``signaling/assets/``, found by :data:`signaling.locations.ASSETS`), so that where it is installed
 ``peerserver serve`` needs no Node.js, npm or build step. Everything else is in pyproject.toml.
 
 Build it with ``nox -s dist``, which builds the bundle first.

@@ -1,4 +1,4 @@
-// The entry point esbuild bundles into the runtime bundle's hashes.js (see signaling/bundle.py):
+// The entry point esbuild bundles into the runtime bundle's hashes.js (see signaling/bundle/):
 // synchronous key derivation for server_py.shims, which gives Pyodide's hashlib the
 // pbkdf2_hmac and scrypt its build lacks. Bytes in and out are Uint8Arrays.
 

@@ -124,7 +124,7 @@ async function boot({ bundleUrl, snapshot, makeSnapshot = false }) {
   const reading = snapshot?.blob.arrayBuffer(); // meanwhile
   const [{ loadPyodide }, manifest] = await Promise.all([
     import(`${bundleUrl}pyodide/pyodide.mjs`), fetchJson(`${bundleUrl}manifest.json`)]);
-  // The wheels and server_py as byte-compiled by the build (signaling/precompile.mjs).
+  // The wheels and server_py as byte-compiled by the build (signaling/bundle/precompile.mjs).
   const archives = Promise.all([...manifest.wheels, "server_py.zip"].map(
     (archive) => fetchBytes(`${bundleUrl}python/${archive}`)));
   const zipped = Promise.all(manifest.zipped.map((wheel) => fetchBytes(`${bundleUrl}wheels/${wheel}`)));

@@ -17,7 +17,7 @@ packages import them at the top, or make a lock or a shared value, without ever 
 process (hypercorn, and so Quart, imports them; Werkzeug's debugger makes a ``Value``). The
 stand-in has semaphores that work within the one process there is; starting another still
 fails, as Pyodide has no ``fork``. (``zoneinfo`` gets its time zones from the runtime's
-``tzdata``; see signaling/bundle.py. What else was compared with CPython is in
+``tzdata``; see signaling/bundle/. What else was compared with CPython is in
 tests/pyodide/test_stdlib.py.)
 """
 

@@ -40,9 +40,9 @@ from starlette.types import ASGIApp, Receive, Scope
 from starlette.types import Send as ASGISend
 from starlette.websockets import WebSocketDisconnect
 
-from signaling.bundle import ASSETS, DEFAULT_BUNDLE
 from signaling.hub import Hub, SendMessage
 from signaling.limits import Limits
+from signaling.locations import ASSETS, DEFAULT_BUNDLE
 from signaling.module_graph import with_preloads
 from signaling.names import name_problem
 from signaling.packages.fairness import Busy

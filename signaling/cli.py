@@ -7,9 +7,10 @@ import contextlib
 import os
 from pathlib import Path
 
-from signaling.bundle import DEFAULT_BUNDLE, build
+from signaling.bundle import build
 from signaling.ice import DEFAULT_CREDENTIAL_SECONDS, IceConfig
 from signaling.limits import LimitSettings
+from signaling.locations import DEFAULT_BUNDLE
 from signaling.packages.service import PackageSettings
 from signaling.public_url import PublicURL
 from signaling.registry import DEFAULT_RESERVATION_SECONDS, MAX_MESSAGE_BYTES, Rules

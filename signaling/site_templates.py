@@ -7,7 +7,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from signaling.bundle import ASSETS
+from signaling.locations import ASSETS
 
 TEMPLATES_DIR = ASSETS / "site_templates"
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from signaling.bundle import DEFAULT_BUNDLE
+from signaling.locations import DEFAULT_BUNDLE
 
 REPO = Path(__file__).resolve().parent.parent
 TESTS = REPO / "tests"  # the projects and sites the tests serve are in its folders

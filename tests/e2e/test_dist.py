@@ -57,7 +57,7 @@ def test_the_wheel_serves_sites_with_no_repository_and_no_node(
     # No Node.js and no repository for it: only the virtualenv on PATH, nothing on PYTHONPATH.
     environment = {"PATH": str(home / "venv" / "bin"), "PYTHONPATH": ""}
     where = subprocess.run(
-        [str(python), "-c", "import signaling.bundle as b; print(b.ASSETS)"],
+        [str(python), "-c", "import signaling.locations as places; print(places.ASSETS)"],
         check=True, capture_output=True, text=True, cwd=home, env={**os.environ, **environment},
     ).stdout.strip()  # fmt: skip
     assert Path(where).is_relative_to(home / "venv"), where

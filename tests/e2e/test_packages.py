@@ -19,7 +19,7 @@ from pyodide_lock import PyodideLockSpec
 from pyodide_lock.spec import InfoSpec, PackageSpec
 from pyodide_lock.utils import parse_top_level_import_name, update_package_sha256
 
-from signaling.bundle import DEFAULT_BUNDLE, REPO
+from signaling.locations import DEFAULT_BUNDLE, REPO
 from signaling.packages.service import PackageService, PackageSettings
 from tests import wheelhouse
 from tests.conftest import BOOT_TIMEOUT, TEST_SITES, console_run, serve_project

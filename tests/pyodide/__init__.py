@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from signaling.bundle import DEFAULT_BUNDLE
+from signaling.locations import DEFAULT_BUNDLE
 
 RUN_PYTHON = Path(__file__).with_name("run_python.mjs")
 

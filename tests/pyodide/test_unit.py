@@ -44,9 +44,9 @@ def test_server_py_unit_tests_pass_in_pyodide() -> None:
 
 
 def test_the_bundles_python_is_byte_compiled() -> None:
-    """What a server tab imports comes as bytecode the build compiled (signaling/precompile.mjs):
-    the standard library through zipimport, the unpacked wheels and server_py from __pycache__;
-    sources stay beside it, for tracebacks."""
+    """What a server tab imports comes as bytecode the build compiled
+    (signaling/bundle/precompile.mjs): the standard library through zipimport, the unpacked
+    wheels and server_py from __pycache__; sources stay beside it, for tracebacks."""
     result = run_python(
         """
 import importlib.util, json, linecache, os

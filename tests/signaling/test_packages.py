@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from signaling.app import create_app
-from signaling.bundle import DEFAULT_BUNDLE
+from signaling.locations import DEFAULT_BUNDLE
 from signaling.packages.fairness import Busy, FairQueue, RateLimit, client_key
 from signaling.packages.index import PipSettings, parse_html_page, parse_json_page
 from signaling.packages.service import PackageService, PackageSettings

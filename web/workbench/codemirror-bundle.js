@@ -1,5 +1,5 @@
 // The entry point esbuild bundles into the runtime bundle's codemirror.js (see
-// signaling/bundle.py): CodeMirror 6 and the languages a Flask site is written in.
+// signaling/bundle/__init__.py): CodeMirror 6 and the languages a Flask site is written in.
 
 export { basicSetup, EditorView } from "codemirror";
 export { EditorState } from "@codemirror/state";

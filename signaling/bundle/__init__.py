@@ -26,13 +26,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-# What the service serves besides its code: the browser's files (web/, runtime/), the site
-# templates and the built bundle. An installed wheel carries them in the package (setup.py);
-# a clone of the repository has them at its top, the bundle once built.
-_INSTALLED_ASSETS = Path(__file__).resolve().parent / "assets"
-ASSETS = _INSTALLED_ASSETS if _INSTALLED_ASSETS.is_dir() else REPO
-DEFAULT_BUNDLE = ASSETS / "build" / "runtime"
+from signaling.locations import DEFAULT_BUNDLE, REPO
 
 # The site's stack inside Pyodide. Versions come from requirements.lock, so the unit tests under
 # CPython run exactly the versions the browser runs.
@@ -157,7 +151,7 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
 
 def precompile(pyodide_dir: Path, out: Path, stdlib: Path, unpacked: list[Path]) -> list[Path]:
     """The standard library and the archives a server tab unpacks, with their bytecode
-    compiled by Pyodide's own Python (``signaling/precompile.mjs``), written to ``out``."""
+    compiled by Pyodide's own Python (``signaling/bundle/precompile.mjs``), written to ``out``."""
     node = shutil.which("node")
     if node is None:
         raise SystemExit("Node.js is missing (it compiles the bundle): apt-get install nodejs")

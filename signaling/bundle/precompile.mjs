@@ -1,5 +1,5 @@
 // Byte-compile the Python of the runtime bundle ahead of time, with Pyodide's own Python (run
-// under Node by signaling/bundle.py at build time).
+// under Node by signaling/bundle/__init__.py at build time).
 //
 // Pyodide ships its standard library as source, and wheels are source too: without this, a
 // server tab compiles every module it imports, every boot (about 1.5 s of a cold start here).
