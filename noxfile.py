@@ -82,9 +82,11 @@ def dist(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff over all Python code."""
+    """ruff over all Python code; Biome (lint and format) over the JavaScript (biome.json)."""
     session.install("-r", "requirements.lock")
     session.run("ruff", "check", ".")
     session.run(
         "ruff", "format", "--check", "signaling", "server_py", "tests", "bench", "noxfile.py"
     )
+    session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    session.run("node_modules/.bin/biome", "ci", external=True)

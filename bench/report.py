@@ -122,7 +122,8 @@ def markdown(results: dict[str, Any]) -> str:
         + ", ".join(
             f"{key[3:-3]} {value}" for key, value in visitor.items() if key.startswith("at_")
         )
-        + ". The visitor's certificate (kept in IndexedDB, see `runtime/visitor-identity.js`) "
+        + ". The visitor's certificate (kept in IndexedDB, see "
+        "`runtime/visitor/visitor-identity.js`) "
         'and the ICE servers come between "server-online" and "configured". From the '
         f"navigation's start to the paint, {visitor.get('cores_busy', '-')} of the machine's "
         f"{machine['cpus']} cores were busy on average (/proc/stat, sampled every 10 ms).",

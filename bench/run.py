@@ -77,7 +77,7 @@ def boot_once(page: Page, url: str) -> dict[str, float]:
     )
 
 
-# Whether this browser keeps a Python snapshot yet (runtime/python-snapshot.js).
+# Whether this browser keeps a Python snapshot yet (runtime/server-tab/python-snapshot.js).
 SNAPSHOT_KEPT = """() => new Promise((resolve) => {
     const opening = indexedDB.open("peerserver-python", 1);
     opening.onupgradeneeded = () => opening.result.createObjectStore("snapshots");
@@ -148,7 +148,7 @@ def first_paint_ms(page: Page) -> dict[str, float]:
 
 
 # When each step of a new visitor's start happened, from the navigation's start: the shell's
-# modules all in, then the connection (runtime/site-client.js marks its steps).
+# modules all in, then the connection (runtime/visitor/site-client.js marks its steps).
 CONNECTION_STEPS = """() => {
     const modules = performance.getEntriesByType("resource")
         .filter((entry) => entry.name.endsWith(".js") && !entry.name.endsWith("/sw.js"));
@@ -377,7 +377,7 @@ def bench_download(browser: Browser, server: Page, site_url: str) -> dict[str, A
 # -- 6. many visitors on one server tab ------------------------------------------------------
 
 VISITORS = """async ({count, perVisitor, path}) => {
-    const {SiteClient} = await import("/__ps/runtime/site-client.js");
+    const {SiteClient} = await import("/__ps/runtime/visitor/site-client.js");
     const clients = Array.from({length: count}, () => new SiteClient());
     for (const client of clients) client.start();
     await Promise.all(clients.map((client) => client.connected(60000)));

@@ -37,10 +37,21 @@ export function opened(channel, timeoutMs = 10000) {
   if (channel.readyState === "open") return Promise.resolve(channel);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("the data channel did not open")), timeoutMs);
-    channel.addEventListener("open", () => { clearTimeout(timer); resolve(channel); }, { once: true });
-    channel.addEventListener("close", () => {
-      clearTimeout(timer);
-      reject(new Error("the data channel closed before it opened"));
-    }, { once: true });
+    channel.addEventListener(
+      "open",
+      () => {
+        clearTimeout(timer);
+        resolve(channel);
+      },
+      { once: true },
+    );
+    channel.addEventListener(
+      "close",
+      () => {
+        clearTimeout(timer);
+        reject(new Error("the data channel closed before it opened"));
+      },
+      { once: true },
+    );
   });
 }

@@ -11,8 +11,17 @@ const CRLF = new Uint8Array([13, 10]);
 const MAX_HEAD_BYTES = 64 * 1024;
 
 // Headers the shell sets itself; anything the page asked for is passed on unchanged.
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "te", "upgrade",
-  "host", "content-length", "trailer", "proxy-connection"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "te",
+  "upgrade",
+  "host",
+  "content-length",
+  "trailer",
+  "proxy-connection",
+]);
 
 /**
  * The request line and headers of one request, ending in the blank line.
@@ -25,8 +34,9 @@ export function encodeRequestHead({ method, target, host, headers, bodyLength })
     if (!HOP_BY_HOP.has(name.toLowerCase())) head += `${name}: ${value}\r\n`;
   }
   if (bodyLength === "chunked") head += "Transfer-Encoding: chunked\r\n";
-  else if (bodyLength !== null && bodyLength !== undefined) head += `Content-Length: ${bodyLength}\r\n`;
-  return encoder.encode(head + "\r\n");
+  else if (bodyLength !== null && bodyLength !== undefined)
+    head += `Content-Length: ${bodyLength}\r\n`;
+  return encoder.encode(`${head}\r\n`);
 }
 
 /** One piece of a chunked body (RFC 9112, 7.1); `bytes` must not be empty. */
@@ -76,12 +86,18 @@ export class ResponseParser {
 
   step(events) {
     switch (this.state) {
-      case "head": return this.parseHead(events);
-      case "length": return this.readLength(events);
-      case "chunk-size": return this.readChunkSize(events);
-      case "chunk-data": return this.readChunkData(events);
-      case "chunk-end": return this.readChunkEnd();
-      case "trailers": return this.readTrailers(events);
+      case "head":
+        return this.parseHead(events);
+      case "length":
+        return this.readLength(events);
+      case "chunk-size":
+        return this.readChunkSize();
+      case "chunk-data":
+        return this.readChunkData(events);
+      case "chunk-end":
+        return this.readChunkEnd();
+      case "trailers":
+        return this.readTrailers(events);
       case "until-close":
         if (!this.buffer.length) return false;
         events.push({ type: "data", bytes: this.take(this.buffer.length) });
@@ -98,7 +114,10 @@ export class ResponseParser {
       if (this.buffer.length > MAX_HEAD_BYTES) throw new HttpParseError("response head too large");
       return false;
     }
-    const lines = decoder.decode(this.take(end + 4)).split("\r\n").slice(0, -2);
+    const lines = decoder
+      .decode(this.take(end + 4))
+      .split("\r\n")
+      .slice(0, -2);
     const match = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0]);
     if (!match) throw new HttpParseError(`bad status line: ${JSON.stringify(lines[0])}`);
     const status = Number(match[1]);
@@ -110,13 +129,20 @@ export class ResponseParser {
     }
     if (status >= 100 && status < 200) return true; // interim response: the real one follows
     const get = (name) => headers.find(([key]) => key.toLowerCase() === name)?.[1];
-    this.keepAlive = !(get("connection") || "").toLowerCase().split(",")
+    this.keepAlive = !(get("connection") || "")
+      .toLowerCase()
+      .split(",")
       .some((token) => token.trim() === "close");
     events.push({ type: "head", status, statusText: match[2] || "", headers });
     const transferEncoding = (get("transfer-encoding") || "").toLowerCase();
     if (this.method === "HEAD" || status === 204 || status === 304) {
       this.finish(events);
-    } else if (transferEncoding.split(",").map((t) => t.trim()).includes("chunked")) {
+    } else if (
+      transferEncoding
+        .split(",")
+        .map((t) => t.trim())
+        .includes("chunked")
+    ) {
       this.state = "chunk-size";
     } else if (get("content-length") !== undefined) {
       this.remaining = Number(get("content-length"));
@@ -141,7 +167,7 @@ export class ResponseParser {
     return true;
   }
 
-  readChunkSize(events) {
+  readChunkSize() {
     const end = indexOf(this.buffer, CRLF);
     if (end < 0) return false;
     const line = decoder.decode(this.take(end + 2)).slice(0, -2);

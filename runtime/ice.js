@@ -59,7 +59,7 @@ export class IceServers {
 export function trickle(pc, send) {
   const errors = [];
   pc.addEventListener("icecandidate", ({ candidate }) => {
-    send({ candidate: candidate && candidate.candidate ? candidate.toJSON() : null });
+    send({ candidate: candidate?.candidate ? candidate.toJSON() : null });
   });
   pc.addEventListener("icecandidateerror", (event) => {
     errors.push(describeCandidateError(event));
@@ -70,7 +70,8 @@ export function trickle(pc, send) {
 /** "turn:127.0.0.1:3478?transport=udp refused: 401 Unauthorized", from an icecandidateerror. */
 export function describeCandidateError({ url, errorCode, errorText }) {
   const server = url || "a STUN/TURN server";
-  if (errorCode === 401) return `${server} refused the credentials (401 ${errorText || "Unauthorized"})`;
+  if (errorCode === 401)
+    return `${server} refused the credentials (401 ${errorText || "Unauthorized"})`;
   if (errorCode >= 700) return `${server} could not be reached (${errorText || errorCode})`;
   return `${server} answered ${errorCode} ${errorText || ""}`.trim();
 }
@@ -87,7 +88,10 @@ export class RemoteCandidates {
   }
 
   add(candidate) {
-    if (candidate !== null && (typeof candidate !== "object" || typeof candidate.candidate !== "string")) {
+    if (
+      candidate !== null &&
+      (typeof candidate !== "object" || typeof candidate.candidate !== "string")
+    ) {
       this.onError(new Error("a malformed ICE candidate was ignored"));
       return;
     }

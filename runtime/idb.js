@@ -13,7 +13,8 @@ export function transactionDone(transaction) {
   return new Promise((resolve, reject) => {
     transaction.oncomplete = () => resolve();
     transaction.onerror = () => reject(transaction.error);
-    transaction.onabort = () => reject(transaction.error ?? new Error("the transaction was aborted"));
+    transaction.onabort = () =>
+      reject(transaction.error ?? new Error("the transaction was aborted"));
   });
 }
 

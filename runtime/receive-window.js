@@ -7,9 +7,9 @@
 // credited) meanwhile. From the server tab through the shell to the service worker's stream,
 // a page that stops reading then holds at most a window's worth of bytes, not the response.
 //
-// Grants travel on the control channel: {type: "window", channel: <data channel id>, bytes}.
-// A channel opts in with "window" in its protocol ("https; httponly=server; window"); others
-// (a tunnel's, whose TCP peer has its own flow control) are not held back.
+// Grants travel on the control channel, and a channel opts in with "window" in its protocol
+// (runtime/protocol/channels.js); others (a tunnel's, whose TCP peer has its own flow control)
+// are not held back.
 
 export const INITIAL_WINDOW = 1024 * 1024;
 const MAX_GRANT = 64 * 1024 * 1024;

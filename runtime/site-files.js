@@ -1,10 +1,13 @@
-// The Python worker's side of keeping a site's files: lays out in Emscripten's in-memory file
-// system what the server tab kept (runtime/site-store.js), and finds what changed since, to send
-// back. The worker has an opaque origin and so no IndexedDB of its own.
+// A site's files as both ends keep them: the Python worker lays out in Emscripten's in-memory
+// file system what the server tab kept (server-tab/site-store.js), and finds what changed
+// since, to send back. The worker has an opaque origin and so no IndexedDB of its own.
 
-const TYPE = 0o170000;
-const DIRECTORY = 0o040000;
-const FILE = 0o100000;
+// The two trees of a site: its own files, and what the server keeps for its visitors.
+export const ROOTS = { site: "/peerserver", state: "/peerserver-state" };
+// A file's type, in its mode (as stat says it).
+export const TYPE = 0o170000;
+export const DIRECTORY = 0o040000;
+export const FILE = 0o100000;
 
 /** Write `entries` ({path, mode, timestamp, contents?}, in any order) under `dir`. */
 export function restoreTree(FS, dir, entries) {

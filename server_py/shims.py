@@ -263,7 +263,7 @@ def _bytes(value: Any) -> bytes:
 
 def install_from_javascript() -> list[str]:
     """Under Pyodide: install the shims on the worker's ``peerserverHashes`` functions."""
-    from js import peerserverHashes  # set by runtime/python-worker.js
+    from js import peerserverHashes  # set by runtime/python-worker/boot.js
     from pyodide.ffi import to_js
 
     def pbkdf2(name: str, password: bytes, salt: bytes, iterations: int, dklen: int) -> bytes:

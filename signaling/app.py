@@ -186,7 +186,7 @@ def create_app(
 
     service_modules = {"/web/": WEB, "/runtime/": RUNTIME}
     home_page = _page("home.html", "/web/home.js", service_modules)
-    server_page = _page("server.html", "/web/server.js", service_modules)
+    server_page = _page("server-tab.html", "/web/server-tab.js", service_modules)
 
     async def home(request: Request) -> Response:
         return HTMLResponse(home_page, headers=_NO_CACHE)
@@ -315,7 +315,7 @@ def create_app(
     async def service_worker(request: Request) -> Response:
         # The worker lives under /__ps/ but must control the whole origin.
         return FileResponse(
-            RUNTIME / "sw.js",
+            RUNTIME / "visitor" / "sw.js",
             media_type="text/javascript",
             headers={**_NO_CACHE, "Service-Worker-Allowed": "/"},
         )

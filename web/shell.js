@@ -2,11 +2,25 @@
 // the site's server tab, answers its service worker's requests over the data channels, and
 // shows the site in a full-window iframe, keeping the address bar and title in step with it.
 
+import { UNAVAILABLE_TITLE } from "/__ps/runtime/error-pages.js";
 import { concat } from "/__ps/runtime/http1.js";
-import { framedByShell } from "/__ps/runtime/framing.js";
-import { SiteClient } from "/__ps/runtime/site-client.js";
-import { cookieHeaderFor, storeSetCookies } from "/__ps/runtime/site-cookies.js";
+import {
+  BODY,
+  BODY_END,
+  BODY_ERROR,
+  CANCEL,
+  DATA,
+  END,
+  ERROR,
+  FETCH,
+  HEAD,
+  MORE,
+  UNREAD,
+} from "/__ps/runtime/protocol/service-worker.js";
 import { requestTimings } from "/__ps/runtime/request-timings.js";
+import { framedByShell } from "/__ps/runtime/visitor/framing.js";
+import { SiteClient } from "/__ps/runtime/visitor/site-client.js";
+import { cookieHeaderFor, storeSetCookies } from "/__ps/runtime/visitor/site-cookies.js";
 
 const name = location.hostname.split(".")[0];
 const frame = document.getElementById("site");
@@ -15,7 +29,6 @@ const message = document.getElementById("shell-message");
 
 const client = new SiteClient();
 window.peerServerClient = client; // for tests and benchmarks to look at the connection
-const UNAVAILABLE_TITLE = "Site unavailable"; // the service worker's error page
 
 client.addEventListener("state", ({ detail: { state, reason } }) => {
   if (state === "connected") {
@@ -23,9 +36,13 @@ client.addEventListener("state", ({ detail: { state, reason } }) => {
     status.hidden = serviceWorkerProblem === null;
     if (!frame.hasAttribute("src")) {
       // The site's first page goes through the service worker: once that is ready too.
-      serviceWorkerReady.then(() => {
-        if (!frame.hasAttribute("src")) frame.src = location.pathname + location.search + location.hash;
-      }, () => {});
+      serviceWorkerReady.then(
+        () => {
+          if (!frame.hasAttribute("src"))
+            frame.src = location.pathname + location.search + location.hash;
+        },
+        () => {},
+      );
     } else if (frame.contentDocument?.title === UNAVAILABLE_TITLE) {
       frame.contentWindow.location.reload(); // what failed while the server was away
     }
@@ -33,7 +50,8 @@ client.addEventListener("state", ({ detail: { state, reason } }) => {
     message.textContent = `The server "${name}" is offline. This page reconnects by itself when it is back.`;
     status.hidden = false;
   } else if (state === "reconnecting") {
-    message.textContent = "Reconnecting to PeerServer… This page goes on by itself when it is back.";
+    message.textContent =
+      "Reconnecting to PeerServer… This page goes on by itself when it is back.";
     status.hidden = false;
   } else if (state === "failed") {
     message.textContent = `The server "${name}" is online, but this browser cannot reach it. ${reason}`;
@@ -45,7 +63,7 @@ client.addEventListener("state", ({ detail: { state, reason } }) => {
 });
 
 navigator.serviceWorker.addEventListener("message", (event) => {
-  if (event.data?.type !== "fetch") return;
+  if (event.data?.type !== FETCH) return;
   const port = event.ports[0];
   const { request } = event.data;
   requestTimings.mark(request.target, "service-worker", request.receivedAt);
@@ -56,8 +74,8 @@ navigator.serviceWorker.addEventListener("message", (event) => {
   let flow = null;
   const body = request.streamed ? new BodyPieces(port) : null;
   port.onmessage = ({ data }) => {
-    if (data?.type === "unread") flow?.unread(data.bytes);
-    else if (data?.type === "cancel") flow?.cancel();
+    if (data?.type === UNREAD) flow?.unread(data.bytes);
+    else if (data?.type === CANCEL) flow?.cancel();
     else body?.take(data);
   };
   // A small response usually comes in one message from the channel: its head, body and end go
@@ -67,36 +85,42 @@ navigator.serviceWorker.addEventListener("message", (event) => {
     const { head, pieces, end } = held;
     held = null;
     const bytes = pieces.reduce(concat, new Uint8Array(0));
-    port.postMessage({ type: "head", ...head, bytes, end }, [bytes.buffer]);
+    port.postMessage({ type: HEAD, ...head, bytes, end }, [bytes.buffer]);
   };
-  client.request({ ...request, bodyStream: body }, {
-    opened: (control) => {
-      flow = control;
+  client.request(
+    { ...request, bodyStream: body },
+    {
+      opened: (control) => {
+        flow = control;
+      },
+      head: ({ status: code, statusText, headers }) => {
+        requestTimings.mark(request.target, "shell-head");
+        const isSetCookie = ([name]) => name.toLowerCase() === "set-cookie";
+        storeSetCookies(
+          headers.filter(isSetCookie).map(([, value]) => value),
+          request.url,
+        );
+        let kept = headers.filter((header) => !isSetCookie(header));
+        if (request.destination === "iframe") kept = framedByShell(kept); // a page in the shell
+        const head = { status: code, statusText, headers: kept };
+        if (!request.takesWhole) {
+          port.postMessage({ type: HEAD, ...head });
+          return;
+        }
+        held = { head, pieces: [], end: false };
+        queueMicrotask(postHeld); // after the rest of the channel's message is taken apart
+      },
+      data: (bytes) => {
+        if (held) held.pieces.push(bytes);
+        else port.postMessage({ type: DATA, bytes }, [bytes.buffer]);
+      },
+      end: () => {
+        if (held) held.end = true;
+        else port.postMessage({ type: END });
+      },
+      error: (text) => port.postMessage({ type: ERROR, message: text }),
     },
-    head: ({ status: code, statusText, headers }) => {
-      requestTimings.mark(request.target, "shell-head");
-      const isSetCookie = ([name]) => name.toLowerCase() === "set-cookie";
-      storeSetCookies(headers.filter(isSetCookie).map(([, value]) => value), request.url);
-      let kept = headers.filter((header) => !isSetCookie(header));
-      if (request.destination === "iframe") kept = framedByShell(kept); // a page in the shell
-      const head = { status: code, statusText, headers: kept };
-      if (!request.takesWhole) {
-        port.postMessage({ type: "head", ...head });
-        return;
-      }
-      held = { head, pieces: [], end: false };
-      queueMicrotask(postHeld); // after the rest of the channel's message is taken apart
-    },
-    data: (bytes) => {
-      if (held) held.pieces.push(bytes);
-      else port.postMessage({ type: "data", bytes }, [bytes.buffer]);
-    },
-    end: () => {
-      if (held) held.end = true;
-      else port.postMessage({ type: "end" });
-    },
-    error: (text) => port.postMessage({ type: "error", message: text }),
-  });
+  );
 });
 
 /**
@@ -113,20 +137,23 @@ class BodyPieces {
   }
 
   take(message) {
-    if (message?.type === "body") this.pieces.push(message.bytes);
-    else if (message?.type === "body-end") this.ended = true;
-    else if (message?.type === "body-error") this.failure = message.message;
+    if (message?.type === BODY) this.pieces.push(message.bytes);
+    else if (message?.type === BODY_END) this.ended = true;
+    else if (message?.type === BODY_ERROR) this.failure = message.message;
     else return;
     this.wake?.();
   }
 
   async *[Symbol.asyncIterator]() {
     for (;;) {
-      this.port.postMessage({ type: "more" });
+      this.port.postMessage({ type: MORE });
       while (!this.pieces.length && !this.ended && this.failure === null) {
-        await new Promise((resolve) => { this.wake = resolve; });
+        await new Promise((resolve) => {
+          this.wake = resolve;
+        });
       }
-      if (this.failure !== null) throw new Error(`the request body could not be read: ${this.failure}`);
+      if (this.failure !== null)
+        throw new Error(`the request body could not be read: ${this.failure}`);
       if (!this.pieces.length) return;
       yield this.pieces.shift();
     }
@@ -179,7 +206,7 @@ frame.addEventListener("load", () => {
 
 // The service worker and the connection to the server tab are made side by side.
 async function registerServiceWorker() {
-  await navigator.serviceWorker.register("/__ps/sw.js", { scope: "/" });
+  await navigator.serviceWorker.register("/__ps/sw.js", { scope: "/", type: "module" });
   await navigator.serviceWorker.ready;
   performance.mark("peerserver:service-worker");
 }

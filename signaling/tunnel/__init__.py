@@ -35,6 +35,8 @@ from aiortc import (
 )
 from aiortc.sdp import candidate_from_sdp
 
+from signaling.tunnel.channels import CONTROL, HTTP, channel_protocol
+
 log = logging.getLogger("peerserver.tunnel")
 
 MAX_MESSAGE = 64 * 1024
@@ -127,7 +129,7 @@ class Tunnel:
         await self._disconnect(None)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers(self.ice_message)))
         self.pc = pc
-        control = pc.createDataChannel("control")
+        control = pc.createDataChannel(CONTROL)
 
         @control.on("open")
         def on_open() -> None:
@@ -209,7 +211,8 @@ class Tunnel:
     async def _open_channel(self) -> RTCDataChannel:
         if self.pc is None:
             raise ConnectionError("not connected")
-        channel = self.pc.createDataChannel("http", protocol="http")
+        # Its clients keep their own cookies, and TCP gives them flow control of their own.
+        channel = self.pc.createDataChannel(HTTP, protocol=channel_protocol("http"))
         opened = asyncio.Event()
         channel.on("open", opened.set)
         await asyncio.wait_for(opened.wait(), CONNECT_TIMEOUT)

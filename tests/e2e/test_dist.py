@@ -37,8 +37,8 @@ def test_the_wheel_serves_sites_with_no_repository_and_no_node(
     for carried in (
         "signaling/assets/build/runtime/manifest.json",
         "signaling/assets/build/runtime/pyodide/pyodide.asm.wasm",
-        "signaling/assets/web/server.html",
-        "signaling/assets/runtime/sw.js",
+        "signaling/assets/web/server-tab.html",
+        "signaling/assets/runtime/visitor/sw.js",
         "signaling/assets/site_templates/login/app.py",
     ):
         assert carried in names, carried

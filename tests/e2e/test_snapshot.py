@@ -1,6 +1,6 @@
-"""Booting from the Python memory snapshot a browser keeps (runtime/python-snapshot.js): the
-first server tab makes it, later ones restore it, each with a Python of its own, and a snapshot
-that does not load costs a slower boot, nothing more. Real Chromium."""
+"""Booting from the Python memory snapshot a browser keeps (runtime/server-tab/python-snapshot.js):
+the first server tab makes it, later ones restore it, each with a Python of its own, and a
+snapshot that does not load costs a slower boot, nothing more. Real Chromium."""
 
 from __future__ import annotations
 

@@ -31,6 +31,9 @@ export async function frameText(page, selector, expected) {
   const frame = await (await page.waitForSelector("#site")).contentFrame();
   await frame.waitForFunction(
     (sel, text) => document.querySelector(sel)?.textContent.trim() === text,
-    { timeout: TIMEOUT_MS }, selector, expected);
+    { timeout: TIMEOUT_MS },
+    selector,
+    expected,
+  );
   return frame;
 }

@@ -10,8 +10,9 @@ const browser = await launchFirefox();
 try {
   const page = await browser.newPage();
   await page.goto(`${serviceUrl}server/${name}?template=${template}`);
-  await page.waitForFunction(() => document.getElementById("status").textContent === "Serving",
-    { timeout: TIMEOUT_MS });
+  await page.waitForFunction(() => document.getElementById("status").textContent === "Serving", {
+    timeout: TIMEOUT_MS,
+  });
   const address = await page.$eval("#site-address", (element) => element.textContent);
   console.log(JSON.stringify({ serving: address }));
   await new Promise((resolve) => {

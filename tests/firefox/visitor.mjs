@@ -15,7 +15,8 @@ try {
     engine: await browser.version(),
     secureContext: await page.evaluate(() => isSecureContext),
     serviceWorker: await page.evaluate(async () =>
-      Boolean((await navigator.serviceWorker.getRegistration())?.active)),
+      Boolean((await navigator.serviceWorker.getRegistration())?.active),
+    ),
   };
 
   await frame.click("a[href='/login']");
@@ -23,8 +24,11 @@ try {
   await frame.type("input[name=user]", "grace");
   await frame.click("button");
   frame = await frameText(page, "#body", "Logged in as grace");
-  await page.waitForFunction((url) => location.href === url, { timeout: TIMEOUT_MS },
-    `${siteUrl}whoami`);
+  await page.waitForFunction(
+    (url) => location.href === url,
+    { timeout: TIMEOUT_MS },
+    `${siteUrl}whoami`,
+  );
   seen.afterLogin = page.url();
 
   await page.reload();

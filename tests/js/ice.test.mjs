@@ -6,18 +6,29 @@ import { test } from "node:test";
 import fc from "fast-check";
 
 import {
-  IceServers, RemoteCandidates, describeCandidateError, needsRenewal, noPathMessage,
+  IceServers,
+  RemoteCandidates,
+  describeCandidateError,
+  needsRenewal,
+  noPathMessage,
   rtcConfiguration,
 } from "../../runtime/ice.js";
 
 const TURN = { urls: ["turn:127.0.0.1:3478"], username: "1700000600:peer1", credential: "x" };
 
 test("an ice-servers message becomes an RTCConfiguration", () => {
-  const message = { type: "ice-servers", iceServers: [TURN], iceTransportPolicy: "relay", expires: 1 };
+  const message = {
+    type: "ice-servers",
+    iceServers: [TURN],
+    iceTransportPolicy: "relay",
+    expires: 1,
+  };
   assert.deepEqual(rtcConfiguration(message), { iceServers: [TURN], iceTransportPolicy: "relay" });
   assert.deepEqual(rtcConfiguration(null), { iceServers: [], iceTransportPolicy: "all" });
-  assert.deepEqual(rtcConfiguration({ iceServers: "nope", iceTransportPolicy: "sideways" }),
-    { iceServers: [], iceTransportPolicy: "all" });
+  assert.deepEqual(rtcConfiguration({ iceServers: "nope", iceTransportPolicy: "sideways" }), {
+    iceServers: [],
+    iceTransportPolicy: "all",
+  });
 });
 
 test("credentials are renewed a minute before they expire, never without an expiry", () => {
@@ -27,9 +38,16 @@ test("credentials are renewed a minute before they expire, never without an expi
 });
 
 class FakeSignaling extends EventTarget {
-  constructor() { super(); this.sent = []; }
-  send(message) { this.sent.push(message); }
-  deliver(message) { this.dispatchEvent(new CustomEvent("message", { detail: message })); }
+  constructor() {
+    super();
+    this.sent = [];
+  }
+  send(message) {
+    this.sent.push(message);
+  }
+  deliver(message) {
+    this.dispatchEvent(new CustomEvent("message", { detail: message }));
+  }
 }
 
 test("IceServers asks again when its credentials are old, and uses the answer", async () => {
@@ -42,12 +60,19 @@ test("IceServers asks again when its credentials are old, and uses the answer", 
   const fresh = { ...TURN, username: "later:peer1" };
   const asked = ice.configuration();
   assert.deepEqual(signaling.sent, [{ type: "ice-servers" }]);
-  signaling.deliver({ type: "ice-servers", iceServers: [fresh], expires: Date.now() / 1000 + 3600 });
+  signaling.deliver({
+    type: "ice-servers",
+    iceServers: [fresh],
+    expires: Date.now() / 1000 + 3600,
+  });
   assert.deepEqual((await asked).iceServers, [fresh]);
 });
 
 class FakePeerConnection {
-  constructor() { this.remoteDescription = null; this.added = []; }
+  constructor() {
+    this.remoteDescription = null;
+    this.added = [];
+  }
   addIceCandidate(candidate) {
     if (candidate !== undefined && !candidate.candidate.startsWith("candidate:")) {
       return Promise.reject(new Error("bad candidate"));
@@ -69,30 +94,49 @@ test("remote candidates wait for the remote description, in order", async () => 
   assert.deepEqual(pc.added, [first, undefined]);
 });
 
-test("whatever arrives as a candidate never throws; only candidate-shaped ones are added",
-  async () => {
-    await fc.assert(fc.asyncProperty(fc.array(fc.jsonValue()), async (values) => {
+test("whatever arrives as a candidate never throws; only candidate-shaped ones are added", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.jsonValue()), async (values) => {
       const pc = new FakePeerConnection();
       pc.remoteDescription = { type: "offer" };
       const errors = [];
       const candidates = new RemoteCandidates(pc, (error) => errors.push(error));
       for (const value of values) candidates.add(value);
       await new Promise((resolve) => setImmediate(resolve));
-      const acceptable = values.filter((v) => v === null || (typeof v === "object" &&
-        !Array.isArray(v) && typeof v.candidate === "string" && v.candidate.startsWith("candidate:")));
+      const acceptable = values.filter(
+        (v) =>
+          v === null ||
+          (typeof v === "object" &&
+            !Array.isArray(v) &&
+            typeof v.candidate === "string" &&
+            v.candidate.startsWith("candidate:")),
+      );
       assert.equal(pc.added.length, acceptable.length);
       assert.equal(errors.length, values.length - acceptable.length);
-    }));
-  });
+    }),
+  );
+});
 
 test("what a person is told when no path is found", () => {
-  const refused = describeCandidateError({ url: "turn:127.0.0.1:3478?transport=udp",
-    errorCode: 401, errorText: "Unauthorized" });
-  assert.equal(refused, "turn:127.0.0.1:3478?transport=udp refused the credentials (401 Unauthorized)");
-  assert.match(describeCandidateError({ url: "stun:x", errorCode: 701, errorText: "" }),
-    /stun:x could not be reached/);
-  assert.equal(noPathMessage({ iceTransportPolicy: "relay" }, [refused, refused]),
-    `No connection through the relay (TURN) server could be made. ${refused}.`);
-  assert.equal(noPathMessage({ iceTransportPolicy: "all" }, []),
-    "No network path to the server tab could be found.");
+  const refused = describeCandidateError({
+    url: "turn:127.0.0.1:3478?transport=udp",
+    errorCode: 401,
+    errorText: "Unauthorized",
+  });
+  assert.equal(
+    refused,
+    "turn:127.0.0.1:3478?transport=udp refused the credentials (401 Unauthorized)",
+  );
+  assert.match(
+    describeCandidateError({ url: "stun:x", errorCode: 701, errorText: "" }),
+    /stun:x could not be reached/,
+  );
+  assert.equal(
+    noPathMessage({ iceTransportPolicy: "relay" }, [refused, refused]),
+    `No connection through the relay (TURN) server could be made. ${refused}.`,
+  );
+  assert.equal(
+    noPathMessage({ iceTransportPolicy: "all" }, []),
+    "No network path to the server tab could be found.",
+  );
 });

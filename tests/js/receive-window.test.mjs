@@ -18,12 +18,14 @@ test("a server tab sends up to its window, and on as the visitor grants more", (
 });
 
 test("grants from the network are numbers of bytes or nothing", () => {
-  fc.assert(fc.property(fc.anything(), (value) => {
-    const window = new SendWindow(0);
-    const taken = window.grant(value);
-    assert.equal(taken, Number.isSafeInteger(value) && value > 0 && value <= 64 * 1024 * 1024);
-    assert.ok(window.bytes >= 0 && window.bytes <= 64 * 1024 * 1024);
-  }));
+  fc.assert(
+    fc.property(fc.anything(), (value) => {
+      const window = new SendWindow(0);
+      const taken = window.grant(value);
+      assert.equal(taken, Number.isSafeInteger(value) && value > 0 && value <= 64 * 1024 * 1024);
+      assert.ok(window.bytes >= 0 && window.bytes <= 64 * 1024 * 1024);
+    }),
+  );
 });
 
 test("what the page read goes back in steps, and a complete response's rest with it", () => {
@@ -49,20 +51,25 @@ test("small responses are given back together, once they make a step", () => {
 
 test("over a channel's responses, what is kept back stays under a step", () => {
   const response = fc.array(fc.tuple(fc.nat(70000), fc.nat(100)), { maxLength: 10 });
-  fc.assert(fc.property(fc.array(response, { maxLength: 10 }), fc.integer({ min: 1, max: 100000 }),
-    (responses, step) => {
-      const account = new ReadAccount(step);
-      let granted = 0;
-      let received = 0;
-      for (const steps of responses) {
-        for (const [count, unreadPercent] of steps) {
-          account.receive(count);
-          received += count;
-          granted += account.grantFor(Math.floor((received - granted) * unreadPercent / 100));
-          assert.ok(granted <= received);
+  fc.assert(
+    fc.property(
+      fc.array(response, { maxLength: 10 }),
+      fc.integer({ min: 1, max: 100000 }),
+      (responses, step) => {
+        const account = new ReadAccount(step);
+        let granted = 0;
+        let received = 0;
+        for (const steps of responses) {
+          for (const [count, unreadPercent] of steps) {
+            account.receive(count);
+            received += count;
+            granted += account.grantFor(Math.floor(((received - granted) * unreadPercent) / 100));
+            assert.ok(granted <= received);
+          }
+          granted += account.complete();
+          assert.ok(granted <= received && received - granted < step);
         }
-        granted += account.complete();
-        assert.ok(granted <= received && received - granted < step);
-      }
-    }));
+      },
+    ),
+  );
 });

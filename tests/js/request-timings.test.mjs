@@ -19,5 +19,8 @@ test("marks come back oldest first, with the time given or now", () => {
 test("only the last marks are kept, in order", () => {
   const timings = new RequestTimings(4);
   for (let i = 0; i < 10; i++) timings.mark(`/${i}`, "shell", i);
-  assert.deepEqual(timings.entries().map(([target]) => target), ["/6", "/7", "/8", "/9"]);
+  assert.deepEqual(
+    timings.entries().map(([target]) => target),
+    ["/6", "/7", "/8", "/9"],
+  );
 });

@@ -6,7 +6,7 @@ import { before, test } from "node:test";
 import { loadPyodide } from "pyodide";
 
 import { changesSince, describeTree, restoreTree } from "../../runtime/site-files.js";
-import { checkChanges } from "../../runtime/site-store.js";
+import { checkChanges } from "../../runtime/server-tab/site-store.js";
 
 let FS;
 before(async () => {
@@ -48,7 +48,11 @@ test("written, added and removed files are sent, and pass the server tab's check
 
   const { put, remove, transfer } = changesSince(FS, "site", "/changing/site", saved);
   const sent = checkChanges({ put, remove });
-  assert.deepEqual(sent.put.map(({ path }) => path).sort(), ["app.py", "instance", "instance/notes.db"]);
+  assert.deepEqual(sent.put.map(({ path }) => path).sort(), [
+    "app.py",
+    "instance",
+    "instance/notes.db",
+  ]);
   assert.equal(text(sent.put.find(({ path }) => path === "app.py").contents), "new");
   assert.equal(sent.put.find(({ path }) => path === "instance").contents, undefined);
   assert.deepEqual(sent.remove, [{ root: "site", path: "gone.txt" }]);

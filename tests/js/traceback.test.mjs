@@ -17,8 +17,10 @@ AssertionError: Class directly inherits TypingOnly`;
 
 test("frames, their code, the heading and the error are told apart", () => {
   const lines = parseTraceback(TEXT, "/peerserver/demo/");
-  assert.deepEqual(lines.map(({ kind }) => kind),
-    ["heading", "frame", "code", "frame", "code", "frame", "code", "text"]);
+  assert.deepEqual(
+    lines.map(({ kind }) => kind),
+    ["heading", "frame", "code", "frame", "code", "frame", "code", "text"],
+  );
   const site = lines.filter(({ site }) => site);
   assert.equal(site.length, 1);
   assert.deepEqual([site[0].file, site[0].line, site[0].name], ["app.py", 2, "<module>"]);
@@ -35,11 +37,13 @@ test("chained exceptions keep both tracebacks", () => {
 });
 
 test("any text parses into as many lines as it has, none of them lost", () => {
-  fc.assert(fc.property(fc.string(), fc.string(), (text, root) => {
-    const lines = parseTraceback(text, root);
-    assert.equal(lines.length, text.split("\n").length);
-    for (const line of lines) assert.ok(["frame", "code", "heading", "text"].includes(line.kind));
-    const plain = lines.filter(({ kind }) => kind !== "frame").map(({ text: line }) => line);
-    for (const line of plain) assert.ok(text.split("\n").includes(line));
-  }));
+  fc.assert(
+    fc.property(fc.string(), fc.string(), (text, root) => {
+      const lines = parseTraceback(text, root);
+      assert.equal(lines.length, text.split("\n").length);
+      for (const line of lines) assert.ok(["frame", "code", "heading", "text"].includes(line.kind));
+      const plain = lines.filter(({ kind }) => kind !== "frame").map(({ text: line }) => line);
+      for (const line of plain) assert.ok(text.split("\n").includes(line));
+    }),
+  );
 });

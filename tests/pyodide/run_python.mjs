@@ -9,19 +9,27 @@ import { pathToFileURL } from "node:url";
 
 const bundle = process.argv[2].replace(/\/?$/, "/");
 const { loadPyodide } = await import(pathToFileURL(`${bundle}pyodide/pyodide.mjs`).href);
-const python = await loadPyodide({ indexURL: `${bundle}pyodide/`,
-  stdLibURL: `${bundle}python/python_stdlib.zip` });
+const python = await loadPyodide({
+  indexURL: `${bundle}pyodide/`,
+  stdLibURL: `${bundle}python/python_stdlib.zip`,
+});
 const manifest = JSON.parse(readFileSync(`${bundle}manifest.json`, "utf8"));
 const sitePackages = python.runPython("import site; site.getsitepackages()[0]");
 for (const archive of [...manifest.wheels, "server_py.zip"]) {
-  python.unpackArchive(new Uint8Array(readFileSync(`${bundle}python/${archive}`)), "zip",
-    { extractDir: sitePackages });
+  python.unpackArchive(new Uint8Array(readFileSync(`${bundle}python/${archive}`)), "zip", {
+    extractDir: sitePackages,
+  });
 }
 for (const wheel of manifest.zipped) {
-  python.FS.writeFile(`${sitePackages}/${wheel}`, new Uint8Array(readFileSync(`${bundle}wheels/${wheel}`)));
+  python.FS.writeFile(
+    `${sitePackages}/${wheel}`,
+    new Uint8Array(readFileSync(`${bundle}wheels/${wheel}`)),
+  );
   python.pyimport("sys").path.append(`${sitePackages}/${wheel}`);
 }
-globalThis.peerserverHashes = (await import(pathToFileURL(`${bundle}hashes.js`).href)).peerserverHashes;
+globalThis.peerserverHashes = (
+  await import(pathToFileURL(`${bundle}hashes.js`).href)
+).peerserverHashes;
 python.pyimport("server_py.shims").install_from_javascript();
 for (const mount of process.argv.slice(3)) {
   const [hostDir, guestDir] = mount.split(":");

@@ -135,26 +135,26 @@ def test_pages_and_the_shell_are_served_on_their_origins(client: TestClient) -> 
     worker = client.get("/__ps/sw.js", headers=SITE_HOST)
     assert worker.headers["service-worker-allowed"] == "/"
     assert worker.headers["content-type"].startswith("text/javascript")
-    assert client.get("/__ps/runtime/site-client.js", headers=SITE_HOST).status_code == 200
+    assert client.get("/__ps/runtime/visitor/site-client.js", headers=SITE_HOST).status_code == 200
 
 
 def test_pages_preload_every_module_their_entry_imports(client: TestClient) -> None:
     """Each preloaded module is served, and the deepest ones of the shell's graph are there."""
     shell = client.get("/", headers=SITE_HOST).text
     preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', shell)
-    assert {"/__ps/runtime/site-client.js", "/__ps/runtime/idb.js"} <= set(preloads)
+    assert {"/__ps/runtime/visitor/site-client.js", "/__ps/runtime/idb.js"} <= set(preloads)
     assert shell.index(preloads[-1]) < shell.index('src="/__ps/web/shell.js"')
     for url in preloads:
         assert client.get(url, headers=SITE_HOST).status_code == 200
     server_tab = client.get("/server/demo").text
-    assert '<link rel="modulepreload" href="/runtime/site-host.js">' in server_tab
+    assert '<link rel="modulepreload" href="/runtime/server-tab/site-host.js">' in server_tab
 
 
 def test_the_python_workers_files_are_readable_from_its_opaque_origin(client: TestClient) -> None:
     """The server tab's Python worker has an opaque origin ("null"): what it loads must allow
     any origin; the pages and the APIs it does not use must not."""
     null = {"Origin": "null"}
-    for path in ["/runtime/python-worker.js", "/runtime/site-files.js"]:
+    for path in ["/runtime/python-worker/main.js", "/runtime/site-files.js"]:
         response = client.get(path, headers=null)
         assert response.status_code == 200
         assert response.headers["access-control-allow-origin"] == "*"
@@ -172,7 +172,7 @@ def test_the_python_workers_files_are_readable_from_its_opaque_origin(client: Te
     # Readable, and refused without the ticket a server tab gets (tests/signaling/test_packages.py).
     refused = client.post("/api/packages", json={"requirements": ""}, headers=null)
     assert refused.status_code == 401 and refused.headers["access-control-allow-origin"]
-    for path in ["/", "/server/demo", "/api/name-status?name=demo", "/web/server.js"]:
+    for path in ["/", "/server/demo", "/api/name-status?name=demo", "/web/server-tab.js"]:
         assert "access-control-allow-origin" not in client.get(path, headers=null).headers
 
 

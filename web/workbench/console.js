@@ -24,8 +24,10 @@ export class Console {
     input.addEventListener("keydown", (event) => {
       if (this.asking || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
       event.preventDefault();
-      this.position = Math.max(0, Math.min(this.history.length,
-        this.position + (event.key === "ArrowUp" ? -1 : 1)));
+      this.position = Math.max(
+        0,
+        Math.min(this.history.length, this.position + (event.key === "ArrowUp" ? -1 : 1)),
+      );
       input.value = this.history[this.position] ?? "";
     });
   }
@@ -73,7 +75,8 @@ export class Console {
 
   show(text) {
     if (!text) return;
-    const following = this.output.scrollHeight - this.output.scrollTop - this.output.clientHeight < 8;
+    const following =
+      this.output.scrollHeight - this.output.scrollTop - this.output.clientHeight < 8;
     const target = this.block ?? this.output;
     target.append(hasTraceback(text) ? renderTraceback(text, this.siteRoot) : text);
     if (following) this.output.scrollTop = this.output.scrollHeight;

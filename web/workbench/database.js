@@ -28,13 +28,15 @@ export class DatabaseView {
 
   async showTables() {
     const tables = await this.host.call("tables", this.select.value);
-    this.tables.replaceChildren(...tables.map(({ name, rows }) => {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = `${name} (${rows} rows)`;
-      button.addEventListener("click", () => this.showRows(name, 0));
-      return button;
-    }));
+    this.tables.replaceChildren(
+      ...tables.map(({ name, rows }) => {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = `${name} (${rows} rows)`;
+        button.addEventListener("click", () => this.showRows(name, 0));
+        return button;
+      }),
+    );
     if (this.table && tables.some((t) => t.name === this.table)) {
       await this.showRows(this.table, this.offset);
     } else if (tables.length) {
@@ -52,8 +54,10 @@ export class DatabaseView {
     pager.className = "pager";
     const last = Math.min(offset + page.rows.length, page.total);
     pager.append(`Rows ${page.total ? offset + 1 : 0}–${last} of ${page.total} `);
-    if (offset > 0) pager.append(pagerButton("Previous page", () => this.showRows(table, offset - PAGE)));
-    if (last < page.total) pager.append(pagerButton("Next page", () => this.showRows(table, offset + PAGE)));
+    if (offset > 0)
+      pager.append(pagerButton("Previous page", () => this.showRows(table, offset - PAGE)));
+    if (last < page.total)
+      pager.append(pagerButton("Next page", () => this.showRows(table, offset + PAGE)));
     this.tableView.replaceChildren(heading, renderTable(page.columns, page.rows, table), pager);
   }
 
@@ -64,7 +68,11 @@ export class DatabaseView {
       return;
     }
     try {
-      const { columns, rows, changed } = await this.host.call("query", this.select.value, this.sql.value);
+      const { columns, rows, changed } = await this.host.call(
+        "query",
+        this.select.value,
+        this.sql.value,
+      );
       if (columns.length) this.result.append(renderTable(columns, rows, "Query result"));
       else this.result.append(`Done: ${changed} row(s) changed.`);
       await this.showTables();
@@ -78,11 +86,13 @@ function renderTable(columns, rows, label) {
   const table = document.createElement("table");
   table.setAttribute("aria-label", label);
   const head = table.createTHead().insertRow();
-  for (const column of columns) head.append(Object.assign(document.createElement("th"), { textContent: column }));
+  for (const column of columns)
+    head.append(Object.assign(document.createElement("th"), { textContent: column }));
   const body = table.createTBody();
   for (const row of rows) {
     const line = body.insertRow();
-    for (const value of row) line.insertCell().textContent = value === null ? "NULL" : String(value);
+    for (const value of row)
+      line.insertCell().textContent = value === null ? "NULL" : String(value);
   }
   return table;
 }

@@ -1,7 +1,15 @@
 // The code editor: CodeMirror 6 with the language of the open file; Ctrl-S / Cmd-S saves.
 
 import {
-  basicSetup, css, EditorState, EditorView, html, javascript, jinja, keymap, python,
+  basicSetup,
+  css,
+  EditorState,
+  EditorView,
+  html,
+  javascript,
+  jinja,
+  keymap,
+  python,
 } from "/bundle/codemirror.js";
 
 const LANGUAGES = {
@@ -23,10 +31,21 @@ export class Editor {
     return EditorState.create({
       doc: text,
       extensions: [
-        keymap.of([{ key: "Mod-s", preventDefault: true, run: () => { this.onSave(); return true; } }]),
+        keymap.of([
+          {
+            key: "Mod-s",
+            preventDefault: true,
+            run: () => {
+              this.onSave();
+              return true;
+            },
+          },
+        ]),
         basicSetup,
         LANGUAGES[kind]?.() ?? [],
-        EditorView.updateListener.of((update) => { if (update.docChanged) this.onChange(); }),
+        EditorView.updateListener.of((update) => {
+          if (update.docChanged) this.onChange();
+        }),
       ],
     });
   }

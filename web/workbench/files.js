@@ -1,8 +1,16 @@
 // The sidebar's file tree: open, create, rename, delete, and upload by picker or drag and drop
 // (folders keep their structure, bytes arrive unchanged).
 
-const KIND_LABELS = { python: "Python", template: "Template", html: "HTML", css: "CSS",
-  javascript: "JavaScript", image: "Image", database: "Database", other: "File" };
+const KIND_LABELS = {
+  python: "Python",
+  template: "Template",
+  html: "HTML",
+  css: "CSS",
+  javascript: "JavaScript",
+  image: "Image",
+  database: "Database",
+  other: "File",
+};
 
 export class FileTree {
   constructor({ list, host, onOpen, onChanged, onError }) {

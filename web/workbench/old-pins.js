@@ -11,10 +11,12 @@ export function canonicalName(name) {
 /** The requirement line of `text` that names `name`, or null. */
 export function requirementLine(text, name) {
   const wanted = canonicalName(name);
-  return text.split("\n").find((line) => {
-    const match = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line.replace(/#.*/, ""));
-    return match && canonicalName(match[1]) === wanted;
-  }) ?? null;
+  return (
+    text.split("\n").find((line) => {
+      const match = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line.replace(/#.*/, ""));
+      return match && canonicalName(match[1]) === wanted;
+    }) ?? null
+  );
 }
 
 /**
@@ -25,10 +27,15 @@ export function repin(text, name, version) {
   const line = requirementLine(text, name);
   if (line === null) return text;
   const [requirement, ...comment] = line.split("#");
-  const match = /^(\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?)([^;]*)(;.*)?$/.exec(requirement.trimEnd());
+  const match = /^(\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?)([^;]*)(;.*)?$/.exec(
+    requirement.trimEnd(),
+  );
   const [, named, , marker = ""] = match;
   const rest = comment.length ? `  #${comment.join("#")}` : "";
-  return text.replace(line, `${named.trimEnd()}==${version}${marker ? ` ${marker.trim()}` : ""}${rest}`);
+  return text.replace(
+    line,
+    `${named.trimEnd()}==${version}${marker ? ` ${marker.trim()}` : ""}${rest}`,
+  );
 }
 
 /**
@@ -51,10 +58,12 @@ export async function offerNewerRelease({ host, box, load, askUpgrade }) {
   const answer = await askUpgrade(name, version);
   if (!answer?.version) return;
   const text = document.createElement("p");
-  const supports = answer.declares ? `declares support for Python ${answer.python}`
-    : "is its newest (none declares Python " + answer.python + " support)";
+  const supports = answer.declares
+    ? `declares support for Python ${answer.python}`
+    : `is its newest (none declares Python ${answer.python} support)`;
   const error = load.message.replace(/\.$/, "");
-  text.textContent = `${name} ${version}, pinned in requirements.txt, fails to import under ` +
+  text.textContent =
+    `${name} ${version}, pinned in requirements.txt, fails to import under ` +
     `Python ${answer.python}: ${error}. ${name} ${answer.version} is the nearest release ` +
     `that ${supports}.`;
   const action = document.createElement("button");
@@ -64,7 +73,10 @@ export async function offerNewerRelease({ host, box, load, askUpgrade }) {
     action.disabled = true;
     const current = new TextDecoder().decode(await host.call("read_file", "requirements.txt"));
     box.hidden = true;
-    await host.publish("requirements.txt", new TextEncoder().encode(repin(current, name, answer.version)));
+    await host.publish(
+      "requirements.txt",
+      new TextEncoder().encode(repin(current, name, answer.version)),
+    );
   });
   box.append(text, action);
   box.hidden = false;

@@ -20,13 +20,25 @@ export function parseTraceback(text, siteRoot = "") {
       const [, indent, file, line, name = ""] = frame;
       const site = Boolean(siteRoot) && file.startsWith(siteRoot);
       const shown = site ? file.slice(siteRoot.length) : file;
-      lines.push({ kind: "frame", text: `${indent}File "${shown}", line ${line}${name ? `, in ${name}` : ""}`,
-        file: shown, line: Number(line), name, site });
+      lines.push({
+        kind: "frame",
+        text: `${indent}File "${shown}", line ${line}${name ? `, in ${name}` : ""}`,
+        file: shown,
+        line: Number(line),
+        name,
+        site,
+      });
       afterFrame = true;
       continue;
     }
-    const kind = raw.trim() === START || raw.startsWith("During handling") || raw.startsWith("The above exception")
-      ? "heading" : afterFrame && /^\s{4}/.test(raw) ? "code" : "text";
+    const kind =
+      raw.trim() === START ||
+      raw.startsWith("During handling") ||
+      raw.startsWith("The above exception")
+        ? "heading"
+        : afterFrame && /^\s{4}/.test(raw)
+          ? "code"
+          : "text";
     if (kind !== "code") afterFrame = false;
     lines.push({ kind, text: raw });
   }
@@ -43,12 +55,14 @@ export function renderTraceback(text, siteRoot = "") {
   const block = document.createElement("pre");
   block.className = "traceback";
   const lines = parseTraceback(text.replace(/\n$/, ""), siteRoot);
-  block.append(...lines.map(({ kind, text: line, site }, index) => {
-    const span = document.createElement("span");
-    span.className = `tb-${kind}${site ? " tb-site" : ""}`;
-    span.textContent = line + (index < lines.length - 1 ? "\n" : "");
-    if (site) span.title = "The site's own code";
-    return span;
-  }));
+  block.append(
+    ...lines.map(({ kind, text: line, site }, index) => {
+      const span = document.createElement("span");
+      span.className = `tb-${kind}${site ? " tb-site" : ""}`;
+      span.textContent = line + (index < lines.length - 1 ? "\n" : "");
+      if (site) span.title = "The site's own code";
+      return span;
+    }),
+  );
   return block;
 }

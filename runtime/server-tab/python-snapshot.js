@@ -9,10 +9,10 @@
 // stays in this browser.
 //
 // A snapshot is made by a worker of its own, started after the first boot without one and
-// never given a site (site-host.js's makeSnapshotLater): no site's code, perhaps a stranger's,
+// never given a site (python-process.js's makeSnapshotLater): no site's code, perhaps a stranger's,
 // has run in it, so none can plant anything in the Python the owner's sites will start from.
 
-import { openDatabase, requestDone, transactionDone } from "./idb.js";
+import { openDatabase, requestDone, transactionDone } from "../idb.js";
 
 const DATABASE = "peerserver-python";
 const STORE = "snapshots";
@@ -27,7 +27,9 @@ export class SnapshotStore {
   async load() {
     try {
       const db = await this.database();
-      const record = await requestDone(db.transaction(STORE, "readonly").objectStore(STORE).get(RECORD));
+      const record = await requestDone(
+        db.transaction(STORE, "readonly").objectStore(STORE).get(RECORD),
+      );
       return record?.blob instanceof Blob && typeof record.key === "string" ? record : null;
     } catch {
       return null;

@@ -5,14 +5,13 @@
 // make requests from this browser, as with a real HttpOnly cookie, but cannot read the cookies
 // or carry them to another browser.
 
-import { openDatabase, requestDone } from "./idb.js";
+import { openDatabase, requestDone } from "../idb.js";
 
 const DATABASE = "peerserver-identity";
 const STORE = "certificates";
 const KEY = "dtls";
 const LIFETIME_MS = 365 * 24 * 3600 * 1000;
 const RENEW_BEFORE_MS = 24 * 3600 * 1000;
-
 
 /**
  * The certificate this browser shows every server tab of this site. A new one is made (and
@@ -29,11 +28,15 @@ export async function visitorCertificate() {
     console.warn("PeerServer: no lasting identity in this browser:", error);
   }
   const certificate = await RTCPeerConnection.generateCertificate({
-    name: "ECDSA", namedCurve: "P-256", expires: LIFETIME_MS,
+    name: "ECDSA",
+    namedCurve: "P-256",
+    expires: LIFETIME_MS,
   });
   if (database) {
     try {
-      await requestDone(database.transaction(STORE, "readwrite").objectStore(STORE).put(certificate, KEY));
+      await requestDone(
+        database.transaction(STORE, "readwrite").objectStore(STORE).put(certificate, KEY),
+      );
     } catch (error) {
       console.warn("PeerServer: the identity could not be kept:", error);
     }
@@ -43,6 +46,8 @@ export async function visitorCertificate() {
 
 /** "sha-256:<hex>" of the DTLS certificate an SDP names, or "" if it names none. */
 export function sdpIdentity(sdp) {
-  const match = /^a=fingerprint:sha-256 ([0-9A-Fa-f:]{95})\s*$/m.exec(typeof sdp === "string" ? sdp : "");
+  const match = /^a=fingerprint:sha-256 ([0-9A-Fa-f:]{95})\s*$/m.exec(
+    typeof sdp === "string" ? sdp : "",
+  );
   return match ? `sha-256:${match[1].replaceAll(":", "").toLowerCase()}` : "";
 }

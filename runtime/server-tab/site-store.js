@@ -1,7 +1,7 @@
 // Where a site's files are kept between runs: the server tab's IndexedDB, on behalf of a Python
 // worker that has no storage of its own.
 //
-// A site's Python runs in a worker with an opaque origin (see site-host.js), so that an imported
+// A site's Python runs in a worker with an opaque origin (see python-process.js), so that an imported
 // zip from a stranger cannot open the IndexedDB of the owner's other sites or read the
 // workbench's storage. That worker sends its changed files here and gets them back at boot.
 //
@@ -12,15 +12,11 @@
 // What the worker sends is not trusted: `checkChanges` accepts changes to this site's two trees
 // only, as plain paths inside them, or throws.
 
-import { openDatabase, requestDone, transactionDone } from "./idb.js";
+import { openDatabase, requestDone, transactionDone } from "../idb.js";
+import { DIRECTORY, FILE, ROOTS, TYPE } from "../site-files.js";
 
 const DB_VERSION = 21;
 const STORE = "FILE_DATA";
-const FILE = 0o100000;
-const DIRECTORY = 0o040000;
-const TYPE_MASK = 0o170000;
-// The two trees of a site: its own files, and what the server keeps for its visitors.
-export const ROOTS = { site: "/peerserver", state: "/peerserver-state" };
 const MAX_PATH_LENGTH = 4096;
 
 export class ChangeError extends Error {}
@@ -39,7 +35,7 @@ export function checkChanges(changes) {
     const { mode, timestamp, contents } = entry;
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o177777) throw new ChangeError("bad mode");
     if (!Number.isFinite(timestamp)) throw new ChangeError("bad timestamp");
-    const type = mode & TYPE_MASK;
+    const type = mode & TYPE;
     if (type === DIRECTORY) {
       if (contents !== undefined) throw new ChangeError("a directory has no contents");
       return { ...place, mode, timestamp };
@@ -60,9 +56,12 @@ function checkPlace(entry) {
   }
   const { path } = entry;
   if (typeof path !== "string") throw new ChangeError("bad path: not a string");
-  if (path.length === 0 || path.length > MAX_PATH_LENGTH
-    || path.split("/").some((part) => part === "" || part === "." || part === "..")
-    || path.includes("\0")) {
+  if (
+    path.length === 0 ||
+    path.length > MAX_PATH_LENGTH ||
+    path.split("/").some((part) => part === "" || part === "." || part === "..") ||
+    path.includes("\0")
+  ) {
     throw new ChangeError(`bad path: ${JSON.stringify(path).slice(0, 80)}`);
   }
   return { root: entry.root, path };
@@ -94,12 +93,19 @@ export class SiteStore {
       const prefix = `${ROOTS[root]}/${this.name}/`;
       const store = (await this.database(root)).transaction(STORE, "readonly").objectStore(STORE);
       // Both in one transaction, so in the same (key) order.
-      const [keys, values] = await Promise.all([requestDone(store.getAllKeys()), requestDone(store.getAll())]);
+      const [keys, values] = await Promise.all([
+        requestDone(store.getAllKeys()),
+        requestDone(store.getAll()),
+      ]);
       const records = keys.map((key, index) => ({ key, value: values[index] }));
       trees[root] = records
         .filter(({ key }) => typeof key === "string" && key.startsWith(prefix))
-        .map(({ key, value }) => ({ path: key.slice(prefix.length), mode: value.mode,
-          timestamp: +value.timestamp, contents: value.contents }));
+        .map(({ key, value }) => ({
+          path: key.slice(prefix.length),
+          mode: value.mode,
+          timestamp: +value.timestamp,
+          contents: value.contents,
+        }));
     }
     return trees;
   }
@@ -123,18 +129,27 @@ export class SiteStore {
   }
 
   database(root) {
-    this.databases[root] ??= openDatabase(`${ROOTS[root]}/${this.name}`, DB_VERSION, (db, upgrade) => {
-      const store = db.objectStoreNames.contains(STORE) ? upgrade.objectStore(STORE)
-        : db.createObjectStore(STORE);
-      if (!store.indexNames.contains("timestamp")) {
-        store.createIndex("timestamp", "timestamp", { unique: false });
-      }
-    });
+    this.databases[root] ??= openDatabase(
+      `${ROOTS[root]}/${this.name}`,
+      DB_VERSION,
+      (db, upgrade) => {
+        const store = db.objectStoreNames.contains(STORE)
+          ? upgrade.objectStore(STORE)
+          : db.createObjectStore(STORE);
+        if (!store.indexNames.contains("timestamp")) {
+          store.createIndex("timestamp", "timestamp", { unique: false });
+        }
+      },
+    );
     return this.databases[root];
   }
 
   close() {
-    for (const database of Object.values(this.databases)) database.then((db) => db.close(), () => {});
+    for (const database of Object.values(this.databases))
+      database.then(
+        (db) => db.close(),
+        () => {},
+      );
     this.databases = {};
   }
 }

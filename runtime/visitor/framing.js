@@ -10,7 +10,8 @@
 export function framedByShell(headers) {
   return headers.map(([name, value]) => {
     const lower = name.toLowerCase();
-    if (lower === "x-frame-options" && value.trim().toLowerCase() === "deny") return [name, "SAMEORIGIN"];
+    if (lower === "x-frame-options" && value.trim().toLowerCase() === "deny")
+      return [name, "SAMEORIGIN"];
     if (lower === "content-security-policy") {
       return [name, value.replace(/(frame-ancestors\s+)'none'/gi, "$1'self'")];
     }

@@ -33,8 +33,14 @@ export function parseSetCookie(header, url, now) {
   if (!name) return null;
   const requestUrl = new URL(url);
   const cookie = {
-    name, value, path: defaultPath(requestUrl.pathname), expires: null,
-    secure: false, httpOnly: false, sameSite: "lax", created: now,
+    name,
+    value,
+    path: defaultPath(requestUrl.pathname),
+    expires: null,
+    secure: false,
+    httpOnly: false,
+    sameSite: "lax",
+    created: now,
   };
   let maxAge = null;
   for (const attribute of attributes) {
@@ -108,11 +114,10 @@ export class CookieJar {
   cookiesFor(url, now) {
     const { pathname, protocol, hostname } = new URL(url);
     this.cookies = this.cookies.filter((c) => c.expires === null || c.expires > now);
-    const secureContext = protocol === "https:" || hostname === "localhost" ||
-      hostname.endsWith(".localhost");
+    const secureContext =
+      protocol === "https:" || hostname === "localhost" || hostname.endsWith(".localhost");
     return this.cookies
       .filter((c) => pathMatches(pathname, c.path) && (!c.secure || secureContext))
       .sort((a, b) => b.path.length - a.path.length || a.created - b.created);
   }
 }
-

@@ -1,13 +1,29 @@
-// The client shell's service worker: every request the site makes is answered by the site's
-// server tab, through the shell page that holds the peer connection.
+// The client shell's service worker (a module): every request the site makes is answered by
+// the site's server tab, through the shell page that holds the peer connection.
 //
 // Top-level navigations go to the network (the signaling service answers them with the shell),
 // and so does the shell's own /__ps/ folder; everything else on this origin (the site iframe's
 // pages, images, scripts, fetch() calls, form posts) is handed to a shell page over a
-// MessageChannel and answered from the data channel, body streamed as it arrives.
+// MessageChannel (runtime/protocol/service-worker.js) and answered from the data channel, body
+// streamed as it arrives.
 
-const SHELL_PREFIX = "/__ps/";
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+import { errorPageHtml, UNAVAILABLE_TITLE } from "/__ps/runtime/error-pages.js";
+import {
+  BODY,
+  BODY_END,
+  BODY_ERROR,
+  CANCEL,
+  DATA,
+  END,
+  ERROR,
+  FETCH,
+  HEAD,
+  MORE,
+  NULL_BODY_STATUSES,
+  SHELL_PREFIX,
+  UNREAD,
+} from "/__ps/runtime/protocol/service-worker.js";
+
 // Bytes of a response this worker holds for a page that has not read them yet; the shell is
 // told how much waits, so that the server tab sends no further (runtime/receive-window.js).
 const READ_AHEAD = 1024 * 1024;
@@ -47,22 +63,25 @@ async function forward(request) {
   const url = new URL(request.url);
   const scriptCookies = cookies.map(({ name, value }) => ({ name, value }));
   const { port1, port2 } = new MessageChannel();
-  shell.postMessage({
-    type: "fetch",
-    request: {
-      method: request.method,
-      target: url.pathname + url.search,
-      url: request.url,
-      headers: [...request.headers],
-      destination: request.destination, // "iframe": a page of the site, shown in the shell
-      scriptCookies,
-      body,
-      streamed,
-      receivedAt,
-      takesWhole: true, // this worker takes a body and its end with the head (a shell of before
-      // this worker, or a worker of before that shell, sends them apart)
+  shell.postMessage(
+    {
+      type: FETCH,
+      request: {
+        method: request.method,
+        target: url.pathname + url.search,
+        url: request.url,
+        headers: [...request.headers],
+        destination: request.destination, // "iframe": a page of the site, shown in the shell
+        scriptCookies,
+        body,
+        streamed,
+        receivedAt,
+        takesWhole: true, // this worker takes a body and its end with the head (a shell of before
+        // this worker, or a worker of before that shell, sends them apart)
+      },
     },
-  }, body ? [port2, body.buffer] : [port2]);
+    body ? [port2, body.buffer] : [port2],
+  );
   const bodyReader = streamed ? request.body.getReader() : null;
 
   return new Promise((resolve) => {
@@ -70,10 +89,10 @@ async function forward(request) {
     let answered = false;
     port1.onmessage = ({ data }) => {
       switch (data.type) {
-        case "more": // the shell has sent the last piece of the request body on
+        case MORE: // the shell has sent the last piece of the request body on
           sendPiece(bodyReader, port1);
           break;
-        case "head": {
+        case HEAD: {
           // With the head comes what the shell had of the body, and whether that was all.
           answered = true;
           const nullBody = NULL_BODY_STATUSES.has(data.status) || request.method === "HEAD";
@@ -83,25 +102,35 @@ async function forward(request) {
             resolve(new Response(nullBody ? null : data.bytes, init));
             break;
           }
-          const stream = nullBody ? null : new ReadableStream({
-            start(c) {
-              controller = c;
-              if (data.bytes.length) c.enqueue(data.bytes);
-            },
-            pull(c) { port1.postMessage({ type: "unread", bytes: READ_AHEAD - c.desiredSize }); },
-            cancel() { port1.postMessage({ type: "cancel" }); port1.close(); },
-          }, new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD }));
+          const stream = nullBody
+            ? null
+            : new ReadableStream(
+                {
+                  start(c) {
+                    controller = c;
+                    if (data.bytes.length) c.enqueue(data.bytes);
+                  },
+                  pull(c) {
+                    port1.postMessage({ type: UNREAD, bytes: READ_AHEAD - c.desiredSize });
+                  },
+                  cancel() {
+                    port1.postMessage({ type: CANCEL });
+                    port1.close();
+                  },
+                },
+                new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD }),
+              );
           resolve(new Response(stream, init));
           break;
         }
-        case "data":
+        case DATA:
           controller?.enqueue(data.bytes);
           break;
-        case "end":
+        case END:
           controller?.close();
           port1.close();
           break;
-        case "error":
+        case ERROR:
           port1.close();
           if (!answered) resolve(errorPage(502, data.message));
           else controller?.error(new Error(data.message));
@@ -115,19 +144,16 @@ async function forward(request) {
 async function sendPiece(reader, port) {
   try {
     const { done, value } = await reader.read();
-    if (done) port.postMessage({ type: "body-end" });
+    if (done) port.postMessage({ type: BODY_END });
     else if (value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) {
-      port.postMessage({ type: "body", bytes: value }, [value.buffer]); // moved, not copied
-    } else port.postMessage({ type: "body", bytes: value });
+      port.postMessage({ type: BODY, bytes: value }, [value.buffer]); // moved, not copied
+    } else port.postMessage({ type: BODY, bytes: value });
   } catch (error) {
-    port.postMessage({ type: "body-error", message: String(error) });
+    port.postMessage({ type: BODY_ERROR, message: String(error) });
   }
 }
 
 function errorPage(status, message) {
-  const escaped = message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const html = `<!doctype html><meta charset="utf-8"><title>Site unavailable</title>
-<style>body{font:16px system-ui,sans-serif;margin:3em auto;max-width:36em;color:#333}</style>
-<h1>This site is unavailable</h1><p>${escaped}</p>`;
+  const html = errorPageHtml(UNAVAILABLE_TITLE, "This site is unavailable", message);
   return new Response(html, { status, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }

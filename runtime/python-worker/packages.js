@@ -13,7 +13,9 @@
 // The service only answers a server tab holding a name: the tab hands this worker a ticket
 // (signaling/tickets.py) for each request.
 
-import { fetchBytes } from "./fetch-checked.js";
+import { fetchBytes } from "../fetch-checked.js";
+import { unpackWheels } from "./boot.js";
+import { toPlain } from "./plain.js";
 
 const ROUNDS = 4; // resolutions at most: the requirements, then what built packages need
 const DYNLIB_DIR = "/usr/lib";
@@ -39,37 +41,54 @@ export async function installRequirements(text, host) {
       answer = await resolve(request, host);
     } catch (error) {
       const what = round === 0 ? "requirements.txt" : "what the built packages need";
-      problems.push({ requirement: what,
-        reason: `the packages could not be had from the service (${error.message})` });
+      problems.push({
+        requirement: what,
+        reason: `the packages could not be had from the service (${error.message})`,
+      });
       break;
     }
     if (round === 0) builtIn = answer.builtIn;
     problems.push(...answer.problems);
-    await installFiles(answer.packages.filter(({ kind }) => kind !== "sdist"), host, installed,
-      problems);
+    await installFiles(
+      answer.packages.filter(({ kind }) => kind !== "sdist"),
+      host,
+      installed,
+      problems,
+    );
     const needs = await buildSources(answer, host, installed, problems);
-    request = needs.length ? { requirements: needs.join("\n"), installed: Object.fromEntries(installed) }
+    request = needs.length
+      ? { requirements: needs.join("\n"), installed: Object.fromEntries(installed) }
       : null;
   }
   if (installed.size) host.python.runPython("import importlib; importlib.invalidate_caches()");
-  return { installed: [...installed].map(([name, version]) => `${name} ${version}`), builtIn, problems };
+  return {
+    installed: [...installed].map(([name, version]) => `${name} ${version}`),
+    builtIn,
+    problems,
+  };
 }
 
 /** The service's answer to `request`: lines of JSON, {progress} then {result} or {error}. */
 async function resolve(request, host) {
   const ticket = await host.ask({ type: "package-ticket" });
-  const response = await fetch(host.packagesUrl, { method: "POST", body: JSON.stringify(request),
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${ticket}` } });
+  const response = await fetch(host.packagesUrl, {
+    method: "POST",
+    body: JSON.stringify(request),
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${ticket}` },
+  });
   if (!response.ok) {
     const detail = await response.json().catch(() => ({}));
     const retry = response.headers.get("Retry-After");
-    throw new Error(`${response.status}: ${detail.error ?? detail.detail ?? response.statusText}` +
-      (retry ? ` (try again in ${retry} s)` : ""));
+    throw new Error(
+      `${response.status}: ${detail.error ?? detail.detail ?? response.statusText}` +
+        (retry ? ` (try again in ${retry} s)` : ""),
+    );
   }
   for await (const line of jsonLines(response.body)) {
     if (typeof line.progress === "string") host.progress(line.progress);
     else if (line.result) return line.result;
-    else if (line.error) throw new Error(line.error + (line.retryAfter ? ` (try again in ${line.retryAfter} s)` : ""));
+    else if (line.error)
+      throw new Error(line.error + (line.retryAfter ? ` (try again in ${line.retryAfter} s)` : ""));
   }
   throw new Error("the package service's answer ended before its result");
 }
@@ -96,7 +115,10 @@ async function installFiles(files, host, installed, problems) {
       host.python.unpackArchive(await fetchBytes(url(file)), "zip", { extractDir: DYNLIB_DIR });
       installed.set(file.name, file.version);
     } catch (error) {
-      problems.push({ requirement: `${file.name} ${file.version}`, reason: `not installed: ${error.message}` });
+      problems.push({
+        requirement: `${file.name} ${file.version}`,
+        reason: `not installed: ${error.message}`,
+      });
     }
   }
   const wheels = files.filter(({ kind }) => kind === "wheel");
@@ -107,7 +129,11 @@ async function installFiles(files, host, installed, problems) {
   });
   for (const wheel of wheels) {
     const failure = failures.find((message) => message.includes(wheel.filename));
-    if (failure) problems.push({ requirement: `${wheel.name} ${wheel.version}`, reason: `not installed: ${failure}` });
+    if (failure)
+      problems.push({
+        requirement: `${wheel.name} ${wheel.version}`,
+        reason: `not installed: ${failure}`,
+      });
     else installed.set(wheel.name, wheel.version);
   }
 }
@@ -125,17 +151,35 @@ async function buildSources(answer, host, installed, problems) {
     const kept = toPlain(host.server.install_built(sdist.sha256, host.sitePackages));
     let result = kept ? { ok: true, ...kept } : null;
     if (!result && !host.buildSources) {
-      problems.push({ requirement: what, reason: "building it ran past the time limit, so it was " +
-        "not tried again: raise the time limit, then restart (save requirements.txt)" });
+      problems.push({
+        requirement: what,
+        reason:
+          "building it ran past the time limit, so it was " +
+          "not tried again: raise the time limit, then restart (save requirements.txt)",
+      });
       continue;
     }
     if (!result) {
       host.progress(`Building ${sdist.filename}`);
+      tools ??= Promise.all(
+        answer.buildTools.map((tool) => fetchBytes(new URL(tool.url, host.packagesUrl).href)),
+      );
       const [source, toolWheels] = await Promise.all([
         fetchBytes(new URL(sdist.url, host.packagesUrl).href),
-        tools ??= Promise.all(answer.buildTools.map((tool) => fetchBytes(new URL(tool.url, host.packagesUrl).href)))]);
-      result = host.watched(sdist.filename, () => toPlain(host.server.install_source(source,
-        sdist.filename, sdist.sha256, sdist.build, toolWheels, host.sitePackages)));
+        tools,
+      ]);
+      result = host.watched(sdist.filename, () =>
+        toPlain(
+          host.server.install_source(
+            source,
+            sdist.filename,
+            sdist.sha256,
+            sdist.build,
+            toolWheels,
+            host.sitePackages,
+          ),
+        ),
+      );
       if (result.ok) host.say("server", `requirements.txt: built ${result.filename} from source`);
     }
     if (!result.ok) {
@@ -148,9 +192,13 @@ async function buildSources(answer, host, installed, problems) {
   return needs;
 }
 
-function toPlain(proxy) {
-  if (proxy === undefined || proxy === null) return null;
-  const value = proxy.toJs({ dict_converter: Object.fromEntries });
-  proxy.destroy();
-  return value;
+/** Install tools of the bundle (manifest.tools: pytest, with what it needs) on first use. */
+export async function installTools({ python, bundleUrl, manifest, sitePackages }, names) {
+  for (const name of names) {
+    const archives = await Promise.all(
+      manifest.tools[name].map((wheel) => fetchBytes(`${bundleUrl}python/${wheel}`)),
+    ); // byte-compiled, as the others
+    unpackWheels(python, sitePackages, archives);
+  }
+  if (names.length) python.runPython("import importlib; importlib.invalidate_caches()");
 }

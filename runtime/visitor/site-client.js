@@ -8,32 +8,27 @@
 // "reconnecting" that the signaling service is out of reach for now). A peer connection that
 // is up does not need signaling: it keeps serving while the service restarts.
 
-import { opened, sendBytes } from "./channel-io.js";
-import {
-  HttpParseError, LAST_CHUNK, ResponseParser, concat, encodeChunk, encodeRequestHead,
-} from "./http1.js";
-import { IceServers, RemoteCandidates, noPathMessage, trickle } from "./ice.js";
-import { ReadAccount } from "./receive-window.js";
-import { requestTimings } from "./request-timings.js";
-import { retryDelay, SignalingSocket, socketUrl } from "./signaling-socket.js";
+import { opened } from "../channel-io.js";
+import { IceServers, RemoteCandidates, noPathMessage, trickle } from "../ice.js";
+import { CONTROL } from "../protocol/channels.js";
+import { retryDelay, SignalingSocket, socketUrl } from "../signaling-socket.js";
+import { ChannelPool } from "./channel-pool.js";
 import { visitorCertificate } from "./visitor-identity.js";
 
-const MAX_CHANNELS = 6;
 const GIVEN_UP = new Set(["failed", "busy"]); // states that wait for the server to come back
 const CONNECT_TIMEOUT_MS = 15000;
 
 export class SiteClient extends EventTarget {
-  constructor({ signalingPath = "/__ps/signal", host = location.host,
-    scheme = location.protocol.replace(":", "") } = {}) {
+  constructor({
+    signalingPath = "/__ps/signal",
+    host = location.host,
+    scheme = location.protocol.replace(":", ""),
+  } = {}) {
     super();
     this.signalingPath = signalingPath;
-    this.host = host;
-    this.scheme = scheme;
+    this.pool = new ChannelPool({ scheme, host });
     this.state = "connecting";
     this.pc = null;
-    this.idle = []; // open HTTP channels with no request on them
-    this.channelCount = 0;
-    this.waiting = []; // requests waiting for a channel: functions given one
     this.serverOnline = false; // as signaling last said
     this.retries = 0; // connections lost in a row while the server was said to be online
     this.retryTimer = null;
@@ -95,9 +90,12 @@ export class SiteClient extends EventTarget {
       if (data.sdp) {
         const { pc, candidates } = this;
         performance.mark("peerserver:answer");
-        pc.setRemoteDescription(data.sdp).then(() => candidates.flush(), (error) => {
-          console.warn("PeerServer: bad answer from the server:", error);
-        });
+        pc.setRemoteDescription(data.sdp).then(
+          () => candidates.flush(),
+          (error) => {
+            console.warn("PeerServer: bad answer from the server:", error);
+          },
+        );
       } else if ("candidate" in data) {
         this.candidates.add(data.candidate);
       } else if (typeof data.busy === "string") {
@@ -111,14 +109,18 @@ export class SiteClient extends EventTarget {
   async connect() {
     this.disconnect("connecting");
     performance.mark("peerserver:server-online"); // the steps of connecting, for the bench
-    const [configuration, certificate] = await Promise.all([this.ice.configuration(), this.certificate]);
+    const [configuration, certificate] = await Promise.all([
+      this.ice.configuration(),
+      this.certificate,
+    ]);
     performance.mark("peerserver:configured");
     if (this.state !== "connecting" || this.pc) return; // went offline, or another attempt won
     // With its lasting certificate, the server tab knows this visitor and keeps its HttpOnly
     // cookies itself (see visitor-identity.js).
-    this.keepsCookies = certificate !== null;
-    const pc = new RTCPeerConnection(certificate ? { ...configuration, certificates: [certificate] }
-      : configuration);
+    const keepsCookies = certificate !== null;
+    const pc = new RTCPeerConnection(
+      certificate ? { ...configuration, certificates: [certificate] } : configuration,
+    );
     this.pc = pc;
     this.candidates = new RemoteCandidates(pc);
     // The server tab hears of this visitor from its offer: candidates found before the offer
@@ -140,11 +142,17 @@ export class SiteClient extends EventTarget {
     });
     // Relayed only, with no relay to be had: nothing will ever connect, so say so now.
     pc.addEventListener("icegatheringstatechange", () => {
-      if (pc.iceGatheringState === "complete" && configuration.iceTransportPolicy === "relay" &&
-        errors.length && pc.iceConnectionState !== "connected") noPath();
+      if (
+        pc.iceGatheringState === "complete" &&
+        configuration.iceTransportPolicy === "relay" &&
+        errors.length &&
+        pc.iceConnectionState !== "connected"
+      )
+        noPath();
     });
-    const control = pc.createDataChannel("control");
-    const first = this.createHttpChannel();
+    const control = pc.createDataChannel(CONTROL);
+    this.pool.use(pc, keepsCookies);
+    const first = this.pool.open();
     await pc.setLocalDescription(await pc.createOffer());
     if (this.pc !== pc) return;
     this.signaling.send({ type: "signal", data: { sdp: pc.localDescription.toJSON() } });
@@ -153,12 +161,12 @@ export class SiteClient extends EventTarget {
     early = null;
     try {
       await Promise.all([opened(control, CONNECT_TIMEOUT_MS), first]);
-    } catch (error) {
+    } catch {
       if (this.pc === pc) noPath();
       return;
     }
     if (this.pc !== pc) return;
-    this.control = control;
+    this.pool.ready(control);
     // The server tab closing (a reload, say) closes its channels at once, well before ICE
     // notices that the other end is gone.
     control.addEventListener("close", () => this.dropped(pc));
@@ -191,101 +199,8 @@ export class SiteClient extends EventTarget {
       this.pc = null;
       pc.close(); // closes every channel: their close handlers fail what was in flight
     }
-    this.idle = [];
-    this.channelCount = 0;
+    this.pool.reset();
     this.setState(state, reason);
-  }
-
-  // -- HTTP channels ------------------------------------------------------------------------
-
-  createHttpChannel() {
-    const pc = this.pc;
-    // Its HttpOnly cookies stay with the server tab, and the server tab sends no further
-    // than the page has read (receive-window.js).
-    const protocol = [this.scheme, ...(this.keepsCookies ? ["httponly=server"] : []), "window"]
-      .join("; ");
-    const channel = pc.createDataChannel("http", { protocol });
-    channel.binaryType = "arraybuffer";
-    this.channelCount++;
-    channel.parser = new ResponseParser();
-    channel.account = new ReadAccount();
-    channel.sink = null;
-    channel.addEventListener("message", (event) => this.onChannelData(channel, event.data));
-    channel.addEventListener("close", () => this.onChannelClose(channel, pc));
-    return opened(channel).then(() => {
-      this.release(channel, true);
-      return channel;
-    });
-  }
-
-  acquire() {
-    if (this.idle.length) return Promise.resolve(this.idle.pop());
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      if (this.pc && this.state === "connected" && this.channelCount < MAX_CHANNELS) {
-        this.createHttpChannel().catch((error) => console.warn("PeerServer:", error));
-      }
-    });
-  }
-
-  release(channel, reusable) {
-    channel.sink = null;
-    if (!reusable || channel.readyState !== "open") {
-      if (channel.readyState === "open") channel.close();
-      return;
-    }
-    const next = this.waiting.shift();
-    if (next) next(channel);
-    else this.idle.push(channel);
-  }
-
-  onChannelData(channel, data) {
-    const sink = channel.sink;
-    if (!sink) return;
-    channel.account.receive(data.byteLength);
-    let events;
-    try {
-      events = channel.parser.feed(new Uint8Array(data));
-    } catch (error) {
-      channel.sink = null;
-      sink.error(error instanceof HttpParseError ? `Bad response: ${error.message}` : String(error));
-      channel.close();
-      return;
-    }
-    for (const event of events) {
-      if (event.type === "head") sink.head(event);
-      else if (event.type === "data") sink.data(event.bytes);
-      else if (event.type === "end") {
-        sink.end();
-        this.grant(channel, channel.account.complete());
-        this.release(channel, event.keepAlive);
-      }
-    }
-  }
-
-  onChannelClose(channel, pc) {
-    this.idle = this.idle.filter((other) => other !== channel);
-    if (this.pc === pc) this.channelCount--;
-    const sink = channel.sink;
-    channel.sink = null;
-    if (sink) {
-      try {
-        if (channel.parser.close().length) sink.end();
-        else sink.error("The connection closed before the response finished.");
-      } catch (error) {
-        sink.error(error.message);
-      }
-    }
-    if (this.pc === pc && this.waiting.length && this.channelCount < MAX_CHANNELS) {
-      this.createHttpChannel().catch((error) => console.warn("PeerServer:", error));
-    }
-  }
-
-  /** Widen the server tab's window on `channel` by `bytes` (read by the page). */
-  grant(channel, bytes) {
-    if (bytes > 0 && this.control?.readyState === "open") {
-      this.control.send(JSON.stringify({ type: "window", channel: channel.id, bytes }));
-    }
   }
 
   // -- requests ---------------------------------------------------------------------------
@@ -300,45 +215,14 @@ export class SiteClient extends EventTarget {
     let channel;
     try {
       await this.connected();
-      channel = await this.acquire();
+      channel = await this.pool.acquire();
     } catch (error) {
-      const why = { failed: "This site cannot be reached. ", busy: "" }[this.state]
-        ?? "The server is offline: ";
+      const why =
+        { failed: "This site cannot be reached. ", busy: "" }[this.state] ??
+        "The server is offline: ";
       sink.error(why + error.message);
       return;
     }
-    channel.sink = sink;
-    channel.parser.expect(request.method);
-    // The page's reader says how much of the response still waits unread; what it read goes
-    // back to the server tab as window. Cancelling ends the request: the channel closes.
-    sink.opened?.({
-      unread: (waiting) => this.grant(channel, channel.account.grantFor(waiting)),
-      cancel: () => {
-        if (channel.sink === sink) channel.close();
-      },
-    });
-    const { body, bodyStream } = request;
-    let bodyLength = body ? body.length : (["POST", "PUT", "PATCH"].includes(request.method) ? 0 : null);
-    if (bodyStream) bodyLength = "chunked";
-    const head = encodeRequestHead({
-      method: request.method, target: request.target, host: this.host, headers: request.headers,
-      bodyLength,
-    });
-    try {
-      await sendBytes(channel, body && body.length ? concat(head, body) : head);
-      requestTimings.mark(request.target, "channel-sent");
-      if (bodyStream) {
-        // Piece by piece, each waiting for room on the channel: never the whole body at once.
-        for await (const piece of bodyStream) {
-          if (piece.length) await sendBytes(channel, encodeChunk(piece));
-        }
-        await sendBytes(channel, LAST_CHUNK);
-      }
-    } catch (error) {
-      if (channel.sink === sink) {
-        channel.sink = null;
-        sink.error(error.message);
-      }
-    }
+    await this.pool.send(channel, request, sink);
   }
 }

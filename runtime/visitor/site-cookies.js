@@ -54,6 +54,7 @@ export function storeSetCookies(values, url) {
       continue;
     }
     jar.store(cookie, now);
+    // biome-ignore lint/suspicious/noDocumentCookie: the page's scripts read cookies here, as on any site
     document.cookie = scriptCookie(cookie);
   }
   saveJar(jar);

@@ -1,0 +1,73 @@
+// The protocol between a visitor (the client shell, or `peerserver tunnel`) and a server tab,
+// over the data channels of their peer connection. signaling/tunnel/channels.py writes the same
+// in Python; tests/signaling/test_channel_protocol.py checks that both ends agree.
+//
+// Channels, by label:
+//   "control": one per peer connection, JSON text messages both ways:
+//     server tab -> visitor: {type: "hello", name}
+//     visitor -> server tab: {type: "window", channel: <an http channel's id>, bytes} (the
+//       visitor's page read `bytes` more of that channel's responses: see receive-window.js)
+//   "http": any number, each one HTTP/1.1 connection: plain request bytes from the visitor,
+//     response bytes from the server tab, in binary messages (channel-io.js).
+// An "http" channel's protocol string says how its visitor wants it served:
+//   "<scheme>[; httponly=server][; window]": the scheme the visitor sees ("http" or "https");
+//   "httponly=server": the server tab keeps the visitor's HttpOnly cookies (a browser visitor,
+//   known by its certificate; a tunnel's clients keep their own); "window": the visitor grants
+//   a window of bytes on the control channel, and the server tab sends no further.
+
+export const CONTROL = "control";
+export const HTTP = "http";
+
+/**
+ * @typedef {object} ChannelProtocol
+ * @property {"http"|"https"} scheme
+ * @property {boolean} httpOnlyByServer
+ * @property {boolean} window
+ */
+
+/** The protocol string of an "http" channel. @param {ChannelProtocol} protocol */
+export function formatChannelProtocol({ scheme, httpOnlyByServer = false, window = false }) {
+  return [
+    scheme,
+    ...(httpOnlyByServer ? ["httponly=server"] : []),
+    ...(window ? ["window"] : []),
+  ].join("; ");
+}
+
+/** What an "http" channel's protocol string asks; anything unknown is ignored, and a scheme
+ * other than "https" is "http". @returns {ChannelProtocol} */
+export function parseChannelProtocol(text) {
+  const [scheme, ...parameters] = String(text)
+    .split(";")
+    .map((part) => part.trim());
+  return {
+    scheme: scheme === "https" ? "https" : "http",
+    httpOnlyByServer: parameters.includes("httponly=server"),
+    window: parameters.includes("window"),
+  };
+}
+
+/** The control channel's greeting from a server tab. */
+export function hello(name) {
+  return JSON.stringify({ type: "hello", name });
+}
+
+/** A visitor's grant of `bytes` more on the "http" channel `channel` (its id). */
+export function windowGrant(channel, bytes) {
+  return JSON.stringify({ type: "window", channel, bytes });
+}
+
+/**
+ * A control message as a server tab takes it: {type: "window", channel, bytes} with a channel
+ * id and a byte count (checked again by the window itself), or null for anything else.
+ */
+export function parseControl(text) {
+  let message;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return null; // not ours to understand
+  }
+  if (message?.type !== "window" || !Number.isInteger(message.channel)) return null;
+  return { type: "window", channel: message.channel, bytes: message.bytes };
+}

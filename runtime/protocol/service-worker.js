@@ -1,0 +1,32 @@
+// The protocol between a site's client shell (the page that holds the peer connection) and
+// the site's service worker (runtime/visitor/sw.js), which answers every request of the site's
+// pages through the shell. Each request gets a MessageChannel; its port carries:
+//
+// Service worker -> shell (on the client, with the port): {type: "fetch", request: {method,
+//   target, url, headers, destination, scriptCookies, body, streamed, receivedAt, takesWhole}}
+//   then, on the port: "more"-answers {type: "body", bytes} | {type: "body-end"} |
+//   {type: "body-error", message} (a request body streamed piece by piece, each asked for),
+//   {type: "unread", bytes} (how much of the response still waits for the page), and
+//   {type: "cancel"} (the page stopped reading: the request ends).
+// Shell -> service worker, on the port: {type: "more"} (send the next body piece),
+//   {type: "head", status, statusText, headers, bytes?, end?} (with `takesWhole`, what came of
+//   the body with the head, and whether that was all), {type: "data", bytes}, {type: "end"},
+//   {type: "error", message}.
+
+export const FETCH = "fetch";
+export const MORE = "more";
+export const BODY = "body";
+export const BODY_END = "body-end";
+export const BODY_ERROR = "body-error";
+export const UNREAD = "unread";
+export const CANCEL = "cancel";
+export const HEAD = "head";
+export const DATA = "data";
+export const END = "end";
+export const ERROR = "error";
+
+/** Paths of a site's origin that belong to the shell, not the site. */
+export const SHELL_PREFIX = "/__ps/";
+
+/** Response statuses that have no body, whatever the server sends. */
+export const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);

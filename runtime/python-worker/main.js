@@ -1,0 +1,236 @@
+// The server tab's dedicated worker: Pyodide, the site, and server_py's HTTP connections. Its
+// messages with the server tab are those of runtime/protocol/worker.js, handled one after
+// another, in order.
+//
+// It runs with an opaque origin (server-tab/python-process.js starts it from a data: URL): the
+// site's code may be a stranger's, and must not reach the owner's other sites or the
+// workbench's storage. So it has no storage of its own, and loads everything (the bundle,
+// packages) by absolute URL. The main thread owns the data channels and moves bytes; this
+// worker owns Python (boot.js), the site's files (persistence.js), its connections
+// (connections.js) and its packages (packages.js).
+//
+// busy/idle bracket everything that runs the site's code: a script cannot be interrupted, so
+// the main thread times it and, past the limit, terminates this worker and starts a new one.
+// Python cannot unload packages either, so when requirements.txt changes, "reload" answers
+// {restart: true} and the main thread starts a fresh worker.
+
+import { Requests } from "../protocol/worker.js";
+import { startPython } from "./boot.js";
+import { Connections } from "./connections.js";
+import { installRequirements, installTools } from "./packages.js";
+import { SiteTrees } from "./persistence.js";
+import { toPlain } from "./plain.js";
+
+// Python's sockets, which Emscripten would carry over WebSockets to whatever host and port they
+// name, fail here as on a machine without a network: the site's code (a package's setup.py
+// among it) opens no connection on the owner's behalf that the owner cannot see. fetch stays,
+// for the bundle and the packages, and for a site's own calls to APIs that allow it (CORS).
+delete globalThis.WebSocket;
+
+const RUNS_SITE_CODE = new Set(["data", "credit", "call"]);
+
+let runtime = null; // what boot.js started: {python, bundleUrl, manifest, sitePackages, ...}
+let server = null; // server_py.worker.SiteServer, once the site is open
+let trees = null; // SiteTrees
+let connections = null; // Connections
+let requestsSeen = 0;
+let bootRequirements = null; // requirements.txt as it was when its packages were installed
+const questions = new Requests(); // this worker's questions to the main thread
+let queue = Promise.resolve();
+
+self.addEventListener("message", (event) => {
+  const message = event.data;
+  if (message.type === "reply")
+    questions.settle(message); // awaited by the message being handled
+  else queue = queue.then(() => handle(message));
+});
+
+function post(message, transfer = []) {
+  self.postMessage(message, transfer);
+}
+
+/** Ask the main thread `question`; resolves to its answer. */
+function ask(question, transfer = []) {
+  return questions.ask((id) => post({ type: "ask", id, question }, transfer));
+}
+
+async function handle(message) {
+  const watched = server !== null && RUNS_SITE_CODE.has(message.type);
+  if (watched) post({ type: "busy", conn: message.conn, call: message.id, method: message.method });
+  try {
+    if (message.type === "boot") await boot(message);
+    else if (message.type === "site") await openSite(message);
+    else if (server !== null) await dispatch(message);
+  } catch (error) {
+    if (message.type === "boot" || message.type === "site") {
+      post({ type: "failed", message: String(error), traceback: error.stack });
+      return;
+    }
+    if (crashed(error)) {
+      // Not the site's exception (those are 500s): Python itself is gone. Nothing more can run
+      // here; the main thread starts a new worker.
+      post({ type: "crashed", reason: String(error), conn: message.conn, call: message.id });
+      queue = new Promise(() => {});
+      return;
+    }
+    // A failure of the runtime itself, not of the site (the site's errors become 500s):
+    // report it and drop that one connection, the others carry on.
+    post({ type: "log", stream: "stderr", text: String(error) });
+    if (message.type === "call") post({ type: "result", id: message.id, error: String(error) });
+    if (message.conn !== undefined) connections?.drop(message.conn);
+  } finally {
+    if (watched) post({ type: "idle" });
+  }
+}
+
+/** Start Python (or only make a snapshot of it: then `runtime` stays null). */
+async function boot(message) {
+  runtime = await startPython(message, post);
+  if (runtime) post({ type: "python-ready", restored: runtime.restored });
+}
+
+/** Lay out the site's files, install its packages and load its app: the second half of a boot. */
+async function openSite({
+  name,
+  address,
+  packagesUrl,
+  files,
+  template,
+  loadApp = true,
+  buildSources = true,
+}) {
+  const siteStarted = performance.now();
+  post({ type: "progress", label: "Loading the site", fraction: 0.8 });
+  const { python } = runtime;
+  trees = new SiteTrees(python.FS, name, files);
+  const isNew = files.site.length === 0;
+  const { SiteServer } = python.pyimport("server_py.worker");
+  server = SiteServer(
+    trees.paths.site,
+    (record) => {
+      post({ type: "request", ...record.toJs({ dict_converter: Object.fromEntries }) });
+    },
+    trees.paths.state,
+    (text) => post({ type: "output", text }),
+    address,
+  );
+  connections = new Connections(server, post);
+  if (isNew) server.unpack(template);
+  bootRequirements = trees.requirements();
+  const packages =
+    bootRequirements === null
+      ? { installed: [], builtIn: [], problems: [] }
+      : await installPackages(bootRequirements, packagesUrl, buildSources);
+  let load = {
+    ok: false,
+    module: null,
+    traceback: "",
+    message: "Its import ran past the time limit and was stopped. Fix it and save to try again.",
+  };
+  if (loadApp) {
+    post({ type: "busy", loading: true });
+    load = toPlain(server.load());
+    post({ type: "idle" });
+  }
+  await trees.persist(ask);
+  const now = performance.now();
+  post({
+    type: "ready",
+    module: load.module ?? null,
+    isNew,
+    load,
+    packages,
+    bootMs: now - runtime.started,
+    timings: { ...runtime.timings, site_ms: now - siteStarted },
+  });
+}
+
+/** Install requirements.txt's packages, saying in the log what it got and what it could not. */
+async function installPackages(text, packagesUrl, buildSources) {
+  post({ type: "progress", label: "Installing requirements.txt", fraction: 0.7 });
+  const say = (stream, line) => post({ type: "log", stream, text: line });
+  const packages = await installRequirements(text, {
+    python: runtime.python,
+    server,
+    sitePackages: runtime.sitePackages,
+    packagesUrl,
+    buildSources,
+    ask,
+    say,
+    progress: (label) => post({ type: "progress", label, fraction: 0.7 }),
+    watched: (building, run) => {
+      post({ type: "busy", building });
+      try {
+        return run();
+      } finally {
+        post({ type: "idle" });
+      }
+    },
+  });
+  if (packages.installed.length)
+    say("server", `requirements.txt: installed ${packages.installed.join(", ")}`);
+  if (packages.builtIn.length)
+    say("server", `requirements.txt: built in: ${packages.builtIn.join(", ")}`);
+  for (const { requirement, reason } of packages.problems)
+    say("stderr", `requirements.txt: ${requirement}: ${reason}`);
+  return packages;
+}
+
+async function dispatch(message) {
+  const { conn } = message;
+  switch (message.type) {
+    case "open":
+      connections.open(message);
+      break;
+    case "data":
+      connections.receive(conn, message.bytes);
+      if (server.requests_started !== requestsSeen) {
+        requestsSeen = server.requests_started;
+        await trees.persist(ask); // before the response leaves
+      }
+      connections.pump(conn);
+      break;
+    case "credit":
+      connections.grant(conn, message.chunks);
+      break;
+    case "close":
+      connections.close(conn);
+      break;
+    case "call":
+      await call(message);
+      break;
+    case "stats":
+      // The WebAssembly memory holds Python's heap; MEMFS files live in JavaScript arrays.
+      post({
+        type: "stats",
+        memoryBytes: runtime.python._module.HEAPU8.buffer.byteLength,
+        connections: connections.count,
+      });
+      break;
+  }
+}
+
+async function call({ id, method, args = [] }) {
+  if (method === "console")
+    await installTools(runtime, toPlain(server.workbench.tools_needed(args[0])));
+  if (method === "reload" && trees.requirements() !== bootRequirements) {
+    post({
+      type: "result",
+      id,
+      value: {
+        ok: false,
+        restart: true,
+        reason: "requirements.txt changed: restarting Python to install its packages.",
+      },
+    });
+    return;
+  }
+  const result = toPlain(server.call(method, ...args));
+  await trees.persist(ask);
+  post({ type: "result", id, ...result });
+}
+
+/** Whether `error` means the Python runtime itself failed (Pyodide's "fatal error"). */
+function crashed(error) {
+  return Boolean(error?.pyodide_fatal_error) || /already fatally failed/.test(String(error));
+}

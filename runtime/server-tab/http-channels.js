@@ -1,0 +1,152 @@
+// The visitors' HTTP channels in a server tab: each data channel labelled "http" is one HTTP/1.1
+// connection (runtime/protocol/channels.js), whose bytes go to the Python worker and whose
+// responses come back from it. One record per connection holds all there is to know of it.
+//
+// Flow control: the worker produces a chunk only when credited (one chunk per credit), credit
+// goes back as the channel's send buffer drains, and a visitor that grants a window
+// (receive-window.js) gets no more than it allows: past it, the connection stalls until the
+// visitor has read more.
+
+import { whenWritable } from "../channel-io.js";
+import { errorResponse } from "../error-pages.js";
+import { parseChannelProtocol } from "../protocol/channels.js";
+import { SendWindow } from "../receive-window.js";
+import { requestTimings } from "../request-timings.js";
+
+/**
+ * @typedef {object} Connection
+ * @property {number} conn the connection's id, as the worker knows it
+ * @property {RTCDataChannel} channel
+ * @property {object} visitor whose connection it is (visitors.js)
+ * @property {string|null} waiting the request line awaiting its answer ("GET /path")
+ * @property {SendWindow|null} window what the visitor still lets this tab send
+ * @property {boolean} stalled held back until the visitor has read more
+ */
+
+export class HttpChannels {
+  /** `worker` is the PythonProcess (its post()); `label(visitor)` names a visitor in the log. */
+  constructor(worker, label) {
+    this.worker = worker;
+    this.label = label;
+    this.connections = new Map(); // conn -> Connection
+    this.nextConn = 1;
+  }
+
+  /** Take a visitor's "http" channel as a new connection. */
+  accept(visitor, channel) {
+    const protocol = parseChannelProtocol(channel.protocol);
+    /** @type {Connection} */
+    const connection = {
+      conn: this.nextConn++,
+      channel,
+      visitor,
+      waiting: null,
+      window: protocol.window ? new SendWindow() : null,
+      stalled: false,
+    };
+    this.connections.set(connection.conn, connection);
+    this.worker.post({
+      type: "open",
+      conn: connection.conn,
+      scheme: protocol.scheme,
+      client: this.label(visitor),
+      identity: protocol.httpOnlyByServer ? visitor.identity : "",
+    });
+    channel.addEventListener("message", (event) => this.fromVisitor(connection, event.data));
+    channel.addEventListener("close", () => this.closed(connection));
+    return connection;
+  }
+
+  fromVisitor(connection, data) {
+    if (!(data instanceof ArrayBuffer)) return; // HTTP is bytes; text has no place here
+    if (connection.waiting === null) {
+      connection.waiting = requestLine(data);
+      requestTimings.mark(connection.waiting.split(" ")[1], "server-tab");
+    }
+    this.worker.post({ type: "data", conn: connection.conn, bytes: new Uint8Array(data) }, [data]);
+  }
+
+  closed(connection) {
+    if (this.connections.get(connection.conn) !== connection) return;
+    this.connections.delete(connection.conn);
+    this.worker.post({ type: "close", conn: connection.conn });
+  }
+
+  /** The worker's response bytes for `conn`. */
+  send(conn, bytes) {
+    const connection = this.connections.get(conn);
+    if (connection?.waiting)
+      requestTimings.mark(connection.waiting.split(" ")[1], "server-tab-head");
+    if (connection?.channel.readyState !== "open") return;
+    connection.waiting = null;
+    connection.channel.send(bytes);
+    connection.window?.spend(bytes.length);
+    whenWritable(connection.channel).then(() => this.credit(connection));
+  }
+
+  /** The worker is done with `conn`: its channel closes. */
+  end(conn) {
+    const connection = this.connections.get(conn);
+    if (!connection) return;
+    this.connections.delete(conn);
+    connection.channel.close();
+  }
+
+  /** Let the worker produce the next chunk for `connection`, unless its window is shut. */
+  credit(connection) {
+    if (this.connections.get(connection.conn) !== connection) return;
+    if (connection.window && !connection.window.open) {
+      connection.stalled = true; // until the visitor has read more
+      return;
+    }
+    this.worker.post({ type: "credit", conn: connection.conn, chunks: 1 });
+  }
+
+  /** A visitor's grant of `bytes` more on its channel `channelId`. */
+  grant(visitor, channelId, bytes) {
+    for (const connection of this.connections.values()) {
+      if (connection.visitor !== visitor || connection.channel.id !== channelId) continue;
+      if (connection.window?.grant(bytes) && connection.window.open && connection.stalled) {
+        connection.stalled = false;
+        this.credit(connection);
+      }
+    }
+  }
+
+  /** The request line `conn` waits for an answer to, if it does. */
+  waitingOn(conn) {
+    return this.connections.get(conn)?.waiting ?? null;
+  }
+
+  /**
+   * Python is restarting: each request that waits gets an answer (`stuckAnswer` for the one
+   * that was stuck, 503 for the others) and every channel closes; the visitors keep their peer
+   * connections, and their browsers open new channels.
+   */
+  abortAll(stuckConn, stuckAnswer) {
+    for (const { conn, channel, waiting } of this.connections.values()) {
+      if (waiting !== null && channel.readyState === "open") {
+        channel.send(
+          conn === stuckConn
+            ? stuckAnswer(waiting)
+            : errorResponse(
+                503,
+                "Service Unavailable",
+                "The server is restarting. Try again in a few seconds.",
+                "Retry-After: 5\r\n",
+              ),
+        );
+      }
+      channel.close();
+    }
+    this.connections.clear();
+  }
+}
+
+/** "GET /path", from the first bytes of a request, for the log and error pages. */
+export function requestLine(buffer) {
+  const head = new TextDecoder().decode(
+    new Uint8Array(buffer, 0, Math.min(buffer.byteLength, 512)),
+  );
+  return head.split("\r\n", 1)[0].split(" ").slice(0, 2).join(" ");
+}

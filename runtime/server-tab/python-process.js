@@ -1,0 +1,279 @@
+// The server tab's Python: one Web Worker running Pyodide and the site (runtime/python-worker/),
+// started, fed the site, held to the time limit, and started afresh when it must be. The
+// messages it exchanges are those of runtime/protocol/worker.js.
+//
+// The worker has an opaque origin and no storage: this tab keeps the site's files for it
+// (site-store.js), and a Python snapshot for its boots (python-snapshot.js), made once by a
+// worker of its own that is never given a site.
+//
+// Events: every worker message not handled here, as a CustomEvent of its type with the
+// message as detail (ready, failed, send, end, request, log, output, stats, progress), and
+// restarting {reason, stream, stuckConn, stuckAnswer(requestLine)}: the worker was terminated;
+// requests waiting for an answer must be answered (503, or `stuckAnswer` for the one that was
+// stuck) before a new one boots.
+
+import { errorResponse } from "../error-pages.js";
+import { Requests } from "../protocol/worker.js";
+import { Watchdog } from "./watchdog.js";
+
+const SNAPSHOT_DELAY_MS = 3000;
+const SNAPSHOT_GIVE_UP_MS = 120000;
+
+export class PythonProcess extends EventTarget {
+  /**
+   * `siteMessage()` resolves to the "site" message of a boot but its flags ({name, address,
+   * packagesUrl, files, template}); `answer(question)` resolves to the value of a question the
+   * worker asks; `describeConn(conn)` is the request line a connection is busy with, if any.
+   */
+  constructor({ bundleUrl, snapshots, siteMessage, answer, describeConn, timeLimitMs }) {
+    super();
+    Object.assign(this, { bundleUrl, snapshots, siteMessage, answer, describeConn });
+    this.calls = new Requests();
+    this.watchdog = new Watchdog({
+      limitMs: timeLimitMs,
+      onExpired: (busy) => this.onTimeLimit(busy),
+    });
+    this.worker = null;
+    this.ready = false;
+    this.stopped = false;
+  }
+
+  get timeLimitMs() {
+    return this.watchdog.limitMs;
+  }
+
+  set timeLimitMs(value) {
+    this.watchdog.limitMs = value;
+  }
+
+  /**
+   * Start a worker and boot the site in it. `loadApp` false: without importing the app;
+   * `buildSources` false: without building its source packages (either ran past the time limit
+   * the time before).
+   */
+  start(loadApp = true, buildSources = true) {
+    const worker = pythonWorker();
+    this.worker = worker;
+    this.ready = false;
+    worker.addEventListener("message", (event) => {
+      if (this.worker === worker) this.onMessage(event.data);
+    });
+    worker.addEventListener("error", (event) => {
+      if (this.worker !== worker) return;
+      const message = `The Python worker failed: ${event.message}`;
+      if (this.ready) this.onCrash({ reason: message });
+      else this.emit("failed", { message });
+    });
+    this.siteSent = false;
+    this.beforeSite = []; // messages for the worker, held until it has the site
+    this.snapshots.load().then((snapshot) => {
+      worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, snapshot });
+    });
+    // Read while Python starts; sent once it has (see onMessage's "python-ready").
+    this.site = this.siteMessage().then((site) => ({ ...site, loadApp, buildSources }));
+  }
+
+  async sendSite(worker) {
+    let site;
+    try {
+      site = await this.site;
+    } catch (error) {
+      if (this.worker === worker) {
+        this.emit("failed", { message: `The site could not be read: ${error}` });
+      }
+      return;
+    }
+    if (this.worker !== worker) return;
+    const { files, template } = site;
+    const transfer = [...files.site, ...files.state].flatMap(
+      ({ contents }) => contents?.buffer ?? [],
+    );
+    if (template) transfer.push(template.buffer);
+    this.siteSent = true;
+    worker.postMessage({ type: "site", ...site }, transfer);
+    for (const [message, moved] of this.beforeSite) worker.postMessage(message, moved);
+    this.beforeSite = [];
+  }
+
+  /** Send the worker `message`, after the site if that has not gone yet. */
+  post(message, transfer = []) {
+    if (this.siteSent) this.worker.postMessage(message, transfer);
+    else this.beforeSite.push([message, transfer]);
+  }
+
+  /**
+   * Run a workbench operation in the worker (server_py.worker.SiteServer.call). Resolves to its
+   * value; rejects with an Error whose message is meant for the site's owner.
+   */
+  call(method, ...args) {
+    return this.calls.ask((id) => this.post({ type: "call", id, method, args }));
+  }
+
+  /**
+   * Have a worker of its own make a Python snapshot for the boots to come, this once: a worker
+   * that is given no site, so that no site's code can have run in the Python it snapshots.
+   * It starts a while after this site is served, not to slow its start.
+   */
+  makeSnapshotLater(delayMs = SNAPSHOT_DELAY_MS) {
+    if (this.snapshotMaker !== undefined) return;
+    this.snapshotMaker = null;
+    setTimeout(() => {
+      if (this.stopped) return;
+      const maker = pythonWorker();
+      this.snapshotMaker = maker;
+      const done = () => {
+        maker.terminate();
+        clearTimeout(giveUp);
+      };
+      const giveUp = setTimeout(done, SNAPSHOT_GIVE_UP_MS);
+      maker.addEventListener("error", done);
+      maker.addEventListener("message", ({ data }) => {
+        if (data.type !== "snapshot") return;
+        done();
+        if (typeof data.key === "string" && data.blob instanceof Blob) {
+          this.snapshots
+            .save(data)
+            .catch((error) => this.emit("log", { stream: "stderr", text: unkept(error) }));
+        }
+      });
+      maker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, makeSnapshot: true });
+    }, delayMs);
+  }
+
+  onMessage(message) {
+    switch (message.type) {
+      case "busy":
+        this.watchdog.busy(message);
+        break;
+      case "idle":
+        this.watchdog.idle();
+        break;
+      case "result":
+        this.calls.settle(message);
+        break;
+      case "ask":
+        this.reply(this.worker, message);
+        break;
+      case "python-ready":
+        this.sendSite(this.worker);
+        if (!message.restored) this.makeSnapshotLater();
+        break;
+      case "crashed":
+        this.onCrash(message);
+        break;
+      case "ready":
+        this.ready = true;
+        this.emit("ready", message);
+        break;
+      default:
+        this.emit(message.type, message);
+    }
+  }
+
+  async reply(worker, { id, question }) {
+    let value;
+    let error;
+    try {
+      value = await this.answer(question);
+    } catch (problem) {
+      error = String(problem.message ?? problem);
+    }
+    worker.postMessage({ type: "reply", id, value, error });
+  }
+
+  /** The worker ran the site's code past the time limit: answer for it and start afresh. */
+  onTimeLimit(busy) {
+    const seconds = this.timeLimitMs / 1000;
+    const importing = busy.loading || busy.method === "reload";
+    let what;
+    if (importing) what = "Importing the site's app";
+    else if (busy.building) what = `Building ${busy.building} from source`;
+    else if (busy.call !== undefined) what = `The workbench's ${busy.method}`;
+    else what = this.describeConn(busy.conn) ?? "Sending a response";
+    this.restart({
+      reason: `${what} ran longer than ${seconds} s: stopped, restarting Python with the site as last saved.`,
+      stuckConn: busy.conn,
+      stuckAnswer: (requestLine) =>
+        errorResponse(
+          504,
+          "Gateway Timeout",
+          `${requestLine} ran longer than ${seconds} s and was stopped.`,
+        ),
+      stuckCall: busy.call,
+      stuckError: `Stopped: it ran longer than ${seconds} s. Python restarted with the site as last saved.`,
+      // An import (or a build) that never finishes would stop the next start too: boot
+      // without the app (or without building) then.
+      loadApp: !importing,
+      buildSources: !busy.building,
+    });
+  }
+
+  /** Python itself died (not the site's exception): start afresh with the site as saved. */
+  onCrash({ reason, conn, call }) {
+    this.restart({
+      reason: `Python crashed (${reason}): restarting it with the site as last saved.`,
+      stuckConn: conn,
+      stuckAnswer: (requestLine) =>
+        errorResponse(
+          502,
+          "Bad Gateway",
+          `${requestLine} crashed the site's Python, which is restarting. Try again in a few seconds.`,
+        ),
+      stuckCall: call,
+      stuckError: "Python crashed while doing this; it restarted with the site as last saved.",
+    });
+  }
+
+  /**
+   * Terminate the worker and boot a new one. Pending calls fail; "restarting" lets the HTTP
+   * channels answer the requests that wait (their visitors keep their peer connections).
+   */
+  restart({
+    reason,
+    stream = "stderr",
+    stuckConn,
+    stuckAnswer,
+    stuckCall,
+    stuckError,
+    loadApp = true,
+    buildSources = true,
+  }) {
+    if (this.stopped) return;
+    this.worker.terminate();
+    this.ready = false;
+    this.watchdog.idle();
+    this.emit("restarting", { reason, stream, stuckConn, stuckAnswer });
+    this.calls.failAll((id) => (id === stuckCall ? stuckError : "Python restarted; try again."));
+    this.start(loadApp, buildSources);
+  }
+
+  stop() {
+    this.stopped = true;
+    this.watchdog.idle();
+    this.worker?.terminate();
+    this.snapshotMaker?.terminate();
+  }
+
+  emit(type, detail = {}) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+function unkept(error) {
+  return `The Python snapshot could not be kept (${error}): the next start is slower.`;
+}
+
+/**
+ * A Python worker (runtime/python-worker/main.js) started from a data: URL, which gives it an
+ * opaque origin of its own: the site's code (perhaps an imported stranger's zip) cannot open
+ * this origin's IndexedDB, where the owner's other sites live, nor reach the owner tokens in
+ * its localStorage. It only has its messages to this tab, and what it asks of it is checked
+ * (see site-store.js).
+ */
+function pythonWorker() {
+  const script = new URL("../python-worker/main.js", import.meta.url).href;
+  return new Worker(
+    `data:text/javascript,${encodeURIComponent(`import ${JSON.stringify(script)};`)}`,
+    { type: "module" },
+  );
+}

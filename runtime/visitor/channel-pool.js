@@ -1,0 +1,195 @@
+// A visitor's pool of HTTP channels to a server tab, as a browser keeps a pool of TCP
+// connections: up to six "http" data channels of the peer connection, each carrying one request
+// at a time (runtime/protocol/channels.js), reused while the server keeps them alive. What the
+// page reads of a response goes back to the server tab as window (receive-window.js).
+
+import { opened, sendBytes } from "../channel-io.js";
+import {
+  concat,
+  encodeChunk,
+  encodeRequestHead,
+  HttpParseError,
+  LAST_CHUNK,
+  ResponseParser,
+} from "../http1.js";
+import { formatChannelProtocol, HTTP, windowGrant } from "../protocol/channels.js";
+import { ReadAccount } from "../receive-window.js";
+import { requestTimings } from "../request-timings.js";
+
+const MAX_CHANNELS = 6;
+
+export class ChannelPool {
+  /** `scheme` and `host` are what the visitor's requests are for (the site's address). */
+  constructor({ scheme, host }) {
+    this.scheme = scheme;
+    this.host = host;
+    this.pc = null; // the peer connection the channels are made on, once it is up
+    this.control = null; // its control channel, where window grants go
+    this.keepsCookies = false; // whether the server tab keeps this visitor's HttpOnly cookies
+    this.live = false; // whether new channels may be made now
+    this.idle = []; // open HTTP channels with no request on them
+    this.count = 0;
+    this.waiting = []; // requests waiting for a channel: functions given one
+  }
+
+  /** Channels come from `pc` from now on (not yet live: see `ready`). */
+  use(pc, keepsCookies) {
+    this.pc = pc;
+    this.keepsCookies = keepsCookies;
+  }
+
+  /** The connection is up: `control` takes the window grants, and channels may be made. */
+  ready(control) {
+    this.control = control;
+    this.live = true;
+  }
+
+  /** The peer connection is gone (its channels close by themselves); waiting requests wait. */
+  reset() {
+    this.pc = null;
+    this.control = null;
+    this.live = false;
+    this.idle = [];
+    this.count = 0;
+  }
+
+  /** A new HTTP channel, released to the pool once it is open. */
+  open() {
+    const pc = this.pc;
+    // Its HttpOnly cookies stay with the server tab, and the server tab sends no further
+    // than the page has read (receive-window.js).
+    const protocol = formatChannelProtocol({
+      scheme: this.scheme,
+      httpOnlyByServer: this.keepsCookies,
+      window: true,
+    });
+    const channel = pc.createDataChannel(HTTP, { protocol });
+    channel.binaryType = "arraybuffer";
+    this.count++;
+    channel.parser = new ResponseParser();
+    channel.account = new ReadAccount();
+    channel.sink = null;
+    channel.addEventListener("message", (event) => this.onData(channel, event.data));
+    channel.addEventListener("close", () => this.onClose(channel, pc));
+    return opened(channel).then(() => {
+      this.release(channel, true);
+      return channel;
+    });
+  }
+
+  acquire() {
+    if (this.idle.length) return Promise.resolve(this.idle.pop());
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      if (this.pc && this.live && this.count < MAX_CHANNELS) {
+        this.open().catch((error) => console.warn("PeerServer:", error));
+      }
+    });
+  }
+
+  release(channel, reusable) {
+    channel.sink = null;
+    if (!reusable || channel.readyState !== "open") {
+      if (channel.readyState === "open") channel.close();
+      return;
+    }
+    const next = this.waiting.shift();
+    if (next) next(channel);
+    else this.idle.push(channel);
+  }
+
+  onData(channel, data) {
+    const sink = channel.sink;
+    if (!sink) return;
+    channel.account.receive(data.byteLength);
+    let events;
+    try {
+      events = channel.parser.feed(new Uint8Array(data));
+    } catch (error) {
+      channel.sink = null;
+      sink.error(
+        error instanceof HttpParseError ? `Bad response: ${error.message}` : String(error),
+      );
+      channel.close();
+      return;
+    }
+    for (const event of events) {
+      if (event.type === "head") sink.head(event);
+      else if (event.type === "data") sink.data(event.bytes);
+      else if (event.type === "end") {
+        sink.end();
+        this.grant(channel, channel.account.complete());
+        this.release(channel, event.keepAlive);
+      }
+    }
+  }
+
+  onClose(channel, pc) {
+    this.idle = this.idle.filter((other) => other !== channel);
+    if (this.pc === pc) this.count--;
+    const sink = channel.sink;
+    channel.sink = null;
+    if (sink) {
+      try {
+        if (channel.parser.close().length) sink.end();
+        else sink.error("The connection closed before the response finished.");
+      } catch (error) {
+        sink.error(error.message);
+      }
+    }
+    if (this.pc === pc && this.waiting.length && this.count < MAX_CHANNELS) {
+      this.open().catch((error) => console.warn("PeerServer:", error));
+    }
+  }
+
+  /** Widen the server tab's window on `channel` by `bytes` (read by the page). */
+  grant(channel, bytes) {
+    if (bytes > 0 && this.control?.readyState === "open") {
+      this.control.send(windowGrant(channel.id, bytes));
+    }
+  }
+
+  /** Send `request` on `channel` (see SiteClient.request); the response goes to `sink`. */
+  async send(channel, request, sink) {
+    channel.sink = sink;
+    channel.parser.expect(request.method);
+    // The page's reader says how much of the response still waits unread; what it read goes
+    // back to the server tab as window. Cancelling ends the request: the channel closes.
+    sink.opened?.({
+      unread: (waiting) => this.grant(channel, channel.account.grantFor(waiting)),
+      cancel: () => {
+        if (channel.sink === sink) channel.close();
+      },
+    });
+    const { body, bodyStream } = request;
+    let bodyLength = body
+      ? body.length
+      : ["POST", "PUT", "PATCH"].includes(request.method)
+        ? 0
+        : null;
+    if (bodyStream) bodyLength = "chunked";
+    const head = encodeRequestHead({
+      method: request.method,
+      target: request.target,
+      host: this.host,
+      headers: request.headers,
+      bodyLength,
+    });
+    try {
+      await sendBytes(channel, body?.length ? concat(head, body) : head);
+      requestTimings.mark(request.target, "channel-sent");
+      if (bodyStream) {
+        // Piece by piece, each waiting for room on the channel: never the whole body at once.
+        for await (const piece of bodyStream) {
+          if (piece.length) await sendBytes(channel, encodeChunk(piece));
+        }
+        await sendBytes(channel, LAST_CHUNK);
+      }
+    } catch (error) {
+      if (channel.sink === sink) {
+        channel.sink = null;
+        sink.error(error.message);
+      }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+// runtime/server-tab/http-channels.js: a server tab's HTTP channels, driven with fake data
+// channels and a fake Python worker: routing both ways, credit, the visitor's window, and what
+// waiting requests get when Python restarts.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { HttpChannels, requestLine } from "../../runtime/server-tab/http-channels.js";
+
+class FakeChannel extends EventTarget {
+  constructor(id, protocol) {
+    super();
+    Object.assign(this, { id, protocol, readyState: "open", bufferedAmount: 0, sent: [] });
+  }
+
+  send(bytes) {
+    this.sent.push(typeof bytes === "string" ? bytes : new TextDecoder().decode(bytes));
+  }
+
+  close() {
+    if (this.readyState === "closed") return;
+    this.readyState = "closed";
+    this.dispatchEvent(new Event("close"));
+  }
+
+  receive(text) {
+    const event = new Event("message");
+    event.data = new TextEncoder().encode(text).buffer;
+    this.dispatchEvent(event);
+  }
+}
+
+function setUp() {
+  const posted = [];
+  const worker = { post: (message) => posted.push(message) };
+  const channels = new HttpChannels(worker, (visitor) => visitor.name);
+  const visitor = { name: "visitor 1", identity: "sha-256 AA:BB" };
+  return { posted, channels, visitor };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+test("a channel opens a connection; its bytes go to the worker, the worker's back to it", async () => {
+  const { posted, channels, visitor } = setUp();
+  const channel = new FakeChannel(5, "https; httponly=server; window");
+  const { conn } = channels.accept(visitor, channel);
+  assert.deepEqual(posted.shift(), {
+    type: "open",
+    conn,
+    scheme: "https",
+    client: "visitor 1",
+    identity: "sha-256 AA:BB",
+  });
+  channel.receive("GET /cart HTTP/1.1\r\nHost: demo\r\n\r\n");
+  assert.equal(posted.shift().type, "data");
+  assert.equal(channels.waitingOn(conn), "GET /cart");
+  channels.send(conn, new TextEncoder().encode("HTTP/1.1 200 OK\r\n\r\n"));
+  assert.deepEqual(channel.sent, ["HTTP/1.1 200 OK\r\n\r\n"]);
+  assert.equal(channels.waitingOn(conn), null);
+  await tick();
+  assert.deepEqual(posted.shift(), { type: "credit", conn, chunks: 1 }); // the buffer has room
+  channels.end(conn);
+  assert.equal(channel.readyState, "closed");
+  assert.deepEqual(posted, []); // the worker ended it: nothing to tell it
+});
+
+test("a tunnel's channel keeps its own cookies, and text on a channel is not HTTP", () => {
+  const { posted, channels, visitor } = setUp();
+  const channel = new FakeChannel(1, "http");
+  channels.accept(visitor, channel);
+  assert.equal(posted.shift().identity, "");
+  const text = new Event("message");
+  text.data = "not bytes";
+  channel.dispatchEvent(text);
+  assert.deepEqual(posted, []);
+  channel.close();
+  assert.equal(posted.shift().type, "close"); // the visitor closed it: the worker hears
+});
+
+test("past the visitor's window the connection stalls, and a grant lets it go on", async () => {
+  const { posted, channels, visitor } = setUp();
+  const channel = new FakeChannel(7, "http; window");
+  const { conn } = channels.accept(visitor, channel);
+  posted.length = 0;
+  channels.send(conn, new Uint8Array(1024 * 1024)); // the whole initial window
+  await tick();
+  assert.deepEqual(posted, []); // no credit: stalled
+  channels.grant({ other: true }, 7, 65536); // another visitor's channel of the same id
+  assert.deepEqual(posted, []);
+  channels.grant(visitor, 7, 65536);
+  assert.deepEqual(posted, [{ type: "credit", conn, chunks: 1 }]);
+});
+
+test("a restart answers every waiting request and closes every channel", () => {
+  const { channels, visitor } = setUp();
+  const stuck = new FakeChannel(1, "http");
+  const waiting = new FakeChannel(2, "http");
+  const idle = new FakeChannel(3, "http");
+  const [a, b] = [stuck, waiting, idle].map((channel) => channels.accept(visitor, channel));
+  stuck.receive("GET /slow HTTP/1.1\r\n\r\n");
+  waiting.receive("POST /form HTTP/1.1\r\n\r\n");
+  channels.abortAll(a.conn, (line) => `504 for ${line}`);
+  assert.deepEqual(stuck.sent, ["504 for GET /slow"]);
+  assert.match(waiting.sent[0], /^HTTP\/1.1 503 Service Unavailable\r\n[\s\S]*Retry-After: 5/);
+  assert.deepEqual(idle.sent, []);
+  assert.ok([stuck, waiting, idle].every((channel) => channel.readyState === "closed"));
+  assert.equal(channels.waitingOn(b.conn), null);
+});
+
+test("a request line is the method and target of the first bytes", () => {
+  const bytes = new TextEncoder().encode("DELETE /notes/3?x=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+  assert.equal(requestLine(bytes.buffer), "DELETE /notes/3?x=1");
+});

@@ -1,0 +1,242 @@
+// The server tab's page: the site's server (runtime/server-tab/site-host.js), and the owner's
+// workbench around it: files, editor (saving publishes), database, console, request log,
+// export and import. Each part is a module of web/workbench/; this one puts them together.
+
+import { DEFAULT_TIME_LIMIT_MS, SiteHost } from "/runtime/server-tab/site-host.js";
+import { ownerToken } from "/web/owner-token.js";
+import { chooseApp } from "/web/workbench/app-chooser.js";
+import { EditorPane } from "/web/workbench/editor-pane.js";
+import { LogView } from "/web/workbench/log-view.js";
+import { offerNewerRelease } from "/web/workbench/old-pins.js";
+import { showLoadResult, showPackageProblems, showProblem } from "/web/workbench/reports.js";
+import { keepTimeLimit, startAgeClock } from "/web/workbench/settings.js";
+import { exportSite, importSite } from "/web/workbench/site-archive.js";
+import { StatusLine } from "/web/workbench/status-line.js";
+
+const name = decodeURIComponent(location.pathname.replace(/^\/server\/?/, "").replace(/\/$/, ""));
+const template = new URLSearchParams(location.search).get("template") || "empty";
+const SITE_ROOT = `/peerserver/${name}/`; // where the site's files are, in its Python
+const $ = (id) => document.getElementById(id);
+
+$("server-name").textContent = name;
+document.title = `${name} · PeerServer`;
+
+const log = new LogView({ panel: $("log-panel"), list: $("log"), siteRoot: SITE_ROOT });
+const status = new StatusLine($("status"));
+const problem = (title, lines, suggestion) =>
+  showProblem(
+    { problem: $("problem"), boot: $("boot"), siteRoot: SITE_ROOT, template },
+    title,
+    lines,
+    suggestion,
+  );
+
+/**
+ * The workbench, once its modules are in: they (the editor's CodeMirror above all) load while
+ * Python starts, not before.
+ */
+async function loadWorkbench(host) {
+  const [{ Console }, { DatabaseView }, { Editor }, { FileTree }] = await Promise.all([
+    import("/web/workbench/console.js"),
+    import("/web/workbench/database.js"),
+    import("/web/workbench/editor.js"),
+    import("/web/workbench/files.js"),
+  ]);
+  const pane = new EditorPane({
+    host,
+    elements: {
+      editor: $("editor"),
+      preview: $("preview"),
+      openFile: $("open-file"),
+      saveState: $("save-state"),
+      save: $("save"),
+    },
+    onSaved: () => files.refresh(),
+  });
+  pane.editor = new Editor($("editor"), {
+    onSave: () => pane.save(),
+    onChange: () => pane.changed(),
+  });
+  const database = new DatabaseView({
+    host,
+    select: $("database-file"),
+    tables: $("tables"),
+    tableView: $("table-view"),
+    form: $("sql-form"),
+    sql: $("sql"),
+    result: $("sql-result"),
+  });
+  const files = new FileTree({
+    list: $("file-tree"),
+    host,
+    onOpen: (file) => pane.open(file),
+    onChanged: async () => {
+      await host.reload();
+      await database.refresh();
+    },
+    onError: (text) => problem("That did not work", [text]),
+  });
+  new Console({
+    host,
+    form: $("console-form"),
+    input: $("console-input"),
+    output: $("console-output"),
+    siteRoot: SITE_ROOT,
+    onRan: async () => {
+      await files.refresh();
+      await database.refresh();
+    },
+  });
+
+  $("choose-app").addEventListener("click", async () => {
+    await chooseApp(host);
+    await files.refresh();
+  });
+  $("save").addEventListener("click", () => pane.save());
+  $("new-file").addEventListener("click", () => files.create());
+  $("upload-files").addEventListener("change", async (event) => {
+    await files.upload([...event.target.files].map((file) => [file.name, file]));
+    event.target.value = "";
+  });
+  $("upload-folder").addEventListener("change", async (event) => {
+    await files.upload([...event.target.files].map((file) => [file.webkitRelativePath, file]));
+    event.target.value = "";
+  });
+  files.acceptDrops(document.querySelector(".sidebar"));
+  window.addEventListener("keydown", (event) => {
+    if ((event.ctrlKey || event.metaKey) && event.key === "s") {
+      event.preventDefault();
+      pane.save();
+    }
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (pane.dirty) event.preventDefault();
+  });
+  for (const tab of document.querySelectorAll("[role=tab]")) {
+    tab.addEventListener("click", async () => {
+      for (const other of document.querySelectorAll("[role=tab]")) {
+        other.setAttribute("aria-selected", String(other === tab));
+        $(other.getAttribute("aria-controls")).hidden = other !== tab;
+      }
+      if (tab.id === "tab-database") await database.refresh();
+    });
+  }
+  $("export-site").addEventListener("click", () => exportSite(host, name));
+  $("import-site").addEventListener("change", async (event) => {
+    const [file] = event.target.files;
+    event.target.value = "";
+    if (!file) return;
+    try {
+      if (!(await importSite(host, name, file))) return;
+    } catch (error) {
+      problem("The import did not work", [error.message, "The site was not changed."]);
+      return;
+    }
+    $("problem").hidden = true;
+    pane.clear();
+    log.add("server", `Imported ${file.name}.`);
+    await files.refresh();
+    await database.refresh();
+  });
+  return { files, database };
+}
+
+/** The package service's nearest release of `name` after `version` for this Python. */
+async function askUpgrade(host, name, version) {
+  const ticket = await host.packageTicket();
+  const query = new URLSearchParams({ name, version });
+  const response = await fetch(`/api/packages/upgrade?${query}`, {
+    headers: { Authorization: `Bearer ${ticket}` },
+  });
+  if (!response.ok) throw new Error(`the package service answered ${response.status}`);
+  return response.json();
+}
+
+/** What the owner sees happen: the host's events, shown. */
+function follow(host, address, workbench) {
+  host.addEventListener("progress", ({ detail }) => {
+    $("boot-label").textContent = `${detail.label}…`;
+    $("boot-progress").value = detail.fraction;
+    status.busy(`${detail.label}…`);
+  });
+  host.addEventListener("loaded", ({ detail }) => {
+    status.loaded(detail);
+    showLoadResult(
+      { box: $("load-error"), appLabel: $("app-module"), siteRoot: SITE_ROOT },
+      detail,
+    );
+    offerNewerRelease({
+      host,
+      box: $("pin-offer"),
+      load: detail,
+      askUpgrade: (package_, version) => askUpgrade(host, package_, version),
+    }).catch((error) => {
+      log.add(
+        "stderr",
+        `Could not look for a newer release of ${detail.package?.name}: ${error.message}`,
+      );
+    });
+  });
+  host.addEventListener("packages", ({ detail }) =>
+    showPackageProblems($("packages-problem"), detail),
+  );
+  host.addEventListener("serving", async () => {
+    performance.mark("peerserver:serving");
+    $("boot").hidden = true;
+    status.served();
+    $("open-browser").href = await address;
+    $("open-browser").hidden = false;
+    $("site-address").textContent = await address;
+    $("site-address").hidden = false;
+    $("export-site").disabled = false;
+    $("import-site").disabled = false;
+    startAgeClock(name, $("age"));
+    await (await workbench).files.refresh();
+  });
+  host.addEventListener("clients", ({ detail }) => {
+    $("connected").textContent = `Connected: ${detail.count}`;
+  });
+  host.addEventListener("name-error", ({ detail }) => {
+    status.busy("Not serving");
+    problem(":(", [detail.message], detail.suggestion);
+  });
+  host.addEventListener("replaced", () => {
+    status.busy("Not serving");
+    problem("This site is now served by another tab", [
+      `Another tab of this browser registered "${name}"; this one stopped serving it.`,
+    ]);
+  });
+  host.addEventListener("failed", ({ detail }) => {
+    status.busy("Not serving");
+    problem("The server failed to start", [detail.message, detail.traceback]);
+  });
+  host.addEventListener("request", ({ detail: r }) => {
+    log.add(
+      "request",
+      `${r.method} ${r.target} ${r.status} ${r.duration_ms.toFixed(1)} ms · ${r.client}`,
+    );
+  });
+  host.addEventListener("log", ({ detail }) => log.add(detail.stream, detail.text));
+  host.addEventListener("signaling-lost", () => status.signalingLost());
+  host.addEventListener("restarting", () => status.busy("Restarting…"));
+}
+
+async function main() {
+  const config = fetch("/api/config").then((response) => response.json());
+  const address = config.then(({ siteUrl }) => siteUrl.replace("{name}", name));
+  const host = new SiteHost({
+    name,
+    token: ownerToken(name),
+    bundleUrl: "/bundle/",
+    siteUrl: `/templates/${encodeURIComponent(template)}.zip`,
+    address,
+  });
+  const workbench = loadWorkbench(host);
+  keepTimeLimit(host, name, $("time-limit"), DEFAULT_TIME_LIMIT_MS);
+  follow(host, address, workbench);
+  host.start();
+  window.peerServerHost = host; // for the console, and for tests and benchmarks to measure
+  await workbench;
+}
+
+main().catch((error) => problem("The server tab failed to start", [String(error)]));
