@@ -26,12 +26,15 @@ const HOP_BY_HOP = new Set([
 /**
  * The request line and headers of one request, ending in the blank line.
  * `headers` is an iterable of [name, value]; `bodyLength` null means no body, "chunked" a body
- * of a length not known yet (sent with encodeChunk, then LAST_CHUNK).
+ * of a length not known yet (sent with encodeChunk, then LAST_CHUNK). With `upgrade`, the
+ * request asks to switch protocols, and its Connection and Upgrade headers go as given.
  */
-export function encodeRequestHead({ method, target, host, headers, bodyLength }) {
+export function encodeRequestHead({ method, target, host, headers, bodyLength, upgrade = false }) {
   let head = `${method} ${target} HTTP/1.1\r\nHost: ${host}\r\n`;
   for (const [name, value] of headers) {
-    if (!HOP_BY_HOP.has(name.toLowerCase())) head += `${name}: ${value}\r\n`;
+    const lower = name.toLowerCase();
+    const kept = upgrade && (lower === "connection" || lower === "upgrade");
+    if (kept || !HOP_BY_HOP.has(lower)) head += `${name}: ${value}\r\n`;
   }
   if (bodyLength === "chunked") head += "Transfer-Encoding: chunked\r\n";
   else if (bodyLength !== null && bodyLength !== undefined)
@@ -56,10 +59,15 @@ export class ResponseParser {
     this.state = "idle";
   }
 
-  /** Get ready for the response to a request made with `method`. */
-  expect(method) {
+  /**
+   * Get ready for the response to a request made with `method`. With `upgrade`, the request
+   * asked to switch protocols: a 101 answer is a "head" event, then an "upgraded" event with
+   * whatever bytes came after it, and the parser takes no more.
+   */
+  expect(method, { upgrade = false } = {}) {
     if (this.state !== "idle") throw new Error("a response is still being parsed");
     this.method = method.toUpperCase();
+    this.upgrade = upgrade;
     this.state = "head";
   }
 
@@ -98,6 +106,8 @@ export class ResponseParser {
         return this.readChunkEnd();
       case "trailers":
         return this.readTrailers(events);
+      case "upgraded":
+        return false;
       case "until-close":
         if (!this.buffer.length) return false;
         events.push({ type: "data", bytes: this.take(this.buffer.length) });
@@ -126,6 +136,12 @@ export class ResponseParser {
       const colon = line.indexOf(":");
       if (colon <= 0) throw new HttpParseError(`bad header line: ${JSON.stringify(line)}`);
       headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+    }
+    if (status === 101 && this.upgrade) {
+      events.push({ type: "head", status, statusText: match[2] || "", headers });
+      events.push({ type: "upgraded", bytes: this.take(this.buffer.length) });
+      this.state = "upgraded";
+      return false;
     }
     if (status >= 100 && status < 200) return true; // interim response: the real one follows
     const get = (name) => headers.find(([key]) => key.toLowerCase() === name)?.[1];

@@ -7,6 +7,10 @@ response start, then up to each body chunk. The app's ``send`` returns once its 
 taken, so a large or streaming response keeps memory flat as a WSGI one does, and a request
 that never finishes is stopped by the same time limit (the loop only runs inside the worker's
 busy window). Lifespan events run when the site loads and before it reloads.
+
+WebSockets live longer than any one call: their handlers run on the same loop (a chat's
+handlers share its state), turned by :meth:`ASGIBridge.run_ready` whenever a visitor sent
+something, a socket drained, or a timer of theirs is due; the worker asks when that is.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from http import HTTPStatus
 from typing import IO, Any
 
+from server_py.websocket import Disconnected, Received, WebSocket
 from server_py.wsgi import MAX_CHUNK
 
 Message = dict[str, Any]
@@ -50,6 +55,7 @@ class ASGIBridge:
         self._loop = _EventLoop()
         self._lifespan: _Lifespan | None = None
         self._state: dict[str, Any] = {}  # what lifespan startup leaves for requests
+        self._sockets: set[_WebSocketExchange] = set()
 
     def startup(self) -> None:
         """Send ``lifespan.startup``; raise :class:`RuntimeError` if the app reports failure.
@@ -68,8 +74,17 @@ class ASGIBridge:
         if lifespan.outcome == "lifespan.startup.complete":
             self._lifespan = lifespan
 
-    def shutdown(self) -> None:
-        """Send ``lifespan.shutdown`` and wait for the app to finish it; failures are printed."""
+    def shutdown(self, reason: str = "the site's code changed") -> None:
+        """Close the app's WebSockets with 1012 (Service Restart), as uvicorn does when it
+        restarts, then send ``lifespan.shutdown`` and wait for the app to finish it; failures
+        are printed."""
+        for exchange in list(self._sockets):
+            exchange.server_close(1012, reason)
+        self.run_ready()
+        for exchange in list(self._sockets):  # a handler that did not end when told
+            assert exchange.task is not None
+            exchange.task.cancel()
+        self.run_ready()
         lifespan, self._lifespan = self._lifespan, None
         if lifespan is None:
             return
@@ -93,6 +108,34 @@ class ASGIBridge:
             raise
         start_response(*exchange.head)
         return body
+
+    def websocket(
+        self, environ: dict[str, Any], socket: WebSocket, errors: IO[str]
+    ) -> _WebSocketExchange:
+        """Start the app on the WebSocket ``socket``, whose upgrade request ``environ``
+        describes; its handler runs when :meth:`run_ready` turns the loop."""
+        scope = {
+            **http_scope(environ, dict(self._state)),
+            "type": "websocket",
+            "scheme": "wss" if environ["wsgi.url_scheme"] == "https" else "ws",
+            "subprotocols": socket.subprotocols,
+            "extensions": {"websocket.http.response": {}},
+        }
+        del scope["method"]
+        exchange = _WebSocketExchange(self._loop, socket, errors)
+        exchange.start(self._loop, self.app(scope, exchange.receive, exchange.send))
+        self._sockets.add(exchange)
+        assert exchange.task is not None
+        exchange.task.add_done_callback(lambda _: self._sockets.discard(exchange))
+        return exchange
+
+    def run_ready(self) -> tuple[bool, float | None]:
+        """Run what the app's tasks can do now, without waiting for anything.
+
+        Returns whether anything ran, and the seconds until the next timer of theirs (None:
+        they wait for visitors only)."""
+        with _private(self._loop):
+            return self._loop.run_ready()
 
     def _run_until(
         self, exchange: _Exchange | _Lifespan, ready: Callable[[], bool], raise_errors: bool = True
@@ -143,6 +186,20 @@ class _EventLoop(asyncio.BaseEventLoop):
     def _write_to_self(self) -> None:
         pass  # only one thread: the loop is never asleep while another thread adds work
 
+    def run_ready(self) -> tuple[bool, float | None]:
+        """See :meth:`ASGIBridge.run_ready`. A stop queued behind the ready callbacks ends
+        each turn without waiting; ``_ready`` and ``_scheduled`` are the base loop's queues."""
+        ran = False
+        while self._ready or self._next_timer() == 0:
+            ran = True
+            self.call_soon(self.stop)
+            self.run_forever()
+        return ran, self._next_timer()
+
+    def _next_timer(self) -> float | None:
+        live = [handle.when() for handle in self._scheduled if not handle.cancelled()]
+        return max(0.0, min(live) - self.time()) if live else None
+
 
 class _InlineExecutor(concurrent.futures.Executor):
     """An executor that runs each call at once, in the calling thread: the only one there is."""
@@ -157,7 +214,14 @@ class _InlineExecutor(concurrent.futures.Executor):
 
 
 def _run_private(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]) -> None:
-    """``loop.run_until_complete(future)``, also where another loop counts as running.
+    """``loop.run_until_complete(future)``, also where another loop counts as running."""
+    with _private(loop):
+        loop.run_until_complete(future)
+
+
+@contextlib.contextmanager
+def _private(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Where ``loop`` may run although another loop counts as running.
 
     Under Pyodide the host's event loop is always "running"; it cannot turn while Python runs
     anyway, so it is set aside for the moment.
@@ -166,7 +230,7 @@ def _run_private(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]) -
     asyncio._set_running_loop(None)
     try:
         with _threads_inline():
-            loop.run_until_complete(future)
+            yield
     finally:
         asyncio._set_running_loop(host)
 
@@ -225,11 +289,7 @@ class _Exchange(_Waiting):
             if self.head is not None:
                 raise RuntimeError("http.response.start sent twice")
             status = int(message["status"])
-            headers = [
-                (bytes(name).decode("latin-1"), bytes(value).decode("latin-1"))
-                for name, value in message.get("headers", [])
-            ]
-            self.head = (f"{status} {_reason(status)}", headers)
+            self.head = (f"{status} {_reason(status)}", _decoded(message.get("headers", [])))
         elif kind == "http.response.body":
             if self.head is None:
                 raise RuntimeError("http.response.body sent before http.response.start")
@@ -285,6 +345,116 @@ class _Body:
             traceback.print_exc(file=self._errors)
 
 
+class ClientDisconnected(OSError):
+    """``send`` on a WebSocket the visitor has closed (the ASGI spec asks for an ``OSError``;
+    Starlette turns it into ``WebSocketDisconnect``)."""
+
+
+class _WebSocketExchange(_Waiting):
+    """One WebSocket, as the ASGI app sees it: the ``websocket`` scope's messages."""
+
+    # The app's ``send`` waits while more than this is written and not yet sent on.
+    HIGH_WATER = 1024 * 1024
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, socket: WebSocket, errors: IO[str]):
+        self._loop = loop
+        self.socket = socket
+        self._errors = errors
+        self._incoming: collections.deque[Message] = collections.deque(
+            [{"type": "websocket.connect"}]
+        )
+        self._disconnect: Message | None = None  # once told, for any later receive
+        self._arrived: asyncio.Future[Any] | None = None
+        self._drained: asyncio.Future[Any] | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop, coroutine: Awaitable[None]) -> None:
+        super().start(loop, coroutine)
+        assert self.task is not None
+        self.task.add_done_callback(self._ended)
+
+    # -- from the connection -----------------------------------------------------------
+
+    def deliver(self, event: Received | Disconnected) -> None:
+        """What the visitor sent, or that the socket closed."""
+        if isinstance(event, Received):
+            key = "text" if isinstance(event.data, str) else "bytes"
+            self._incoming.append({"type": "websocket.receive", key: event.data})
+        else:
+            disconnect = {"type": "websocket.disconnect", "code": event.code}
+            self._incoming.append({**disconnect, "reason": event.reason})
+            if self._drained is not None:
+                self.wake(self._drained)
+        if self._arrived is not None:
+            self.wake(self._arrived)
+
+    def drained(self) -> None:
+        """Some of what the app sent has gone on: a waiting ``send`` may return."""
+        if self._drained is not None and self.socket.buffered <= self.HIGH_WATER:
+            self.wake(self._drained)
+
+    def server_close(self, code: int, reason: str) -> None:
+        """The server closes the socket (its Python restarts, the code changed)."""
+        if self.socket.close_code is None:
+            self.socket.close(code, reason)
+            self.deliver(Disconnected(code, reason))
+
+    # -- the app's side ----------------------------------------------------------------
+
+    async def receive(self) -> Message:
+        while not self._incoming:
+            if self._disconnect is not None:
+                return self._disconnect
+            self._arrived = self._loop.create_future()
+            await self._arrived
+        message = self._incoming.popleft()
+        if message["type"] == "websocket.disconnect":
+            self._disconnect = message
+        return message
+
+    async def send(self, message: Message) -> None:
+        socket = self.socket
+        kind = message["type"]
+        if kind == "websocket.accept":
+            if socket.status is not None:
+                raise RuntimeError("websocket.accept sent twice, or after a response")
+            socket.accept(message.get("subprotocol"), _decoded(message.get("headers", [])))
+        elif kind == "websocket.send":
+            if not socket.accepted:
+                raise RuntimeError("websocket.send sent before websocket.accept")
+            if socket.close_code is not None:
+                raise ClientDisconnected(f"the WebSocket is closed ({socket.close_code})")
+            data = message.get("bytes")
+            socket.send(bytes(data) if data is not None else str(message.get("text", "")))
+            while socket.buffered > self.HIGH_WATER and socket.close_code is None:
+                self._drained = self._loop.create_future()
+                await self._drained
+        elif kind == "websocket.close":
+            if socket.status is None:  # before accepting: the handshake is refused
+                socket.reject(403)
+            else:
+                socket.close(int(message.get("code", 1000)), message.get("reason") or "")
+        elif kind == "websocket.http.response.start":
+            if socket.status is not None:
+                raise RuntimeError("websocket.http.response.start after the handshake's answer")
+            socket.reject_start(int(message["status"]), _decoded(message.get("headers", [])))
+        elif kind == "websocket.http.response.body":
+            socket.reject_body(bytes(message.get("body", b"")), message.get("more_body", False))
+        else:
+            raise RuntimeError(f"unexpected ASGI message type {kind!r} for a WebSocket")
+
+    def _ended(self, task: asyncio.Task[Any]) -> None:
+        """The app's handler returned or failed: the socket ends as uvicorn would end it."""
+        failed = not task.cancelled() and task.exception() is not None
+        if failed:
+            error = task.exception()
+            traceback.print_exception(type(error), error, error.__traceback__, file=self._errors)
+        socket = self.socket
+        if socket.status is None:
+            socket.reject(500 if failed else 403)
+        elif socket.is_open:
+            socket.close(1011 if failed else 1000)
+
+
 class _Lifespan(_Waiting):
     """The lifespan protocol's side of the server: startup when loaded, shutdown before reload."""
 
@@ -334,6 +504,12 @@ def http_scope(environ: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]
         "server": (environ["SERVER_NAME"], int(environ["SERVER_PORT"])),
         "state": state,
     }
+
+
+def _decoded(headers: Any) -> list[tuple[str, str]]:
+    return [
+        (bytes(name).decode("latin-1"), bytes(value).decode("latin-1")) for name, value in headers
+    ]
 
 
 def _reason(status: int) -> str:

@@ -5,6 +5,11 @@ The caller feeds bytes with :meth:`HTTPConnection.receive_data` and pulls what t
 :meth:`HTTPConnection.data_to_send`, in pieces no larger than the caller asks for. Pulling is
 what keeps memory flat: the response body is only read from the app when the channel has
 room for more, so a 100 MB ``send_file`` never sits in memory whole.
+
+A request to upgrade to a WebSocket is offered to the ``websockets`` callable (the site's ASGI
+app serves them); if it takes it, the connection carries that WebSocket's frames from then on
+(:mod:`server_py.websocket`). A WSGI app sees the request as any other ``GET``, as it would
+under any WSGI server.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import IO
+from typing import IO, Any, Protocol
 
 import h11
+from wsproto.utilities import RemoteProtocolError as WebSocketHandshakeError
 
 from server_py.cookies import VisitorCookies
+from server_py.websocket import CLOSE_MEANINGS, Disconnected, Received, WebSocket, is_upgrade
 from server_py.wsgi import MAX_CHUNK, Request, Response, WSGIApp, build_environ, call_app
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "MAX_CHUNK", "HTTPConnection", "RequestRecord"]
@@ -42,6 +49,20 @@ class RequestRecord:
     status: int
     duration_ms: float
     client: str
+    note: str = ""  # a WebSocket's state: open, or how it closed
+
+
+class WebSocketHandler(Protocol):
+    """What serves one WebSocket: told what the visitor sent and when the socket drained."""
+
+    def deliver(self, event: Received | Disconnected) -> None: ...
+
+    def drained(self) -> None: ...
+
+
+# Given the upgrade request (as an environ) and its socket, the handler that serves it, or None
+# where the app serves no WebSockets.
+WebSocketApp = Callable[[dict[str, Any], WebSocket], WebSocketHandler | None]
 
 
 class HTTPConnection:
@@ -57,8 +78,13 @@ class HTTPConnection:
         on_response: Callable[[RequestRecord], None] | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         visitor: tuple[VisitorCookies, str] | None = None,
+        websockets: WebSocketApp | None = None,
     ) -> None:
         self._app = app
+        self._websockets = websockets
+        self._socket: WebSocket | None = None  # once the connection is a WebSocket
+        self._socket_handler: WebSocketHandler | None = None
+        self._socket_answer_logged = False
         self._max_body_bytes = max_body_bytes
         # The jars of HttpOnly cookies and this connection's visitor, when the server keeps them.
         self._visitor = visitor
@@ -80,6 +106,9 @@ class HTTPConnection:
         """Feed bytes that arrived from the peer; ``b""`` means the peer closed its side."""
         if self._aborted:
             return
+        if self._socket is not None:
+            self._deliver(self._socket.receive_data(data))
+            return
         self._h11.receive_data(data)
         self._process_events()
 
@@ -89,6 +118,8 @@ class HTTPConnection:
         The app's body is pulled only until there is something to send: a streaming response
         goes out chunk by chunk as the app yields it, not once 64 KiB have piled up.
         """
+        if self._socket is not None:
+            return self._socket_data(max_bytes)
         while not self._outgoing and self._response is not None:
             self._pull_body()
         chunk = bytes(self._outgoing[:max_bytes])
@@ -98,6 +129,9 @@ class HTTPConnection:
     def close(self) -> None:
         """The peer went away (its channel closed): stop producing the response now. The app's
         iterable is closed as PEP 3333 says, so a generator's ``finally`` runs at once."""
+        if self._socket is not None and not self._aborted:
+            self._deliver(self._socket.receive_data(b""))
+            self._log_socket_end()
         if self._response is not None:
             self._abort()
         self._aborted = True
@@ -109,19 +143,27 @@ class HTTPConnection:
     @property
     def has_pending_output(self) -> bool:
         """Whether :meth:`data_to_send` would return bytes now."""
+        if self._socket is not None:
+            return self._socket.buffered > 0
         return bool(self._outgoing) or self._response is not None
+
+    @property
+    def is_websocket(self) -> bool:
+        return self._socket is not None
 
     @property
     def should_close(self) -> bool:
         """True once everything is sent and HTTP says this connection ends here."""
         if self.has_pending_output:
             return False
+        if self._socket is not None:
+            return self._aborted or self._socket.finished
         return self._aborted or self._h11.our_state in (h11.MUST_CLOSE, h11.CLOSED, h11.ERROR)
 
     # -- reading requests ----------------------------------------------------------------
 
     def _process_events(self) -> None:
-        while self._response is None and not self._aborted:
+        while self._response is None and self._socket is None and not self._aborted:
             if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
                 self._h11.start_next_cycle()
             try:
@@ -215,18 +257,15 @@ class HTTPConnection:
             ),
             errors=self._errors,
         )
+        upgrading = self._websockets is not None and is_upgrade(request.method, headers)
+        if upgrading and self._upgrade(environ, request.target, headers):
+            return
         try:
             response = call_app(self._app, environ)
         except Exception:
             traceback.print_exc(file=self._errors)
             response = _internal_error()
-        # Whitespace around a field value is not part of it (RFC 9110 5.5): servers strip it,
-        # and Django's WSGI handler sends its cookies with a leading space.
-        headers = [(name, value.strip(" \t")) for name, value in response.headers]
-        if self._visitor is not None:
-            headers = self._keep_http_only(headers)
-        if not any(name.lower() == "date" for name, _ in headers):
-            headers.append(("Date", formatdate(usegmt=True)))
+        headers = self._response_headers(response.headers)
         try:
             # Building the event validates the headers without touching the connection state.
             head = h11.Response(
@@ -241,6 +280,73 @@ class HTTPConnection:
         self._response = response
         if request.method == b"HEAD" or response.status_code in (204, 304):
             self._finish_response()
+
+    def _response_headers(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The app's response headers as they go out."""
+        # Whitespace around a field value is not part of it (RFC 9110 5.5): servers strip it,
+        # and Django's WSGI handler sends its cookies with a leading space.
+        headers = [(name, value.strip(" \t")) for name, value in headers]
+        if self._visitor is not None:
+            headers = self._keep_http_only(headers)
+        if not any(name.lower() == "date" for name, _ in headers):
+            headers.append(("Date", formatdate(usegmt=True)))
+        return headers
+
+    # -- WebSockets ----------------------------------------------------------------------
+
+    def _upgrade(
+        self, environ: dict[str, Any], target: bytes, headers: list[tuple[bytes, bytes]]
+    ) -> bool:
+        """Offer the upgrade request to the app; True if this connection is its WebSocket now."""
+        assert self._websockets is not None
+        try:
+            socket = WebSocket(target, headers, headers_out=self._response_headers)
+        except WebSocketHandshakeError as error:  # a version other than 13, say
+            self._close_with(400, f"400 Bad request: {error}\n")
+            return True
+        handler = self._websockets(environ, socket)
+        if handler is None:
+            return False
+        self._socket, self._socket_handler = socket, handler
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+        data, _ = self._h11.trailing_data  # frames sent right behind the request
+        if data:
+            self._deliver(socket.receive_data(data))
+        return True
+
+    def _deliver(self, events: list[Received | Disconnected]) -> None:
+        assert self._socket_handler is not None
+        for event in events:
+            self._socket_handler.deliver(event)
+
+    def _socket_data(self, max_bytes: int) -> bytes:
+        socket, handler = self._socket, self._socket_handler
+        assert socket is not None and handler is not None
+        if socket.status is not None and not self._socket_answer_logged:
+            self._socket_answer_logged = True
+            self._log_socket("WebSocket open" if socket.accepted else "WebSocket refused")
+        chunk = socket.data_to_send(max_bytes)
+        handler.drained()
+        return chunk
+
+    def _log_socket_end(self) -> None:
+        socket = self._socket
+        assert socket is not None
+        if not socket.accepted:
+            return
+        code = socket.close_code or 1006
+        meaning = CLOSE_MEANINGS.get(code, "")
+        self._log_socket(
+            f"WebSocket closed {code}{f' ({meaning})' if meaning else ''} · "
+            f"{socket.messages_in} messages in, {socket.messages_out} out"
+        )
+
+    def _log_socket(self, note: str) -> None:
+        assert self._socket is not None and self._request is not None
+        status = self._socket.status or 101
+        self._log(self._request, status, note)
 
     def _url(self) -> str:
         assert self._request is not None
@@ -311,7 +417,7 @@ class HTTPConnection:
         self._response = None
         self._aborted = True
 
-    def _log(self, request: h11.Request, status: int) -> None:
+    def _log(self, request: h11.Request, status: int, note: str = "") -> None:
         if self._on_response is not None:
             self._on_response(
                 RequestRecord(
@@ -320,6 +426,7 @@ class HTTPConnection:
                     status=status,
                     duration_ms=(time.perf_counter() - self._started_at) * 1000,
                     client=self._client,
+                    note=note,
                 )
             )
 

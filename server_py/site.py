@@ -74,7 +74,8 @@ class Site:
         self.load_failure: SiteLoadError | None = None  # why the last load failed, if it did
         # The site's own app (Flask, WSGI or ASGI), as its code made it: the console's `app`.
         self.app: Any = None
-        self._asgi: ASGIBridge | None = None  # the bridge to an ASGI app, for its lifespan
+        # The bridge to an ASGI app: its lifespan, its WebSockets and the loop they run on.
+        self.asgi: ASGIBridge | None = None
         self._environ_set: set[str] = set()  # what the site's env files put in os.environ
 
     def environment(self) -> dict[str, tuple[str, str]]:
@@ -136,9 +137,9 @@ class Site:
             raise self.load_failure from error
         self.load_failure = None
         # The previous app's lifespan ends only now: while the new code failed, it stayed live.
-        if self._asgi is not None:
-            self._asgi.shutdown()
-        self._asgi = app if isinstance(app, ASGIBridge) else None
+        if self.asgi is not None:
+            self.asgi.shutdown()
+        self.asgi = app if isinstance(app, ASGIBridge) else None
         self.app = app.app if isinstance(app, ASGIBridge) else app
         self.app_module = described
         # A package project's files are its source: only a site folder's files are public.

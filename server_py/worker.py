@@ -17,8 +17,9 @@ from typing import Any
 
 from server_py.builds import BuildFailed, build_wheel, install_wheel, wheel_requires
 from server_py.cookies import VisitorCookies, is_identity
-from server_py.http import MAX_CHUNK, HTTPConnection, RequestRecord
+from server_py.http import MAX_CHUNK, HTTPConnection, RequestRecord, WebSocketHandler
 from server_py.site import RestartNeeded, Site, SiteLoadError
+from server_py.websocket import Disconnected, Received, WebSocket
 from server_py.workbench import Workbench, WorkbenchError
 from server_py.wsgi import WSGIApp
 
@@ -26,6 +27,10 @@ try:
     from pyodide.ffi import JsProxy
 except ImportError:  # CPython: there are no JavaScript values to convert
     JsProxy = type("JsProxy", (), {})
+
+# A visitor's WebSockets open at once, past which a new one is closed at once with 1013 (Try
+# Again Later): a page that leaks sockets, or a visitor that means harm, cannot take them all.
+MAX_WEBSOCKETS_PER_VISITOR = 64
 
 # What the server tab may call through SiteServer.call, besides "reload".
 WORKBENCH_CALLS = frozenset({
@@ -59,6 +64,7 @@ class SiteServer:
         self._app: WSGIApp | None = None
         self._load_error: dict[str, Any] | None = None
         self._connections: dict[int, HTTPConnection] = {}
+        self._clients: dict[int, str] = {}  # who each connection is from
         self.requests_started = 0  # lets the worker tell whether a request may have written
 
     def unpack(self, archive: bytes) -> None:
@@ -166,7 +172,9 @@ class SiteServer:
             client=client,
             on_response=self._record,
             visitor=visitor,
+            websockets=self._websocket,
         )
+        self._clients[conn_id] = client
 
     def receive(self, conn_id: int, data: bytes) -> None:
         self._connections[conn_id].receive_data(_as_bytes(data))
@@ -182,8 +190,48 @@ class SiteServer:
 
     def close(self, conn_id: int) -> None:
         connection = self._connections.pop(conn_id, None)
+        self._clients.pop(conn_id, None)
         if connection is not None:
             connection.close()
+
+    def poll(self) -> dict[str, Any]:
+        """Let the app's WebSocket handlers do what they can now (see
+        :meth:`server_py.asgi.ASGIBridge.run_ready`). Returns ``{"ran"}``: whether any code
+        ran, ``{"ready"}``: the WebSocket connections with bytes to send, and ``{"wakeMs"}``:
+        when to call again for the handlers' timers (None: when visitors send something)."""
+        bridge = self.site.asgi
+        ran, wake = bridge.run_ready() if bridge is not None else (False, None)
+        ready = [
+            conn_id
+            for conn_id, conn in self._connections.items()
+            if conn.is_websocket and (conn.has_pending_output or conn.should_close)
+        ]
+        return {"ran": ran, "ready": ready, "wakeMs": None if wake is None else wake * 1000}
+
+    def stop(self, reason: str) -> list[int]:
+        """Python is about to stop: close the app's WebSockets with 1012 (Service Restart) and
+        return the connections whose last bytes should go out first."""
+        if self.site.asgi is not None:
+            self.site.asgi.shutdown(reason)
+        return [conn_id for conn_id, conn in self._connections.items() if conn.is_websocket]
+
+    def _websocket(self, environ: dict[str, Any], socket: WebSocket) -> WebSocketHandler | None:
+        bridge = self.site.asgi
+        if bridge is None:
+            return None  # a WSGI app: the upgrade request is an ordinary GET to it
+        client = environ.get("REMOTE_ADDR", "")
+        open_sockets = sum(
+            1
+            for conn_id, connection in self._connections.items()
+            if connection.is_websocket and self._clients.get(conn_id) == client
+        )
+        if open_sockets >= MAX_WEBSOCKETS_PER_VISITOR:
+            socket.accept()
+            limit = MAX_WEBSOCKETS_PER_VISITOR
+            socket.close(1013, f"{limit} WebSockets open: the most a visitor may have")
+            return _Refused()
+        self.requests_started += 1
+        return bridge.websocket(environ, socket, environ["wsgi.errors"])
 
     def _dispatch(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         # Looked up per request, so a reload takes effect on open connections too.
@@ -204,6 +252,16 @@ class SiteServer:
     def _record(self, record: RequestRecord) -> None:
         if self._on_request is not None:
             self._on_request(dict(vars(record)))  # flat: no need for asdict's deep copies
+
+
+class _Refused:
+    """The handler of a socket the server closed as it opened: nothing reaches the app."""
+
+    def deliver(self, event: Received | Disconnected) -> None:
+        pass
+
+    def drained(self) -> None:
+        pass
 
 
 def _from_js(value: Any) -> Any:

@@ -329,6 +329,11 @@ def create_app(
             Route(f"{SHELL_PREFIX}/sw.js", service_worker),
             Mount(f"{SHELL_PREFIX}/runtime", NoCacheStaticFiles(directory=RUNTIME)),
             Mount(f"{SHELL_PREFIX}/web", NoCacheStaticFiles(directory=WEB)),
+            # What the site's service worker imports from the bundle (signaling.bundle).
+            Mount(
+                f"{SHELL_PREFIX}/bundle",
+                NoCacheStaticFiles(directory=bundle / "shell", check_dir=False),
+            ),
             WebSocketRoute(f"{SHELL_PREFIX}/signal", client_socket),
             Route("/{path:path}", shell, methods=["GET", "HEAD"]),
         ]

@@ -211,9 +211,11 @@ function follow(host, address, workbench) {
     problem("The server failed to start", [detail.message, detail.traceback]);
   });
   host.addEventListener("request", ({ detail: r }) => {
+    // A WebSocket is logged as it opens and as it closes, with how long it was open.
+    const note = r.note ? ` · ${r.note}` : "";
     log.add(
       "request",
-      `${r.method} ${r.target} ${r.status} ${r.duration_ms.toFixed(1)} ms · ${r.client}`,
+      `${r.method} ${r.target} ${r.status} ${r.duration_ms.toFixed(1)} ms · ${r.client}${note}`,
     );
   });
   host.addEventListener("log", ({ detail }) => log.add(detail.stream, detail.text));

@@ -18,9 +18,11 @@ import {
   UNREAD,
 } from "/__ps/runtime/protocol/service-worker.js";
 import { requestTimings } from "/__ps/runtime/request-timings.js";
+import { CONNECT } from "/__ps/runtime/protocol/page-sockets.js";
 import { framedByShell } from "/__ps/runtime/visitor/framing.js";
 import { SiteClient } from "/__ps/runtime/visitor/site-client.js";
 import { cookieHeaderFor, storeSetCookies } from "/__ps/runtime/visitor/site-cookies.js";
+import { SiteSockets } from "/__ps/runtime/visitor/site-sockets.js";
 
 const name = location.hostname.split(".")[0];
 const frame = document.getElementById("site");
@@ -122,6 +124,37 @@ navigator.serviceWorker.addEventListener("message", (event) => {
     },
   );
 });
+
+// The site's pages' WebSockets (runtime/protocol/page-sockets.js): a page of the site, or a
+// worker it started, asks for one with a port of its own.
+const sockets = new SiteSockets({
+  openChannel: () => client.socketChannel(),
+  cookies: {
+    header: (url) => cookieHeaderFor(url, documentCookies()),
+    store: storeSetCookies,
+  },
+  userAgent: navigator.userAgent,
+  origin: location.origin,
+});
+window.addEventListener("message", (event) => {
+  if (event.origin !== location.origin || event.data?.type !== CONNECT || !event.ports[0]) return;
+  sockets.connect(event.data, event.ports[0]);
+});
+window.addEventListener("pagehide", () => sockets.leaveAll());
+
+/** The cookies the site's scripts see here, as {name, value}. */
+function documentCookies() {
+  return document.cookie
+    .split(";")
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const equals = pair.indexOf("=");
+      return equals < 0
+        ? { name: "", value: pair }
+        : { name: pair.slice(0, equals), value: pair.slice(equals + 1) };
+    });
+}
 
 /**
  * A request body the service worker streams over its port: each piece is asked for ("more")

@@ -11,17 +11,22 @@
 //   open {conn, scheme, client, identity}, data {conn, bytes}, credit {conn, chunks},
 //     close {conn}: an HTTP connection and its bytes; a credit lets the worker send a chunk
 //   call {id, method, args}: a workbench operation (server_py.worker.SiteServer.call)
+//   stop {reason}: Python is about to be stopped: close the site's WebSockets (1012), answered
+//     by "stopped" once their last bytes are sent
 //   stats: ask for memory and connection counts
 //   reply {id, value, error}: the answer to one of the worker's questions
 // Worker -> server tab:
 //   progress {label, fraction}; snapshot {key, blob}; python-ready {restored} (send the site)
 //   ready {module, isNew, load, bootMs, timings, packages}; failed {message, traceback}
 //   send {conn, bytes}; end {conn}: response bytes, and the end of a connection
-//   request {method, target, status, duration_ms, client}: one line of the request log
+//   request {method, target, status, duration_ms, client, note}: one line of the request log
+//     (note: a WebSocket's state as it opens and closes)
 //   log {stream, text}; output {text} (a long console command's output, as it comes)
 //   result {id, value, error}: the answer to a call; stats {memoryBytes, connections}
-//   busy {conn, call, method, loading, building}; idle: the site's code runs, and is done
-//     (the server tab holds it to the time limit)
+//   busy {conn, call, method, loading, building, sockets}; idle: the site's code runs (with
+//     `sockets`: only its WebSocket handlers, for a timer of theirs), and is done (the server
+//     tab holds it to the time limit)
+//   stopped: the answer to "stop"
 //   crashed {reason, conn, call}: Python itself died
 //   ask {id, question}: a question to the server tab, answered by "reply":
 //     {type: "save", changes} (keep the site's changed files: site-store.js), and

@@ -27,7 +27,7 @@ import { toPlain } from "./plain.js";
 // for the bundle and the packages, and for a site's own calls to APIs that allow it (CORS).
 delete globalThis.WebSocket;
 
-const RUNS_SITE_CODE = new Set(["data", "credit", "call"]);
+const RUNS_SITE_CODE = new Set(["data", "credit", "close", "call", "tick", "stop"]);
 
 let runtime = null; // what boot.js started: {python, bundleUrl, manifest, sitePackages, ...}
 let server = null; // server_py.worker.SiteServer, once the site is open
@@ -37,6 +37,7 @@ let requestsSeen = 0;
 let bootRequirements = null; // requirements.txt as it was when its packages were installed
 const questions = new Requests(); // this worker's questions to the main thread
 let queue = Promise.resolve();
+let tickTimer = null; // when the site's WebSocket handlers have a timer due
 
 self.addEventListener("message", (event) => {
   const message = event.data;
@@ -56,7 +57,10 @@ function ask(question, transfer = []) {
 
 async function handle(message) {
   const watched = server !== null && RUNS_SITE_CODE.has(message.type);
-  if (watched) post({ type: "busy", conn: message.conn, call: message.id, method: message.method });
+  if (watched) {
+    const sockets = message.type === "tick"; // only WebSocket handlers run
+    post({ type: "busy", conn: message.conn, call: message.id, method: message.method, sockets });
+  }
   try {
     if (message.type === "boot") await boot(message);
     else if (message.type === "site") await openSite(message);
@@ -179,6 +183,12 @@ async function installPackages(text, packagesUrl, buildSources) {
 async function dispatch(message) {
   const { conn } = message;
   switch (message.type) {
+    case "tick": // a timer of the site's WebSocket handlers is due: see pollSockets
+      break;
+    case "stop":
+      connections.stop(message.reason);
+      post({ type: "stopped" });
+      return;
     case "open":
       connections.open(message);
       break;
@@ -206,7 +216,20 @@ async function dispatch(message) {
         memoryBytes: runtime.python._module.HEAPU8.buffer.byteLength,
         connections: connections.count,
       });
-      break;
+      return;
+  }
+  await pollSockets();
+}
+
+/** Let the site's WebSocket handlers do what they now can, and come back for their timers. */
+async function pollSockets() {
+  const wakeMs = await connections.poll(() => trees.persist(ask));
+  clearTimeout(tickTimer);
+  tickTimer = null;
+  if (wakeMs !== null) {
+    tickTimer = setTimeout(() => {
+      queue = queue.then(() => handle({ type: "tick" }));
+    }, wakeMs);
   }
 }
 

@@ -6,6 +6,10 @@
 // goes back as the channel's send buffer drains, and a visitor that grants a window
 // (receive-window.js) gets no more than it allows: past it, the connection stalls until the
 // visitor has read more.
+//
+// A connection whose request was answered "101 Switching Protocols" carries a WebSocket from
+// then on (server_py/websocket.py): its bytes are frames, not requests, and it has no window
+// (a page cannot hold back a WebSocket's messages).
 
 import { whenWritable } from "../channel-io.js";
 import { errorResponse } from "../error-pages.js";
@@ -21,6 +25,7 @@ import { requestTimings } from "../request-timings.js";
  * @property {string|null} waiting the request line awaiting its answer ("GET /path")
  * @property {SendWindow|null} window what the visitor still lets this tab send
  * @property {boolean} stalled held back until the visitor has read more
+ * @property {string|null} websocket the path of the WebSocket it became, if it did
  */
 
 export class HttpChannels {
@@ -43,6 +48,7 @@ export class HttpChannels {
       waiting: null,
       window: protocol.window ? new SendWindow() : null,
       stalled: false,
+      websocket: null,
     };
     this.connections.set(connection.conn, connection);
     this.worker.post({
@@ -59,7 +65,7 @@ export class HttpChannels {
 
   fromVisitor(connection, data) {
     if (!(data instanceof ArrayBuffer)) return; // HTTP is bytes; text has no place here
-    if (connection.waiting === null) {
+    if (connection.waiting === null && connection.websocket === null) {
       connection.waiting = requestLine(data);
       requestTimings.mark(connection.waiting.split(" ")[1], "server-tab");
     }
@@ -78,6 +84,9 @@ export class HttpChannels {
     if (connection?.waiting)
       requestTimings.mark(connection.waiting.split(" ")[1], "server-tab-head");
     if (connection?.channel.readyState !== "open") return;
+    if (connection.waiting !== null && isSwitchingProtocols(bytes)) {
+      connection.websocket = connection.waiting.split(" ")[1];
+    }
     connection.waiting = null;
     connection.channel.send(bytes);
     connection.window?.spend(bytes.length);
@@ -113,9 +122,11 @@ export class HttpChannels {
     }
   }
 
-  /** The request line `conn` waits for an answer to, if it does. */
+  /** The request line `conn` waits for an answer to, or the WebSocket it is, if either. */
   waitingOn(conn) {
-    return this.connections.get(conn)?.waiting ?? null;
+    const connection = this.connections.get(conn);
+    if (connection?.websocket) return `WebSocket ${connection.websocket}`;
+    return connection?.waiting ?? null;
   }
 
   /**
@@ -141,6 +152,12 @@ export class HttpChannels {
     }
     this.connections.clear();
   }
+}
+
+const SWITCHING = new TextEncoder().encode("HTTP/1.1 101 ");
+
+function isSwitchingProtocols(bytes) {
+  return SWITCHING.every((byte, index) => bytes[index] === byte);
 }
 
 /** "GET /path", from the first bytes of a request, for the log and error pages. */

@@ -18,6 +18,8 @@ import { Watchdog } from "./watchdog.js";
 
 const SNAPSHOT_DELAY_MS = 3000;
 const SNAPSHOT_GIVE_UP_MS = 120000;
+// How long a planned restart waits for Python to close the site's WebSockets.
+const STOP_WAIT_MS = 1000;
 
 export class PythonProcess extends EventTarget {
   /**
@@ -189,6 +191,7 @@ export class PythonProcess extends EventTarget {
     if (importing) what = "Importing the site's app";
     else if (busy.building) what = `Building ${busy.building} from source`;
     else if (busy.call !== undefined) what = `The workbench's ${busy.method}`;
+    else if (busy.sockets) what = "The site's WebSocket handlers";
     else what = this.describeConn(busy.conn) ?? "Sending a response";
     this.restart({
       reason: `${what} ran longer than ${seconds} s: stopped, restarting Python with the site as last saved.`,
@@ -227,8 +230,10 @@ export class PythonProcess extends EventTarget {
   /**
    * Terminate the worker and boot a new one. Pending calls fail; "restarting" lets the HTTP
    * channels answer the requests that wait (their visitors keep their peer connections).
+   * A `planned` restart first lets Python close the site's WebSockets with 1012 (Service
+   * Restart); a stuck or crashed one cannot, and their visitors see 1006.
    */
-  restart({
+  async restart({
     reason,
     stream = "stderr",
     stuckConn,
@@ -237,14 +242,34 @@ export class PythonProcess extends EventTarget {
     stuckError,
     loadApp = true,
     buildSources = true,
+    planned = false,
   }) {
     if (this.stopped) return;
+    if (planned && this.ready) await this.closeSockets(reason);
     this.worker.terminate();
     this.ready = false;
     this.watchdog.idle();
     this.emit("restarting", { reason, stream, stuckConn, stuckAnswer });
     this.calls.failAll((id) => (id === stuckCall ? stuckError : "Python restarted; try again."));
     this.start(loadApp, buildSources);
+  }
+
+  /** Ask the worker to close the site's WebSockets (see restart); at most STOP_WAIT_MS. */
+  closeSockets(reason) {
+    const worker = this.worker;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        worker.removeEventListener("message", onMessage);
+        resolve();
+      };
+      const onMessage = ({ data }) => {
+        if (data.type === "stopped") done();
+      };
+      const timer = setTimeout(done, STOP_WAIT_MS);
+      worker.addEventListener("message", onMessage);
+      this.post({ type: "stop", reason });
+    });
   }
 
   stop() {

@@ -160,7 +160,7 @@ export class SiteHost extends EventTarget {
       this.addEventListener("loaded", settle);
       this.addEventListener("failed", settle);
     });
-    this.python.restart({ reason, stream: "server" });
+    this.python.restart({ reason, stream: "server", planned: true });
     return loaded;
   }
 

@@ -10,7 +10,7 @@
 
 import { opened } from "../channel-io.js";
 import { IceServers, RemoteCandidates, noPathMessage, trickle } from "../ice.js";
-import { CONTROL } from "../protocol/channels.js";
+import { CONTROL, formatChannelProtocol, HTTP } from "../protocol/channels.js";
 import { retryDelay, SignalingSocket, socketUrl } from "../signaling-socket.js";
 import { ChannelPool } from "./channel-pool.js";
 import { visitorCertificate } from "./visitor-identity.js";
@@ -204,6 +204,19 @@ export class SiteClient extends EventTarget {
   }
 
   // -- requests ---------------------------------------------------------------------------
+
+  /**
+   * A data channel of its own, for one WebSocket (site-sockets.js): an "http" channel with no
+   * window, since a page cannot hold back a socket's messages. Resolves once it is open.
+   */
+  async socketChannel() {
+    await this.connected();
+    const { scheme, keepsCookies } = this.pool;
+    const protocol = formatChannelProtocol({ scheme, httpOnlyByServer: keepsCookies });
+    const channel = this.pc.createDataChannel(HTTP, { protocol });
+    channel.binaryType = "arraybuffer";
+    return opened(channel);
+  }
 
   /**
    * Send one request; `sink` gets opened({unread(bytes), cancel()}) once it has a channel,

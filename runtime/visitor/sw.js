@@ -5,8 +5,10 @@
 // and so does the shell's own /__ps/ folder; everything else on this origin (the site iframe's
 // pages, images, scripts, fetch() calls, form posts) is handed to a shell page over a
 // MessageChannel (runtime/protocol/service-worker.js) and answered from the data channel, body
-// streamed as it arrives.
+// streamed as it arrives. The site's pages and workers' scripts get the shell's WebSocket first
+// (page-scripts.js), which this worker serves itself.
 
+import pageScript from "/__ps/bundle/page-websocket.js";
 import { errorPageHtml, UNAVAILABLE_TITLE } from "/__ps/runtime/error-pages.js";
 import {
   BODY,
@@ -23,6 +25,12 @@ import {
   SHELL_PREFIX,
   UNREAD,
 } from "/__ps/runtime/protocol/service-worker.js";
+import {
+  injecting,
+  injectionFor,
+  inject,
+  PAGE_SCRIPT_PATH,
+} from "/__ps/runtime/visitor/page-scripts.js";
 
 // Bytes of a response this worker holds for a page that has not read them yet; the shell is
 // told how much waits, so that the server tab sends no further (runtime/receive-window.js).
@@ -33,6 +41,13 @@ self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim(
 
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
+  if (url.origin === self.location.origin && url.pathname === PAGE_SCRIPT_PATH) {
+    // Asked for by every page of the site: answered here, with no trip to the network. It
+    // changes only with this worker, which imports it.
+    const headers = { "Content-Type": "text/javascript; charset=utf-8" };
+    event.respondWith(new Response(pageScript, { headers }));
+    return;
+  }
   if (url.origin !== self.location.origin || url.pathname.startsWith(SHELL_PREFIX)) return;
   if (event.request.mode === "navigate" && event.request.destination === "document") return;
   event.respondWith(forward(event.request));
@@ -96,10 +111,15 @@ async function forward(request) {
           // With the head comes what the shell had of the body, and whether that was all.
           answered = true;
           const nullBody = NULL_BODY_STATUSES.has(data.status) || request.method === "HEAD";
-          const init = { status: data.status, statusText: data.statusText, headers: data.headers };
+          const injection = nullBody ? null : injectionFor(request, data.headers);
+          const headers = injection
+            ? data.headers.filter(([name]) => name.toLowerCase() !== "content-length")
+            : data.headers;
+          const init = { status: data.status, statusText: data.statusText, headers };
           if (data.end) {
             port1.close();
-            resolve(new Response(nullBody ? null : data.bytes, init));
+            const bytes = injection ? inject(data.bytes, injection) : data.bytes;
+            resolve(new Response(nullBody ? null : bytes, init));
             break;
           }
           const stream = nullBody
@@ -120,7 +140,9 @@ async function forward(request) {
                 },
                 new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD }),
               );
-          resolve(new Response(stream, init));
+          resolve(
+            new Response(injection ? stream.pipeThrough(injecting(injection)) : stream, init),
+          );
           break;
         }
         case DATA:

@@ -12,7 +12,11 @@ nothing is fetched from a CDN at run time. Sources, all pinned:
   ``python/`` (by Pyodide itself, under Node: ``precompile.mjs``), so that a server tab does
   not compile the modules it imports;
 * the editor (CodeMirror 6) and password hashing (@noble/hashes) from npm, each bundled by
-  esbuild (also from npm) into one module.
+  esbuild (also from npm) into one module;
+* in ``shell/``, what a site's service worker imports (served on the site's origin under
+  ``/__ps/bundle/``): the pages' WebSocket (``runtime/visitor/page-websocket.js``), built into
+  one classic script and exported as its text, which the service worker puts in the site's
+  pages.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ RUNTIME_PACKAGES = (
     "click",
     "blinker",
     "h11",
+    "wsproto",  # the WebSockets of ASGI sites (server_py.websocket)
     "python-dotenv",  # .flaskenv and .env, as `flask run` reads them
 )
 # Put on sys.path as they are, zip files read by zipimport, instead of unpacked: tzdata (the
@@ -121,6 +126,20 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
         REPO / "web" / "workbench" / "codemirror-bundle.js", out / "codemirror.js", node_modules
     )
     bundle_module(REPO / "runtime" / "hashes-bundle.js", out / "hashes.js", node_modules)
+    shell = out / "shell"
+    shell.mkdir(exist_ok=True)
+    page_script = shell / "page-websocket.iife.js"
+    bundle_module(
+        REPO / "runtime" / "visitor" / "page-websocket-bundle.js",
+        page_script,
+        node_modules,
+        script=True,
+    )
+    (shell / "page-websocket.js").write_text(
+        "// Built by signaling/bundle: the text of the pages' WebSocket, for the service worker.\n"
+        f"export default {json.dumps(page_script.read_text())};\n"
+    )
+    page_script.unlink()
 
     server_py_zip = out / "server_py.zip"
     with zipfile.ZipFile(server_py_zip, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -162,14 +181,15 @@ def precompile(pyodide_dir: Path, out: Path, stdlib: Path, unpacked: list[Path])
     return [out / path.name for path in [stdlib, *unpacked]]
 
 
-def bundle_module(entry: Path, target: Path, node_modules: Path) -> None:
-    """npm packages re-exported by ``entry``, as one ES module the browser loads from us."""
+def bundle_module(entry: Path, target: Path, node_modules: Path, script: bool = False) -> None:
+    """npm packages re-exported by ``entry``, as one ES module the browser loads from us (with
+    ``script``: ``entry`` and what it imports, as one classic script)."""
     subprocess.run(
         [
             str(node_modules / ".bin" / "esbuild"),
             str(entry),
             "--bundle",
-            "--format=esm",
+            *(["--format=iife", "--keep-names"] if script else ["--format=esm"]),
             "--minify",
             "--log-level=warning",
             f"--outfile={target}",
