@@ -9,11 +9,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, BrowserType, FrameLocator, Page, expect
 
 from tests import wheelhouse
 from tests.deployment import Certificate, make_certificate
-from tests.harness import REPO, chromium_launch_args, peerserver_service
+from tests.harness import CHROMIUM_ARGS, REPO, chromium_launch_args, peerserver_service
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 TEST_SITES = REPO / "tests" / "sites"
@@ -39,6 +39,15 @@ def test_certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict, test_certificate: Certificate) -> dict:
     return chromium_launch_args(browser_type_launch_args, test_certificate.spki_sha256)
+
+
+@pytest.fixture(scope="module")
+def real_ip_browser(browser_type: BrowserType, browser_type_launch_args: dict) -> Iterator[Browser]:
+    """Chromium offering real host candidates, which a non-browser peer (the tunnel) can reach."""
+    args = [*CHROMIUM_ARGS, "--disable-features=WebRtcHideLocalIpsWithMdns"]
+    browser = browser_type.launch(**{**browser_type_launch_args, "args": args})
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="session")

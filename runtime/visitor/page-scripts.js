@@ -14,6 +14,7 @@ export const PAGE_SCRIPT_PATH = "/__ps/page-websocket.js";
 const MAX_SCAN_BYTES = 16 * 1024;
 
 const latin1 = new TextDecoder("latin1");
+const BOM = "\u00ef\u00bb\u00bf"; // UTF-8's byte order mark, as latin1 reads it
 const encoder = new TextEncoder();
 
 /**
@@ -45,6 +46,7 @@ export function injectionFor({ destination, mode }, headers) {
 export function insertionPoint(bytes, injection, final = false) {
   const text = latin1.decode(bytes.subarray(0, MAX_SCAN_BYTES));
   const complete = final || bytes.length >= MAX_SCAN_BYTES;
+  if (!complete && text.length < BOM.length && BOM.startsWith(text)) return null;
   return injection.kind === "page" ? afterDoctype(text, complete) : afterDirectives(text, complete);
 }
 
@@ -88,7 +90,7 @@ export function injecting(injection) {
 }
 
 function afterDoctype(text, complete) {
-  let at = text.startsWith("\u00ef\u00bb\u00bf") ? 3 : 0; // a UTF-8 byte order mark
+  let at = text.startsWith(BOM) ? BOM.length : 0;
   for (;;) {
     const rest = text.slice(at);
     const space = /^[\t\n\f\r ]+/.exec(rest);
@@ -108,23 +110,23 @@ function afterDoctype(text, complete) {
       return at + end + 1;
     }
     if (!complete && rest.length < 4 && "<!--".startsWith(rest)) return null;
-    return rest.length || complete ? insertBeforeContent(text, at) : null;
+    return rest.length || complete ? insertBeforeContent(text) : null;
   }
 }
 
 /** No doctype: the script goes first (after the byte order mark), before any content. */
 function insertBeforeContent(text) {
-  return text.startsWith("\u00ef\u00bb\u00bf") ? 3 : 0;
+  return text.startsWith(BOM) ? BOM.length : 0;
 }
 
 function afterDirectives(text, complete) {
   const match =
-    /^(\ufeff|\u00ef\u00bb\u00bf)?(\s|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*(['"])use strict\3[ \t]*;?/.exec(
+    /^(?:\u00ef\u00bb\u00bf)?(\s|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*(['"])use strict\2[ \t]*;?/.exec(
       text,
     );
   if (match) return match[0].length;
   if (!complete && text.length < 64) return null; // the directive may still be coming
-  return text.startsWith("\u00ef\u00bb\u00bf") ? 3 : 0;
+  return insertBeforeContent(text);
 }
 
 function splice(bytes, at, added) {

@@ -16,6 +16,7 @@ import {
   SENT,
   WORKER_ROUTE,
 } from "../protocol/page-sockets.js";
+import { isPageCloseCode } from "../websocket.js";
 
 const CONNECTING = 0;
 const OPEN_STATE = 1;
@@ -121,7 +122,7 @@ export function makeWebSocket(scope, route) {
     }
 
     close(code, reason = "") {
-      if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
+      if (code !== undefined && !isPageCloseCode(code)) {
         throw new DOMException(`The close code ${code} is not allowed.`, "InvalidAccessError");
       }
       if (new TextEncoder().encode(reason).length > 123) {

@@ -10,21 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserType, expect
+from playwright.sync_api import Browser, expect
 
 from tests.conftest import serve_site
-from tests.harness import CHROMIUM_ARGS, free_port, running
+from tests.harness import free_port, running
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def real_ip_browser(browser_type: BrowserType, browser_type_launch_args: dict) -> Iterator[Browser]:
-    """Chromium offering real host candidates, which a non-browser peer can reach."""
-    args = [*CHROMIUM_ARGS, "--disable-features=WebRtcHideLocalIpsWithMdns"]
-    browser = browser_type.launch(**{**browser_type_launch_args, "args": args})
-    yield browser
-    browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,20 @@ closes with when the visitor leaves or the server's Python restarts."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Frame, Page, expect
+from websockets.sync.client import connect
 
 from tests.conftest import BOOT_TIMEOUT, ServedSite, serve_project
+from tests.e2e.test_firefox import FIREFOX_SCRIPTS
 from tests.e2e.test_workbench import open_file, replace_and_save
-from tests.harness import TESTS
+from tests.harness import REPO, TESTS, free_port, running
 
 pytestmark = pytest.mark.e2e
 
@@ -184,4 +189,130 @@ def test_a_chat_between_two_visitors_and_how_sockets_end(
     finally:
         ada_context.close()
         bob_context.close()
+        served.context.close()
+
+
+def test_a_stuck_handler_and_a_server_that_goes_away_close_sockets_with_1006(
+    browser: Browser, service_url: str, tmp_path: Path
+) -> None:
+    """Python stopped short (the time limit) or the server tab gone: no closing handshake can
+    happen, and the page's sockets fail with 1006, as on a server whose process dies."""
+    served = live_site(browser, service_url, tmp_path, "live-stuck")
+    server = served.server
+    visitor = browser.new_context()
+    try:
+        time_limit = server.get_by_label("Time limit")
+        time_limit.fill("2")
+        time_limit.press("Enter")
+        page = visitor.new_page()
+        page.goto(served.url)
+        frame = site_frame(page)
+        frame.evaluate(OPEN_SOCKET, ["/echo", []])
+        frame.evaluate(OPEN_SOCKET, ["/stuck", []])
+        ended = frame.evaluate(
+            f"""async () => {{
+              const [echo, stuck] = window.sockets;
+              let errors = 0;
+              for (const socket of [echo, stuck]) socket.onerror = () => errors++;
+              const closes = Promise.all([echo, stuck].map({CLOSED}));
+              stuck.send("go");
+              return [await closes, errors];
+            }}"""
+        )
+        assert ended == [["1006  false", "1006  false"], 2]
+        log = server.locator("#log")
+        expect(log).to_contain_text(
+            "WebSocket /stuck ran longer than 2 s: stopped, restarting Python"
+        )
+        expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+
+        # The site is back: a new socket works; then the owner closes the server tab.
+        frame.evaluate("() => { window.sockets = []; }")
+        frame.evaluate(OPEN_SOCKET, ["/echo", []])
+        frame.evaluate(f"() => {{ window.ending = ({CLOSED})(window.sockets[0]); }}")
+        served.context.close()
+        assert frame.evaluate("() => window.ending") == "1006  false"
+    finally:
+        visitor.close()
+        served.context.close()
+
+
+def test_a_websockets_client_through_the_tunnel(
+    real_ip_browser: Browser, service_url: str, tmp_path: Path
+) -> None:
+    """Python's websockets library, through `peerserver tunnel`, in the same room as a page:
+    the tunnel carries the upgrade and the frames as it carries any bytes (and the server
+    agrees to compress them, as the client offers)."""
+    served = live_site(real_ip_browser, service_url, tmp_path, "live-tunnel")
+    visitor = real_ip_browser.new_context()
+    port = free_port()
+    command = [sys.executable, "-m", "signaling", "tunnel", "live-tunnel", "--port", str(port)]
+    try:
+        page = visitor.new_page()
+        page.goto(served.url)
+        room = page.frame_locator("#site")
+        room.get_by_label("Your name").fill("Ada")
+        room.get_by_role("button", name="Join").click()
+        expect(room.locator("#state")).to_have_text("In the room as Ada")
+        with running([*command, "--service", service_url], f"http://127.0.0.1:{port}/", 60):
+            echo_url = f"ws://127.0.0.1:{port}/echo"
+            with connect(echo_url, subprotocols=["echo.v1"], open_timeout=30) as echo:
+                assert echo.subprotocol == "echo.v1"
+                assert echo.response.headers["Sec-WebSocket-Extensions"].startswith(
+                    "permessage-deflate"
+                )
+                echo.send("from the command line")
+                assert echo.recv(timeout=30) == "from the command line"
+                echo.send(bytes(range(256)) * 400)
+                assert echo.recv(timeout=30) == bytes(range(256)) * 400
+                echo.close(4002, "tunnel done")
+            chat_url = f"ws://127.0.0.1:{port}/chat?name=Tunnel"
+            with connect(chat_url, open_timeout=30) as chat:
+                assert chat.recv(timeout=30) == "Tunnel joined"
+                chat.send("hello from a terminal")
+                expect(room.get_by_role("listitem")).to_contain_text(
+                    ["Tunnel joined", "Tunnel: hello from a terminal"]
+                )
+        expect(room.get_by_role("listitem").last).to_have_text("Tunnel left")
+        expect(served.server.locator("#log")).to_contain_text("WebSocket closed 4002")
+    finally:
+        visitor.close()
+        served.context.close()
+
+
+def test_firefox_in_the_room(browser: Browser, service_url: str, tmp_path: Path) -> None:
+    """Stock Firefox as a visitor: its pages' and workers' sockets, next to a Chromium one."""
+    served = live_site(browser, service_url, tmp_path, "live-fox")
+    visitor = browser.new_context()
+    fox = subprocess.Popen(
+        ["node", str(FIREFOX_SCRIPTS / "live-visitor.mjs"), served.url],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+    try:
+        page = visitor.new_page()
+        page.goto(served.url)
+        room = page.frame_locator("#site")
+        room.get_by_label("Your name").fill("Ada")
+        room.get_by_role("button", name="Join").click()
+        assert fox.stdout is not None and fox.stdin is not None
+        line = fox.stdout.readline()
+        assert line, fox.stderr.read() if fox.stderr else "Firefox ended"
+        seen = json.loads(line)
+        assert seen["engine"].startswith("firefox/")
+        assert seen["protocol"] == "echo.v1"
+        assert seen["text"] == "ünïcode"
+        assert seen["bytes"] == [1, 2, 3]
+        assert seen["closed"] == [4003, "fox out", True]
+        assert seen["worker"] == "worker heard: from the worker"
+        room.get_by_label("Message").fill("Hi Fox")
+        room.get_by_role("button", name="Send").click()
+        expect(room.get_by_role("listitem")).to_contain_text(
+            ["Fox: hello from Firefox", "Ada: Hi Fox"]
+        )
+        fox.stdin.close()  # Firefox leaves
+        expect(room.get_by_role("listitem").last).to_have_text("Fox left", timeout=30_000)
+    finally:
+        fox.kill()
+        fox.wait(timeout=30)
+        visitor.close()
         served.context.close()

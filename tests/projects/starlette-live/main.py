@@ -1,5 +1,6 @@
 """A live page as Starlette's documentation writes one: a chat room over a WebSocket, an echo
-socket, a clock that ticks, and a worker of the page's that opens a socket of its own."""
+socket, a clock that ticks, a worker of the page's that opens a socket of its own, and a
+handler with a bug that never yields."""
 
 import asyncio
 
@@ -62,6 +63,14 @@ async def clock(websocket: WebSocket) -> None:
         tick += 1
 
 
+async def stuck(websocket: WebSocket) -> None:
+    """A handler with a bug: its first message sends it into a loop that never yields."""
+    await websocket.accept()
+    await websocket.receive_text()
+    while True:
+        pass
+
+
 async def home(request):
     return FileResponse("static/index.html")
 
@@ -77,6 +86,7 @@ app = Starlette(
         WebSocketRoute("/chat", chat),
         WebSocketRoute("/echo", echo),
         WebSocketRoute("/clock", clock),
+        WebSocketRoute("/stuck", stuck),
         Mount("/static", StaticFiles(directory="static")),
     ]
 )

@@ -1,0 +1,59 @@
+// Firefox visits a live site (tests/projects/starlette-live) served by a Chromium server tab:
+// node live-visitor.mjs SITE_URL. Joins the chat room as "Fox" and speaks, echoes text and bytes
+// on a socket of its own, closes it with a code, and opens one from a worker; prints what it
+// saw as JSON, and keeps the room open until its stdin ends.
+
+import { TIMEOUT_MS, frameText, launchFirefox } from "./firefox.mjs";
+
+const siteUrl = process.argv[2];
+const browser = await launchFirefox();
+try {
+  const page = await browser.newPage();
+  await page.goto(siteUrl);
+  const frame = await frameText(page, "h1", "Live room");
+  await frame.type("#name", "Fox");
+  await frame.click("#join button");
+  await frame.waitForFunction(
+    () => document.querySelector("#state").textContent === "In the room as Fox",
+    { timeout: TIMEOUT_MS },
+  );
+  await frame.type("#line", "hello from Firefox");
+  await frame.click("#say button");
+  await frame.waitForFunction(
+    () =>
+      [...document.querySelectorAll("li")].some(
+        (li) => li.textContent === "Fox: hello from Firefox",
+      ),
+    { timeout: TIMEOUT_MS },
+  );
+  const seen = await frame.evaluate(async () => {
+    const socket = new WebSocket(`${location.origin.replace(/^http/, "ws")}/echo`, ["echo.v1"]);
+    socket.binaryType = "arraybuffer";
+    await new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = () => reject(new Error("the socket failed"));
+    });
+    const next = () =>
+      new Promise((resolve) =>
+        socket.addEventListener("message", (e) => resolve(e.data), { once: true }),
+      );
+    socket.send("ünïcode");
+    const text = await next();
+    socket.send(new Uint8Array([1, 2, 3]));
+    const bytes = [...new Uint8Array(await next())];
+    const closed = new Promise((resolve) => {
+      socket.onclose = (e) => resolve([e.code, e.reason, e.wasClean]);
+    });
+    socket.close(4003, "fox out");
+    const worker = await new Promise((resolve) => {
+      new Worker("/static/echo-worker.js").onmessage = (event) => resolve(event.data);
+    });
+    return { protocol: socket.protocol, text, bytes, closed: await closed, worker };
+  });
+  seen.engine = await browser.version();
+  console.log(JSON.stringify(seen));
+  // The room stays open (Fox in it) until the test is done with it.
+  for await (const _ of process.stdin);
+} finally {
+  await browser.close();
+}
