@@ -242,7 +242,35 @@ def markdown(results: dict[str, Any]) -> str:
             ],
         ),
     ]
+    if "second_view" in results:
+        parts += second_view(results["second_view"])
     return "\n\n".join(parts) + "\n"
+
+
+def second_view(views: dict[str, Any]) -> list[str]:
+    """Section 8: the visitor's HTTP cache, next to a browser's own with `flask run`."""
+    return [
+        "## 8. A second view of an asset-heavy page (the Garage Sale template)",
+        "Its page, then the same page again by its own link, in a fresh browser context each "
+        "run. Flask sends the ten images and the stylesheet with an ETag and `no-cache`: the "
+        "second view revalidates them, and the site answers 304 with no body. Times are from "
+        "the page's navigation to its last resource; bytes are those over the data channels "
+        "for PeerServer (the service worker's HTTP cache, runtime/visitor/http-cache.js) and "
+        "the transfer sizes for `flask run` (Chromium's own HTTP cache).",
+        table(
+            ["server", "first view ms", "first view bytes", "second view ms", "second view bytes"],
+            [
+                [
+                    label,
+                    views[name]["first"]["ms"],
+                    int(views[name]["first"]["bytes"]),
+                    views[name]["second"]["ms"],
+                    int(views[name]["second"]["bytes"]),
+                ]
+                for name, label in (("peerserver", "PeerServer"), ("flask_run", "flask run"))
+            ],
+        ),
+    ]
 
 
 def plot(results: dict[str, Any], target: Path) -> None:

@@ -14,6 +14,7 @@ import math
 import os
 import platform
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -437,6 +438,92 @@ def bench_scale(browser: Browser, server: Page, site_url: str) -> dict[str, Any]
 # -- the run -----------------------------------------------------------------------------------
 
 
+# -- 7. a second view of an asset-heavy page, next to `flask run` ---------------------------
+
+GARAGE_SALE = REPO / "site_templates" / "garage-sale"
+# In the page's own document: once every image is in, when the last of its resources ended
+# (ms from the document's navigation), and the bytes `flask run` sent for it all (transfer
+# sizes: a 304 is its headers only). Over a peer connection the resources come from the
+# service worker, whose transfer sizes are 0: its bytes are counted on the channels instead.
+PAGE_DONE = """async () => {
+    await Promise.all([...document.images].map((image) => image.complete ? null :
+        new Promise((resolve) => { image.onload = image.onerror = resolve; })));
+    const entries = performance.getEntriesByType("resource");
+    const navigation = performance.getEntriesByType("navigation")[0];
+    return {
+        ms: Math.max(navigation.responseEnd, ...entries.map((entry) => entry.responseEnd)),
+        bytes: [navigation, ...entries].reduce((sum, entry) => sum + entry.transferSize, 0),
+        images: document.images.length,
+    };
+}"""
+
+
+def view_sale(shell: Page, page: Frame, again: bool) -> dict[str, float]:
+    """Measure the sale's page in ``page`` (shown by ``shell``), after going back to it by its
+    own link if ``again``, as a visitor does."""
+    received = "() => window.peerServerClient?.pool.received ?? null"
+    before = shell.evaluate(received)
+    if again:
+        with page.expect_navigation():
+            page.get_by_role("link", name="Garage Sale").click()
+    expect(page.get_by_role("img")).to_have_count(10)
+    figures = page.evaluate(PAGE_DONE)
+    if before is not None:  # the bytes over the peer connection's channels
+        figures["bytes"] = shell.evaluate(received) - (before if again else 0)
+    return {"ms": round(figures["ms"], 1), "bytes": figures["bytes"]}
+
+
+def bench_second_view(browser: Browser, service: str) -> dict[str, Any]:
+    """The Garage Sale's page, a first and a second time (its ten images and stylesheet are
+    revalidated: Flask sends them with an ETag and no-cache), through a server tab and from
+    `flask run` serving the same template, each run in a fresh browser context."""
+    runs: dict[str, list[dict[str, dict[str, float]]]] = {"peerserver": [], "flask_run": []}
+    owner = browser.new_context()
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder) / "garage-sale"
+        shutil.copytree(GARAGE_SALE, project)
+        port = free_port()
+        command = [sys.executable, "-m", "flask", "--app", str(project / "app.py")]
+        direct = f"http://127.0.0.1:{port}/"
+        try:
+            server = owner.new_page()
+            server.goto(f"{service}server/garage?template=garage-sale")
+            expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+            site_url = service.replace("localhost", "garage.localhost")
+            serve = [*command, "run", "--port", str(port)]
+            with running(serve, direct, quiet=True, cwd=project):  # its database is relative
+                for n in range(REPEATS):
+                    for name, url in (("peerserver", site_url), ("flask_run", direct)):
+                        context = browser.new_context()
+                        try:
+                            shell = context.new_page()
+                            shell.goto(url)
+                            if name == "peerserver":
+                                expect(
+                                    shell.frame_locator("#site").get_by_role("img")
+                                ).to_have_count(10)
+                            page = site_frame(shell) if name == "peerserver" else shell.main_frame
+                            runs[name].append(
+                                {
+                                    "first": view_sale(shell, page, again=False),
+                                    "second": view_sale(shell, page, again=True),
+                                }
+                            )
+                        finally:
+                            context.close()
+                    log(f"second view {n + 1}/{REPEATS}: {runs['peerserver'][-1]}")
+                    log(f"    flask run: {runs['flask_run'][-1]}")
+        finally:
+            owner.close()
+    return {
+        name: {
+            view: {key: median([run[view][key] for run in server_runs]) for key in ("ms", "bytes")}
+            for view in ("first", "second")
+        }
+        for name, server_runs in runs.items()
+    }
+
+
 def machine() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(),
@@ -468,6 +555,8 @@ def browser_figures(browser: Browser, service: str, flask_url: str) -> dict[str,
         results["scale"] = bench_scale(browser, server, site_url)
     finally:
         owner.close()
+    results["second_view"] = bench_second_view(browser, service)
+    log(f"second view: {results['second_view']}")
     return results
 
 

@@ -85,6 +85,7 @@ class HTTPConnection:
         self._socket: WebSocket | None = None  # once the connection is a WebSocket
         self._socket_handler: WebSocketHandler | None = None
         self._socket_answer_logged = False
+        self._note = ""  # what the log says of the current request besides its status
         self._max_body_bytes = max_body_bytes
         # The jars of HttpOnly cookies and this connection's visitor, when the server keeps them.
         self._visitor = visitor
@@ -260,6 +261,8 @@ class HTTPConnection:
         upgrading = self._websockets is not None and is_upgrade(request.method, headers)
         if upgrading and self._upgrade(environ, request.target, headers):
             return
+        # An upgrade a WSGI app answers: the owner learns why the page's socket failed.
+        self._note = _WSGI_WEBSOCKET if upgrading else ""
         try:
             response = call_app(self._app, environ)
         except Exception:
@@ -406,7 +409,7 @@ class HTTPConnection:
         if self._body is not None:
             self._body.close()
             self._body = None
-        self._log(request, response.status_code)
+        self._log(request, response.status_code, self._note)
         self._process_events()
 
     def _abort(self) -> None:
@@ -434,6 +437,12 @@ class HTTPConnection:
         data = self._h11.send(event)
         if data:
             self._outgoing += data
+
+
+_WSGI_WEBSOCKET = (
+    "a WebSocket asked of a WSGI app (Flask, Django), which cannot keep one open: an ASGI app "
+    "can (Quart, Starlette, FastAPI)"
+)
 
 
 def _framing_problem(request: h11.Request) -> tuple[int, str] | None:

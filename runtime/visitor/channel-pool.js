@@ -30,6 +30,7 @@ export class ChannelPool {
     this.idle = []; // open HTTP channels with no request on them
     this.count = 0;
     this.waiting = []; // requests waiting for a channel: functions given one
+    this.received = 0; // bytes of responses that came over the channels, for the bench
   }
 
   /** Channels come from `pc` from now on (not yet live: see `ready`). */
@@ -101,6 +102,7 @@ export class ChannelPool {
   onData(channel, data) {
     const sink = channel.sink;
     if (!sink) return;
+    this.received += data.byteLength;
     channel.account.receive(data.byteLength);
     let events;
     try {

@@ -5,9 +5,11 @@
 // and so does the shell's own /__ps/ folder; everything else on this origin (the site iframe's
 // pages, images, scripts, fetch() calls, form posts) is handed to a shell page over a
 // MessageChannel (runtime/protocol/service-worker.js) and answered from the data channel, body
-// streamed as it arrives. The site's pages and workers' scripts get the shell's WebSocket first
+// streamed as it arrives. Responses are kept and revalidated as a browser's HTTP cache does
+// (http-cache.js). The site's pages and workers' scripts get the shell's WebSocket first
 // (page-scripts.js), which this worker serves itself.
 
+import CachePolicy from "/__ps/bundle/http-cache-semantics.js";
 import pageScript from "/__ps/bundle/page-websocket.js";
 import { errorPageHtml, UNAVAILABLE_TITLE } from "/__ps/runtime/error-pages.js";
 import {
@@ -25,16 +27,13 @@ import {
   SHELL_PREFIX,
   UNREAD,
 } from "/__ps/runtime/protocol/service-worker.js";
-import {
-  injecting,
-  injectionFor,
-  inject,
-  PAGE_SCRIPT_PATH,
-} from "/__ps/runtime/visitor/page-scripts.js";
+import { cacheStorageStore, HttpCache } from "/__ps/runtime/visitor/http-cache.js";
+import { injecting, injectionFor, PAGE_SCRIPT_PATH } from "/__ps/runtime/visitor/page-scripts.js";
 
 // Bytes of a response this worker holds for a page that has not read them yet; the shell is
 // told how much waits, so that the server tab sends no further (runtime/receive-window.js).
 const READ_AHEAD = 1024 * 1024;
+const store = cacheStorageStore(() => caches.open("peerserver-http-cache"));
 
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
@@ -50,8 +49,36 @@ self.addEventListener("fetch", (event) => {
   }
   if (url.origin !== self.location.origin || url.pathname.startsWith(SHELL_PREFIX)) return;
   if (event.request.mode === "navigate" && event.request.destination === "document") return;
-  event.respondWith(forward(event.request));
+  event.respondWith(respond(event));
 });
+
+/** The site's answer to the request of `event`, from the HTTP cache or the server tab. */
+async function respond(event) {
+  const { request } = event;
+  const cache = new HttpCache({ CachePolicy, store, waitUntil: (done) => event.waitUntil(done) });
+  const described = {
+    url: request.url,
+    method: request.method,
+    headers: [...request.headers],
+    cache: request.cache,
+  };
+  const response = await cache.fetch(described, (extra) => forward(request, extra));
+  return withPageScript(request, response);
+}
+
+/** `response` with the shell's WebSocket in it, if it is a page or a worker's script. */
+function withPageScript(request, response) {
+  const injection = response.body ? injectionFor(request, [...response.headers]) : null;
+  if (!injection) return response;
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  const { status, statusText } = response;
+  return new Response(response.body.pipeThrough(injecting(injection)), {
+    status,
+    statusText,
+    headers,
+  });
+}
 
 async function findShell() {
   const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
@@ -59,7 +86,8 @@ async function findShell() {
   return shells.find((client) => client.focused) || shells[0];
 }
 
-async function forward(request) {
+/** Send `request` to the site through the shell, with `extraHeaders` ([name, value]) added. */
+async function forward(request, extraHeaders = []) {
   const receivedAt = performance.timeOrigin + performance.now(); // for the bench's waterfall
   const hasBody = !["GET", "HEAD"].includes(request.method);
   // Where the browser hands over a request body as a stream (Chromium), it goes on piece by
@@ -85,7 +113,7 @@ async function forward(request) {
         method: request.method,
         target: url.pathname + url.search,
         url: request.url,
-        headers: [...request.headers],
+        headers: [...request.headers, ...extraHeaders],
         destination: request.destination, // "iframe": a page of the site, shown in the shell
         scriptCookies,
         body,
@@ -111,15 +139,10 @@ async function forward(request) {
           // With the head comes what the shell had of the body, and whether that was all.
           answered = true;
           const nullBody = NULL_BODY_STATUSES.has(data.status) || request.method === "HEAD";
-          const injection = nullBody ? null : injectionFor(request, data.headers);
-          const headers = injection
-            ? data.headers.filter(([name]) => name.toLowerCase() !== "content-length")
-            : data.headers;
-          const init = { status: data.status, statusText: data.statusText, headers };
+          const init = { status: data.status, statusText: data.statusText, headers: data.headers };
           if (data.end) {
             port1.close();
-            const bytes = injection ? inject(data.bytes, injection) : data.bytes;
-            resolve(new Response(nullBody ? null : bytes, init));
+            resolve(new Response(nullBody ? null : data.bytes, init));
             break;
           }
           const stream = nullBody
@@ -140,9 +163,7 @@ async function forward(request) {
                 },
                 new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD }),
               );
-          resolve(
-            new Response(injection ? stream.pipeThrough(injecting(injection)) : stream, init),
-          );
+          resolve(new Response(stream, init));
           break;
         }
         case DATA:

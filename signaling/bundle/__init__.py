@@ -16,7 +16,7 @@ nothing is fetched from a CDN at run time. Sources, all pinned:
 * in ``shell/``, what a site's service worker imports (served on the site's origin under
   ``/__ps/bundle/``): the pages' WebSocket (``runtime/visitor/page-websocket.js``), built into
   one classic script and exported as its text, which the service worker puts in the site's
-  pages.
+  pages; and http-cache-semantics (npm), the rules of the site's HTTP cache.
 """
 
 from __future__ import annotations
@@ -140,6 +140,11 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
         f"export default {json.dumps(page_script.read_text())};\n"
     )
     page_script.unlink()
+    bundle_module(
+        REPO / "runtime" / "visitor" / "http-cache-semantics-bundle.js",
+        shell / "http-cache-semantics.js",
+        node_modules,
+    )
 
     server_py_zip = out / "server_py.zip"
     with zipfile.ZipFile(server_py_zip, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -281,7 +281,8 @@ def test_a_websockets_client_through_the_tunnel(
 
 
 def test_firefox_in_the_room(browser: Browser, service_url: str, tmp_path: Path) -> None:
-    """Stock Firefox as a visitor: its pages' and workers' sockets, next to a Chromium one."""
+    """Stock Firefox as a visitor: its pages' and workers' sockets, next to a Chromium one, and
+    its HTTP cache's revalidation."""
     served = live_site(browser, service_url, tmp_path, "live-fox")
     visitor = browser.new_context()
     fox = subprocess.Popen(
@@ -304,6 +305,8 @@ def test_firefox_in_the_room(browser: Browser, service_url: str, tmp_path: Path)
         assert seen["bytes"] == [1, 2, 3]
         assert seen["closed"] == [4003, "fox out", True]
         assert seen["worker"] == "worker heard: from the worker"
+        assert seen["cache"] == ["revalidated", None]
+        expect(served.server.locator("#log")).to_contain_text("GET /static/room.js 304")
         room.get_by_label("Message").fill("Hi Fox")
         room.get_by_role("button", name="Send").click()
         expect(room.get_by_role("listitem")).to_contain_text(

@@ -1,7 +1,8 @@
 // Firefox visits a live site (tests/projects/starlette-live) served by a Chromium server tab:
 // node live-visitor.mjs SITE_URL. Joins the chat room as "Fox" and speaks, echoes text and bytes
-// on a socket of its own, closes it with a code, and opens one from a worker; prints what it
-// saw as JSON, and keeps the room open until its stdin ends.
+// on a socket of its own, closes it with a code, and opens one from a worker; revalidates the
+// page's script in the HTTP cache; prints what it saw as JSON, and keeps the room open until
+// its stdin ends.
 
 import { TIMEOUT_MS, frameText, launchFirefox } from "./firefox.mjs";
 
@@ -49,6 +50,12 @@ try {
       new Worker("/static/echo-worker.js").onmessage = (event) => resolve(event.data);
     });
     return { protocol: socket.protocol, text, bytes, closed: await closed, worker };
+  });
+  // The HTTP cache: the page's script (an ETag from Starlette) is revalidated, answered 304.
+  seen.cache = await frame.evaluate(async () => {
+    const how = async (init) =>
+      (await fetch("/static/room.js", init)).headers.get("X-PeerServer-Cache");
+    return [await how({ cache: "no-cache" }), await how({ cache: "no-store" })];
   });
   seen.engine = await browser.version();
   console.log(JSON.stringify(seen));

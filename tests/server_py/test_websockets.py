@@ -393,3 +393,43 @@ def test_rejection_with_a_body(tmp_path: Path, monkeypatch) -> None:
     events = visitor.events()
     assert isinstance(events[0], RejectConnection) and events[0].status_code == 401
     assert isinstance(events[1], RejectData) and events[1].data == b"log in first"
+
+
+QUART_SITE = '''
+from quart import Quart, websocket
+
+app = Quart(__name__)
+
+@app.websocket("/ws")
+async def ws():
+    while True:
+        data = await websocket.receive()
+        await websocket.send(f"Quart heard {data}")
+'''
+
+
+def test_quarts_websockets_flasks_api_on_asgi(tmp_path: Path, monkeypatch) -> None:
+    """What a Flask developer uses for WebSockets here: Quart, Flask's API on ASGI."""
+    monkeypatch.chdir(tmp_path)
+    site = write(tmp_path / "quart-site", {"app.py": QUART_SITE})
+    server = SiteServer(str(site))
+    assert server.load()["ok"]
+    try:
+        visitor = Visitor(server, 1, target="/ws")
+        assert isinstance(visitor.events()[0], AcceptConnection)
+        visitor.send(TextMessage(data="hello"))
+        assert [event.data for event in visitor.events()] == ["Quart heard hello"]
+    finally:
+        server.stop("the test is over")
+
+
+def test_a_wsgi_apps_refusal_says_what_can_serve_websockets(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    site = write(tmp_path / "flask-site", {"app.py": "from flask import Flask\napp = Flask('x')\n"})
+    records: list[dict] = []
+    server = SiteServer(str(site), on_request=records.append)
+    assert server.load()["ok"]
+    Visitor(server, 1, target="/socket").events()
+    [record] = records
+    assert record["status"] == 404
+    assert "WSGI" in record["note"] and "Quart" in record["note"]
