@@ -7,7 +7,7 @@
 // noApp, warning, message, traceback, filename, lineno, package} (after the boot and each
 // reload), serving, failed {message, traceback} (the runtime itself could not start),
 // name-error {code, message, suggestion}, replaced, signaling-lost (until "serving" again),
-// clients {count}, request {method, target, status, duration_ms, client}, log {stream, text},
+// clients {count}, request {method, target, status, duration_ms, client, note}, log {stream, text},
 // output {text} (what a console command prints, as it prints it), stats {memoryBytes,
 // connections}, restarting {reason}, packages {installed, builtIn, problems} (what
 // requirements.txt got, after each boot).
