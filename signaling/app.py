@@ -45,6 +45,7 @@ from signaling.limits import Limits
 from signaling.locations import ASSETS, DEFAULT_BUNDLE
 from signaling.module_graph import with_preloads
 from signaling.names import name_problem
+from signaling.operator import KEY_HEADER, OPERATOR_PATH, authorized, operate
 from signaling.packages.fairness import Busy
 from signaling.packages.service import MAX_REQUIREMENTS_BYTES, PackageService, PackageSettings
 from signaling.public_url import PublicURL
@@ -96,10 +97,10 @@ async def run_socket(
     websocket: WebSocket,
     hub: Hub,
     limits: Limits,
-    connect: Callable[[SendMessage], Awaitable[str]],
+    connect: Callable[[SendMessage, str], Awaitable[str]],
 ) -> None:
     """Carry one peer's WebSocket: its messages to the hub, the hub's to it, within the limits
-    of its address."""
+    of its address (``connect`` is given how to send to it, and the address)."""
     address = websocket.client.host if websocket.client else "unknown"
     if not limits.open(address, time.monotonic()):
         await websocket.close(code=1008, reason="Too many connections from your address.")
@@ -112,7 +113,7 @@ async def run_socket(
 
     try:
         await websocket.accept()
-        peer = await connect(send)
+        peer = await connect(send, address)
     except BaseException:
         limits.close(address, time.monotonic())
         raise
@@ -171,8 +172,10 @@ def create_app(
     hub: Hub | None = None,
     extra_templates: Sequence[Path] = (),
     package_settings: PackageSettings | None = None,
+    operator_key: str | None = None,
 ) -> FastAPI:
-    """The whole service, at ``public_url`` (by default ``http://localhost:8000``)."""
+    """The whole service, at ``public_url`` (by default ``http://localhost:8000``).
+    ``operator_key`` opens ``/api/operator`` to ``peerserver names`` (without one, it is shut)."""
     public_url = public_url or PublicURL.local(8000)
     hub = hub or Hub()
     limits = Limits(hub.limits)
@@ -301,6 +304,18 @@ def create_app(
             raise HTTPException(400, "Give ?name=PACKAGE&version=PINNED.")
         return JSONResponse(await packages.upgrade(name, version))
 
+    async def operator_action(request: Request) -> Response:
+        # `peerserver names`: the operator's view of the names (see signaling.operator).
+        if operator_key is None or not authorized(request.headers.get(KEY_HEADER), operator_key):
+            raise HTTPException(401, "The operator key is needed.")
+        try:
+            body = await request.json()
+            asked = [str(body.get(key, "")) for key in ("action", "name", "address")]
+            result = await operate(hub, *asked)
+        except (ValueError, AttributeError) as problem:
+            raise HTTPException(400, str(problem)) from None
+        return JSONResponse(result, headers=_NO_CACHE)
+
     async def server_socket(websocket: WebSocket) -> None:
         await run_socket(websocket, hub, limits, hub.connect_server)
 
@@ -322,7 +337,9 @@ def create_app(
 
     async def client_socket(websocket: WebSocket) -> None:
         name = websocket.path_params["name"]
-        await run_socket(websocket, hub, limits, lambda send: hub.connect_visitor(name, send))
+        await run_socket(
+            websocket, hub, limits, lambda send, _address: hub.connect_visitor(name, send)
+        )
 
     site = Router(
         routes=[
@@ -380,6 +397,7 @@ def create_app(
                 methods=["GET", "HEAD"],
             ),
             Route("/templates/{template}.zip", template_archive),
+            Route(OPERATOR_PATH, operator_action, methods=["POST"]),
             WebSocketRoute("/ws/server", server_socket),
             # Visitors that are not browsers (peerserver tunnel) have no site origin to come from.
             WebSocketRoute("/ws/visit/{name}", client_socket),

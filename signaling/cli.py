@@ -1,4 +1,5 @@
-"""The ``peerserver`` command: ``serve`` runs the service, ``build`` makes the runtime bundle."""
+"""The ``peerserver`` command: ``serve`` runs the service, ``build`` makes the runtime bundle,
+``tunnel`` exposes a site on a local port, ``names`` shows and releases the names held."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ import contextlib
 import os
 from pathlib import Path
 
+from signaling import operator
 from signaling.bundle import build
 from signaling.ice import DEFAULT_CREDENTIAL_SECONDS, IceConfig
 from signaling.limits import LimitSettings
 from signaling.locations import DEFAULT_BUNDLE
 from signaling.packages.service import PackageSettings
 from signaling.public_url import PublicURL
-from signaling.registry import DEFAULT_RESERVATION_SECONDS, MAX_MESSAGE_BYTES, Rules
+from signaling.registry import (
+    DEFAULT_NAMES_PER_ADDRESS,
+    DEFAULT_NAMES_PER_OWNER,
+    DEFAULT_RESERVATION_SECONDS,
+    DEFAULT_UNUSED_RESERVATION_SECONDS,
+    MAX_MESSAGE_BYTES,
+    Rules,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -45,13 +54,34 @@ def main(argv: list[str] | None = None) -> None:
         help="keep names in Redis (redis://HOST:PORT/DB) and share them, and the visitors, with "
         "every instance pointed at it; names then survive restarts (default: in memory)",
     )
-    serve.add_argument(
+    names = serve.add_argument_group("names (a shared namespace)")
+    names.add_argument(
         "--reservation-days",
         type=float,
         default=DEFAULT_RESERVATION_SECONDS / 86400,
         metavar="DAYS",
-        help="how long a name stays its owner's while the owner's tab is away",
+        help="the longest a name stays its owner's once the owner's tab is away (a name is kept "
+        "as long as it served, at least --unused-reservation-minutes)",
     )
+    names.add_argument(
+        "--unused-reservation-minutes",
+        type=float,
+        default=DEFAULT_UNUSED_RESERVATION_SECONDS / 60,
+        metavar="MINUTES",
+        help="how long a name that never served a visitor (or served briefly) stays reserved",
+    )
+    names.add_argument(
+        "--max-names-per-address", type=int, default=DEFAULT_NAMES_PER_ADDRESS, metavar="N",
+        help="names one client address (IPv6: one /64) may hold or keep reserved at once",
+    )  # fmt: skip
+    names.add_argument(
+        "--max-names-per-owner", type=int, default=DEFAULT_NAMES_PER_OWNER, metavar="N",
+        help="names one owner (a browser's owner token) may hold or keep reserved at once",
+    )  # fmt: skip
+    names.add_argument(
+        "--operator-key-file", type=Path, default=operator.default_key_file(), metavar="PATH",
+        help="where the key `peerserver names` shows is kept (made if missing)",
+    )  # fmt: skip
     limits = serve.add_argument_group("limits (per client address, visitor and site)")
     defaults = LimitSettings()
     limits.add_argument(
@@ -153,7 +183,14 @@ def main(argv: list[str] | None = None) -> None:
     build_cmd = commands.add_parser("build", help="assemble the runtime bundle")
     build_cmd.add_argument("--out", type=Path, default=DEFAULT_BUNDLE)
 
+    operator.add_arguments(
+        commands.add_parser("names", help="the names a service holds, and releasing them")
+    )
+
     args = parser.parse_args(argv)
+    if args.command == "names":
+        operator.run(args)
+        return
     if args.command == "build":
         print(f"runtime bundle in {build(args.out)}")
         return
@@ -176,6 +213,12 @@ def main(argv: list[str] | None = None) -> None:
             pending_offers_per_visitor=args.max_pending_offers,
             visitors_per_site=args.max_visitors_per_site,
         )
+        rules = Rules(
+            reservation_seconds=args.reservation_days * 86400,
+            unused_reservation_seconds=args.unused_reservation_minutes * 60,
+            names_per_address=args.max_names_per_address,
+            names_per_owner=args.max_names_per_owner,
+        )
         package_settings = PackageSettings(
             folder=args.packages_dir,
             max_store_bytes=args.packages_max_mb * 2**20,
@@ -193,13 +236,13 @@ def main(argv: list[str] | None = None) -> None:
     from signaling.stores import MemoryStore, RedisStore
 
     store = RedisStore(args.redis) if args.redis else MemoryStore()
-    rules = Rules(reservation_seconds=args.reservation_days * 86400)
     app = create_app(
         bundle=args.bundle,
         public_url=public_url,
         hub=Hub(store, rules, ice_config, limit_settings),
         extra_templates=args.extra_templates,
         package_settings=package_settings,
+        operator_key=operator.ensure_key(args.operator_key_file),
     )
     print(f"PeerServer is serving at {public_url}", flush=True)
     uvicorn.run(

@@ -18,17 +18,20 @@ import random
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from signaling.ice import IceConfig
-from signaling.limits import LimitSettings
+from signaling.limits import LimitSettings, client_key
 from signaling.names import suggestions
 from signaling.registry import (
     NameRecord,
     ProtocolError,
     Refusal,
+    Registration,
     Rules,
     error,
+    indexes,
     instance_of,
     is_peer_id,
     parse,
@@ -60,6 +63,7 @@ class Hub:
         self._ids = itertools.count(1)
         self._sends: dict[str, SendMessage] = {}
         self._servers: dict[str, str] = {}  # local server tab -> the name it registered, or ""
+        self._addresses: dict[str, str] = {}  # local server tab -> its address (client_key)
         self._visitors: dict[str, str] = {}  # local visitor -> the site it visits
         self._pending_offers: dict[str, int] = {}  # local visitor -> offers not answered yet
         self._tickets: Tickets | None = None
@@ -74,10 +78,11 @@ class Hub:
 
     # -- connections ---------------------------------------------------------------------
 
-    async def connect_server(self, send: SendMessage) -> str:
-        """A server tab connected; it has no name until it registers one."""
+    async def connect_server(self, send: SendMessage, address: str = "") -> str:
+        """A server tab connected from ``address``; it has no name until it registers one."""
         peer = self._new_peer(send)
         self._servers[peer] = ""
+        self._addresses[peer] = client_key(address)
         await send(self._ice_servers(peer))
         return peer
 
@@ -107,6 +112,7 @@ class Hub:
                     await self._deliver(record.peer, {"type": "client-left", "client": peer})
                 return
             name = self._servers.pop(peer, "")
+            self._addresses.pop(peer, None)
             if name:
                 await self._server_left(name, peer)
         except StoreUnavailable as problem:
@@ -115,12 +121,17 @@ class Hub:
     async def _server_left(self, name: str, peer: str) -> None:
         for _ in range(_SWAP_TRIES):
             record = await self.store.get(name)
-            away = self.rules.left(record, peer, self._clock())
+            now = self._clock()
+            away = self.rules.left(record, peer, now)
             if away is None:
                 return  # replaced by another tab of the owner meanwhile
-            if await self.store.swap(name, record, away, self.rules.reservation_seconds):
+            if await self.store.swap(name, record, away, self._kept_for(away, now)):
                 await self.store.broadcast({"status": name, "online": False})
                 return
+
+    def _kept_for(self, away: NameRecord, now: float) -> float:
+        """How long the store keeps an away record: until its reservation ends."""
+        return max(0.0, self.rules.reserved_until(away) - now)
 
     # -- what peers say ------------------------------------------------------------------
 
@@ -175,6 +186,8 @@ class Hub:
                     error("too-many-offers", "Wait for the answers to your offers.")
                 )
             self._pending_offers[peer] = pending + 1
+            if not record.served:  # its first visitor: the name is in use (see Rules.reservation)
+                await self.store.swap(name, record, replace(record, served=True))
         await self._deliver(
             record.peer, {"type": "signal", "from": peer, "data": message.get("data")}
         )
@@ -182,9 +195,13 @@ class Hub:
     async def _register(self, peer: str, name: Any, token: Any) -> None:
         if self._servers[peer]:
             raise ProtocolError(error("bad-message", "This connection already registered a name."))
+        owner = self._addresses.get(peer, "")
         for _ in range(_SWAP_TRIES):
             record = await self._record(name) if isinstance(name, str) else None
-            decision = self.rules.register(name, token, peer, record, self._clock())
+            now = self._clock()
+            decision = self.rules.register(name, token, peer, record, now, owner)
+            if isinstance(decision, Registration) and decision.record.created == now:
+                decision = await self._within_quota(decision, name) or decision
             if isinstance(decision, Refusal):
                 extra = {}
                 if decision.code in ("taken", "invalid"):
@@ -206,6 +223,71 @@ class Hub:
             # The owner's own new tab (a reload, usually before the old socket is noticed gone).
             await self._deliver(decision.replaced, {"type": "replaced"})
         await self.store.broadcast({"status": name, "online": True})
+
+    async def _within_quota(self, decision: Registration, name: str) -> Refusal | None:
+        """Why a new name is refused to its would-be owner, if it is (see Rules.quota_problem)."""
+        by_address, by_owner = [
+            len(await self.held(index, but=name)) for index in indexes(decision.record)
+        ]
+        return self.rules.quota_problem(by_address, by_owner)
+
+    async def held(self, index: str, but: str = "") -> list[tuple[str, NameRecord]]:
+        """The live names listed under ``index`` (but ``but``), dropping those that ended."""
+        names = [listed for listed in await self.store.held(index) if listed != but]
+        now = self._clock()
+        live, ended = [], []
+        for listed, record in zip(names, await self.store.get_many(names), strict=True):
+            if self.rules.live(record, now) is not None and index in indexes(record):
+                live.append((listed, record))
+            else:
+                ended.append(listed)
+        await self.store.forget(index, ended)
+        return live
+
+    # -- the operator's view -------------------------------------------------------------
+
+    async def names(self) -> list[dict[str, Any]]:
+        """Every name held or reserved, as the operator sees it (``peerserver names``)."""
+        names = await self.store.names()
+        now = self._clock()
+        listed = []
+        for name, record in zip(names, await self.store.get_many(names), strict=True):
+            live = self.rules.live(record, now)
+            if live is not None:
+                listed.append(self._described(name, live, now))
+        return listed
+
+    def _described(self, name: str, record: NameRecord, now: float) -> dict[str, Any]:
+        online = record.peer is not None
+        return {
+            "name": name,
+            "state": "online" if online else "reserved",
+            "owner": record.owner,
+            "created": record.created or None,
+            "served_visitors": record.served,
+            "served_seconds": round(self.rules.served_seconds(record, now)),
+            "last_served": now if online else record.away_since,
+            "reserved_until": None if online else self.rules.reserved_until(record),
+        }
+
+    async def release(self, name: str) -> bool:
+        """Free ``name`` now; a tab serving it is told, its visitors see it offline."""
+        for _ in range(_SWAP_TRIES):
+            record = await self.store.get(name)
+            if record is None:
+                return False
+            if await self.store.swap(name, record, None):
+                if record.peer is not None:
+                    released = error("released", "The service's operator released this name.")
+                    await self._deliver(record.peer, released)
+                    await self.store.broadcast({"status": name, "online": False})
+                return True
+        return False
+
+    async def release_address(self, address: str) -> list[str]:
+        """Free every name the address ``address`` (its /64, for IPv6) holds."""
+        held = await self.held(f"address:{client_key(address)}")
+        return [name for name, _ in held if await self.release(name)]
 
     # -- names ---------------------------------------------------------------------------
 
@@ -234,8 +316,9 @@ class Hub:
         instance = instance_of(record.peer)
         if instance == self.store.instance or await self.store.alive(instance):
             return record
-        away = self.rules.away(record, self._clock())
-        if await self.store.swap(name, record, away, self.rules.reservation_seconds):
+        now = self._clock()
+        away = self.rules.away(record, now)
+        if await self.store.swap(name, record, away, self._kept_for(away, now)):
             return away
         return await self.store.get(name)  # someone else changed it meanwhile
 
@@ -279,7 +362,8 @@ class Hub:
                 reply = error("unknown-peer", f"No visitor {to!r} is connected.")
                 await self._deliver(sender, reply)
             return
-        if message.get("type") == "replaced" and to in self._servers:
+        given_up = message.get("type") == "replaced" or message.get("code") == "released"
+        if given_up and to in self._servers:
             self._servers[to] = ""  # its socket closing no longer concerns the name
         if to in self._pending_offers and _sdp_type(message.get("data")) == "answer":
             self._pending_offers[to] -= 1

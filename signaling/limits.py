@@ -4,13 +4,28 @@ accept a socket or hand a message on; the time comes in as an argument.
 
 Behind a reverse proxy the address is the one the proxy forwards, and only when the proxy is
 trusted (``--trusted-proxy``); otherwise everybody behind the proxy would share one budget.
+An IPv6 client is counted by its /64 network (:func:`client_key`): one machine has all of one.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 _PRUNE_AT = 4096  # remembered addresses before the idle ones are looked for
+
+
+def client_key(address: str) -> str:
+    """What limits are counted by: an IPv4 address, or an IPv6 address's /64 network."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 @dataclass(frozen=True)
@@ -42,7 +57,7 @@ class Limits:
     def open(self, address: str, now: float) -> bool:
         """A socket from ``address`` wants in; True (and counted) if it may. Opening costs a
         message, so that reconnecting over and over is limited too."""
-        bucket = self._bucket(address, now)
+        bucket = self._bucket(client_key(address), now)
         if bucket.sockets >= self.settings.sockets_per_address or bucket.tokens < 1:
             return False
         bucket.tokens -= 1
@@ -50,14 +65,15 @@ class Limits:
         return True
 
     def close(self, address: str, now: float) -> None:
-        bucket = self._bucket(address, now)
+        key = client_key(address)
+        bucket = self._bucket(key, now)
         bucket.sockets -= 1
         if bucket.sockets <= 0 and bucket.tokens >= self.settings.message_burst:
-            del self._addresses[address]  # nothing left to remember about it
+            del self._addresses[key]  # nothing left to remember about it
 
     def message(self, address: str, now: float) -> bool:
         """A message from ``address``: True if its budget allows it (and spends one)."""
-        bucket = self._bucket(address, now)
+        bucket = self._bucket(client_key(address), now)
         if bucket.tokens < 1:
             return False
         bucket.tokens -= 1

@@ -10,7 +10,8 @@ number there. Messages are JSON objects with a ``type``:
 
 server tab -> service  ``register {name, token}``, ``signal {to, data}``
 service -> server tab  ``registered {name}``, ``signal {from, data}``, ``client-left {client}``,
-                       ``replaced`` (another tab with the owner's token took the name over)
+                       ``replaced`` (another tab with the owner's token took the name over),
+                       ``error {code: "released"}`` (the service's operator released the name)
 visitor -> service     ``signal {data}``
 service -> visitor     ``server-status {online}``, ``signal {data}``
 peer -> service        ``ice-servers``: asks for fresh ICE servers (TURN credentials expire)
@@ -20,19 +21,30 @@ either way             ``error {code, message, [suggestion]}``; the connection s
 
 A signal's ``data`` is ``{sdp}`` (an offer or an answer) or ``{candidate}`` (one trickled ICE
 candidate, null when there are no more).
+
+Names are a shared namespace, so what one client takes of it is bounded: the names one address
+(IPv6: one /64) holds or keeps reserved at once, and the names one owner token does. When its
+tab goes away, a name stays reserved for its owner as long as it was served, at least
+``unused_reservation_seconds`` and at most ``reservation_seconds``; a name that never served a
+visitor, only the former.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from signaling.names import name_problem
 
 MAX_MESSAGE_BYTES = 64 * 1024
-DEFAULT_RESERVATION_SECONDS = 7 * 24 * 3600
+DEFAULT_RESERVATION_SECONDS = 7 * 24 * 3600  # the longest: a name that served for a week
+DEFAULT_UNUSED_RESERVATION_SECONDS = 3600  # the shortest: a name that never served a visitor
+# Enough for a classroom's sites behind one school address; not for a dictionary's words.
+DEFAULT_NAMES_PER_ADDRESS = 64
+DEFAULT_NAMES_PER_OWNER = 16
 _PEER = re.compile(r"^[A-Za-z0-9_-]{1,64}/[0-9]{1,18}$")
 
 
@@ -40,20 +52,42 @@ _PEER = re.compile(r"^[A-Za-z0-9_-]{1,64}/[0-9]{1,18}$")
 class NameRecord:
     """Who holds a name: the owner's token, and the peer serving it (None while it is away).
 
-    ``away_since`` is the Unix time the owner's tab went away; the name stays reserved for the
-    token's holder for the reservation period after it."""
+    ``owner`` is the address (:func:`signaling.limits.client_key`) its tab registered from;
+    ``created`` when the name was first taken; ``since`` when its current tab registered;
+    ``online_seconds`` how long its earlier tabs served it; ``served`` whether a visitor ever
+    came. ``away_since`` is the Unix time the owner's tab went away, and ``reserved_until``
+    when the name is free again (None: the full reservation after ``away_since``, as records
+    written before these fields had it)."""
 
     token: str
     peer: str | None
     away_since: float = 0.0
+    owner: str = ""
+    created: float = 0.0
+    since: float = 0.0
+    online_seconds: float = 0.0
+    served: bool = False
+    reserved_until: float | None = None
 
     def to_json(self) -> str:
-        return json.dumps({"token": self.token, "peer": self.peer, "away_since": self.away_since})
+        return json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> NameRecord:
         data = json.loads(text)
-        return cls(data["token"], data["peer"], float(data["away_since"]))
+        return cls(
+            token=data["token"],
+            peer=data["peer"],
+            away_since=float(data["away_since"]),
+            owner=str(data.get("owner", "")),
+            created=float(data.get("created", 0.0)),
+            since=float(data.get("since", 0.0)),
+            online_seconds=float(data.get("online_seconds", 0.0)),
+            served=bool(data.get("served", False)),
+            reserved_until=(
+                None if data.get("reserved_until") is None else float(data["reserved_until"])
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -68,6 +102,13 @@ class Registration:
 
     record: NameRecord
     replaced: str | None
+
+
+def indexes(record: NameRecord) -> list[str]:
+    """The keys a record is counted under, for quotas: its owner's address and its token (by
+    hash: a store's keys are not secret)."""
+    token = hashlib.sha256(record.token.encode()).hexdigest()[:32]
+    return [f"address:{record.owner}", f"token:{token}"]
 
 
 def is_peer_id(value: Any) -> bool:
@@ -110,21 +151,77 @@ class ProtocolError(Exception):
 class Rules:
     """What a name's record allows, at a given Unix time."""
 
-    def __init__(self, reservation_seconds: float = DEFAULT_RESERVATION_SECONDS) -> None:
+    def __init__(
+        self,
+        reservation_seconds: float = DEFAULT_RESERVATION_SECONDS,
+        unused_reservation_seconds: float | None = None,
+        names_per_address: int = DEFAULT_NAMES_PER_ADDRESS,
+        names_per_owner: int = DEFAULT_NAMES_PER_OWNER,
+    ) -> None:
         self.reservation_seconds = reservation_seconds
+        self.unused_reservation_seconds = min(
+            reservation_seconds,
+            DEFAULT_UNUSED_RESERVATION_SECONDS
+            if unused_reservation_seconds is None
+            else unused_reservation_seconds,
+        )
+        self.names_per_address = names_per_address
+        self.names_per_owner = names_per_owner
 
     def live(self, record: NameRecord | None, now: float) -> NameRecord | None:
         """``record`` if it still holds its name at ``now``, else None (the name is free)."""
         if record is None:
             return None
-        if record.peer is None and now - record.away_since > self.reservation_seconds:
+        if record.peer is None and now > self.reserved_until(record):
             return None
         return record
 
-    @staticmethod
-    def away(record: NameRecord, now: float) -> NameRecord:
+    def reserved_until(self, record: NameRecord) -> float:
+        if record.reserved_until is not None:
+            return record.reserved_until
+        return record.away_since + self.reservation_seconds
+
+    def served_seconds(self, record: NameRecord, now: float) -> float:
+        """How long tabs have served the name, the current one included."""
+        return record.online_seconds + (max(0.0, now - record.since) if record.peer else 0.0)
+
+    def reservation(self, record: NameRecord, now: float) -> float:
+        """How long the name stays its owner's once its tab is gone at ``now``."""
+        if not record.served:
+            return self.unused_reservation_seconds
+        held = self.served_seconds(record, now)
+        return min(self.reservation_seconds, max(self.unused_reservation_seconds, held))
+
+    def away(self, record: NameRecord, now: float) -> NameRecord:
         """The record once its tab is gone (its instance stopped, say): reserved from now."""
-        return replace(record, peer=None, away_since=now)
+        return replace(
+            record,
+            peer=None,
+            away_since=now,
+            online_seconds=self.served_seconds(record, now),
+            reserved_until=now + self.reservation(record, now),
+        )
+
+    def quota_problem(self, held_by_address: int, held_by_owner: int) -> Refusal | None:
+        """Why a new name cannot be taken by a client that holds these many already."""
+        unused = _duration(self.unused_reservation_seconds)
+        later = (
+            f"A name is released when its reservation ends ({unused} after its tab closed, for "
+            "a name that never served a visitor); the service's operator can release names."
+        )
+        if held_by_address >= self.names_per_address:
+            return Refusal(
+                "quota",
+                f"Your address holds {held_by_address} names already, the most one address may "
+                f"hold at once ({self.names_per_address}). {later}",
+            )
+        if held_by_owner >= self.names_per_owner:
+            return Refusal(
+                "quota",
+                f"This browser holds {held_by_owner} names already, the most one owner may "
+                f"hold at once ({self.names_per_owner}). {later}",
+            )
+        return None
 
     def online(self, record: NameRecord | None, now: float) -> bool:
         live = self.live(record, now)
@@ -156,9 +253,16 @@ class Rules:
                 "suggestion": suggestion}  # fmt: skip
 
     def register(
-        self, name: Any, token: Any, peer: str, record: NameRecord | None, now: float
+        self,
+        name: Any,
+        token: Any,
+        peer: str,
+        record: NameRecord | None,
+        now: float,
+        owner: str = "",
     ) -> Registration | Refusal:
-        """``peer`` asks for ``name`` with ``token``, the name's record being ``record``."""
+        """``peer`` (from the address ``owner``) asks for ``name`` with ``token``, the name's
+        record being ``record``. What the owner's earlier tabs served it is carried over."""
         if not isinstance(token, str) or not 16 <= len(token) <= 128:
             return Refusal("bad-message", "register needs a token of 16 to 128 characters.")
         status = self.status(name if isinstance(name, str) else "", token, record, now)
@@ -166,11 +270,30 @@ class Rules:
             return Refusal(status["reason"], status["message"])
         live = self.live(record, now)
         replaced = live.peer if live is not None and live.peer != peer else None
-        return Registration(NameRecord(token, peer), replaced)
+        if live is None:
+            return Registration(NameRecord(token, peer, owner=owner, created=now, since=now), None)
+        kept = replace(
+            live,
+            peer=peer,
+            owner=owner,
+            since=now,
+            online_seconds=self.served_seconds(live, now),
+            away_since=0.0,
+            reserved_until=None,
+        )
+        return Registration(kept, replaced)
 
-    @staticmethod
-    def left(record: NameRecord | None, peer: str, now: float) -> NameRecord | None:
+    def left(self, record: NameRecord | None, peer: str, now: float) -> NameRecord | None:
         """The record after ``peer``'s socket closed, or None if ``peer`` did not serve it."""
         if record is None or record.peer != peer:
             return None
-        return replace(record, peer=None, away_since=now)
+        return self.away(record, now)
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` as a person says it: "1 hour", "90 minutes", "2 days"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds:g} seconds"

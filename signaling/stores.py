@@ -11,7 +11,12 @@ Two implementations of one small interface:
 
 A name's record is replaced only by compare-and-swap (:meth:`Store.swap`), so two instances
 that register the same name at once cannot both win: the rules (:mod:`signaling.registry`)
-decide from the record they read, and the loser reads again.
+decide from the record they read, and the loser reads again. Each record is also listed under
+its owner's address and token (:func:`signaling.registry.indexes`), for the quotas; such lists
+may name records that have ended since, which whoever reads them drops.
+
+Neither store grows without bound: a reserved name's record goes when its reservation ends
+(Redis expires it; the memory store prunes), and the lists expire when unused.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
-from signaling.registry import NameRecord
+from signaling.registry import NameRecord, indexes
 
 log = logging.getLogger("peerserver.signaling")
 _MAX_MEMORY_VALUES = 100_000  # past this, the memory store forgets expired values
+_PRUNE_EVERY = 256  # writes of names between the memory store's looks for ended reservations
+INDEX_SECONDS = 31 * 24 * 3600  # a quota's list, unused this long, goes
 
 Envelope = dict[str, Any]
 OnEnvelope = Callable[[Envelope], Awaitable[None]]
@@ -66,6 +73,17 @@ class Store(Protocol):
         ``keep_seconds`` lets the store forget ``new`` after that long (a reservation)."""
         ...
 
+    async def held(self, index: str) -> list[str]:
+        """The names listed under ``index`` (one of :func:`signaling.registry.indexes`)."""
+        ...
+
+    async def forget(self, index: str, names: Sequence[str]) -> None:
+        """Take ``names`` off the list ``index``: their records ended, or moved."""
+
+    async def names(self) -> list[str]:
+        """Every name with a record (for the operator)."""
+        ...
+
     async def send(self, instance: str, envelope: Envelope) -> None: ...
 
     async def broadcast(self, envelope: Envelope) -> None: ...
@@ -88,6 +106,9 @@ class MemoryStore:
     def __init__(self) -> None:
         self.instance = "local"
         self._records: dict[str, NameRecord] = {}
+        self._ends: dict[str, float] = {}  # name -> when its reservation ends (monotonic)
+        self._indexes: dict[str, set[str]] = {}
+        self._writes = 0
         self._values: dict[str, tuple[str, float]] = {}  # key -> (value, until when)
         self._on_envelope: OnEnvelope | None = None
 
@@ -116,11 +137,52 @@ class MemoryStore:
     ) -> bool:
         if self._records.get(name) != expected:
             return False
+        self._unlist(name)
         if new is None:
             self._records.pop(name, None)
         else:
             self._records[name] = new
+            for index in indexes(new):
+                self._indexes.setdefault(index, set()).add(name)
+            if keep_seconds is not None:
+                self._ends[name] = time.monotonic() + keep_seconds
+        self._writes += 1
+        if self._writes % _PRUNE_EVERY == 0:
+            self.prune()
         return True
+
+    def _unlist(self, name: str) -> None:
+        record = self._records.get(name)
+        self._ends.pop(name, None)
+        for index in indexes(record) if record else ():
+            listed = self._indexes.get(index)
+            if listed is not None:
+                listed.discard(name)
+                if not listed:
+                    del self._indexes[index]
+
+    def prune(self) -> None:
+        """Forget the records whose reservations have ended."""
+        now = time.monotonic()
+        for name in [name for name, end in self._ends.items() if end <= now]:
+            self._unlist(name)
+            self._records.pop(name, None)
+
+    def size(self) -> int:
+        """How many names are kept (with their lists)."""
+        return len(self._records)
+
+    async def held(self, index: str) -> list[str]:
+        return sorted(self._indexes.get(index, ()))
+
+    async def forget(self, index: str, names: Sequence[str]) -> None:
+        listed = self._indexes.get(index, set())
+        listed.difference_update(names)
+        if not listed:
+            self._indexes.pop(index, None)
+
+    async def names(self) -> list[str]:
+        return sorted(self._records)
 
     async def send(self, instance: str, envelope: Envelope) -> None:
         if instance == self.instance and self._on_envelope is not None:
@@ -180,6 +242,9 @@ class RedisStore:
 
     def _name_key(self, name: str) -> str:
         return f"{self._prefix}:name:{name}"
+
+    def _index_key(self, index: str) -> str:
+        return f"{self._prefix}:held:{index}"
 
     def _instance_key(self, instance: str) -> str:
         return f"{self._prefix}:instance:{instance}"
@@ -294,16 +359,37 @@ class RedisStore:
                     await pipe.unwatch()
                     return False
                 pipe.multi()
+                for index in indexes(expected) if expected else ():
+                    pipe.srem(self._index_key(index), name)
                 if new is None:
                     pipe.delete(key)
-                elif keep_seconds is None:
-                    pipe.set(key, new.to_json())
                 else:
-                    pipe.set(key, new.to_json(), px=max(1, int(keep_seconds * 1000)))
+                    if keep_seconds is None:
+                        pipe.set(key, new.to_json())
+                    else:
+                        pipe.set(key, new.to_json(), px=max(1, int(keep_seconds * 1000)))
+                    for index in indexes(new):
+                        pipe.sadd(self._index_key(index), name)
+                        pipe.expire(self._index_key(index), INDEX_SECONDS)
                 await pipe.execute()
                 return True
             except redis.WatchError:
                 return False
+
+    async def held(self, index: str) -> list[str]:
+        async with self._errors():
+            return sorted(await self._redis.smembers(self._index_key(index)))
+
+    async def forget(self, index: str, names: Sequence[str]) -> None:
+        if names:
+            async with self._errors():
+                await self._redis.srem(self._index_key(index), *names)
+
+    async def names(self) -> list[str]:
+        prefix = self._name_key("")
+        async with self._errors():
+            keys = [key async for key in self._redis.scan_iter(match=f"{prefix}*", count=1000)]
+        return sorted(key[len(prefix) :] for key in keys)
 
     async def send(self, instance: str, envelope: Envelope) -> None:
         async with self._errors():

@@ -143,6 +143,8 @@ def peerserver_service(
     with tempfile.TemporaryDirectory(prefix="peerserver-test-packages-") as packages:
         if "--packages-dir" not in options:  # not the user's cache: each test starts empty
             command += ["--packages-dir", packages]
+        if "--operator-key-file" not in options:  # nor the user's operator key
+            command += ["--operator-key-file", f"{packages}/operator-key"]
         with running(
             command, f"{scheme}://127.0.0.1:{port}/healthz", env=env, context=context
         ) as process:

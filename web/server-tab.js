@@ -198,7 +198,9 @@ function follow(host, address, workbench) {
   });
   host.addEventListener("name-error", ({ detail }) => {
     status.busy("Not serving");
-    problem(":(", [detail.message], detail.suggestion);
+    const title =
+      { quota: "Too many names", released: "This name was released" }[detail.code] ?? ":(";
+    problem(title, [detail.message], detail.suggestion);
   });
   host.addEventListener("replaced", () => {
     status.busy("Not serving");

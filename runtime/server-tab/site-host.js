@@ -216,7 +216,8 @@ export class SiteHost extends EventTarget {
         this.tickets.keep(message.ticket);
         break;
       case "error":
-        if (message.code === "taken" || message.code === "invalid") {
+        // The name cannot be (or no longer is) this tab's: say why, and stop.
+        if (["taken", "invalid", "quota", "released"].includes(message.code)) {
           this.emit("name-error", message);
           this.stop();
         } else {

@@ -2,16 +2,16 @@
 served. Resolutions are costly (index pages, metadata, downloads): the service runs a few at a
 time, and a client with many (or slow) ones waits its turn behind nobody else's.
 
-:class:`RateLimit` is a token bucket per client address (IPv6 counted per /64: one machine's
-addresses), with the time given as an argument. :class:`FairQueue` hands the running slots out
-round-robin over the addresses that wait, not in arrival order.
+:class:`RateLimit` is a token bucket per client (:func:`signaling.limits.client_key`: IPv6
+counted per /64, one machine's addresses), with the time given as an argument.
+:class:`FairQueue` hands the running slots out round-robin over the addresses that wait, not
+in arrival order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -25,19 +25,6 @@ class Busy(Exception):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-def client_key(address: str) -> str:
-    """What limits are counted by: an IPv4 address, or an IPv6 address's /64 network."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-    return str(parsed)
 
 
 @dataclass

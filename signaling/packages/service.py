@@ -30,7 +30,8 @@ import anyio.to_thread
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from signaling.packages.fairness import Busy, FairQueue, RateLimit, client_key
+from signaling.limits import client_key
+from signaling.packages.fairness import Busy, FairQueue, RateLimit
 from signaling.packages.index import (
     Budget,
     Fetcher,

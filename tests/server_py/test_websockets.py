@@ -395,7 +395,7 @@ def test_rejection_with_a_body(tmp_path: Path, monkeypatch) -> None:
     assert isinstance(events[1], RejectData) and events[1].data == b"log in first"
 
 
-QUART_SITE = '''
+QUART_SITE = """
 from quart import Quart, websocket
 
 app = Quart(__name__)
@@ -405,7 +405,7 @@ async def ws():
     while True:
         data = await websocket.receive()
         await websocket.send(f"Quart heard {data}")
-'''
+"""
 
 
 def test_quarts_websockets_flasks_api_on_asgi(tmp_path: Path, monkeypatch) -> None:

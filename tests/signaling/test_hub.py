@@ -9,6 +9,7 @@ import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -134,11 +135,33 @@ def test_rules_of_a_name() -> None:
     assert rules.register("Demo Site", TOKEN, "a/2", None, now=0).code == "invalid"
     assert rules.register("demo", "short", "a/2", None, now=0).code == "bad-message"
     away = rules.left(held, "a/1", now=100)
-    assert away == NameRecord(TOKEN, None, 100)
+    assert away == NameRecord(TOKEN, None, 100, online_seconds=100, reserved_until=160)
     assert rules.left(held, "a/9", now=100) is None  # not the tab that serves it
     assert rules.status("demo", OTHER_TOKEN, away, now=160)["reason"] == "taken"
     assert rules.status("demo", OTHER_TOKEN, away, now=161)["available"]
     assert NameRecord.from_json(away.to_json()) == away
+    # A record written before reservations depended on use: the full reservation.
+    old = NameRecord.from_json(json.dumps({"token": TOKEN, "peer": None, "away_since": 100}))
+    assert rules.live(old, now=160) == old and rules.live(old, now=161) is None
+
+
+def test_a_reservation_lasts_as_long_as_the_name_served() -> None:
+    """Never served a visitor: the short reservation; served, as long as it served, between
+    the short and the full one; the time of every tab of the owner's counts."""
+    hour, day = 3600, 86400
+    rules = Rules(reservation_seconds=7 * day, unused_reservation_seconds=hour)
+    unused = rules.register("demo", TOKEN, "a/1", None, now=0, owner="10.0.0.1").record
+    assert rules.left(unused, "a/1", now=5 * day).reserved_until == 5 * day + hour
+    served = replace(unused, served=True)
+    assert rules.left(served, "a/1", now=60).reserved_until == 60 + hour  # briefly
+    assert rules.left(served, "a/1", now=2 * day).reserved_until == 4 * day  # two days
+    assert rules.left(served, "a/1", now=30 * day).reserved_until == 37 * day  # at most a week
+    # The owner's next tab carries what the first one served.
+    away = rules.left(served, "a/1", now=day)
+    again = rules.register("demo", TOKEN, "a/2", away, now=day + 10, owner="10.0.0.2").record
+    carried = (again.online_seconds, again.served, again.owner, again.created)
+    assert carried == (day, True, "10.0.0.2", 0)
+    assert rules.left(again, "a/2", now=2 * day + 10).reserved_until == 4 * day + 10
 
 
 # -- the hub, over each store ------------------------------------------------------------------

@@ -17,8 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from signaling.app import create_app
+from signaling.limits import client_key
 from signaling.locations import DEFAULT_BUNDLE
-from signaling.packages.fairness import Busy, FairQueue, RateLimit, client_key
+from signaling.packages.fairness import Busy, FairQueue, RateLimit
 from signaling.packages.index import PipSettings, parse_html_page, parse_json_page
 from signaling.packages.service import PackageService, PackageSettings
 from signaling.packages.store import PackageStore
