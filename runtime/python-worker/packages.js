@@ -164,10 +164,18 @@ async function buildSources(answer, host, installed, problems) {
       tools ??= Promise.all(
         answer.buildTools.map((tool) => fetchBytes(new URL(tool.url, host.packagesUrl).href)),
       );
-      const [source, toolWheels] = await Promise.all([
-        fetchBytes(new URL(sdist.url, host.packagesUrl).href),
-        tools,
-      ]);
+      let source;
+      let toolWheels;
+      try {
+        [source, toolWheels] = await Promise.all([
+          fetchBytes(new URL(sdist.url, host.packagesUrl).href),
+          tools,
+        ]);
+      } catch (error) {
+        // That package is not built; the site starts with the others.
+        problems.push({ requirement: what, reason: `not built: ${error.message}` });
+        continue;
+      }
       result = host.watched(sdist.filename, () =>
         toPlain(
           host.server.install_source(

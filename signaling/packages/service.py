@@ -235,7 +235,9 @@ class PackageService:
             wanted = sorted(
                 (c for c in chosen.values() if c.source != "built-in"), key=lambda c: c.name
             )
-            wanted = self._with_build_tools(finder, wanted, result, budget, deadline, report)
+            wanted = self._with_build_tools(
+                finder, wanted, result, budget, deadline, report, sources
+            )
             for candidate in wanted:
                 result.packages.append(self._stored(finder, candidate, budget, sources))
         except (IndexUnreachable, FetchLimit, Stopped, BadDistribution) as problem:
@@ -260,9 +262,11 @@ class PackageService:
         budget: Budget,
         deadline: float,
         report: Callable[[str], None],
+        sources: dict[str, dict[str, Any]],
     ) -> list[Candidate]:
         """Resolve what builds the source packages among ``wanted`` (wheels only) into
-        ``result.build_tools``; a source package whose build cannot be had is refused."""
+        ``result.build_tools``, their files' sources into ``sources`` (another instance
+        serves them too); a source package whose build cannot be had is refused."""
         sdists = [candidate for candidate in wanted if candidate.source == "sdist"]
         if not sdists:
             return wanted
@@ -272,7 +276,6 @@ class PackageService:
         try:
             tool_roots = parse_requirements("\n".join(needs), self.target, tools)
             chosen = resolve(tool_finder, tool_roots, tools)
-            sources: dict[str, dict[str, Any]] = {}
             if not tools.problems:
                 for candidate in sorted(chosen.values(), key=lambda c: c.name):
                     if candidate.source != "built-in":
