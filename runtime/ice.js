@@ -110,12 +110,23 @@ export class RemoteCandidates {
   }
 }
 
-/** Why a peer connection found no path, in words for a person. */
+/**
+ * Why a peer connection found no path, in words for a person; for the service's operator, it
+ * says whether a relay (TURN) server was offered, which paths across firewalls need.
+ */
 export function noPathMessage(configuration, errors) {
   const relayOnly = configuration.iceTransportPolicy === "relay";
-  let text = relayOnly
-    ? "No connection through the relay (TURN) server could be made."
-    : "No network path to the server tab could be found.";
+  const urls = (configuration.iceServers ?? []).flatMap(({ urls }) => [urls].flat());
+  const relayOffered = urls.some((url) => /^turns?:/.test(url));
+  let text;
+  if (relayOnly) text = "No connection through the relay (TURN) server could be made.";
+  else if (relayOffered)
+    text =
+      "No network path to the server tab could be found, not even through the relay (TURN) server.";
+  else
+    text =
+      "No network path to the server tab could be found from this network, and this PeerServer " +
+      "offers no relay (TURN) server to go around firewalls.";
   if (errors.length) text += ` ${[...new Set(errors)].join("; ")}.`;
   return text;
 }

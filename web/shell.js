@@ -19,6 +19,7 @@ import {
 } from "/__ps/runtime/protocol/service-worker.js";
 import { requestTimings } from "/__ps/runtime/request-timings.js";
 import { CONNECT } from "/__ps/runtime/protocol/page-sockets.js";
+import { explainMissing, missingCapabilities } from "/__ps/runtime/visitor/capabilities.js";
 import { framedByShell } from "/__ps/runtime/visitor/framing.js";
 import { SiteClient } from "/__ps/runtime/visitor/site-client.js";
 import { cookieHeaderFor, storeSetCookies } from "/__ps/runtime/visitor/site-cookies.js";
@@ -64,7 +65,7 @@ client.addEventListener("state", ({ detail: { state, reason } }) => {
   }
 });
 
-navigator.serviceWorker.addEventListener("message", (event) => {
+navigator.serviceWorker?.addEventListener("message", (event) => {
   if (event.data?.type !== FETCH) return;
   const port = event.ports[0];
   const { request } = event.data;
@@ -245,10 +246,19 @@ async function registerServiceWorker() {
 }
 
 let serviceWorkerProblem = null;
-const serviceWorkerReady = registerServiceWorker();
-serviceWorkerReady.catch((error) => {
-  serviceWorkerProblem = error;
-  message.textContent = `This browser cannot show PeerServer sites: ${error.message}`;
+let serviceWorkerReady = null;
+// A browser that lacks what a visitor needs is told so at once, not left "Connecting…".
+const missing = await missingCapabilities(window);
+if (missing.length) {
+  message.textContent = explainMissing(missing);
+  status.dataset.problem = "browser";
   status.hidden = false;
-});
-client.start();
+} else {
+  serviceWorkerReady = registerServiceWorker();
+  serviceWorkerReady.catch((error) => {
+    serviceWorkerProblem = error;
+    message.textContent = `This browser cannot show PeerServer sites: ${error.message}`;
+    status.hidden = false;
+  });
+  client.start();
+}

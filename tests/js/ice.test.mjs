@@ -136,7 +136,13 @@ test("what a person is told when no path is found", () => {
     `No connection through the relay (TURN) server could be made. ${refused}.`,
   );
   assert.equal(
-    noPathMessage({ iceTransportPolicy: "all" }, []),
-    "No network path to the server tab could be found.",
+    noPathMessage({ iceTransportPolicy: "all", iceServers: [] }, []),
+    "No network path to the server tab could be found from this network, and this PeerServer " +
+      "offers no relay (TURN) server to go around firewalls.",
+  );
+  const turn = [{ urls: ["stun:x:3478", "turn:x:3478?transport=udp"] }];
+  assert.match(
+    noPathMessage({ iceTransportPolicy: "all", iceServers: turn }, []),
+    /not even through the relay \(TURN\) server\.$/,
   );
 });
