@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import os
 import sys
 import traceback
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -69,6 +71,8 @@ class Site:
         self.address = address
         self.warning: str | None = None  # what will stop visitors, though the app loaded
         self.app_module: str | None = None  # what serves the site, e.g. "flaskr:create_app()"
+        # The file an owner opens first: the one that makes the app (or the site's index page).
+        self.main_file: str | None = None
         # Why no app was found, for a site with Python code but no app: what was tried.
         self.no_app_reason: str | None = None
         self.load_failure: SiteLoadError | None = None  # why the last load failed, if it did
@@ -142,6 +146,7 @@ class Site:
         self.asgi = app if isinstance(app, ASGIBridge) else None
         self.app = app.app if isinstance(app, ASGIBridge) else app
         self.app_module = described
+        self.main_file = self._main_file()
         # A package project's files are its source: only a site folder's files are public.
         served = app if in_package else StaticFiles(app, self.root)
         if getattr(self.app, "debug", False) is True:
@@ -221,6 +226,34 @@ class Site:
         if any(self.root.rglob("*.py")):
             self.no_app_reason = "No app found: " + "; ".join(tried) + "."
         return None, None, False
+
+    def _main_file(self) -> str | None:
+        """The site's file that makes its app: a Flask app's module (its factory's, too), the
+        site module that holds the app, a Django project's URLconf; else its index page."""
+        app = self.app
+        module = None
+        if isinstance(getattr(app, "import_name", None), str):  # Flask, Quart
+            module = sys.modules.get(app.import_name)
+        elif (self.app_module or "").startswith("Django:"):
+            from django.conf import settings
+
+            # Imported on the first request only: found, not imported.
+            spec = importlib.util.find_spec(getattr(settings, "ROOT_URLCONF", "") or "urls")
+            module = types.SimpleNamespace(__file__=spec.origin if spec else None)
+        if module is None and app is not None:
+            module = next(
+                (m for m in list(sys.modules.values())
+                 if self.is_site_file(getattr(m, "__file__", None) or "/")
+                 and any(value is app for value in vars(m).values())),
+                None,
+            )  # fmt: skip
+        file = getattr(module, "__file__", None)
+        if file and self.is_site_file(file):
+            return Path(file).resolve().relative_to(self.root).as_posix()
+        index = next(
+            (n for n in ("index.html", "static/index.html") if (self.root / n).is_file()), None
+        )
+        return index
 
     @contextlib.contextmanager
     def instance_folders_in_site(self) -> Iterator[None]:

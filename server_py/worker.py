@@ -98,7 +98,12 @@ class SiteServer:
             }
             return self._load_error
         self._load_error = None
-        loaded = {"ok": True, "module": self.site.app_module, "noApp": self.site.no_app_reason}
+        loaded = {
+            "ok": True,
+            "module": self.site.app_module,
+            "noApp": self.site.no_app_reason,
+            "mainFile": self.site.main_file,
+        }
         if self.site.warning:  # what will keep visitors out (Django's ALLOWED_HOSTS)
             loaded["warning"] = self.site.warning
         return loaded

@@ -10,6 +10,7 @@ import { LogView } from "/web/workbench/log-view.js";
 import { offerNewerRelease } from "/web/workbench/old-pins.js";
 import { showLoadResult, showPackageProblems, showProblem } from "/web/workbench/reports.js";
 import { keepTimeLimit, startAgeClock } from "/web/workbench/settings.js";
+import { Share } from "/web/workbench/share.js";
 import { exportSite, importSite } from "/web/workbench/site-archive.js";
 import { StatusLine } from "/web/workbench/status-line.js";
 
@@ -138,7 +139,7 @@ async function loadWorkbench(host) {
     await files.refresh();
     await database.refresh();
   });
-  return { files, database };
+  return { files, database, pane };
 }
 
 /** The package service's nearest release of `name` after `version` for this Python. */
@@ -154,12 +155,18 @@ async function askUpgrade(host, name, version) {
 
 /** What the owner sees happen: the host's events, shown. */
 function follow(host, address, workbench) {
+  const share = new Share({
+    copy: $("copy-address"),
+    qr: $("show-qr"),
+    dialog: $("qr-dialog"),
+    code: $("qr-code"),
+  });
   host.addEventListener("progress", ({ detail }) => {
     $("boot-label").textContent = `${detail.label}…`;
     $("boot-progress").value = detail.fraction;
     status.busy(`${detail.label}…`);
   });
-  host.addEventListener("loaded", ({ detail }) => {
+  host.addEventListener("loaded", async ({ detail }) => {
     status.loaded(detail);
     showLoadResult(
       { box: $("load-error"), appLabel: $("app-module"), siteRoot: SITE_ROOT },
@@ -176,6 +183,9 @@ function follow(host, address, workbench) {
         `Could not look for a newer release of ${detail.package?.name}: ${error.message}`,
       );
     });
+    // The owner's first look: the file that makes the app, open in the editor.
+    const { files, pane } = await workbench;
+    if (!pane.current && detail.mainFile) await files.openPath(detail.mainFile);
   });
   host.addEventListener("packages", ({ detail }) =>
     showPackageProblems($("packages-problem"), detail),
@@ -188,6 +198,7 @@ function follow(host, address, workbench) {
     $("open-browser").hidden = false;
     $("site-address").textContent = await address;
     $("site-address").hidden = false;
+    share.ready(await address);
     $("export-site").disabled = false;
     $("import-site").disabled = false;
     startAgeClock(name, $("age"));

@@ -16,6 +16,7 @@ import { sdpIdentity } from "../visitor/visitor-identity.js";
  * @property {RemoteCandidates|null} candidates null while the peer connection is being made
  * @property {object[]} pending candidates that came before the peer connection
  * @property {string} identity the visitor's DTLS certificate fingerprint (visitor-identity.js)
+ * @property {boolean} arrived whether its peer connection has connected (the log says so once)
  */
 
 export class Visitors extends EventTarget {
@@ -29,6 +30,7 @@ export class Visitors extends EventTarget {
     this.numbers = new Map(); // client id -> its number in the log, while connected
     this.met = 0;
     this.connected = 0;
+    this.arrived = 0; // visitors that connected since this tab started
   }
 
   values() {
@@ -69,6 +71,7 @@ export class Visitors extends EventTarget {
       pending: [],
       identity: sdpIdentity(data.sdp.sdp),
       client,
+      arrived: false,
     };
     this.byClient.set(client, visitor);
     const configuration = await this.ice.configuration();
@@ -88,6 +91,13 @@ export class Visitors extends EventTarget {
       this.signaling.send({ type: "signal", to: client, data: candidate });
     });
     pc.addEventListener("connectionstatechange", () => {
+      if (pc.connectionState === "connected" && !visitor.arrived) {
+        visitor.arrived = true;
+        const who = this.label(client);
+        const text =
+          this.arrived++ === 0 ? `The first visitor arrived (${who}).` : `${who} arrived.`;
+        this.emit("log", { stream: "server", text });
+      }
       if (pc.connectionState === "failed" && errors.length) {
         this.emit("log", {
           stream: "signaling",

@@ -11,8 +11,8 @@ nothing is fetched from a CDN at run time. Sources, all pinned:
 * all of that Python, and Pyodide's standard library, byte-compiled ahead of time in
   ``python/`` (by Pyodide itself, under Node: ``precompile.mjs``), so that a server tab does
   not compile the modules it imports;
-* the editor (CodeMirror 6) and password hashing (@noble/hashes) from npm, each bundled by
-  esbuild (also from npm) into one module;
+* the editor (CodeMirror 6), password hashing (@noble/hashes) and QR codes (qrcode-generator)
+  from npm, each bundled by esbuild (also from npm) into one module;
 * in ``shell/``, what a site's service worker imports (served on the site's origin under
   ``/__ps/bundle/``): the pages' WebSocket (``runtime/visitor/page-websocket.js``), built into
   one classic script and exported as its text, which the service worker puts in the site's
@@ -126,6 +126,7 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
         REPO / "web" / "workbench" / "codemirror-bundle.js", out / "codemirror.js", node_modules
     )
     bundle_module(REPO / "runtime" / "hashes-bundle.js", out / "hashes.js", node_modules)
+    bundle_module(REPO / "web" / "workbench" / "qrcode-bundle.js", out / "qrcode.js", node_modules)
     shell = out / "shell"
     shell.mkdir(exist_ok=True)
     page_script = shell / "page-websocket.iife.js"

@@ -63,7 +63,12 @@ def test_manage_py_names_the_settings_and_is_not_run(tmp_path: Path) -> None:
 def test_a_startproject_project_is_served_as_runserver_serves_it(tmp_path: Path) -> None:
     root = startproject(tmp_path / "site")
     result = serve(root, "http://demo.localhost:8000/")
-    assert result["load"] == {"ok": True, "module": "Django: mysite", "noApp": None}
+    assert result["load"] == {
+        "ok": True,
+        "module": "Django: mysite",
+        "noApp": None,
+        "mainFile": "mysite/urls.py",
+    }
     assert result["admin"] == [200, "DENY"]  # the shell shows it nonetheless (framing.js)
     assert result["static"] == 200  # the admin's CSS, in DEBUG, from its app
     assert result["again"]["restart"] is True  # new code needs a new Python

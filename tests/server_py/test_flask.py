@@ -128,7 +128,12 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SiteServer:
     monkeypatch.setenv("SHOP_COLOR", '["blue", 2]')  # from_prefixed_env parses JSON values
     monkeypatch.setenv("SHOP_SETTINGS", "env.cfg")  # relative to the instance folder
     site_server = SiteServer(str(write(tmp_path / "site", PROJECT)))
-    assert site_server.load() == {"ok": True, "module": "shop:create_app()", "noApp": None}
+    assert site_server.load() == {
+        "ok": True,
+        "module": "shop:create_app()",
+        "noApp": None,
+        "mainFile": "shop/__init__.py",
+    }
     return site_server
 
 
@@ -203,7 +208,12 @@ def add_item():
 def test_a_flask_sqlalchemy_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     site_server = SiteServer(str(write(tmp_path / "site", SQLALCHEMY_SITE)))
-    assert site_server.load() == {"ok": True, "module": "app.py", "noApp": None}
+    assert site_server.load() == {
+        "ok": True,
+        "module": "app.py",
+        "noApp": None,
+        "mainFile": "app.py",
+    }
     assert site_server.workbench.run("flask init-db") == "Created the tables.\n"
     visitor = client(site_server)
     for name in ("apples", "pears"):

@@ -425,7 +425,7 @@ def test_reload_sees_new_code_in_every_module(site_root: Path) -> None:
 
 def test_site_server_keeps_the_old_app_when_a_reload_fails(site_root: Path) -> None:
     server = SiteServer(str(site_root))
-    assert server.load() == {"ok": True, "module": "app.py", "noApp": None}
+    assert server.load() == {"ok": True, "module": "app.py", "noApp": None, "mainFile": "app.py"}
     write(site_root, {"app.py": "this is not python\n"})
     result = server.load()
     assert result["ok"] is False and result["filename"] == "app.py" and result["lineno"] == 1

@@ -28,6 +28,15 @@ export class FileTree {
     return this.files;
   }
 
+  /** Open the file at `path`, if the site has it: true if it did. */
+  async openPath(path) {
+    const file = (this.files.length ? this.files : await this.refresh()).find(
+      (entry) => entry.path === path,
+    );
+    if (file) await this.onOpen(file);
+    return Boolean(file);
+  }
+
   render() {
     const folders = new Map(); // folder path -> <ul>
     this.list.replaceChildren();
