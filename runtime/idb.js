@@ -4,7 +4,7 @@
 export function requestDone(request) {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
+    request.onerror = () => reject(said(request.error));
   });
 }
 
@@ -12,10 +12,17 @@ export function requestDone(request) {
 export function transactionDone(transaction) {
   return new Promise((resolve, reject) => {
     transaction.oncomplete = () => resolve();
-    transaction.onerror = () => reject(transaction.error);
-    transaction.onabort = () =>
-      reject(transaction.error ?? new Error("the transaction was aborted"));
+    transaction.onerror = () => reject(said(transaction.error));
+    transaction.onabort = () => reject(said(transaction.error));
   });
+}
+
+/** IndexedDB's failures are DOMExceptions whose message may be empty (a full quota's is, in
+ * Chromium): an Error that says which one it was. */
+function said(error) {
+  if (!error) return new Error("the transaction was aborted");
+  const name = error.name ?? "Error";
+  return new Error(error.message ? `${name}: ${error.message}` : name);
 }
 
 /** Open database `name` at `version`; `upgrade(db, transaction)` makes its stores. */

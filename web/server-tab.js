@@ -204,6 +204,23 @@ function follow(host, address, workbench) {
     startAgeClock(name, $("age"));
     await (await workbench).files.refresh();
   });
+  host.addEventListener("storage", ({ detail }) => {
+    $("storage").textContent = detail.persisted
+      ? "Storage: kept"
+      : "Storage: the browser may clear it when short of space";
+  });
+  host.addEventListener("unsaved", ({ detail }) => {
+    const box = $("storage-problem");
+    box.hidden = detail.message === null;
+    if (detail.message === null) {
+      log.add("server", "The site's changes are kept again.");
+      return;
+    }
+    box.textContent =
+      `${detail.message}. The site goes on serving what it has, but its latest changes live ` +
+      "only in this tab until they can be kept: free some of this browser's storage (delete " +
+      "files or old sites, or let this site keep its storage), and export the site to be safe.";
+  });
   host.addEventListener("clients", ({ detail }) => {
     $("connected").textContent = `Connected: ${detail.count}`;
   });

@@ -22,6 +22,8 @@
 //   request {method, target, status, duration_ms, client, note}: one line of the request log
 //     (note: a WebSocket's state as it opens and closes)
 //   log {stream, text}; output {text} (a long console command's output, as it comes)
+//   unsaved {message}: what the site's code changed could not be kept (storage full); the
+//     site serves from memory meanwhile. message null: kept after all
 //   result {id, value, error}: the answer to a call; stats {memoryBytes, connections}
 //   busy {conn, call, method, loading, building, sockets}; idle: the site's code runs (with
 //     `sockets`: only its WebSocket handlers, for a timer of theirs), and is done (the server

@@ -38,6 +38,7 @@ let bootRequirements = null; // requirements.txt as it was when its packages wer
 const questions = new Requests(); // this worker's questions to the main thread
 let queue = Promise.resolve();
 let tickTimer = null; // when the site's WebSocket handlers have a timer due
+let unsaved = null; // why the site's last changes could not be kept, while they are not
 
 self.addEventListener("message", (event) => {
   const message = event.data;
@@ -136,7 +137,7 @@ async function openSite({
     load = toPlain(server.load());
     post({ type: "idle" });
   }
-  await trees.persist(ask);
+  await keepFiles();
   const now = performance.now();
   post({
     type: "ready",
@@ -196,7 +197,7 @@ async function dispatch(message) {
       connections.receive(conn, message.bytes);
       if (server.requests_started !== requestsSeen) {
         requestsSeen = server.requests_started;
-        await trees.persist(ask); // before the response leaves
+        await keepFiles(); // before the response leaves
       }
       connections.pump(conn);
       break;
@@ -221,9 +222,29 @@ async function dispatch(message) {
   await pollSockets();
 }
 
+/**
+ * Keep what the site's code changed in the server tab's storage. When that fails (the
+ * browser's storage is full), the site goes on serving from memory and the owner is told
+ * ("unsaved"); the changes are tried again with the next ones, and "unsaved" with no message
+ * says they were kept after all.
+ */
+async function keepFiles() {
+  try {
+    await trees.persist(ask);
+  } catch (error) {
+    unsaved = error.message;
+    post({ type: "unsaved", message: unsaved });
+    return;
+  }
+  if (unsaved !== null) {
+    unsaved = null;
+    post({ type: "unsaved", message: null });
+  }
+}
+
 /** Let the site's WebSocket handlers do what they now can, and come back for their timers. */
 async function pollSockets() {
-  const wakeMs = await connections.poll(() => trees.persist(ask));
+  const wakeMs = await connections.poll(keepFiles);
   clearTimeout(tickTimer);
   tickTimer = null;
   if (wakeMs !== null) {
@@ -249,7 +270,7 @@ async function call({ id, method, args = [] }) {
     return;
   }
   const result = toPlain(server.call(method, ...args));
-  await trees.persist(ask);
+  await keepFiles();
   post({ type: "result", id, ...result });
 }
 

@@ -38,6 +38,9 @@ export class PythonProcess extends EventTarget {
     this.worker = null;
     this.ready = false;
     this.stopped = false;
+    // A frozen page's worker is frozen too: that time is not the site's code running long.
+    document.addEventListener("freeze", () => this.watchdog.frozen());
+    document.addEventListener("resume", () => this.watchdog.resumed());
   }
 
   get timeLimitMs() {

@@ -78,6 +78,8 @@ export class SiteHost extends EventTarget {
 
   start() {
     this.python.start();
+    this.keepAwake();
+    this.askToKeepStorage();
     this.signaling = new SignalingSocket(socketUrl("/ws/server"));
     this.tickets = new PackageTickets(this.signaling, () => this.registered);
     this.visitors = new Visitors({
@@ -120,7 +122,7 @@ export class SiteHost extends EventTarget {
       this.emit("log", { stream: detail.stream, text: detail.reason });
       this.emit("restarting", { reason: detail.reason });
     });
-    for (const type of ["failed", "progress", "request", "log", "output", "stats"]) {
+    for (const type of ["failed", "progress", "request", "log", "output", "stats", "unsaved"]) {
       python.addEventListener(type, ({ detail }) => this.emit(type, detail));
     }
   }
@@ -147,6 +149,28 @@ export class SiteHost extends EventTarget {
   /** Run a workbench operation in the worker; see PythonProcess.call. */
   call(method, ...args) {
     return this.python.call(method, ...args);
+  }
+
+  /**
+   * Hold a Web Lock while serving: a page that holds one is not frozen in the background
+   * (Chromium's Energy Saver), and a frozen tab serves nobody. Released when the tab closes.
+   */
+  keepAwake() {
+    navigator.locks
+      ?.request(`peerserver-serving-${this.name}`, () => new Promise(() => {}))
+      .catch(() => {});
+  }
+
+  /** Ask the browser to keep this origin's storage (the site's files) even when short of
+   * space; emits storage {persisted}. */
+  async askToKeepStorage() {
+    let persisted = false;
+    try {
+      persisted = (await navigator.storage?.persisted()) || (await navigator.storage?.persist());
+    } catch {
+      persisted = false;
+    }
+    this.emit("storage", { persisted: Boolean(persisted) });
   }
 
   /** Start a fresh Python with the site as saved; resolves to its load result. */

@@ -17,6 +17,7 @@ import { visitorCertificate } from "./visitor-identity.js";
 
 const GIVEN_UP = new Set(["failed", "busy"]); // states that wait for the server to come back
 const CONNECT_TIMEOUT_MS = 15000;
+const OFFLINE_GRACE_MS = 10000;
 
 export class SiteClient extends EventTarget {
   constructor({
@@ -32,6 +33,7 @@ export class SiteClient extends EventTarget {
     this.serverOnline = false; // as signaling last said
     this.retries = 0; // connections lost in a row while the server was said to be online
     this.retryTimer = null;
+    this.offlineTimer = null; // while a working connection outlives the server's signaling
   }
 
   start() {
@@ -79,9 +81,20 @@ export class SiteClient extends EventTarget {
   onSignal(message) {
     if (message.type === "server-status") {
       this.serverOnline = Boolean(message.online);
+      const working = this.state === "connected" && this.pc?.connectionState === "connected";
+      clearTimeout(this.offlineTimer);
       if (message.online) {
-        if (this.state === "connected" && this.pc?.connectionState === "connected") return;
+        if (working) return;
         this.connect().catch((error) => console.warn("PeerServer: connecting failed:", error));
+      } else if (working) {
+        // The server tab left signaling, but the connection still works: its tab may have
+        // been frozen a moment by the browser (which closes its WebSocket, not its peer
+        // connections). It has a while to come back before this visitor gives up on it; a
+        // tab that is gone closes its channels, which ends the connection sooner.
+        const pc = this.pc;
+        this.offlineTimer = setTimeout(() => {
+          if (this.pc === pc && !this.serverOnline) this.disconnect("offline");
+        }, OFFLINE_GRACE_MS);
       } else {
         this.disconnect("offline");
       }

@@ -51,3 +51,35 @@ test("what runs past the limit is reported once, with what it was; what ends in 
     [5000],
   );
 });
+
+test("time the page spends frozen does not count against the site's code", () => {
+  const clock = fakeTimers();
+  let now = 0;
+  const expired = [];
+  const watchdog = new Watchdog({
+    limitMs: 2000,
+    onExpired: (info) => expired.push(info),
+    now: () => now,
+    ...clock,
+  });
+  watchdog.busy({ conn: 1 });
+  now = 500;
+  watchdog.frozen();
+  assert.equal(clock.timers.size, 0); // nothing fires while frozen
+  now = 60_000; // a minute in the background
+  watchdog.resumed();
+  assert.deepEqual(
+    [...clock.timers.values()].map(({ ms }) => ms),
+    [1500], // what it had left before the freeze
+  );
+  watchdog.idle();
+  assert.deepEqual(expired, []);
+  // What starts while frozen starts its clock when the page runs again.
+  watchdog.frozen();
+  watchdog.busy({ conn: 2 });
+  assert.equal(clock.timers.size, 0);
+  now = 90_000;
+  watchdog.resumed();
+  clock.fire();
+  assert.deepEqual(expired, [{ conn: 2 }]);
+});

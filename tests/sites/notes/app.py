@@ -1,6 +1,7 @@
 """Notes: visitors write rows into the site's sqlite database."""
 
 import logging
+import os
 import sqlite3
 
 import click
@@ -56,3 +57,25 @@ def spin():
     """A request that never finishes: the server tab's time limit has to stop it."""
     while True:
         pass
+
+
+@app.route("/spin-mid-write", methods=["POST"])
+def spin_mid_write():
+    """A bug in the middle of a write transaction: the row is inserted, never committed, and
+    the request never finishes, until the time limit stops Python."""
+    connection = db()
+    connection.execute(SCHEMA)
+    connection.execute("INSERT INTO note (text) VALUES (?)", (request.form["text"],))
+    while True:
+        pass
+
+
+@app.route("/attach", methods=["POST"])
+def attach():
+    """Keep a file of ``mb`` megabytes in the site (more than a small quota holds)."""
+    megabytes = int(request.args.get("mb", "1"))
+    folder = os.path.join(app.instance_path, "attachments")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, f"{megabytes}mb.bin"), "wb") as out:
+        out.write(os.urandom(megabytes * 1024 * 1024))
+    return f"attached {megabytes} MB"

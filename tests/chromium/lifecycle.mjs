@@ -1,0 +1,131 @@
+// A server tab in the background, as Chromium treats one: node lifecycle.mjs SERVICE_URL NAME
+// SCENARIO. Playwright keeps every page it drives visible (its focus emulation), so these run
+// under puppeteer-core, where a tab behind another is hidden as in a person's browser.
+//
+// "frozen": the server tab (time limit 2 s) is frozen by the page lifecycle (DevTools protocol)
+//   while a visitor's request runs, for 4 s, another request arriving meanwhile; then resumed.
+// "hidden": Chromium with intensive wake-up throttling after a 5 s grace period (instead of 5
+//   minutes); the server tab stays hidden for 75 s with no visitor, then a new visitor arrives.
+// Prints what it saw as JSON; exits non-zero on the first failure.
+
+import { existsSync } from "node:fs";
+import puppeteer from "puppeteer-core";
+
+import { frameText, TIMEOUT_MS } from "../firefox/firefox.mjs";
+
+const [service, name, scenario] = process.argv.slice(2);
+const siteUrl = service.replace("localhost", `${name}.localhost`);
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((path) =>
+  existsSync(path),
+);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic"];
+const throttled = ["--disable-background-timer-throttling", "--disable-renderer-backgrounding"];
+if (scenario === "hidden") {
+  const grace = "grace_period_seconds/5/grace_period_seconds_loaded/5";
+  args.push(`--enable-features=IntensiveWakeUpThrottling:${grace}`);
+}
+const browser = await puppeteer.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args,
+  // What keeps a background tab awake in a test browser, and not in a person's, goes.
+  ignoreDefaultArgs: [...throttled, "--disable-backgrounding-occluded-windows"],
+  protocolTimeout: TIMEOUT_MS * 2,
+});
+try {
+  const server = await browser.newPage();
+  await server.goto(`${service}server/${name}?template=public`);
+  await serving(server);
+  const seen = {};
+  if (scenario === "frozen") {
+    await server.evaluate(() => {
+      const limit = document.getElementById("time-limit");
+      limit.value = "2";
+      limit.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  }
+  // Another tab in front of the server tab's: it is hidden now, as when its owner looks away.
+  const front = await browser.newPage();
+  await front.bringToFront();
+  seen.hidden = await server.evaluate(() => document.visibilityState);
+  const visitors = await browser.createBrowserContext();
+  if (scenario === "frozen") Object.assign(seen, await frozen(server, visitors));
+  else Object.assign(seen, await hidden(server, visitors));
+  // Back with the signaling service, whose socket the freeze closed.
+  await server.waitForFunction(() => document.getElementById("status").textContent === "Serving", {
+    timeout: TIMEOUT_MS,
+    polling: 500,
+  });
+  seen.status = await server.evaluate(() => document.getElementById("status").textContent);
+  seen.log = await server.evaluate(() => document.getElementById("log").textContent);
+  console.log(JSON.stringify(seen));
+} finally {
+  await browser.close();
+}
+
+async function serving(page) {
+  await page.waitForFunction(
+    () => document.getElementById("status")?.textContent.startsWith("Serving"),
+    { timeout: TIMEOUT_MS, polling: 500 },
+  );
+}
+
+async function frozen(server, visitors) {
+  const page = await visitors.newPage();
+  await page.goto(siteUrl);
+  const frame = await frameText(page, "#body", "Hello, world.");
+  await frame.evaluate(() => {
+    window.answers = [];
+    fetch("/slow?seconds=1")
+      .then((response) => response.text())
+      .then((text) => window.answers.push(text));
+  });
+  await sleep(300); // on its way, or running in Python
+  const lifecycle = await server.createCDPSession();
+  await lifecycle.send("Page.setWebLifecycleState", { state: "frozen" });
+  await frame.evaluate(() => {
+    fetch("/")
+      .then((response) => response.text())
+      .then((text) => window.answers.push(text));
+  });
+  await sleep(4000); // twice the time limit
+  const whileFrozen = await frame.evaluate(() => window.answers.length);
+  await lifecycle.send("Page.setWebLifecycleState", { state: "active" });
+  await frame.waitForFunction(() => window.answers.length === 2, { timeout: TIMEOUT_MS });
+  // A hidden page's log shows its lines when its (throttled) timers let it.
+  await server.waitForFunction(
+    () => document.getElementById("log").textContent.includes("GET /slow"),
+    { timeout: TIMEOUT_MS, polling: 500 },
+  );
+  return {
+    whileFrozen,
+    answers: await frame.evaluate(() => window.answers),
+  };
+}
+
+async function hidden(server, visitors) {
+  // A chain of 1 s timers in the server tab, woken once a minute under intensive throttling
+  // (measured: Chromium exempts a serving tab from it).
+  await server.evaluate(() => {
+    window.wakeUps = [];
+    (function tick() {
+      window.wakeUps.push(performance.now());
+      setTimeout(tick, 1000);
+    })();
+  });
+  await sleep(75_000);
+  const wakeUps = await server.evaluate(() => window.wakeUps);
+  const gaps = wakeUps.slice(1).map((time, index) => time - wakeUps[index]);
+  const page = await visitors.newPage();
+  const started = performance.now();
+  await page.goto(siteUrl);
+  await frameText(page, "#body", "Hello, world.");
+  return {
+    longestTimerGapMs: Math.round(Math.max(...gaps)),
+    timerWakeUps: wakeUps.length,
+    visitorServedMs: Math.round(performance.now() - started),
+    stillHidden: await server.evaluate(() => document.visibilityState),
+  };
+}

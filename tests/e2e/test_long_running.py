@@ -1,0 +1,130 @@
+"""The server tab as a long-running server (issue 26): hidden in the background, frozen by the
+browser with requests in flight and resumed, Python killed in the middle of a write
+transaction, the browser's storage quota full. (Closed and opened again with visitors waiting:
+tests/e2e/test_web.py.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.conftest import BOOT_TIMEOUT, console_run, open_server, serve_site, site_url
+from tests.e2e.test_workbench import add_first_note
+from tests.harness import REPO
+
+pytestmark = pytest.mark.e2e
+
+
+def set_time_limit(server, seconds: int) -> None:
+    limit = server.get_by_label("Time limit")
+    limit.fill(str(seconds))
+    limit.press("Enter")
+    limit.blur()
+
+
+def lifecycle(service_url: str, name: str, scenario: str) -> dict:
+    """tests/chromium/lifecycle.mjs's account of a server tab in the background (puppeteer:
+    Playwright keeps its pages visible)."""
+    run = subprocess.run(
+        ["node", str(REPO / "tests" / "chromium" / "lifecycle.mjs"), service_url, name, scenario],
+        capture_output=True, text=True, timeout=300, cwd=REPO,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_frozen_with_requests_in_flight_then_resumed(service_url: str) -> None:
+    """Frozen for twice the time limit while a request runs: on waking, that request is
+    answered and so is the one that came meanwhile; the watchdog counted running time only."""
+    seen = lifecycle(service_url, "sleeper", "frozen")
+    assert seen["hidden"] == "hidden"
+    assert seen["whileFrozen"] == 0  # nothing is served while frozen: it really was
+    assert any("The slow page, at last." in answer for answer in seen["answers"])
+    assert any("Hello, world." in answer for answer in seen["answers"]), seen["answers"]
+    assert "GET /slow?seconds=1 200" in seen["log"]
+    assert "ran longer than" not in seen["log"]
+    assert seen["status"] == "Serving"  # its signaling socket, closed by the freeze, is back
+
+
+def test_hidden_for_a_while_it_still_serves_a_new_visitor(service_url: str) -> None:
+    """Hidden for 75 s with no visitor, in a Chromium whose intensive wake-up throttling starts
+    after 5 s (instead of 5 minutes) and whose background tabs may be frozen: a new visitor is
+    served as quickly as ever, and the name stayed registered all along."""
+    seen = lifecycle(service_url, "background", "hidden")
+    gap, served = seen["longestTimerGapMs"], seen["visitorServedMs"]
+    print(f"hidden: {seen['timerWakeUps']} timer wake-ups in 75 s, the longest gap {gap} ms")
+    print(f"a new visitor of the hidden tab was served in {served} ms")
+    assert seen["hidden"] == seen["stillHidden"] == "hidden"
+    assert seen["timerWakeUps"] > 1  # not frozen: the tab's Web Lock keeps it running
+    assert served < 15_000
+    assert seen["status"] == "Serving"
+    assert "signaling" not in seen["log"].lower()  # the connection to the service held
+
+
+def test_python_killed_mid_transaction_keeps_every_answered_write(
+    browser: Browser, service_url: str
+) -> None:
+    served = serve_site(browser, service_url, "ledger", "notes")
+    server = served.server
+    visitor = browser.new_context()
+    try:
+        set_time_limit(server, 2)
+        page = visitor.new_page()
+        page.goto(served.url)
+        site = page.frame_locator("#site")
+        add_first_note(site, "answered, so kept")
+        status = site.locator("body").evaluate(
+            """async () => (await fetch("/spin-mid-write", {method: "POST",
+                 body: new URLSearchParams({text: "never committed"})})).status"""
+        )
+        assert status == 504
+        expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+        page.reload()
+        expect(site.get_by_role("listitem")).to_have_text(["answered, so kept"])
+        database = "sqlite3.connect('instance/notes.db')"
+        check = f"import sqlite3; print({database}.execute('pragma integrity_check').fetchone()[0])"
+        assert console_run(server, check).strip() == "ok"
+    finally:
+        visitor.close()
+        served.context.close()
+
+
+def test_a_full_quota_is_told_and_loses_nothing_kept(browser: Browser, service_url: str) -> None:
+    """The browser's storage for the service's origin held to 4 MB (set before the tab opens
+    its storage): a request that writes 8 MB is answered, the owner is told, and what was kept
+    before stays kept."""
+    owner = browser.new_context()
+    visitor = browser.new_context()
+    origin = service_url.rstrip("/")
+    try:
+        home = owner.new_page()
+        home.goto(service_url)
+        storage = owner.new_cdp_session(home)
+        storage.send("Storage.overrideQuotaForOrigin", {"origin": origin, "quotaSize": 4 * 2**20})
+        server = open_server(owner, service_url, "quota", "notes")
+        expect(server.locator("#storage")).to_contain_text("Storage: ")
+        page = visitor.new_page()
+        page.goto(site_url(service_url, "quota"))
+        site = page.frame_locator("#site")
+        add_first_note(site, "before the quota ran out")
+        answer = site.locator("body").evaluate(
+            """async () => (await fetch("/attach?mb=8", {method: "POST"})).text()"""
+        )
+        assert answer == "attached 8 MB"  # the site answered, and goes on serving
+        problem = server.locator("#storage-problem")
+        expect(problem).to_contain_text("could not be saved")
+        expect(problem).to_contain_text("QuotaExceededError")
+        expect(problem).to_contain_text("The site goes on serving what it has")
+        page.reload()
+        expect(site.get_by_role("listitem")).to_have_text(["before the quota ran out"])
+        # What was kept before is all there for the next start of the tab.
+        server.close()
+        server = open_server(owner, service_url, "quota")
+        page.reload()
+        expect(site.get_by_role("listitem")).to_have_text(["before the quota ran out"])
+    finally:
+        visitor.close()
+        owner.close()
