@@ -103,11 +103,12 @@ class Turn:
 
 
 @contextmanager
-def coturn(folder: Path) -> Iterator[Turn]:
+def coturn(folder: Path, port: int | None = None, secret: str | None = None) -> Iterator[Turn]:
     """coturn with ``deploy/turnserver.conf``; what differs on one machine is given on the
-    command line, which coturn lets win over the file."""
+    command line, which coturn lets win over the file. ``port`` and ``secret``: those of a
+    coturn before it, to start it again."""
     binary = require("turnserver", "coturn")
-    port, secret = free_port(), secrets.token_hex(16)
+    port, secret = port or free_port(), secret or secrets.token_hex(16)
     relay_ports = free_port()
     log = folder / "turnserver.log"
     command = [

@@ -15,7 +15,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import pytest
 import requests
@@ -250,3 +251,64 @@ def test_the_tunnel_asks_for_fresh_credentials_before_it_connects(
         assert "stale-tunnel" not in turn_server.log_text()  # never presented to coturn
     finally:
         served.context.close()
+
+
+RECOVERED = """async () => {
+    // Until the site answers again through a new path: the time it took, in ms.
+    const started = performance.now();
+    for (;;) {
+        try {
+            const response = await fetch("/whoami", {cache: "no-store"});
+            if (response.ok) return [performance.now() - started, await response.text()];
+        } catch {}
+        await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+}"""
+
+
+def test_visitors_recover_when_the_relay_and_then_the_service_restart(
+    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relayed visitors, then coturn restarted (every allocation gone), then coturn and the
+    signaling service restarted at once: each time the visitor's page finds its way back by
+    itself, its session intact; the recovery times are printed and kept with the figures."""
+    figures = {}
+    relay, service = ExitStack(), ExitStack()
+    try:
+        turn = relay.enter_context(coturn(tmp_path / "turn-1"))
+        monkeypatch.setenv("PEERSERVER_TURN_SECRET", turn.secret)
+        port = free_port()
+        options = ["--turn", turn.url, "--relay-only"]
+        again = {"port": int(turn.url.split(":")[2].split("?")[0]), "secret": turn.secret}
+        url, _ = service.enter_context(peerserver_service(TEST_SITES, options=options, port=port))
+        served = serve_site(browser, url, "steady", "public")
+        page, frame = visit(browser, served.url)
+        site = page.frame_locator("#site")
+        site.get_by_role("link", name="Log in").click()
+        site.get_by_label("User").fill("ada")
+        site.get_by_role("button", name="Log in").click()
+        expect(site.locator("#body")).to_have_text("Logged in as ada")
+        assert candidate_types(page, "[window.peerServerClient.pc]") == ["relay"]
+
+        relay.close()  # coturn stops, and starts again with none of its allocations
+        relay.enter_context(coturn(tmp_path / "turn-2", **again))
+        waited, answer = frame.evaluate(RECOVERED)
+        assert "Logged in as ada" in answer
+        assert candidate_types(page, "[window.peerServerClient.pc]") == ["relay"]
+        figures["coturn_restart_s"] = round(waited / 1000, 1)
+
+        relay.close()  # coturn and the service, at the same time
+        service.close()
+        relay.enter_context(coturn(tmp_path / "turn-3", **again))
+        service.enter_context(peerserver_service(TEST_SITES, options=options, port=port))
+        waited, answer = frame.evaluate(RECOVERED)
+        assert "Logged in as ada" in answer
+        figures["coturn_and_service_restart_s"] = round(waited / 1000, 1)
+        served.context.close()
+    finally:
+        service.close()
+        relay.close()
+    print("recovery:", json.dumps(figures))
+    out = REPO / "build" / "measurements"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "turn-recovery.json").write_text(json.dumps(figures, indent=2) + "\n")
