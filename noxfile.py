@@ -72,6 +72,16 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def soak(session: nox.Session) -> None:
+    """Memory over a long run of one server tab (minutes; SOAK_REQUESTS and the others for
+    hours): writes bench/soak.json and bench/soak.png. Not part of the tests."""
+    install(session)
+    build_bundle(session)
+    ensure_chromium(session)
+    session.run("python", "-m", "bench.soak")
+
+
+@nox.session
 def dist(session: nox.Session) -> None:
     """The wheel, which carries the built runtime bundle (installed anywhere, `peerserver serve`
     needs no Node.js, npm or build step), and the sdist, in dist/."""
