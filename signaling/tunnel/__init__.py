@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -146,7 +147,10 @@ class Tunnel:
                 )
 
         await pc.setLocalDescription(await pc.createOffer())
-        offer = {"type": pc.localDescription.type, "sdp": pc.localDescription.sdp}
+        sdp = pc.localDescription.sdp
+        if self.ice_message.get("iceTransportPolicy") == "relay":
+            sdp = relay_only(sdp)
+        offer = {"type": pc.localDescription.type, "sdp": sdp}
         await self._socket.send(json.dumps({"type": "signal", "data": {"sdp": offer}}))
 
     async def _disconnect(self, reason: str | None) -> None:
@@ -237,11 +241,31 @@ def needs_renewal(message: dict[str, Any], now_s: float) -> bool:
     return isinstance(expires, int | float) and now_s >= expires - RENEW_MARGIN_S
 
 
-def ice_servers(message: dict[str, Any]) -> list[RTCIceServer]:
-    """aiortc's ICE servers from the service's ``ice-servers`` message.
+def relay_only(sdp: str) -> str:
+    """An offer that shows the server tab the tunnel's relay (TURN) candidates only, and no
+    address of the tunnel's own, as the service's ``--relay-only`` promises.
 
-    aiortc has no relay-only policy; its own candidates do no harm, since a peer that is
-    relay-only pairs them with its relay candidates only."""
+    aiortc has no relay-only policy: it gathers host and server-reflexive candidates too, and
+    puts its first one in the ``c=`` lines. Its checks from those reach no relay, whose
+    permissions are for the candidates the other peer was given."""
+    lines = sdp.split("\r\n")
+    relays = [line for line in lines if line.startswith("a=candidate:") and " typ relay" in line]
+    address = relays[0].split()[4] if relays else "0.0.0.0"
+    kept = []
+    for line in lines:
+        if line.startswith("a=candidate:"):
+            if " typ relay" not in line:
+                continue
+            # A relay candidate's related address is the tunnel's own, as the relay saw it.
+            line = re.sub(r" raddr \S+ rport \d+", " raddr 0.0.0.0 rport 0", line)
+        if line.startswith("c=IN IP4 ") or line.startswith("c=IN IP6 "):
+            line = f"c=IN IP4 {address}"
+        kept.append(line)
+    return "\r\n".join(kept)
+
+
+def ice_servers(message: dict[str, Any]) -> list[RTCIceServer]:
+    """aiortc's ICE servers from the service's ``ice-servers`` message."""
     servers = []
     for server in message.get("iceServers") or []:
         urls = server.get("urls")

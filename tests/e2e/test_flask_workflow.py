@@ -122,8 +122,16 @@ def test_the_sites_tests_run_in_the_console(
         assert report.rstrip().splitlines()[-1].startswith("====") and " 25 passed" in report
         # It came as pytest wrote it, in many pieces, not as one answer at the end.
         assert server.evaluate("() => window.__outputEvents") > 5
-        # The tests had temporary files of their own: the site is as it was.
+        # The tutorial's tests have temporary files of their own; a test that writes to the
+        # site itself (a file of its own, one it overwrites, the site's database) has its
+        # writes undone too: the site is as it was, byte for byte.
         assert console_run(server, SITE_STATE) == before
+        console_run(server, f"open('tests/test_writes.py', 'w').write({WRITING_TEST!r})")
+        before = console_run(server, SITE_STATE)
+        report = console_run(server, "pytest -q tests/test_writes.py")
+        assert "1 passed" in report, report
+        assert console_run(server, SITE_STATE) == before
+        console_run(server, "import os; os.remove('tests/test_writes.py')")
 
         console_run(server, f"open('tests/test_broken.py', 'w').write({BROKEN_TEST!r})")
         report = console_run(
@@ -151,9 +159,21 @@ def test_the_sites_tests_run_in_the_console(
 
 HANGING_TEST = "def test_forever():\n    while True:\n        pass\n"
 # What the tests must leave as it was: the site's files, and the rows of its database.
+# Every file of the site with a hash of its bytes, and the database's every row.
 SITE_STATE = (
-    "import os, sqlite3; (sorted(os.path.join(d, f) for d, _, fs in os.walk('.') for f in fs), "
-    "sqlite3.connect('instance/flaskr.sqlite').execute('select count(*) from user').fetchone())"
+    "import hashlib, os, sqlite3; ("
+    "sorted((os.path.join(d, f), hashlib.sha256(open(os.path.join(d, f), 'rb').read())"
+    ".hexdigest()) for d, _, fs in os.walk('.') for f in fs), "
+    "list(sqlite3.connect('instance/flaskr.sqlite').iterdump()))"
+)
+WRITING_TEST = (
+    "import sqlite3\n\n"
+    "def test_writes_to_the_site():\n"
+    "    open('left-by-a-test.txt', 'w').write('x')\n"
+    "    open('flaskr/schema.sql', 'a').write('-- appended by a test')\n"
+    "    db = sqlite3.connect('instance/flaskr.sqlite')\n"
+    "    db.execute(\"insert into user (username, password) values ('test', 'x')\")\n"
+    "    db.commit()\n"
 )
 COUNT_OUTPUT_EVENTS = """() => {
     window.__outputEvents = 0;

@@ -174,8 +174,35 @@ def test_the_tunnel_through_the_relay(browser: Browser, relay_service: str) -> N
             assert "Hello, world." in requests.get(f"{base}/", timeout=30).text
             body = requests.get(f"{base}/bytes/1", timeout=30)
             assert body.headers["X-SHA256"] == hashlib.sha256(body.content).hexdigest()
+            # The server tab was told of the tunnel's relay candidates only (--relay-only: no
+            # peer learns another's address), and the bytes went through coturn both ways.
+            seen = served.server.evaluate(TUNNEL_CANDIDATES)
+            assert seen["offered"] and set(seen["offered"]) == {"relay"}, seen
+            assert seen["pair"] == ["relay", "relay"], seen
+            assert seen["connection"] in seen["relayAddresses"], seen  # c=: the relay's too
     finally:
         served.context.close()
+
+
+# In the server tab: the tunnel's candidates as its offer gave them, and the candidate types
+# of the pair the bytes went over (local, remote).
+TUNNEL_CANDIDATES = """async () => {
+    const [visitor] = [...window.peerServerHost.visitors.values()];
+    const sdp = visitor.pc.remoteDescription.sdp;
+    const candidates = [...sdp.matchAll(/^a=candidate:\\S+ \\d+ \\w+ \\d+ (\\S+) \\d+ typ (\\w+)/gm)];
+    const offered = candidates.map((match) => match[2]);
+    const relayAddresses = candidates.filter((match) => match[2] === "relay").map((m) => m[1]);
+    const stats = [...(await visitor.pc.getStats()).values()];
+    const pair = stats.find((s) => s.type === "candidate-pair" && s.nominated &&
+        s.state === "succeeded");
+    const type = (id) => stats.find((s) => s.id === id).candidateType;
+    return {
+        offered,
+        relayAddresses,
+        pair: [type(pair.localCandidateId), type(pair.remoteCandidateId)],
+        connection: sdp.match(/^c=IN IP[46] (\\S+)/m)[1],
+    };
+}"""
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from signaling.ice import IceConfig, turn_credentials
 from signaling.limits import LimitSettings
 from signaling.names import name_problem, suggestions
 from signaling.public_url import PublicURL
-from signaling.tunnel import needs_renewal
+from signaling.tunnel import needs_renewal, relay_only
 
 TOKEN = "a" * 32
 OTHER_TOKEN = "b" * 32
@@ -302,3 +302,20 @@ def test_ice_settings_that_cannot_work_are_refused() -> None:
     assert IceConfig().for_peer("p", 0) == {
         "type": "ice-servers", "iceServers": [], "iceTransportPolicy": "all", "expires": None,
     }  # fmt: skip
+
+
+def test_a_relay_only_tunnel_offers_its_relay_candidates_only() -> None:
+    """aiortc gathers every kind of candidate: a relay-only service's tunnel shows none but
+    its relay ones, and no address of its own in the connection lines."""
+    sdp = "\r\n".join([
+        "v=0", "c=IN IP4 192.168.1.20", "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
+        "c=IN IP4 192.168.1.20",
+        "a=candidate:1 1 udp 2130706431 192.168.1.20 50000 typ host",
+        "a=candidate:2 1 udp 1694498815 203.0.113.9 50000 typ srflx raddr 192.168.1.20 rport 1",
+        "a=candidate:3 1 udp 16777215 198.51.100.7 61000 typ relay raddr 203.0.113.9 rport 2",
+        "a=end-of-candidates", "",
+    ])  # fmt: skip
+    offered = relay_only(sdp)
+    assert "192.168.1.20" not in offered and "203.0.113.9" not in offered
+    assert offered.count("a=candidate:") == 1 and "typ relay" in offered
+    assert offered.count("c=IN IP4 198.51.100.7") == 2
