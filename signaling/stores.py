@@ -213,21 +213,31 @@ class MemoryStore:
         return kept
 
 
+HEARTBEAT_SECONDS = 5  # how often an instance says it is alive
+HEARTBEAT_TTL_SECONDS = 15  # how long after its last word it counts as stopped
+
+
 class RedisStore:
     """Names in Redis, shared by every instance pointed at it; messages over pub/sub.
 
     Each instance keeps a heartbeat key; a name whose tab was held by an instance without one
     (it stopped, or crashed) counts as away, so its owner can take it back and nobody else."""
 
-    HEARTBEAT_SECONDS = 5
-    HEARTBEAT_TTL_SECONDS = 15
     MAX_CONNECTIONS = 32
     ALIVE_CACHE_SECONDS = 1.0
 
-    def __init__(self, url: str, prefix: str = "peerserver") -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "peerserver",
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        heartbeat_ttl_seconds: float = HEARTBEAT_TTL_SECONDS,
+    ) -> None:
         import redis.asyncio  # imported here: the embedded default does not need it
 
         self.instance = secrets.token_hex(6)
+        self.heartbeat_seconds = heartbeat_seconds
+        self.heartbeat_ttl_seconds = heartbeat_ttl_seconds
         # Many peers at once share a few connections: past the pool's size they wait their turn
         # instead of failing.
         pool = redis.asyncio.BlockingConnectionPool.from_url(
@@ -276,11 +286,12 @@ class RedisStore:
         await self._redis.aclose()
 
     async def _beat(self) -> None:
-        await self._redis.set(self._instance_key(self.instance), "1", ex=self.HEARTBEAT_TTL_SECONDS)
+        ttl = max(1, int(self.heartbeat_ttl_seconds * 1000))
+        await self._redis.set(self._instance_key(self.instance), "1", px=ttl)
 
     async def _heartbeat(self) -> None:
         while True:
-            await asyncio.sleep(self.HEARTBEAT_SECONDS)
+            await asyncio.sleep(self.heartbeat_seconds)
             try:
                 await self._beat()
             except Exception as error:  # Redis away for a moment: keep trying

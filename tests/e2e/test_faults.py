@@ -68,6 +68,11 @@ def test_a_visitor_leaving_mid_download_stops_the_server(
         served.context.close()
 
 
+# In a server tab: whether a request that starts with `arg` waits for its answer.
+IN_FLIGHT = """(line) => [...window.peerServerHost.channels.connections.values()]
+    .some((connection) => connection.waiting?.startsWith(line))"""
+
+
 def test_a_server_tab_reloaded_mid_request(browser: Browser, service_url: str) -> None:
     """The request in flight fails with an error page; when the tab is back, the visitor's
     page comes back by itself, without a reload by hand."""
@@ -77,9 +82,12 @@ def test_a_server_tab_reloaded_mid_request(browser: Browser, service_url: str) -
         page = visit_hello(visitor, served.url)
         site = page.frame_locator("#site")
         site_frame(page).evaluate("() => { location.href = '/slow?seconds=4'; }")
-        time.sleep(1)
+        # Reloaded once the request has reached the server tab, whose Python is on it.
+        served.server.wait_for_function(IN_FLIGHT, arg="GET /slow", timeout=15_000)
         served.server.reload()
         expect(page.get_by_role("status")).to_contain_text("offline", timeout=15_000)
+        expect(site.get_by_role("heading", name="This site is unavailable")).to_be_visible()
+        expect(site.locator("body")).to_contain_text("closed")
         expect(served.server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
         expect(site.locator("#body")).to_have_text("The slow page, at last.", timeout=30_000)
     finally:

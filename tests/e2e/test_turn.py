@@ -189,7 +189,8 @@ def test_the_tunnel_through_the_relay(browser: Browser, relay_service: str) -> N
 TUNNEL_CANDIDATES = """async () => {
     const [visitor] = [...window.peerServerHost.visitors.values()];
     const sdp = visitor.pc.remoteDescription.sdp;
-    const candidates = [...sdp.matchAll(/^a=candidate:\\S+ \\d+ \\w+ \\d+ (\\S+) \\d+ typ (\\w+)/gm)];
+    const line = /^a=candidate:\\S+ \\d+ \\w+ \\d+ (\\S+) \\d+ typ (\\w+)/gm;  // address, type
+    const candidates = [...sdp.matchAll(line)];
     const offered = candidates.map((match) => match[2]);
     const relayAddresses = candidates.filter((match) => match[2] === "relay").map((m) => m[1]);
     const stats = [...(await visitor.pc.getStats()).values()];

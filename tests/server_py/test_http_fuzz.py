@@ -13,7 +13,7 @@ from flask import Flask, request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server_py.http import MAX_HEAD_BYTES, HTTPConnection
+from server_py.http import HTTPConnection
 
 LIMIT = 64 * 1024  # the body limit in these tests
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -165,7 +165,7 @@ def test_duplicate_differing_content_lengths_are_refused() -> None:
 
 @pytest.mark.parametrize("where", ["line", "headers"])
 def test_oversized_heads_get_431(where: str) -> None:
-    big = b"a" * (MAX_HEAD_BYTES + 1)
+    big = b"a" * (64 * 1024 + 1)  # past the README's 64 KiB
     head = (
         b"GET /" + big + b" HTTP/1.1\r\nHost: x\r\n\r\n"
         if where == "line"
@@ -219,3 +219,15 @@ def test_a_slow_drip_still_gets_its_answer(data: bytes) -> None:
     [(status, body)] = responses(out)
     assert status == 200 and body.split()[0] in (b"GET", b"POST")
     assert not conn.should_close  # and the connection stays open for the next request
+
+
+def test_a_body_over_512_mib_is_refused_before_it_is_read() -> None:
+    """The README's limit, with the server's default: 413 as soon as the head says so, and no
+    byte of the body read; a body of 512 MiB itself is read on as it comes."""
+    head = b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+    over = HTTPConnection(APP, errors=io.StringIO())
+    over.receive_data(head % (512 * 1024 * 1024 + 1))
+    assert over.data_to_send().startswith(b"HTTP/1.1 413 ") and over.should_close
+    within = HTTPConnection(APP, errors=io.StringIO())
+    within.receive_data(head % (512 * 1024 * 1024) + b"the start of the body")
+    assert within.data_to_send() == b"" and not within.should_close

@@ -338,10 +338,21 @@ async def test_a_server_tab_on_one_instance_and_a_visitor_on_another_meet(two_in
 async def test_names_outlive_every_instance(two_instances, redis_url: str) -> None:
     """An instance that stops without a word (its heartbeat expires) leaves its names reserved
     for their owners: a newcomer is refused, the owner's tab takes the name back."""
-    a, _b, prefix = two_instances
+    _a, b, prefix = two_instances
+    # As the README says: an instance counts as alive for 15 s after its last heartbeat.
+    heartbeat = f"{prefix}:instance:{b.store.instance}"
+    assert 14_000 < await b.store._redis.pttl(heartbeat) <= 15_000
+    a = Hub(RedisStore(redis_url, prefix, heartbeat_seconds=0.2, heartbeat_ttl_seconds=1))
+    await a.store.start()
     tab = await server(a, "demo")
     await tab.next()
-    await a.store._redis.delete(f"{prefix}:instance:{a.store.instance}")  # A is gone
+    for task in a.store._tasks:  # A stops without a word: no more heartbeats, nothing deleted
+        task.cancel()
+    key = f"{prefix}:instance:{a.store.instance}"
+    deadline = time.monotonic() + 5
+    while await a.store._redis.exists(key):
+        assert time.monotonic() < deadline, "the heartbeat key never expired"
+        await asyncio.sleep(0.1)
     restarted = Hub(RedisStore(redis_url, prefix))
     await restarted.store.start()
     try:
@@ -354,6 +365,7 @@ async def test_names_outlive_every_instance(two_instances, redis_url: str) -> No
         await guest.until({"type": "server-status", "online": True})
     finally:
         await restarted.store.close()
+        await a.store._redis.aclose()
 
 
 @pytest.mark.anyio

@@ -103,7 +103,7 @@ def test_a_visitor_has_a_few_offers_waiting_at_most() -> None:
         with client.websocket_connect("/ws/server") as tab:
             tab.receive_json()
             tab.send_json({"type": "register", "name": "demo", "token": TOKEN})
-            assert tab.receive_json()["maxVisitors"] == LimitSettings().visitors_per_site
+            assert tab.receive_json()["maxVisitors"] == 64  # the README's default
             with client.websocket_connect("/__ps/signal", headers=site) as guest:
                 assert guest.receive_json()["type"] == "ice-servers"
                 assert guest.receive_json() == {"type": "server-status", "online": True}

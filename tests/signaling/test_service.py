@@ -20,7 +20,6 @@ from starlette.websockets import WebSocketDisconnect
 
 from signaling.app import create_app
 from signaling.ice import IceConfig, turn_credentials
-from signaling.limits import LimitSettings
 from signaling.names import name_problem, suggestions
 from signaling.public_url import PublicURL
 from signaling.tunnel import needs_renewal, relay_only
@@ -30,7 +29,7 @@ OTHER_TOKEN = "b" * 32
 REGISTERED = {
     "type": "registered",
     "name": "demo",
-    "maxVisitors": LimitSettings().visitors_per_site,
+    "maxVisitors": 64,  # --max-visitors-per-site, as the README gives it
 }
 SITE_HOST = {"host": "demo.localhost:8000"}
 
