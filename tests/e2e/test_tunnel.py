@@ -25,7 +25,9 @@ def tunnel(real_ip_browser: Browser, service_url: str) -> Iterator[tuple[str, ob
     command = [sys.executable, "-m", "signaling", "tunnel", "tunneled", "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
     try:
-        with running([*command, "--service", service_url], f"{base}/about", timeout=60):
+        # The service's address from PEERSERVER_URL, as the README offers (not --service).
+        environment = {"PEERSERVER_URL": service_url}
+        with running(command, f"{base}/about", timeout=60, env=environment):
             yield base, served
     finally:
         served.context.close()

@@ -362,6 +362,17 @@ def test_six_requests_in_flight_from_one_visitor(web: ServedSite, visitor: Brows
     page, site = visit(visitor, web.url)
     expect(site.get_by_role("heading", name="Web test site")).to_be_visible()
     sizes = [1, 5000, 3, 200000, 7, 40000, 9, 90000]
+    # In the server tab: how many requests were waiting for their answers at once, at most.
+    web.server.evaluate(
+        """() => { const channels = window.peerServerHost.channels;
+            const fromVisitor = channels.fromVisitor.bind(channels);
+            window.mostWaiting = 0;
+            channels.fromVisitor = (connection, data) => {
+                fromVisitor(connection, data);
+                const waiting = [...channels.connections.values()].filter((c) => c.waiting);
+                window.mostWaiting = Math.max(window.mostWaiting, waiting.length);
+            }; }"""
+    )
     bodies = in_site(
         page,
         """async (sizes) => Promise.all(sizes.map(async (n) =>
@@ -369,6 +380,8 @@ def test_six_requests_in_flight_from_one_visitor(web: ServedSite, visitor: Brows
         sizes,
     )
     assert bodies == [str(n) * n for n in sizes]
+    assert web.server.evaluate("() => window.mostWaiting") >= 3  # they overlapped
+    assert page.evaluate("() => window.peerServerClient.pool.count") == 6
 
 
 def test_ten_visitors_at_once(web: ServedSite, browser: Browser) -> None:

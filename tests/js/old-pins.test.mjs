@@ -30,6 +30,8 @@ test("repinning changes the version only: extras, markers and the comment stay",
     'flask_login[extra]==0.6.3 ; python_version >= "3.8"',
   );
   assert.equal(repin(TEXT, "nothere", "1.0"), TEXT);
+  // The name also inside an earlier comment: the requirement's line is the one changed.
+  assert.equal(repin("# first\nr\n# last", "r", "9.9"), "# first\nr==9.9\n# last");
   const lines = repin(TEXT, "sqlalchemy", "2.0.52").split("\n");
   assert.deepEqual(
     [lines[0], lines[1], lines[3]],

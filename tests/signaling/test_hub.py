@@ -74,7 +74,8 @@ class Peer:
             assert message["type"] == "server-status", message
 
     async def nothing_more(self) -> None:
-        await asyncio.sleep(0.05)
+        """Nothing more came for this peer, broadcasts sent until now included."""
+        await settled(self.hub)
         assert [m for m in drain(self.inbox) if m["type"] != "ice-servers"] == []
 
 
@@ -97,6 +98,17 @@ async def visitor(hub: Hub, name: str) -> Peer:
     peer = Peer(hub)
     peer.id = await hub.connect_visitor(name, peer.send)
     return peer
+
+
+async def settled(hub: Hub) -> None:
+    """Return once every broadcast sent before has been delivered: a marker broadcast of our
+    own comes back after them (Redis pub/sub keeps a channel's order; memory is at once)."""
+    site = f"barrier-{secrets.token_hex(4)}"
+    marker = await visitor(hub, site)
+    assert await marker.next() == {"type": "server-status", "online": False}
+    await hub.store.broadcast({"status": site, "online": True})
+    await marker.until({"type": "server-status", "online": True})
+    await hub.disconnect(marker.id)
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -227,7 +239,7 @@ async def test_a_second_tab_of_the_owner_replaces_the_first(make_hub) -> None:
     second = await server(hub, "demo")
     assert without_ticket(await second.next()) == REGISTERED
     assert await first.next() == {"type": "replaced"}
-    await asyncio.sleep(0.05)  # the status broadcasts have arrived
+    await settled(hub)  # the status broadcasts have arrived
     guest = await visitor(hub, "demo")
     await hub.disconnect(first.id)  # the old tab going away changes nothing
     assert await guest.next() == {"type": "server-status", "online": True}

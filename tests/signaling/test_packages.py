@@ -143,6 +143,26 @@ def test_pip_settings_are_read_with_pips_precedence() -> None:
     assert PipSettings.parse("").index_urls == ("https://pypi.org/simple/",)
 
 
+def test_pips_own_configuration_file_is_honoured(tmp_path: Path, monkeypatch) -> None:
+    """What an operator writes in pip.conf is where the service looks, read by pip itself."""
+    config = tmp_path / "pip.conf"
+    config.write_text(
+        "[global]\nindex-url = https://mirror.example/simple\n"
+        "extra-index-url = https://extra.example/simple\nfind-links = /srv/wheels\n"
+    )
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+    settings = PipSettings.read()
+    assert settings.index_urls == (
+        "https://mirror.example/simple",
+        "https://extra.example/simple",
+    )
+    assert settings.find_links == ("/srv/wheels",)
+    monkeypatch.setenv("PIP_INDEX_URL", "https://from-the-environment.example/simple")
+    assert PipSettings.read().index_urls[0] == "https://from-the-environment.example/simple"
+
+
 def test_the_target_is_read_from_the_bundle() -> None:
     needs_bundle()
     lock = json.loads((DEFAULT_BUNDLE / "pyodide" / "pyodide-lock.json").read_text())["info"]

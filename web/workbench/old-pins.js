@@ -10,13 +10,17 @@ export function canonicalName(name) {
 
 /** The requirement line of `text` that names `name`, or null. */
 export function requirementLine(text, name) {
+  const lines = text.split("\n");
+  const index = requirementIndex(lines, name);
+  return index === -1 ? null : lines[index];
+}
+
+function requirementIndex(lines, name) {
   const wanted = canonicalName(name);
-  return (
-    text.split("\n").find((line) => {
-      const match = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line.replace(/#.*/, ""));
-      return match && canonicalName(match[1]) === wanted;
-    }) ?? null
-  );
+  return lines.findIndex((line) => {
+    const match = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line.replace(/#.*/, ""));
+    return match && canonicalName(match[1]) === wanted;
+  });
 }
 
 /**
@@ -24,18 +28,19 @@ export function requirementLine(text, name) {
  * and its comment kept, only its version specifier changed.
  */
 export function repin(text, name, version) {
-  const line = requirementLine(text, name);
-  if (line === null) return text;
+  const lines = text.split("\n");
+  const index = requirementIndex(lines, name);
+  if (index === -1) return text;
+  const line = lines[index];
   const [requirement, ...comment] = line.split("#");
   const match = /^(\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?)([^;]*)(;.*)?$/.exec(
     requirement.trimEnd(),
   );
   const [, named, , marker = ""] = match;
   const rest = comment.length ? `  #${comment.join("#")}` : "";
-  return text.replace(
-    line,
-    `${named.trimEnd()}==${version}${marker ? ` ${marker.trim()}` : ""}${rest}`,
-  );
+  // The line by its place, not by its text: the same text may come earlier (in a comment).
+  lines[index] = `${named.trimEnd()}==${version}${marker ? ` ${marker.trim()}` : ""}${rest}`;
+  return lines.join("\n");
 }
 
 /**
