@@ -162,6 +162,61 @@ def test_an_expired_turn_credential_is_refused_and_the_visitor_told(
         served.context.close()
 
 
+def test_candidates_trickle_both_ways(browser: Browser, relay_service: str) -> None:
+    """Each side's description goes out at once, with no candidate in it, and its candidates
+    follow one by one as they are found: here a relay candidate, which costs a round trip to
+    coturn, is sent after the offer (and the answer) and before the end of gathering."""
+    served = serve_site(browser, relay_service, "trickled", "public")
+    visitor = browser.new_context()
+    sent: list[dict] = []  # the visitor's signals, in order
+    received: list[dict] = []  # the server tab's signals to it, in order
+
+    def record(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+
+        def keep(messages: list[dict], message: str | bytes) -> None:
+            data = json.loads(message)
+            if data.get("type") == "signal":
+                messages.append(data["data"])
+
+        def from_page(message: str | bytes) -> None:
+            keep(sent, message)
+            server.send(message)
+
+        def from_server(message: str | bytes) -> None:
+            keep(received, message)
+            socket.send(message)
+
+        socket.on_message(from_page)
+        server.on_message(from_server)
+
+    visitor.route_web_socket(re.compile(r"/__ps/signal$"), record)
+    try:
+        visit_hello(visitor, served.url)
+        for side, signals in (("visitor", sent), ("server tab", received)):
+            expect_trickled(side, signals)
+    finally:
+        visitor.close()
+        served.context.close()
+
+
+def expect_trickled(side: str, signals: list[dict]) -> None:
+    """The description first, with no candidate lines; then candidates; then the end (null)."""
+    deadline = time.monotonic() + 20
+    while None not in [s.get("candidate", "") for s in signals] and time.monotonic() < deadline:
+        time.sleep(0.1)  # the end of gathering may come after the page has loaded
+    kinds = [
+        "sdp" if "sdp" in s else "end" if s["candidate"] is None else "candidate" for s in signals
+    ]
+    assert kinds[0] == "sdp", f"{side}: {kinds}"
+    assert "a=candidate" not in signals[0]["sdp"]["sdp"], f"{side}: candidates in its description"
+    assert kinds.count("sdp") == 1, f"{side}: {kinds}"
+    assert "end" in kinds, f"{side}: gathering never ended ({kinds})"
+    found = kinds[1 : kinds.index("end")]
+    assert found and set(found) == {"candidate"}, f"{side}: {kinds}"
+    assert all(" typ relay " in s["candidate"]["candidate"] for s in signals[1 : len(found) + 1])
+
+
 def test_the_tunnel_through_the_relay(browser: Browser, relay_service: str) -> None:
     """No Chromium flag for real host addresses: the server tab's relay candidates serve."""
     served: ServedSite = serve_site(browser, relay_service, "tunneled-relay", "public")
