@@ -59,6 +59,14 @@ def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def index_service_url() -> Iterator[str]:
+    """A service that resolves against the package index this machine's pip is set up for
+    (the real index, or the mirror pip is configured with)."""
+    with peerserver_service(TEST_SITES) as (url, _process):
+        yield url
+
+
 def is_local(url: str) -> bool:
     """Whether ``url`` stays on this machine: the service, a site origin, or no host at all."""
     parts = urlsplit(url)

@@ -9,7 +9,6 @@ import json
 import os
 import textwrap
 import uuid
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -31,13 +30,6 @@ pytestmark = pytest.mark.e2e
 
 PROJECTS = TESTS / "projects"
 INSTALL_TIMEOUT = 180_000  # resolving and fetching from the real index, on a loaded machine
-
-
-@pytest.fixture(scope="module")
-def index_service_url() -> Iterator[str]:
-    """A service that resolves against the package index this machine's pip is set up for."""
-    with peerserver_service(TEST_SITES) as (url, _process):
-        yield url
 
 
 def test_a_fastapi_app_with_its_own_tests(
