@@ -380,6 +380,14 @@ class Workbench:
                     traceback.print_exc()
         return output.getvalue()
 
+    def runs_apart(self, source: str) -> bool:
+        """Whether the console line ``source`` runs in a Python of its own, started for it and
+        ended after (the server tab's SiteHost.console): a test run, as pytest is a process of
+        its own at a terminal. Its tests then import the site's code afresh (a conftest may set
+        the environment first), and nothing they change reaches the Python that serves."""
+        command = console_command(source)
+        return bool(command) and command[0] == "pytest"
+
     def tools_needed(self, source: str) -> list[str]:
         """The tools of the runtime bundle (signaling.bundle.TOOLS) that running ``source`` in
         the console needs and this Python does not have yet: the server tab installs them."""
@@ -389,7 +397,8 @@ class Workbench:
         return []
 
     def pytest(self, args: list[str]) -> str:
-        """Run the site's tests as its author runs them at home, from the site's root.
+        """Run the site's tests as its author runs them at home, from the site's root (the
+        server tab runs this in a Python of its own: see :meth:`runs_apart`).
 
         The output streams to ``output`` as pytest writes it (else it is returned). The run
         leaves the site as it found it: its files (a test's writes are undone, and pytest

@@ -35,7 +35,7 @@ MAX_WEBSOCKETS_PER_VISITOR = 64
 # What the server tab may call through SiteServer.call, besides "reload".
 WORKBENCH_CALLS = frozenset({
     "list_files", "read_file", "write_file", "rename", "delete", "export_zip", "import_zip",
-    "databases", "tables", "rows", "query", "run", "console",
+    "databases", "tables", "rows", "query", "run", "console", "runs_apart",
 })  # fmt: skip
 
 

@@ -26,10 +26,19 @@ export class PythonProcess extends EventTarget {
    * `siteMessage()` resolves to the "site" message of a boot but its flags ({name, address,
    * packagesUrl, files, template}); `answer(question)` resolves to the value of a question the
    * worker asks; `describeConn(conn)` is the request line a connection is busy with, if any.
+   * `restarts` false: a Python for one job (a test run), ended where another would restart.
    */
-  constructor({ bundleUrl, snapshots, siteMessage, answer, describeConn, timeLimitMs }) {
+  constructor({
+    bundleUrl,
+    snapshots,
+    siteMessage,
+    answer,
+    describeConn = () => undefined,
+    timeLimitMs,
+    restarts = true,
+  }) {
     super();
-    Object.assign(this, { bundleUrl, snapshots, siteMessage, answer, describeConn });
+    Object.assign(this, { bundleUrl, snapshots, siteMessage, answer, describeConn, restarts });
     this.calls = new Requests();
     this.watchdog = new Watchdog({
       limitMs: timeLimitMs,
@@ -39,8 +48,10 @@ export class PythonProcess extends EventTarget {
     this.ready = false;
     this.stopped = false;
     // A frozen page's worker is frozen too: that time is not the site's code running long.
-    document.addEventListener("freeze", () => this.watchdog.frozen());
-    document.addEventListener("resume", () => this.watchdog.resumed());
+    this.onFreeze = () => this.watchdog.frozen();
+    this.onResume = () => this.watchdog.resumed();
+    document.addEventListener("freeze", this.onFreeze);
+    document.addEventListener("resume", this.onResume);
   }
 
   get timeLimitMs() {
@@ -161,7 +172,7 @@ export class PythonProcess extends EventTarget {
         break;
       case "python-ready":
         this.sendSite(this.worker);
-        if (!message.restored) this.makeSnapshotLater();
+        if (!message.restored && this.restarts) this.makeSnapshotLater(); // not for one job
         break;
       case "crashed":
         this.onCrash(message);
@@ -206,7 +217,7 @@ export class PythonProcess extends EventTarget {
           `${requestLine} ran longer than ${seconds} s and was stopped.`,
         ),
       stuckCall: busy.call,
-      stuckError: `Stopped: it ran longer than ${seconds} s. Python restarted with the site as last saved.`,
+      stuckError: `Stopped: it ran longer than ${seconds} s.${this.restartedNote}`,
       // An import (or a build) that never finishes would stop the next start too: boot
       // without the app (or without building) then.
       loadApp: !importing,
@@ -226,8 +237,12 @@ export class PythonProcess extends EventTarget {
           `${requestLine} crashed the site's Python, which is restarting. Try again in a few seconds.`,
         ),
       stuckCall: call,
-      stuckError: "Python crashed while doing this; it restarted with the site as last saved.",
+      stuckError: `Python crashed while doing this.${this.restartedNote}`,
     });
+  }
+
+  get restartedNote() {
+    return this.restarts ? " Python restarted with the site as last saved." : "";
   }
 
   /**
@@ -248,6 +263,11 @@ export class PythonProcess extends EventTarget {
     planned = false,
   }) {
     if (this.stopped) return;
+    if (!this.restarts) {
+      this.stop();
+      this.calls.failAll((id) => (id === stuckCall ? stuckError : "Python stopped."));
+      return;
+    }
     if (planned && this.ready) await this.closeSockets(reason);
     this.worker.terminate();
     this.ready = false;
@@ -277,6 +297,8 @@ export class PythonProcess extends EventTarget {
 
   stop() {
     this.stopped = true;
+    document.removeEventListener("freeze", this.onFreeze);
+    document.removeEventListener("resume", this.onResume);
     this.watchdog.idle();
     this.worker?.terminate();
     this.snapshotMaker?.terminate();

@@ -45,11 +45,10 @@ export class SiteHost extends EventTarget {
     this.store = new SiteStore(name);
     this.registered = false;
     this.stopped = false;
-    this.python = new PythonProcess({
+    this.pythonOptions = {
       // The worker has an opaque origin, for which a relative URL means nothing.
       bundleUrl: new URL(bundleUrl, location.href).href,
       snapshots: new SnapshotStore(),
-      timeLimitMs,
       siteMessage: async () => {
         const [files, siteAddress] = await Promise.all([this.store.load(), address]);
         const template = files.site.length ? null : await fetchBytes(siteUrl);
@@ -61,6 +60,10 @@ export class SiteHost extends EventTarget {
           packagesUrl: new URL("/api/packages", location.href).href,
         };
       },
+    };
+    this.python = new PythonProcess({
+      ...this.pythonOptions,
+      timeLimitMs,
       answer: (question) => this.answer(question),
       describeConn: (conn) => this.channels.waitingOn(conn),
     });
@@ -152,6 +155,40 @@ export class SiteHost extends EventTarget {
   }
 
   /**
+   * Run a line typed into the Console (server_py.workbench.Workbench.console). A test run
+   * (`pytest`) gets a Python of its own, as at a terminal, where pytest is a process of its
+   * own: the tests import the site's code afresh, and nothing they do reaches the Python that
+   * serves. What it prints comes as "output" events all the same.
+   */
+  async console(source, answers) {
+    if (!(await this.call("runs_apart", source))) return this.call("console", source, answers);
+    const apart = new PythonProcess({
+      ...this.pythonOptions,
+      timeLimitMs: this.timeLimitMs,
+      restarts: false,
+      // Its changes to the site's files are not kept (nor any: pytest leaves them as found).
+      answer: (question) =>
+        question?.type === "package-ticket" ? this.packageTicket() : Promise.resolve(),
+    });
+    apart.addEventListener("output", ({ detail }) => this.emit("output", detail));
+    const booted = new Promise((resolve, reject) => {
+      apart.addEventListener("ready", resolve, { once: true });
+      apart.addEventListener("failed", ({ detail }) => reject(new Error(detail.message)), {
+        once: true,
+      });
+    });
+    this.running = apart;
+    apart.start(false); // the tests import the app themselves
+    try {
+      await booted;
+      return await apart.call("console", source, answers);
+    } finally {
+      apart.stop();
+      this.running = null;
+    }
+  }
+
+  /**
    * Hold a Web Lock while serving: a page that holds one is not frozen in the background
    * (Chromium's Energy Saver), and a frozen tab serves nobody. Released when the tab closes.
    */
@@ -217,6 +254,7 @@ export class SiteHost extends EventTarget {
     this.stopped = true;
     this.signaling?.close();
     this.python.stop();
+    this.running?.stop();
     this.store.close();
     this.visitors?.dropAll();
     this.emit("clients", { count: 0 });

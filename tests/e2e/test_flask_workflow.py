@@ -129,8 +129,13 @@ def test_the_sites_tests_run_in_the_console(
         console_run(server, f"open('tests/test_writes.py', 'w').write({WRITING_TEST!r})")
         before = console_run(server, SITE_STATE)
         report = console_run(server, "pytest -q tests/test_writes.py")
-        assert "1 passed" in report, report
+        assert "2 passed" in report, report
         assert console_run(server, SITE_STATE) == before
+        # The tests ran in a Python of their own, as at a terminal: the serving one's modules
+        # are not theirs to change.
+        assert console_run(server, "import flaskr; hasattr(flaskr, 'CHANGED_BY_A_TEST')") == (
+            "False\n"
+        )
         console_run(server, "import os; os.remove('tests/test_writes.py')")
 
         console_run(server, f"open('tests/test_broken.py', 'w').write({BROKEN_TEST!r})")
@@ -143,7 +148,8 @@ def test_the_sites_tests_run_in_the_console(
         report = console_run(server, "pytest -q -k hello")
         assert "1 passed, 25 deselected" in report, report
 
-        # A test that never ends is stopped at the time limit, as any code of the site is.
+        # A test that never ends is stopped at the time limit, as any code of the site is: its
+        # Python ends there, and the one that serves goes on.
         console_run(server, f"open('tests/test_broken.py', 'w').write({HANGING_TEST!r})")
         limit = server.get_by_label("Time limit")
         limit.fill("5")
@@ -151,7 +157,8 @@ def test_the_sites_tests_run_in_the_console(
         limit.blur()
         report = console_run(server, "pytest -q tests/test_broken.py")
         assert "Stopped: it ran longer than 5 s" in report, report
-        expect(server.get_by_role("status")).to_have_text("Serving", timeout=90_000)
+        expect(server.get_by_role("status")).to_have_text("Serving")
+        expect(server.locator("#log")).not_to_contain_text("restarting Python")
         assert "25 passed" in console_run(server, "pytest -q --ignore=tests/test_broken.py")
     finally:
         served.context.close()
@@ -173,7 +180,10 @@ WRITING_TEST = (
     "    open('flaskr/schema.sql', 'a').write('-- appended by a test')\n"
     "    db = sqlite3.connect('instance/flaskr.sqlite')\n"
     "    db.execute(\"insert into user (username, password) values ('test', 'x')\")\n"
-    "    db.commit()\n"
+    "    db.commit()\n\n"
+    "def test_changes_the_sites_module():\n"
+    "    import flaskr\n"
+    "    flaskr.CHANGED_BY_A_TEST = True\n"
 )
 COUNT_OUTPUT_EVENTS = """() => {
     window.__outputEvents = 0;

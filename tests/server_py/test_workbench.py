@@ -229,8 +229,11 @@ def test_a_packages_files_without_a_name_for_the_package_are_refused() -> None:
         ("", None),
     ],
 )
-def test_console_commands(line: str, command: list[str] | None) -> None:
+def test_console_commands(line: str, command: list[str] | None, tmp_path: Path) -> None:
     assert console_command(line) == command
+    # A test run gets a Python of its own; everything else runs in the one that serves.
+    workbench = SiteServer(str(tmp_path)).workbench
+    assert workbench.runs_apart(line) == (command is not None and command[0] == "pytest")
 
 
 def test_python_runs_scripts_and_modules_as_at_a_terminal(tmp_path: Path, monkeypatch) -> None:

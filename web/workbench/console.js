@@ -56,7 +56,7 @@ export class Console {
     this.output.append(this.block);
     let result;
     try {
-      result = await this.host.call("console", source, answers);
+      result = await this.host.console(source, answers);
       this.show(result.output);
     } catch (error) {
       this.show(`${error.message}\n`);
