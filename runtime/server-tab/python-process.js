@@ -14,10 +14,10 @@
 
 import { errorResponse } from "../error-pages.js";
 import { Requests } from "../protocol/worker.js";
+import { makeSnapshot } from "./python-snapshot.js";
 import { Watchdog } from "./watchdog.js";
 
 const SNAPSHOT_DELAY_MS = 3000;
-const SNAPSHOT_GIVE_UP_MS = 120000;
 // How long a planned restart waits for Python to close the site's WebSockets.
 const STOP_WAIT_MS = 1000;
 
@@ -135,24 +135,10 @@ export class PythonProcess extends EventTarget {
     this.snapshotMaker = null;
     setTimeout(() => {
       if (this.stopped) return;
-      const maker = pythonWorker();
-      this.snapshotMaker = maker;
-      const done = () => {
-        maker.terminate();
-        clearTimeout(giveUp);
-      };
-      const giveUp = setTimeout(done, SNAPSHOT_GIVE_UP_MS);
-      maker.addEventListener("error", done);
-      maker.addEventListener("message", ({ data }) => {
-        if (data.type !== "snapshot") return;
-        done();
-        if (typeof data.key === "string" && data.blob instanceof Blob) {
-          this.snapshots
-            .save(data)
-            .catch((error) => this.emit("log", { stream: "stderr", text: unkept(error) }));
-        }
-      });
-      maker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, makeSnapshot: true });
+      this.snapshotMaker = pythonWorker();
+      makeSnapshot(this.snapshotMaker, this.bundleUrl, this.snapshots, (text) =>
+        this.emit("log", { stream: "stderr", text }),
+      );
     }, delayMs);
   }
 
@@ -307,10 +293,6 @@ export class PythonProcess extends EventTarget {
   emit(type, detail = {}) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
-}
-
-function unkept(error) {
-  return `The Python snapshot could not be kept (${error}): the next start is slower.`;
 }
 
 /**

@@ -9,14 +9,16 @@
 // stays in this browser.
 //
 // A snapshot is made by a worker of its own, started after the first boot without one and
-// never given a site (python-process.js's makeSnapshotLater): no site's code, perhaps a stranger's,
-// has run in it, so none can plant anything in the Python the owner's sites will start from.
+// never given a site (makeSnapshot, which python-process.js calls): no site's code, perhaps a
+// stranger's, has run in it, so none can plant anything in the Python the owner's sites will
+// start from.
 
 import { openDatabase, requestDone, transactionDone } from "../idb.js";
 
 const DATABASE = "peerserver-python";
 const STORE = "snapshots";
 const RECORD = "latest"; // one snapshot: the bundle it was made from is in its key
+const GIVE_UP_MS = 120000;
 
 export class SnapshotStore {
   /**
@@ -48,4 +50,30 @@ export class SnapshotStore {
     this.opening ??= openDatabase(DATABASE, 1, (db) => db.createObjectStore(STORE));
     return this.opening;
   }
+}
+
+/**
+ * Have `worker`, a Python worker started for this alone and never given a site, boot from
+ * `bundleUrl` and make a snapshot, kept in `store`; `onError(text)` hears why one was not kept.
+ * The worker ends when it is done, or after GIVE_UP_MS.
+ */
+export function makeSnapshot(worker, bundleUrl, store, onError) {
+  const done = () => {
+    worker.terminate();
+    clearTimeout(giveUp);
+  };
+  const giveUp = setTimeout(done, GIVE_UP_MS);
+  worker.addEventListener("error", done);
+  worker.addEventListener("message", ({ data }) => {
+    if (data.type !== "snapshot") return;
+    done();
+    if (typeof data.key === "string" && data.blob instanceof Blob) {
+      store
+        .save(data)
+        .catch((error) =>
+          onError(`The Python snapshot could not be kept (${error}): the next start is slower.`),
+        );
+    }
+  });
+  worker.postMessage({ type: "boot", bundleUrl, makeSnapshot: true });
 }

@@ -22,6 +22,7 @@ import { PackageTickets } from "./package-tickets.js";
 import { SnapshotStore } from "./python-snapshot.js";
 import { PythonProcess } from "./python-process.js";
 import { checkChanges, SiteStore } from "./site-store.js";
+import { TestRun } from "./test-run.js";
 import { Visitors } from "./visitors.js";
 
 export const DEFAULT_TIME_LIMIT_MS = 30000;
@@ -155,37 +156,18 @@ export class SiteHost extends EventTarget {
   }
 
   /**
-   * Run a line typed into the Console (server_py.workbench.Workbench.console). A test run
-   * (`pytest`) gets a Python of its own, as at a terminal, where pytest is a process of its
-   * own: the tests import the site's code afresh, and nothing they do reaches the Python that
-   * serves. What it prints comes as "output" events all the same.
+   * Run a line typed into the Console (server_py.workbench.Workbench.console): a test run in a
+   * Python of its own (test-run.js), anything else in the one that serves.
    */
   async console(source, answers) {
     if (!(await this.call("runs_apart", source))) return this.call("console", source, answers);
-    const apart = new PythonProcess({
-      ...this.pythonOptions,
+    this.testRun = new TestRun({
+      python: this.pythonOptions,
       timeLimitMs: this.timeLimitMs,
-      restarts: false,
-      // Its changes to the site's files are not kept (nor any: pytest leaves them as found).
-      answer: (question) =>
-        question?.type === "package-ticket" ? this.packageTicket() : Promise.resolve(),
+      packageTicket: () => this.packageTicket(),
+      onOutput: (detail) => this.emit("output", detail),
     });
-    apart.addEventListener("output", ({ detail }) => this.emit("output", detail));
-    const booted = new Promise((resolve, reject) => {
-      apart.addEventListener("ready", resolve, { once: true });
-      apart.addEventListener("failed", ({ detail }) => reject(new Error(detail.message)), {
-        once: true,
-      });
-    });
-    this.running = apart;
-    apart.start(false); // the tests import the app themselves
-    try {
-      await booted;
-      return await apart.call("console", source, answers);
-    } finally {
-      apart.stop();
-      this.running = null;
-    }
+    return this.testRun.run(source, answers);
   }
 
   /**
@@ -254,7 +236,7 @@ export class SiteHost extends EventTarget {
     this.stopped = true;
     this.signaling?.close();
     this.python.stop();
-    this.running?.stop();
+    this.testRun?.stop();
     this.store.close();
     this.visitors?.dropAll();
     this.emit("clients", { count: 0 });

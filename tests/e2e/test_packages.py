@@ -210,12 +210,16 @@ def test_source_packages_build_in_the_tab_and_pyodide_packages_come_from_a_relea
             server = served.server
             expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
             log = server.locator("#log")
-            expect(log).to_contain_text("built oldstyle-1.0-py3-none-any.whl from source")
+            # Serving came before requirements.txt's packages: Python restarts to build them.
+            built = "built oldstyle-1.0-py3-none-any.whl from source"
+            expect(log).to_contain_text(built, timeout=INSTALL_TIMEOUT)
             expect(log).to_contain_text("built hostile-1.0-py3-none-any.whl from source")
             expect(log).to_contain_text("msgpack 1.")
             problems = server.locator("#packages-problem")
             expect(problems).to_contain_text("cspeed 1.0")
             expect(problems).to_contain_text("needs compiled code (cspeed.c)")
+            started = log.locator("li", has_text="Site started in")
+            expect(started).to_have_count(2, timeout=INSTALL_TIMEOUT)  # with its packages
 
             visitor = browser.new_context()
             page = visitor.new_page()
