@@ -39,6 +39,7 @@ def test_a_request_past_the_time_limit_gets_a_504_and_the_site_lives_on(
         expect(status).to_have_text("Serving", timeout=BOOT_TIMEOUT)
 
         # The same visitor, on the same peer connection, finds the site and its data intact.
+        expect(page).to_have_url(f"{served.url}spin")  # back from there (see test_web.py)
         page.go_back()
         site.locator("body").evaluate("() => location.reload()")
         expect(site.get_by_role("listitem")).to_have_text(["kept across the restart"])
