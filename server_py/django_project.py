@@ -54,12 +54,7 @@ def is_set_up() -> bool:
 
 def load(settings: str) -> Any:
     """The project's app (WSGI or ASGI), as ``runserver`` would serve it."""
-    os.environ.setdefault(SETTINGS_VARIABLE, settings)
-    if sys.platform == "emscripten":
-        # Pyodide's own event loop counts as running whenever Python runs, so Django would take
-        # every database call for one made from async code (as in Jupyter, for which Django
-        # has this switch). The worker has one thread: nothing runs beside the call.
-        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    os.environ.setdefault(SETTINGS_VARIABLE, settings)  # (the async switch: server_py.shims)
     import django
     from django.conf import settings as configured
     from django.utils.module_loading import import_string

@@ -274,4 +274,8 @@ def install_from_javascript() -> list[str]:
     def scrypt(password: bytes, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
         return peerserverHashes.scrypt(to_js(password), to_js(salt), n, r, p, dklen).to_bytes()
 
+    # Pyodide's own event loop counts as running whenever Python runs, so Django would take
+    # every database call for one made from async code (as in Jupyter, for which Django has
+    # this switch). The worker has one thread: nothing runs beside the call.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     return install(pbkdf2, scrypt)

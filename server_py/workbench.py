@@ -382,11 +382,12 @@ class Workbench:
 
     def runs_apart(self, source: str) -> bool:
         """Whether the console line ``source`` runs in a Python of its own, started for it and
-        ended after (the server tab's SiteHost.console): a test run, as pytest is a process of
-        its own at a terminal. Its tests then import the site's code afresh (a conftest may set
-        the environment first), and nothing they change reaches the Python that serves."""
-        command = console_command(source)
-        return bool(command) and command[0] == "pytest"
+        ended after (the server tab's SiteHost.console): a test run (``pytest``, ``python
+        manage.py test``), a process of its own at a terminal. Its tests then import the site's
+        code afresh (a conftest may set the environment first), nothing they change reaches the
+        Python that serves, and that one goes on serving visitors meanwhile."""
+        command = console_command(source) or []
+        return command[:1] == ["pytest"] or command[:3] == ["python", "manage.py", "test"]
 
     def tools_needed(self, source: str) -> list[str]:
         """The tools of the runtime bundle (signaling.bundle.TOOLS) that running ``source`` in

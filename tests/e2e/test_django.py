@@ -138,7 +138,8 @@ def test_the_django_tutorial_in_a_server_tab(
         voter.close()
         editor.close()
 
-        # Django's own test runner, its output as it comes; the site's database is as it was.
+        # Django's own test runner, in a Python of its own as at a terminal, its output as it
+        # comes; the site's database is as it was.
         tested = console_run(server, "python manage.py test polls", timeout_ms=INSTALL_TIMEOUT)
         assert "Ran 6 tests" in tested and "OK" in tested, tested
         count = console_run(

@@ -221,6 +221,7 @@ def test_a_packages_files_without_a_name_for_the_package_are_refused() -> None:
         ("pytests = 1", None),
         ("flask = 3", None),
         ("python manage.py migrate", ["python", "manage.py", "migrate"]),
+        ("python manage.py test polls", ["python", "manage.py", "test", "polls"]),
         ("python3 -m mytool --flag", ["python", "-m", "mytool", "--flag"]),
         ("python3 -m pytest -x", ["pytest", "-x"]),
         ("python == 2", None),
@@ -233,7 +234,8 @@ def test_console_commands(line: str, command: list[str] | None, tmp_path: Path) 
     assert console_command(line) == command
     # A test run gets a Python of its own; everything else runs in the one that serves.
     workbench = SiteServer(str(tmp_path)).workbench
-    assert workbench.runs_apart(line) == (command is not None and command[0] == "pytest")
+    test_run = command is not None and (command[0] == "pytest" or command[2:3] == ["test"])
+    assert workbench.runs_apart(line) == test_run
 
 
 def test_python_runs_scripts_and_modules_as_at_a_terminal(tmp_path: Path, monkeypatch) -> None:
