@@ -153,6 +153,11 @@ class HTTPConnection:
         return self._socket is not None
 
     @property
+    def client(self) -> str:
+        """Who the connection is from (the app's ``REMOTE_ADDR``)."""
+        return self._client
+
+    @property
     def should_close(self) -> bool:
         """True once everything is sent and HTTP says this connection ends here."""
         if self.has_pending_output:

@@ -64,7 +64,6 @@ class SiteServer:
         self._app: WSGIApp | None = None
         self._load_error: dict[str, Any] | None = None
         self._connections: dict[int, HTTPConnection] = {}
-        self._clients: dict[int, str] = {}  # who each connection is from
         self.requests_started = 0  # lets the worker tell whether a request may have written
 
     def unpack(self, archive: bytes) -> None:
@@ -179,7 +178,6 @@ class SiteServer:
             visitor=visitor,
             websockets=self._websocket,
         )
-        self._clients[conn_id] = client
 
     def receive(self, conn_id: int, data: bytes) -> None:
         self._connections[conn_id].receive_data(_as_bytes(data))
@@ -195,7 +193,6 @@ class SiteServer:
 
     def close(self, conn_id: int) -> None:
         connection = self._connections.pop(conn_id, None)
-        self._clients.pop(conn_id, None)
         if connection is not None:
             connection.close()
 
@@ -227,8 +224,8 @@ class SiteServer:
         client = environ.get("REMOTE_ADDR", "")
         open_sockets = sum(
             1
-            for conn_id, connection in self._connections.items()
-            if connection.is_websocket and self._clients.get(conn_id) == client
+            for connection in self._connections.values()
+            if connection.is_websocket and connection.client == client
         )
         if open_sockets >= MAX_WEBSOCKETS_PER_VISITOR:
             socket.accept()
