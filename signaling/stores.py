@@ -155,11 +155,13 @@ class MemoryStore:
         record = self._records.get(name)
         self._ends.pop(name, None)
         for index in indexes(record) if record else ():
-            listed = self._indexes.get(index)
-            if listed is not None:
-                listed.discard(name)
-                if not listed:
-                    del self._indexes[index]
+            self._take_off(index, [name])
+
+    def _take_off(self, index: str, names: Sequence[str]) -> None:
+        listed = self._indexes.get(index, set())
+        listed.difference_update(names)
+        if not listed:
+            self._indexes.pop(index, None)
 
     def prune(self) -> None:
         """Forget the records whose reservations have ended."""
@@ -176,10 +178,7 @@ class MemoryStore:
         return sorted(self._indexes.get(index, ()))
 
     async def forget(self, index: str, names: Sequence[str]) -> None:
-        listed = self._indexes.get(index, set())
-        listed.difference_update(names)
-        if not listed:
-            self._indexes.pop(index, None)
+        self._take_off(index, names)
 
     async def names(self) -> list[str]:
         return sorted(self._records)
