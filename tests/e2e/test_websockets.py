@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Frame, Page, expect
+from playwright.sync_api import Browser, Frame, FrameLocator, Page, expect
 from websockets.sync.client import connect
 
 from tests.conftest import BOOT_TIMEOUT, ServedSite, serve_project
@@ -59,6 +59,16 @@ def site_frame(page: Page) -> Frame:
     frame = page.locator("#site").element_handle().content_frame()
     assert frame is not None
     return frame
+
+
+def join_room(page: Page, url: str, name: str) -> FrameLocator:
+    """A visitor opens the chat at ``url`` and joins it as ``name``: the room, once in it."""
+    page.goto(url)
+    room = page.frame_locator("#site")
+    room.get_by_label("Your name").fill(name)
+    room.get_by_role("button", name="Join").click()
+    expect(room.locator("#state")).to_have_text(f"In the room as {name}")
+    return room
 
 
 def test_echo_close_codes_many_sockets_and_a_worker(
@@ -156,13 +166,8 @@ def test_a_chat_between_two_visitors_and_how_sockets_end(
     ada_context, bob_context = browser.new_context(), browser.new_context()
     try:
         ada, bob = ada_context.new_page(), bob_context.new_page()
-        for page, name in ((ada, "Ada"), (bob, "Bob")):
-            page.goto(served.url)
-            room = page.frame_locator("#site")
-            room.get_by_label("Your name").fill(name)
-            room.get_by_role("button", name="Join").click()
-            expect(room.locator("#state")).to_have_text(f"In the room as {name}")
-        ada_room, bob_room = ada.frame_locator("#site"), bob.frame_locator("#site")
+        ada_room = join_room(ada, served.url, "Ada")
+        bob_room = join_room(bob, served.url, "Bob")
         ada_room.get_by_label("Message").fill("Hello Bob")
         ada_room.get_by_role("button", name="Send").click()
         bob_room.get_by_label("Message").fill("Hi Ada, from another browser")
@@ -248,12 +253,7 @@ def test_a_websockets_client_through_the_tunnel(
     port = free_port()
     command = [sys.executable, "-m", "signaling", "tunnel", "live-tunnel", "--port", str(port)]
     try:
-        page = visitor.new_page()
-        page.goto(served.url)
-        room = page.frame_locator("#site")
-        room.get_by_label("Your name").fill("Ada")
-        room.get_by_role("button", name="Join").click()
-        expect(room.locator("#state")).to_have_text("In the room as Ada")
+        room = join_room(visitor.new_page(), served.url, "Ada")
         with running([*command, "--service", service_url], f"http://127.0.0.1:{port}/", 60):
             echo_url = f"ws://127.0.0.1:{port}/echo"
             with connect(echo_url, subprotocols=["echo.v1"], open_timeout=30) as echo:
@@ -290,11 +290,7 @@ def test_firefox_in_the_room(browser: Browser, service_url: str, tmp_path: Path)
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
     )  # fmt: skip
     try:
-        page = visitor.new_page()
-        page.goto(served.url)
-        room = page.frame_locator("#site")
-        room.get_by_label("Your name").fill("Ada")
-        room.get_by_role("button", name="Join").click()
+        room = join_room(visitor.new_page(), served.url, "Ada")
         assert fox.stdout is not None and fox.stdin is not None
         line = fox.stdout.readline()
         assert line, fox.stderr.read() if fox.stderr else "Firefox ended"
