@@ -358,11 +358,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await hub.store.start()
+        await hub.start()
         try:
             yield
         finally:
-            await hub.store.close()
+            await hub.close()
             packages.close()
 
     app = FastAPI(
@@ -378,6 +378,9 @@ def create_app(
             Route("/", home),
             Route(HEALTH_PATH, health),
             Route("/server/{name}", server_tab),
+            # A standby link: the same page, which uses the link's grant (in the fragment, which
+            # no server sees) and carries on at /server/NAME.
+            Route("/standby/{name}", server_tab),
             Route("/api/name-status", name_status),
             Route("/api/templates", templates),
             Route("/api/config", config),

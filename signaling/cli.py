@@ -11,6 +11,7 @@ from pathlib import Path
 from signaling import operator
 from signaling.bundle import build
 from signaling.ice import DEFAULT_CREDENTIAL_SECONDS, IceConfig
+from signaling.leases import DEFAULT_LEASE_SECONDS, Leases
 from signaling.limits import LimitSettings
 from signaling.locations import DEFAULT_BUNDLE
 from signaling.packages.service import PackageSettings
@@ -77,6 +78,12 @@ def main(argv: list[str] | None = None) -> None:
     names.add_argument(
         "--max-names-per-owner", type=int, default=DEFAULT_NAMES_PER_OWNER, metavar="N",
         help="names one owner (a browser's owner token) may hold or keep reserved at once",
+    )  # fmt: skip
+    names.add_argument(
+        "--lease-seconds", type=float, default=DEFAULT_LEASE_SECONDS, metavar="SECONDS",
+        help="how long a serving tab may go without renewing its lease before a standby of its "
+        "site takes over (a site with standbys is unreachable for about this long when its "
+        "serving tab dies without a word)",
     )  # fmt: skip
     names.add_argument(
         "--operator-key-file", type=Path, default=operator.default_key_file(), metavar="PATH",
@@ -218,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
             unused_reservation_seconds=args.unused_reservation_minutes * 60,
             names_per_address=args.max_names_per_address,
             names_per_owner=args.max_names_per_owner,
+            leases=Leases(args.lease_seconds),
         )
         package_settings = PackageSettings(
             folder=args.packages_dir,

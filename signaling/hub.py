@@ -6,13 +6,21 @@ protocol allows is decided by :mod:`signaling.registry`; names and the way to pe
 instances are in a :class:`signaling.stores.Store`.
 
 Envelopes between instances: ``{to, message, [visiting], [from]}`` delivers ``message`` to the
-peer ``to`` (only if it visits the site ``visiting``; if not, ``from`` is told), and
-``{status, online}`` tells every visitor of the site ``status`` whether its server is online.
+peer ``to`` (only if it visits, or stands by for, the site ``visiting``; if not, ``from`` is
+told), and ``{status, online, epoch}`` tells every visitor and standby of the site ``status``
+whether it is served, and in which epoch of its lease.
+
+Leases (:mod:`signaling.leases`) are kept by :meth:`Hub.tick`, which :meth:`Hub.run` calls a few
+times a lease: it asks each serving tab connected here to renew its lease, and promotes a
+standby connected here when its site's lease has run out.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
+import json
 import logging
 import random
 import secrets
@@ -22,6 +30,8 @@ from dataclasses import replace
 from typing import Any
 
 from signaling.ice import IceConfig
+from signaling.leases import GRANT_SECONDS, OWNER, Member, Promotion, clean_where, grant_key
+from signaling.leases import token_hash as member_token_hash
 from signaling.limits import LimitSettings, client_key
 from signaling.names import suggestions
 from signaling.registry import (
@@ -30,6 +40,7 @@ from signaling.registry import (
     Refusal,
     Registration,
     Rules,
+    StandingBy,
     error,
     indexes,
     instance_of,
@@ -44,6 +55,10 @@ log = logging.getLogger("peerserver.signaling")
 SendMessage = Callable[[dict[str, Any]], Awaitable[None]]
 _SWAP_TRIES = 8  # compare-and-swap attempts before a busy name is reported as such
 _SUGGESTION_BATCH = 16
+_TICKS_PER_LEASE = 10  # how often Hub.run looks at the leases: promotion comes this soon
+_RENEWALS_PER_LEASE = 3  # how often a serving tab is asked to renew its lease
+# Messages that mean a serving tab serves no more: its socket's registration is free again.
+_STOPS_SERVING = ("replaced", "demoted", "handed-over")
 
 
 class Hub:
@@ -62,12 +77,27 @@ class Hub:
         self._clock = clock
         self._ids = itertools.count(1)
         self._sends: dict[str, SendMessage] = {}
-        self._servers: dict[str, str] = {}  # local server tab -> the name it registered, or ""
+        self._servers: dict[str, str] = {}  # local server tab -> the name it serves, or ""
+        self._standbys: dict[str, tuple[str, str]] = {}  # local standby tab -> (name, member)
+        self._asked_renewal: dict[str, float] = {}  # local serving tab -> when last asked
         self._addresses: dict[str, str] = {}  # local server tab -> its address (client_key)
         self._visitors: dict[str, str] = {}  # local visitor -> the site it visits
         self._pending_offers: dict[str, int] = {}  # local visitor -> offers not answered yet
         self._tickets: Tickets | None = None
+        self._lease_keeper: asyncio.Task[None] | None = None
         self.store.attach(self._on_envelope)
+
+    async def start(self) -> None:
+        """Start the store, and keep the leases from now on (:meth:`run`)."""
+        await self.store.start()
+        self._lease_keeper = asyncio.create_task(self.run())
+
+    async def close(self) -> None:
+        if self._lease_keeper is not None:
+            self._lease_keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lease_keeper
+        await self.store.close()
 
     async def tickets(self) -> Tickets:
         """The package tickets of every instance sharing the store (one secret for all)."""
@@ -92,11 +122,12 @@ class Hub:
         self._visitors[peer] = name
         await send(self._ice_servers(peer))
         try:
-            online = self.rules.online(await self._record(name), self._clock())
+            record = self.rules.live(await self._record(name), self._clock())
         except StoreUnavailable as problem:
             await send(error("unavailable", str(problem)))
-            online = False
-        await send({"type": "server-status", "online": online})
+            record = None
+        online = record is not None and record.peer is not None
+        await send(server_status(online, record.epoch if record else 0))
         return peer
 
     async def disconnect(self, peer: str) -> None:
@@ -111,22 +142,30 @@ class Hub:
                 if record is not None and record.peer is not None:
                     await self._deliver(record.peer, {"type": "client-left", "client": peer})
                 return
-            name = self._servers.pop(peer, "")
+            name = self._servers.pop(peer, "") or self._standbys.pop(peer, ("", ""))[0]
             self._addresses.pop(peer, None)
+            self._asked_renewal.pop(peer, None)
             if name:
                 await self._server_left(name, peer)
         except StoreUnavailable as problem:
             log.warning("after %s left: %s", peer, problem)
 
     async def _server_left(self, name: str, peer: str) -> None:
+        """The serving tab (or a standby) ``peer`` of ``name`` left; a serving tab's lease
+        stays until it runs out (see Rules.left)."""
         for _ in range(_SWAP_TRIES):
             record = await self.store.get(name)
             now = self._clock()
-            away = self.rules.left(record, peer, now)
-            if away is None:
+            after = self.rules.left(record, peer, now)
+            if record is None or after is None:
                 return  # replaced by another tab of the owner meanwhile
-            if await self.store.swap(name, record, away, self._kept_for(away, now)):
-                await self.store.broadcast({"status": name, "online": False})
+            serving = record.peer == peer
+            keep = self._kept_for(after, now) if serving else None
+            if await self.store.swap(name, record, after, keep):
+                if serving:
+                    await self.store.broadcast(status_envelope(name, after))
+                else:
+                    await self._tell_members(name, after)
                 return
 
     def _kept_for(self, away: NameRecord, now: float) -> float:
@@ -141,6 +180,8 @@ class Hub:
             message = parse(text)
             if message["type"] == "ice-servers":
                 await self._send(peer, self._ice_servers(peer))
+            elif peer in self._standbys:
+                await self._from_standby(peer, message)
             elif peer in self._servers:
                 await self._from_server(peer, message)
             elif peer in self._visitors:
@@ -153,7 +194,10 @@ class Hub:
     async def _from_server(self, peer: str, message: dict[str, Any]) -> None:
         kind = message["type"]
         if kind == "register":
-            await self._register(peer, message.get("name"), message.get("token"))
+            await self._register(peer, message)
+            return
+        if kind == "join":
+            await self._join(peer, message)
             return
         name = self._servers[peer]
         if not name:
@@ -161,6 +205,17 @@ class Hub:
         if kind == "package-ticket":
             ticket = (await self.tickets()).issue(name, self._clock())
             await self._send(peer, {"type": "package-ticket", "ticket": ticket})
+            return
+        lease_messages = {
+            "renew": self._renew,
+            "sync": self._sync,
+            "standby-grant": self._grant,
+            "standby-remove": self._remove_member,
+            "handover": self._handover,
+            "resign": self._resign,
+        }
+        if kind in lease_messages:
+            await lease_messages[kind](peer, name, message)
             return
         if kind != "signal":
             raise ProtocolError(error("bad-message", f"Unknown message type {kind!r}."))
@@ -170,6 +225,22 @@ class Hub:
         await self._deliver(
             to, {"type": "signal", "data": message.get("data")}, visiting=name, sender=peer
         )
+
+    async def _from_standby(self, peer: str, message: dict[str, Any]) -> None:
+        """A standby tab signals to the serving tab, to reach it over a peer connection; the
+        owner's own (and only the owner's) may ask it to hand the site over (``take-over``)."""
+        name, member = self._standbys[peer]
+        kind = message["type"]
+        if kind not in ("signal", "take-over") or (kind == "take-over" and member != OWNER):
+            raise ProtocolError(error("bad-message", "A standby tab only signals."))
+        record = self.rules.live(await self._record(name), self._clock())
+        if record is None or record.peer is None:
+            raise ProtocolError(error("offline", f'"{name}" is not served now.'))
+        if kind == "take-over":
+            await self._deliver(record.peer, {"type": "move-to", "member": OWNER})
+            return
+        signal = {"type": "signal", "from": peer, "data": message.get("data"), "standby": member}
+        await self._deliver(record.peer, signal)
 
     async def _from_visitor(self, peer: str, message: dict[str, Any]) -> None:
         kind = message["type"]
@@ -192,37 +263,317 @@ class Hub:
             record.peer, {"type": "signal", "from": peer, "data": message.get("data")}
         )
 
-    async def _register(self, peer: str, name: Any, token: Any) -> None:
-        if self._servers[peer]:
+    async def _register(self, peer: str, message: dict[str, Any]) -> None:
+        """``register {name, token}`` (the owner's tab) or ``register {name, member,
+        memberToken}`` (a standby's): the tab serves, or stands by. ``n`` numbers the request,
+        for the tab's lease; ``complete: false`` says its copy of the site is not whole."""
+        if self._servers[peer] or peer in self._standbys:
             raise ProtocolError(error("bad-message", "This connection already registered a name."))
+        name, member = message.get("name"), message.get("member")
         owner = self._addresses.get(peer, "")
         for _ in range(_SWAP_TRIES):
             record = await self._record(name) if isinstance(name, str) else None
             now = self._clock()
-            decision = self.rules.register(name, token, peer, record, now, owner)
-            if isinstance(decision, Registration) and decision.record.created == now:
-                decision = await self._within_quota(decision, name) or decision
+            if member is None:
+                token = message.get("token")
+                decision = self.rules.register(name, token, peer, record, now, owner)
+                if isinstance(decision, Registration) and decision.record.created == now:
+                    decision = await self._within_quota(decision, name) or decision
+            else:
+                decision = self._member_arrives(name, member, message, peer, record, now)
             if isinstance(decision, Refusal):
                 extra = {}
                 if decision.code in ("taken", "invalid"):
                     extra["suggestion"] = await self.suggest(name if isinstance(name, str) else "")
                 raise ProtocolError(error(decision.code, decision.message, **extra))
+            if isinstance(decision, StandingBy) and message.get("complete") is False:
+                incomplete = self.rules.leases.out_of_sync(decision.record, member or OWNER)
+                decision = StandingBy(incomplete, decision.replaced)
             if await self.store.swap(name, record, decision.record):
                 break
         else:
             raise ProtocolError(error("busy", f'"{name}" is changing hands; try again.'))
-        self._servers[peer] = name
-        # The tab itself keeps to the number of visitors it serves at once.
-        limit = self.limits.visitors_per_site
-        ticket = (await self.tickets()).issue(name, self._clock())
-        await self._send(
-            peer,
-            {"type": "registered", "name": name, "maxVisitors": limit, "packagesTicket": ticket},
-        )
+        if isinstance(decision, StandingBy):
+            await self._standing_by(peer, name, member or OWNER, decision)
+            return
+        await self._now_serving(peer, name, decision.record, _number(message))
         if decision.replaced is not None:
-            # The owner's own new tab (a reload, usually before the old socket is noticed gone).
+            # The owner's own new tab (a reload, usually before the old socket is noticed
+            # gone); or, after a failover, the tab that served before, still connected.
+            same_browser = record is not None and record.holder == decision.record.holder
+            demoted = {"type": "demoted", "epoch": decision.record.epoch}
+            await self._deliver(
+                decision.replaced, {"type": "replaced"} if same_browser else demoted
+            )
+        await self.store.broadcast(status_envelope(name, decision.record))
+
+    def _member_arrives(
+        self,
+        name: Any,
+        member: Any,
+        message: dict[str, Any],
+        peer: str,
+        record: NameRecord | None,
+        now: float,
+    ) -> Registration | StandingBy | Refusal:
+        live = self.rules.live(record, now) if isinstance(name, str) else None
+        known = self.rules.leases.member(live, member, message.get("memberToken"))
+        if live is None or known is None:
+            return Refusal(
+                "not-a-standby",
+                f"This browser is not (or no longer) a standby of {json.dumps(str(name))}: "
+                "ask the site's owner for a new standby link.",
+            )
+        return self.rules.arrive(live, known.id, peer, now)
+
+    async def _now_serving(
+        self, peer: str, name: str, record: NameRecord, n: int | None = None, local: bool = True
+    ) -> dict[str, Any]:
+        """The ``registered`` message of a tab that serves ``name`` now (sent to it if it is
+        connected here: ``local``), with its lease (``n``: the request it answers; none for a
+        promotion, whose tab asks for its lease itself)."""
+        # The tab itself keeps to the number of visitors it serves at once.
+        registered = {
+            "type": "registered",
+            "name": name,
+            "maxVisitors": self.limits.visitors_per_site,
+            "packagesTicket": (await self.tickets()).issue(name, self._clock()),
+            "epoch": record.epoch,
+            "leaseSeconds": self.rules.leases.seconds,
+            "n": n,
+            "members": self.rules.leases.described(record),
+        }
+        if local:
+            self._became_server(peer, name)
+            await self._send(peer, registered)
+        return registered
+
+    def _became_server(self, peer: str, name: str) -> None:
+        self._servers[peer] = name
+        self._standbys.pop(peer, None)
+        self._asked_renewal[peer] = self._clock()
+
+    async def _standing_by(self, peer: str, name: str, member: str, decision: StandingBy) -> None:
+        self._servers[peer] = ""
+        self._standbys[peer] = (name, member)
+        record = decision.record
+        status = server_status(record.peer is not None, record.epoch)
+        await self._send(peer, {**status, "type": "standby", "name": name, "member": member})
+        if decision.replaced is not None:
             await self._deliver(decision.replaced, {"type": "replaced"})
-        await self.store.broadcast({"status": name, "online": True})
+        await self._tell_members(name, record)
+
+    async def _tell_members(self, name: str, record: NameRecord) -> None:
+        """Tell the serving tab who its members are now."""
+        if record.peer is not None:
+            members = {"type": "members", "members": self.rules.leases.described(record)}
+            await self._deliver(record.peer, members)
+
+    # -- leases --------------------------------------------------------------------------
+
+    async def _change(
+        self,
+        peer: str,
+        name: str,
+        message: dict[str, Any],
+        change: Callable[[NameRecord, float], NameRecord | Refusal],
+        live_lease: bool = False,
+    ) -> NameRecord | None:
+        """Apply ``change`` to the record of ``name``, which ``peer`` serves in the epoch its
+        ``message`` names (with a lease that has not run out: ``live_lease``). A tab that no
+        longer serves is told so, and None returned."""
+        for _ in range(_SWAP_TRIES):
+            record = await self.store.get(name)
+            now = self._clock()
+            holds = self.rules.leases.holds(record, peer, message.get("epoch"))
+            if record is None or not holds or (live_lease and now >= record.lease_until):
+                await self._not_serving(peer, name, record)
+                return None
+            new = change(record, now)
+            if isinstance(new, Refusal):
+                raise ProtocolError(error(new.code, new.message))
+            if await self.store.swap(name, record, new):
+                return new
+        raise ProtocolError(error("busy", f'"{name}" is changing hands; try again.'))
+
+    async def _not_serving(self, peer: str, name: str, record: NameRecord | None) -> None:
+        """``peer`` asked as the serving tab of ``name``, which it no longer is."""
+        self._servers[peer] = ""
+        if self.rules.live(record, self._clock()) is None:
+            await self._send(peer, error("released", f'"{name}" is no longer this tab\'s name.'))
+        else:
+            await self._send(peer, {"type": "demoted", "epoch": record.epoch if record else 0})
+
+    async def _renew(self, peer: str, name: str, message: dict[str, Any]) -> None:
+        """``renew {epoch, n}``: the serving tab's lease goes on, from now."""
+        record = await self._change(
+            peer, name, message, lambda r, now: self.rules.leases.renew(r, now)
+        )
+        if record is not None:
+            self._asked_renewal[peer] = self._clock()
+            lease = {"type": "lease", "epoch": record.epoch, "n": _number(message)}
+            await self._send(peer, {**lease, "seconds": self.rules.leases.seconds})
+
+    async def _sync(self, peer: str, name: str, message: dict[str, Any]) -> None:
+        """``sync {epoch, inSync, n}``: the standbys whose copies hold every write the serving
+        tab answered, the most up-to-date first; only while its lease lasts."""
+        in_sync = message.get("inSync")
+        record = await self._change(
+            peer, name, message, lambda r, _now: self.rules.leases.declare(r, in_sync), True
+        )
+        if record is not None:
+            synced = {"type": "synced", "n": _number(message), "inSync": list(record.in_sync)}
+            await self._send(peer, synced)
+            await self._tell_members(name, record)
+
+    async def _grant(self, peer: str, name: str, message: dict[str, Any]) -> None:
+        """``standby-grant``: a standby link's grant, for this name only, usable once."""
+        record = self.rules.live(await self.store.get(name), self._clock())
+        if record is None or record.peer != peer:
+            await self._not_serving(peer, name, record)
+            return
+        grant = secrets.token_urlsafe(24)
+        await self.store.put_value(grant_key(grant), name, GRANT_SECONDS)
+        expires = self._clock() + GRANT_SECONDS
+        await self._send(peer, {"type": "standby-grant", "grant": grant, "expires": expires})
+
+    async def _join(self, peer: str, message: dict[str, Any]) -> None:
+        """``join {name, grant, where}``: a standby link used; the tab becomes a member of the
+        site and gets its member token (``joined``), with which it registers."""
+        name, grant = message.get("name"), message.get("grant")
+        if self._servers[peer] or peer in self._standbys:
+            raise ProtocolError(error("bad-message", "This connection already registered a name."))
+        if not isinstance(name, str) or not isinstance(grant, str) or len(grant) > 128:
+            raise ProtocolError(error("bad-message", "join needs a name and a grant."))
+        if await self.store.take_value(grant_key(grant)) != name:
+            raise ProtocolError(
+                error(
+                    "bad-grant",
+                    "This standby link was used already, has expired, or is not for this site: "
+                    "ask the site's owner for a new one.",
+                )
+            )
+        token = secrets.token_urlsafe(32)
+        where = f"{clean_where(message.get('where'))} · {self._addresses.get(peer, '')}"
+        member = Member(secrets.token_hex(8), member_token_hash(token), self._clock(), where)
+        for _ in range(_SWAP_TRIES):
+            record = self.rules.live(await self.store.get(name), self._clock())
+            if record is None:
+                raise ProtocolError(error("released", f'"{name}" is not held by anyone now.'))
+            joined = self.rules.leases.join(record, member)
+            if joined is None:
+                raise ProtocolError(
+                    error(
+                        "too-many",
+                        "This site has as many standbys as it may: the owner can "
+                        "remove one to make room.",
+                    )
+                )
+            if await self.store.swap(name, record, joined):
+                break
+        else:
+            raise ProtocolError(error("busy", f'"{name}" is changing hands; try again.'))
+        await self._send(
+            peer, {"type": "joined", "name": name, "member": member.id, "memberToken": token}
+        )
+        await self._tell_members(name, joined)
+
+    async def _remove_member(self, peer: str, name: str, message: dict[str, Any]) -> None:
+        """``standby-remove {epoch, member}``: the owner removes a standby; its tab is told."""
+        member = message.get("member")
+        before: list[NameRecord] = []
+
+        def remove(record: NameRecord, _now: float) -> NameRecord:
+            before.append(record)
+            return self.rules.leases.remove(record, member if isinstance(member, str) else "")
+
+        record = await self._change(peer, name, message, remove)
+        if record is None:
+            return
+        standing = self.rules.leases.standing(before[-1], member)
+        if standing is not None:
+            await self._deliver(standing, {"type": "removed"})
+        await self._tell_members(name, record)
+
+    async def _handover(self, peer: str, name: str, message: dict[str, Any]) -> None:
+        """``handover {epoch, to}``: a planned move to the in-sync standby ``to``; the serving
+        tab has stopped answering before it asks."""
+        for _ in range(_SWAP_TRIES):
+            record = await self.store.get(name)
+            now = self._clock()
+            decision = self.rules.handover(
+                record, peer, message.get("epoch"), message.get("to"), now
+            )
+            if isinstance(decision, Refusal):
+                raise ProtocolError(error(decision.code, decision.message))
+            if await self.store.swap(name, record, decision.record):
+                await self._promoted(name, decision, handed_over=peer)
+                return
+        raise ProtocolError(error("busy", f'"{name}" is changing hands; try again.'))
+
+    async def _resign(self, peer: str, name: str, message: dict[str, Any]) -> None:
+        """``resign {epoch}``: the serving tab stopped answering and is going away (its page
+        closes): an in-sync standby serves in a few seconds (Rules.resign), without waiting for
+        the whole lease to run out."""
+        for _ in range(_SWAP_TRIES):
+            record = await self.store.get(name)
+            now = self._clock()
+            after = self.rules.resign(record, peer, message.get("epoch"), now)
+            if after is None:
+                return
+            if await self.store.swap(name, record, after, self._kept_for(after, now)):
+                self._servers[peer] = ""
+                await self.store.broadcast(status_envelope(name, after))
+                return
+
+    async def _promote(self, name: str) -> None:
+        """Promote a standby of ``name`` if its lease has run out and one may serve."""
+        for _ in range(_SWAP_TRIES):
+            record = await self._record(name)
+            promotion = self.rules.promotion(record, self._clock())
+            if promotion is None:
+                return
+            if await self.store.swap(name, record, promotion.record):
+                await self._promoted(name, promotion)
+                return
+
+    async def _promoted(
+        self, name: str, promotion: Promotion, handed_over: str | None = None
+    ) -> None:
+        record = promotion.record
+        log.info("%s: %s serves it now (epoch %d)", name, promotion.member, record.epoch)
+        registered = await self._now_serving(promotion.peer, name, record, local=False)
+        await self._deliver(promotion.peer, registered)
+        if handed_over is not None:
+            await self._deliver(handed_over, {"type": "handed-over", "epoch": record.epoch})
+        elif promotion.demoted is not None:
+            await self._deliver(promotion.demoted, {"type": "demoted", "epoch": record.epoch})
+        await self.store.broadcast(status_envelope(name, record))
+
+    async def tick(self) -> None:
+        """One look at the leases: serving tabs connected here are asked to renew theirs (a few
+        times a lease; the tab answers with ``renew``), and the sites of the standbys
+        connected here get a promotion if their lease has run out."""
+        now = self._clock()
+        every = self.rules.leases.seconds / _RENEWALS_PER_LEASE
+        for peer, name in list(self._servers.items()):
+            if name and now - self._asked_renewal.get(peer, now) >= every:
+                self._asked_renewal[peer] = now
+                await self._send(peer, {"type": "renew-lease"})
+        for name in {name for name, _member in self._standbys.values()}:
+            try:
+                await self._promote(name)
+            except StoreUnavailable as problem:
+                log.warning("leases of %s: %s", name, problem)
+
+    async def run(self) -> None:
+        """Keep the leases (:meth:`tick`) until cancelled."""
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("looking at the leases failed")
+            await asyncio.sleep(self.rules.leases.seconds / _TICKS_PER_LEASE)
 
     async def _within_quota(self, decision: Registration, name: str) -> Refusal | None:
         """Why a new name is refused to its would-be owner, if it is (see Rules.quota_problem)."""
@@ -277,10 +628,12 @@ class Hub:
             if record is None:
                 return False
             if await self.store.swap(name, record, None):
+                released = error("released", "The service's operator released this name.")
+                for peer in [record.peer, *(p for _m, p in record.standbys)]:
+                    if peer is not None:
+                        await self._deliver(peer, released)
                 if record.peer is not None:
-                    released = error("released", "The service's operator released this name.")
-                    await self._deliver(record.peer, released)
-                    await self.store.broadcast({"status": name, "online": False})
+                    await self.store.broadcast({"status": name, "online": False, "epoch": 0})
                 return True
         return False
 
@@ -346,26 +699,35 @@ class Hub:
     async def _on_envelope(self, envelope: Envelope) -> None:
         """An envelope for this instance, from itself or from another one."""
         if isinstance(envelope.get("status"), str) and isinstance(envelope.get("online"), bool):
-            status = {"type": "server-status", "online": envelope["online"]}
-            for visitor, name in list(self._visitors.items()):
-                if name == envelope["status"]:
-                    await self._send(visitor, status)
+            epoch = envelope.get("epoch")
+            status = server_status(envelope["online"], epoch if isinstance(epoch, int) else 0)
+            site = envelope["status"]
+            listeners = [visitor for visitor, name in self._visitors.items() if name == site]
+            listeners += [tab for tab, (name, _m) in self._standbys.items() if name == site]
+            for peer in listeners:
+                await self._send(peer, status)
             return
         to, message = envelope.get("to"), envelope.get("message")
         if not is_peer_id(to) or not isinstance(message, dict):
             log.warning("dropped a malformed envelope: %.200r", envelope)
             return
         visiting = envelope.get("visiting")
-        if visiting is not None and self._visitors.get(to) != visiting:
+        standing_for = self._standbys.get(to, ("", ""))[0]
+        if visiting is not None and visiting not in (self._visitors.get(to), standing_for):
             sender = envelope.get("from")
             if is_peer_id(sender):
                 reply = error("unknown-peer", f"No visitor {to!r} is connected.")
                 await self._deliver(sender, reply)
             return
-        given_up = message.get("type") == "replaced" or message.get("code") == "released"
+        kind = message.get("type")
+        given_up = kind in (*_STOPS_SERVING, "removed") or message.get("code") == "released"
         if given_up and to in self._servers:
-            self._servers[to] = ""  # its socket closing no longer concerns the name
-        if to in self._pending_offers and _sdp_type(message.get("data")) == "answer":
+            # Its socket closing no longer concerns the name; it may register again.
+            self._servers[to] = ""
+            self._standbys.pop(to, None)
+        if kind == "registered" and to in self._servers:
+            self._became_server(to, str(message.get("name")))  # a promotion
+        if to in self._pending_offers and _answers_offer(message.get("data")):
             self._pending_offers[to] -= 1
         await self._send(to, message)
 
@@ -381,6 +743,30 @@ class Hub:
 
     def _ice_servers(self, peer: str) -> dict[str, Any]:
         return self.ice.for_peer(peer.replace("/", "-"), self._clock())
+
+
+def server_status(online: bool, epoch: int) -> dict[str, Any]:
+    """What visitors and standbys are told of their site: whether it is served, and in which
+    epoch of its lease (a new one: another tab serves it now)."""
+    return {"type": "server-status", "online": online, **({"epoch": epoch} if online else {})}
+
+
+def status_envelope(name: str, record: NameRecord) -> Envelope:
+    return {"status": name, "online": record.peer is not None, "epoch": record.epoch}
+
+
+def _number(message: dict[str, Any]) -> int | None:
+    """The number ``n`` a tab gave its request (so that it knows which answer is whose)."""
+    n = message.get("n")
+    return n if isinstance(n, int) and not isinstance(n, bool) else None
+
+
+def _answers_offer(data: Any) -> bool:
+    """Whether a server tab's signal to a visitor settles one of its offers: an answer, or its
+    word that it will not answer (it serves as many as it may; the site moved)."""
+    if _sdp_type(data) == "answer":
+        return True
+    return isinstance(data, dict) and ("busy" in data or data.get("moved") is True)
 
 
 def _sdp_type(data: Any) -> str | None:

@@ -8,16 +8,38 @@ through opaque; site content never does, it travels over the data channels.
 Peers are named ``INSTANCE/N``: the service instance that holds the peer's WebSocket, and a
 number there. Messages are JSON objects with a ``type``:
 
-server tab -> service  ``register {name, token}``, ``signal {to, data}``
-service -> server tab  ``registered {name}``, ``signal {from, data}``, ``client-left {client}``,
-                       ``replaced`` (another tab with the owner's token took the name over),
-                       ``error {code: "released"}`` (the service's operator released the name)
+server tab -> service  ``register {name, token, n, complete}`` (the owner's tab) or ``register
+                       {name, member, memberToken, n, complete}`` (a standby's), ``join {name,
+                       grant, where}`` (a standby link used), ``signal {to, data}``,
+                       ``package-ticket``; while it serves (with its lease's ``epoch``):
+                       ``renew``, ``sync {inSync}``, ``standby-grant``, ``standby-remove
+                       {member}``, ``handover {to}``, ``resign``; the owner's tab while it
+                       stands by: ``take-over`` (asks the serving tab to move the site to it)
+service -> server tab  ``registered {name, maxVisitors, packagesTicket, epoch, leaseSeconds, n,
+                       members}`` (it serves: registered, or promoted with ``n`` null),
+                       ``standby {name, member, online, [epoch]}`` (it stands by),
+                       ``joined {name, member, memberToken}``, ``renew-lease`` (asks for a
+                       ``renew``), ``lease {epoch, n, seconds}``, ``synced {n, inSync}``,
+                       ``members {members}``, ``standby-grant {grant, expires}``,
+                       ``signal {from, data, [standby]}`` (``standby``: the member id of a
+                       standby's tab), ``client-left {client}``, ``server-status`` (to a
+                       standby), ``package-ticket {ticket}``, ``replaced`` (another tab of the
+                       same browser took over), ``demoted {epoch}`` (another member's tab
+                       serves now), ``handed-over {epoch}``, ``move-to {member}`` (the owner's
+                       tab asks for the site), ``removed`` (the owner removed this
+                       standby), ``error {code: "released"}`` (the service's operator released
+                       the name)
 visitor -> service     ``signal {data}``
-service -> visitor     ``server-status {online}``, ``signal {data}``
+service -> visitor     ``server-status {online, [epoch]}``, ``signal {data}`` (``data`` may be
+                       ``{busy}`` or ``{moved: true}``: the tab will not answer this offer)
 peer -> service        ``ice-servers``: asks for fresh ICE servers (TURN credentials expire)
 service -> peer        ``ice-servers {iceServers, iceTransportPolicy, expires}``, first thing
                        on every connection and whenever asked (see :mod:`signaling.ice`)
 either way             ``error {code, message, [suggestion]}``; the connection stays usable
+
+Who serves a name, its lease and its standbys are :mod:`signaling.leases`'s rules; ``n``
+numbers a tab's requests, so that it knows which answer is whose (it counts its lease from when
+it asked).
 
 A signal's ``data`` is ``{sdp}`` (an offer or an answer) or ``{candidate}`` (one trickled ICE
 candidate, null when there are no more).
@@ -37,6 +59,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from signaling.leases import OWNER, Leases, Member, Promotion
 from signaling.names import name_problem
 
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -45,6 +68,9 @@ DEFAULT_UNUSED_RESERVATION_SECONDS = 3600  # the shortest: a name that never ser
 # Enough for a classroom's sites behind one school address; not for a dictionary's words.
 DEFAULT_NAMES_PER_ADDRESS = 64
 DEFAULT_NAMES_PER_OWNER = 16
+# A serving tab that closes gives its lease up; the next tab of the same browser (a reload) has
+# this long to take it back before a standby serves.
+RESIGN_GRACE_SECONDS = 3.0
 _PEER = re.compile(r"^[A-Za-z0-9_-]{1,64}/[0-9]{1,18}$")
 
 
@@ -55,9 +81,14 @@ class NameRecord:
     ``owner`` is the address (:func:`signaling.limits.client_key`) its tab registered from;
     ``created`` when the name was first taken; ``since`` when its current tab registered;
     ``online_seconds`` how long its earlier tabs served it; ``served`` whether a visitor ever
-    came. ``away_since`` is the Unix time the owner's tab went away, and ``reserved_until``
+    came. ``away_since`` is the Unix time the serving tab went away, and ``reserved_until``
     when the name is free again (None: the full reservation after ``away_since``, as records
-    written before these fields had it)."""
+    written before these fields had it).
+
+    Who may serve it (:mod:`signaling.leases`): the lease's ``epoch``, its ``holder`` (the
+    member that serves, or served last) and when it runs out (``lease_until``); the standby
+    browsers the owner invited (``members``), the tabs of theirs standing by now
+    (``standbys``, as (member, peer)), and those the holder declared in sync (``in_sync``)."""
 
     token: str
     peer: str | None
@@ -68,9 +99,17 @@ class NameRecord:
     online_seconds: float = 0.0
     served: bool = False
     reserved_until: float | None = None
+    epoch: int = 0
+    holder: str = OWNER
+    lease_until: float = 0.0
+    members: tuple[Member, ...] = ()
+    standbys: tuple[tuple[str, str], ...] = ()
+    in_sync: tuple[str, ...] = ()
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        data = asdict(self)
+        data["members"] = [member.to_json() for member in self.members]
+        return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> NameRecord:
@@ -87,6 +126,12 @@ class NameRecord:
             reserved_until=(
                 None if data.get("reserved_until") is None else float(data["reserved_until"])
             ),
+            epoch=int(data.get("epoch", 0)),
+            holder=str(data.get("holder", OWNER)),
+            lease_until=float(data.get("lease_until", 0.0)),
+            members=tuple(Member.from_json(member) for member in data.get("members", ())),
+            standbys=tuple((str(m), str(p)) for m, p in data.get("standbys", ())),
+            in_sync=tuple(str(member) for member in data.get("in_sync", ())),
         )
 
 
@@ -98,7 +143,17 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Registration:
-    """A name granted to ``record.peer``; ``replaced`` is the owner's previous tab, if any."""
+    """A name granted to ``record.peer``; ``replaced`` is the tab that served it until now, if
+    it is still connected (the owner's previous tab, or a standby's after a failover)."""
+
+    record: NameRecord
+    replaced: str | None
+
+
+@dataclass(frozen=True)
+class StandingBy:
+    """The name is served by another member's copy: the tab stands by (``record``);
+    ``replaced`` is an earlier standby tab of the same browser, if any."""
 
     record: NameRecord
     replaced: str | None
@@ -157,7 +212,9 @@ class Rules:
         unused_reservation_seconds: float | None = None,
         names_per_address: int = DEFAULT_NAMES_PER_ADDRESS,
         names_per_owner: int = DEFAULT_NAMES_PER_OWNER,
+        leases: Leases | None = None,
     ) -> None:
+        self.leases = leases or Leases()
         self.reservation_seconds = reservation_seconds
         self.unused_reservation_seconds = min(
             reservation_seconds,
@@ -260,34 +317,92 @@ class Rules:
         record: NameRecord | None,
         now: float,
         owner: str = "",
-    ) -> Registration | Refusal:
+    ) -> Registration | StandingBy | Refusal:
         """``peer`` (from the address ``owner``) asks for ``name`` with ``token``, the name's
-        record being ``record``. What the owner's earlier tabs served it is carried over."""
+        record being ``record``. What the owner's earlier tabs served it is carried over. While
+        a standby's copy serves the name, the owner's tab stands by (see :meth:`arrive`)."""
         if not isinstance(token, str) or not 16 <= len(token) <= 128:
             return Refusal("bad-message", "register needs a token of 16 to 128 characters.")
         status = self.status(name if isinstance(name, str) else "", token, record, now)
         if not status["available"]:
             return Refusal(status["reason"], status["message"])
         live = self.live(record, now)
-        replaced = live.peer if live is not None and live.peer != peer else None
         if live is None:
-            return Registration(NameRecord(token, peer, owner=owner, created=now, since=now), None)
-        kept = replace(
-            live,
-            peer=peer,
-            owner=owner,
+            new = NameRecord(token, None, owner=owner, created=now, since=now)
+            return Registration(self.leases.take(new, OWNER, peer, now), None)
+        return self.arrive(live, OWNER, peer, now, owner)
+
+    def arrive(
+        self, record: NameRecord, member: str, peer: str, now: float, owner: str | None = None
+    ) -> Registration | StandingBy:
+        """``member``'s tab at ``peer`` came for the live ``record``: it serves if its copy may
+        (:meth:`signaling.leases.Leases.may_serve`), and stands by otherwise."""
+        if self.leases.may_serve(record, member, now):
+            replaced = record.peer if record.peer not in (None, peer) else None
+            return Registration(self.serve(record, member, peer, now, owner), replaced)
+        earlier = self.leases.standing(record, member)
+        return StandingBy(
+            self.leases.stand_by(record, member, peer), earlier if earlier != peer else None
+        )
+
+    def serve(
+        self, record: NameRecord, member: str, peer: str, now: float, owner: str | None = None
+    ) -> NameRecord:
+        """``record`` once ``member``'s tab at ``peer`` serves it, with a fresh lease; what its
+        earlier tabs served is carried over (``owner``: the address the owner came from)."""
+        return replace(
+            self.leases.take(record, member, peer, now),
+            owner=record.owner if owner is None else owner,
             since=now,
-            online_seconds=self.served_seconds(live, now),
+            online_seconds=self.served_seconds(record, now),
             away_since=0.0,
             reserved_until=None,
         )
-        return Registration(kept, replaced)
+
+    def promotion(self, record: NameRecord | None, now: float) -> Promotion | None:
+        """The standby that serves from ``now``, if the lease has run out and one may."""
+        live = self.live(record, now)
+        chosen = self.leases.candidate(live, now) if live is not None else None
+        if live is None or chosen is None:
+            return None
+        member, peer = chosen
+        return Promotion(self.serve(live, member, peer, now), member, peer, demoted=live.peer)
+
+    def handover(
+        self, record: NameRecord | None, peer: str, epoch: Any, to: Any, now: float
+    ) -> Promotion | Refusal:
+        """The serving tab ``peer`` hands the name to the standby ``to`` (a planned move)."""
+        if record is None or not self.leases.holds(record, peer, epoch):
+            return Refusal("not-serving", "This tab no longer serves the site.")
+        standing = self.leases.standing(record, to) if isinstance(to, str) else None
+        if standing is None or to not in record.in_sync:
+            return Refusal(
+                "not-in-sync",
+                "That standby cannot take over now: it is not connected, or its copy is not "
+                "in sync. Wait until the list shows it in sync.",
+            )
+        return Promotion(self.serve(record, to, standing, now), to, standing, demoted=None)
+
+    def resign(
+        self, record: NameRecord | None, peer: str, epoch: Any, now: float
+    ) -> NameRecord | None:
+        """The serving tab ``peer`` stopped answering and gives its lease up (its page is
+        closing): the record with the lease ending in a few seconds (a page that reloads takes
+        it back at once: its copy is the latest), or None if it did not hold it."""
+        if record is None or not self.leases.holds(record, peer, epoch):
+            return None
+        lease_until = min(record.lease_until, now + RESIGN_GRACE_SECONDS)
+        return replace(self.away(record, now), lease_until=lease_until)
 
     def left(self, record: NameRecord | None, peer: str, now: float) -> NameRecord | None:
-        """The record after ``peer``'s socket closed, or None if ``peer`` did not serve it."""
-        if record is None or record.peer != peer:
+        """The record after ``peer``'s socket closed, or None if ``peer`` neither served it nor
+        stood by. A serving tab's lease stays until it runs out: the service cannot tell a tab
+        that closed from one cut off from it, which may still be answering its visitors."""
+        if record is None:
             return None
-        return self.away(record, now)
+        if record.peer == peer:
+            return self.away(record, now)
+        return self.leases.gone(record, peer)
 
 
 def _duration(seconds: float) -> str:

@@ -95,6 +95,10 @@ class Store(Protocol):
 
     async def get_value(self, key: str) -> str | None: ...
 
+    async def take_value(self, key: str) -> str | None:
+        """The value kept under ``key``, which is forgotten: only one caller ever gets it."""
+        ...
+
     async def value_once(self, key: str, value: str) -> str:
         """The value kept under ``key``; ``value`` if none was kept (it is kept from then on)."""
         ...
@@ -203,6 +207,11 @@ class MemoryStore:
     async def get_value(self, key: str) -> str | None:
         value, until = self._values.get(key, (None, 0.0))
         return value if until > time.monotonic() else None
+
+    async def take_value(self, key: str) -> str | None:
+        value = await self.get_value(key)
+        self._values.pop(key, None)
+        return value
 
     async def value_once(self, key: str, value: str) -> str:
         kept = await self.get_value(key)
@@ -429,6 +438,10 @@ class RedisStore:
     async def get_value(self, key: str) -> str | None:
         async with self._errors():
             return await self._redis.get(self._value_key(key))
+
+    async def take_value(self, key: str) -> str | None:
+        async with self._errors():
+            return await self._redis.getdel(self._value_key(key))
 
     async def value_once(self, key: str, value: str) -> str:
         async with self._errors():

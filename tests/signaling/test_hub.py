@@ -20,7 +20,7 @@ from signaling.hub import Hub
 from signaling.registry import NameRecord, Registration, Rules
 from signaling.stores import MemoryStore, RedisStore
 from tests.deployment import redis_server
-from tests.signaling.test_service import OTHER_TOKEN, REGISTERED, TOKEN, without_ticket
+from tests.signaling.test_service import OTHER_TOKEN, REGISTERED, TOKEN, online, without_ticket
 
 WAIT_S = 5
 
@@ -107,7 +107,7 @@ async def settled(hub: Hub) -> None:
     marker = await visitor(hub, site)
     assert await marker.next() == {"type": "server-status", "online": False}
     await hub.store.broadcast({"status": site, "online": True})
-    await marker.until({"type": "server-status", "online": True})
+    await marker.until(online(0))
     await hub.disconnect(marker.id)
 
 
@@ -140,14 +140,17 @@ async def make_hub(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
 def test_rules_of_a_name() -> None:
     rules = Rules(reservation_seconds=60)
     granted = rules.register("demo", TOKEN, "a/1", None, now=0)
-    assert granted == Registration(NameRecord(TOKEN, "a/1"), replaced=None)
+    lease = {"epoch": 1, "lease_until": rules.leases.seconds}  # the owner's, from now
+    assert granted == Registration(NameRecord(TOKEN, "a/1", **lease), replaced=None)
     held = granted.record
     assert rules.register("demo", OTHER_TOKEN, "a/2", held, now=0).code == "taken"
     assert rules.register("demo", TOKEN, "b/7", held, now=0).replaced == "a/1"
     assert rules.register("Demo Site", TOKEN, "a/2", None, now=0).code == "invalid"
     assert rules.register("demo", "short", "a/2", None, now=0).code == "bad-message"
     away = rules.left(held, "a/1", now=100)
-    assert away == NameRecord(TOKEN, None, 100, online_seconds=100, reserved_until=160)
+    assert away == NameRecord(
+        TOKEN, None, 100, online_seconds=100, reserved_until=160, **lease
+    )  # the lease stays until it runs out
     assert rules.left(held, "a/9", now=100) is None  # not the tab that serves it
     assert rules.status("demo", OTHER_TOKEN, away, now=160)["reason"] == "taken"
     assert rules.status("demo", OTHER_TOKEN, away, now=161)["available"]
@@ -185,7 +188,7 @@ async def test_register_and_relay_both_ways(make_hub) -> None:
     tab = await server(hub, "demo")
     assert without_ticket(await tab.next()) == REGISTERED
     guest = await visitor(hub, "demo")
-    assert await guest.next() == {"type": "server-status", "online": True}
+    assert await guest.next() == online(1)
     offer = {"sdp": {"type": "offer", "sdp": "v=0"}}
     await guest.say({"type": "signal", "data": offer})
     assert await tab.next() == {"type": "signal", "from": guest.id, "data": offer}
@@ -223,7 +226,7 @@ async def test_the_owner_reclaims_its_name_others_cannot_and_reservations_expire
     assert (await hub.name_status("demo", OTHER_TOKEN))["reason"] == "taken"
     again = await server(hub, "demo")
     assert without_ticket(await again.next()) == REGISTERED
-    await guest.until({"type": "server-status", "online": True})
+    await guest.until(online(2))
     await hub.disconnect(again.id)
     clock.now += 61  # the reservation ran out
     assert (await hub.name_status("demo", OTHER_TOKEN))["available"]
@@ -242,7 +245,7 @@ async def test_a_second_tab_of_the_owner_replaces_the_first(make_hub) -> None:
     await settled(hub)  # the status broadcasts have arrived
     guest = await visitor(hub, "demo")
     await hub.disconnect(first.id)  # the old tab going away changes nothing
-    assert await guest.next() == {"type": "server-status", "online": True}
+    assert await guest.next() == online(2)
     await guest.nothing_more()
 
 
@@ -325,7 +328,7 @@ async def test_a_server_tab_on_one_instance_and_a_visitor_on_another_meet(two_in
     tab = await server(a, "demo")
     await tab.next()
     guest = await visitor(b, "demo")
-    assert await guest.next() == {"type": "server-status", "online": True}
+    assert await guest.next() == online(1)
     await guest.say({"type": "signal", "data": {"sdp": "offer"}})
     message = await tab.next()
     assert message == {"type": "signal", "from": guest.id, "data": {"sdp": "offer"}}
@@ -374,7 +377,7 @@ async def test_names_outlive_every_instance(two_instances, redis_url: str) -> No
         assert (await thief.next())["code"] == "taken"
         owner = await server(restarted, "demo")
         assert without_ticket(await owner.next()) == REGISTERED
-        await guest.until({"type": "server-status", "online": True})
+        await guest.until(online(2))
     finally:
         await restarted.store.close()
         await a.store._redis.aclose()
@@ -390,7 +393,7 @@ async def test_malformed_messages_between_instances_are_dropped(two_instances) -
         await redis.publish(f"{prefix}:to:{a.store.instance}", junk)
         await redis.publish(f"{prefix}:to:all", junk)
     guest = await visitor(b, "demo")  # A still relays
-    assert await guest.next() == {"type": "server-status", "online": True}
+    assert await guest.next() == online(1)
     await guest.say({"type": "signal", "data": {"sdp": "offer"}})
     assert (await tab.next())["type"] == "signal"
 
@@ -412,7 +415,7 @@ def test_two_services_sharing_redis_relay_over_websockets(redis_url: str) -> Non
             site = {"host": "demo.localhost:8000"}
             with two.websocket_connect("/__ps/signal", headers=site) as guest:
                 assert guest.receive_json()["type"] == "ice-servers"
-                assert guest.receive_json() == {"type": "server-status", "online": True}
+                assert guest.receive_json() == online(1)
                 guest.send_text("x" * 70_000)
                 assert guest.receive_json()["code"] == "bad-message"
                 guest.send_json({"type": "signal", "data": {"sdp": "offer"}})
@@ -432,12 +435,12 @@ JSON = st.recursive(
     ),
     max_leaves=12,
 )
+TYPES = ["register", "signal", "ice-servers", "dance", "", "join", "renew", "sync",
+         "standby-grant", "standby-remove", "handover", "resign", "take-over"]  # fmt: skip
+FIELDS = ["name", "token", "to", "data", "member", "memberToken", "grant", "epoch", "inSync", "n"]
 MESSAGE = st.one_of(
     JSON,
-    st.fixed_dictionaries(
-        {"type": st.sampled_from(["register", "signal", "ice-servers", "dance", ""])},
-        optional={"name": JSON, "token": JSON, "to": JSON, "data": JSON},
-    ),
+    st.fixed_dictionaries({"type": st.sampled_from(TYPES)}, optional=dict.fromkeys(FIELDS, JSON)),
 )
 
 

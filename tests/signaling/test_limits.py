@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 from signaling.app import create_app
 from signaling.hub import Hub
 from signaling.limits import Limits, LimitSettings
+from tests.signaling.test_service import online
 
 TOKEN = "a" * 32
 
@@ -106,7 +107,7 @@ def test_a_visitor_has_a_few_offers_waiting_at_most() -> None:
             assert tab.receive_json()["maxVisitors"] == 64  # the README's default
             with client.websocket_connect("/__ps/signal", headers=site) as guest:
                 assert guest.receive_json()["type"] == "ice-servers"
-                assert guest.receive_json() == {"type": "server-status", "online": True}
+                assert guest.receive_json() == online()
                 offer = {"type": "signal", "data": {"sdp": {"type": "offer", "sdp": "v=0"}}}
                 for _ in range(2):
                     guest.send_json(offer)

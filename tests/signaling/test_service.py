@@ -36,11 +36,19 @@ SITE_HOST = {"host": "demo.localhost:8000"}
 
 def without_ticket(registered: dict[str, Any]) -> dict[str, Any]:
     """A "registered" message without its package ticket, which must name the name it is for
-    (signaling.tickets)."""
+    (signaling.tickets), and without its lease (signaling.leases), which must be one."""
     message = dict(registered)
     ticket = message.pop("packagesTicket")
     assert ticket.startswith(f"{message['name']}.") and ticket.count(".") == 2
+    lease = {key: message.pop(key) for key in ("epoch", "leaseSeconds", "n", "members")}
+    assert isinstance(lease["epoch"], int) and lease["epoch"] >= 1
+    assert lease["leaseSeconds"] > 0 and isinstance(lease["members"], list)
     return message
+
+
+def online(epoch: int = 1) -> dict[str, Any]:
+    """What visitors are told of a site served in ``epoch`` of its lease."""
+    return {"type": "server-status", "online": True, "epoch": epoch}
 
 
 # -- names ---------------------------------------------------------------------------------
@@ -85,7 +93,7 @@ def test_relay_between_two_websocket_peers(client: TestClient) -> None:
         assert without_ticket(server.receive_json()) == REGISTERED
         with client.websocket_connect("/__ps/signal", headers=SITE_HOST) as visitor:
             assert visitor.receive_json()["type"] == "ice-servers"
-            assert visitor.receive_json() == {"type": "server-status", "online": True}
+            assert visitor.receive_json() == online()
             visitor.send_json({"type": "signal", "data": {"sdp": "offer"}})
             message = server.receive_json()
             assert message["type"] == "signal" and message["data"] == {"sdp": "offer"}
