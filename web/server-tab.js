@@ -1,20 +1,31 @@
 // The server tab's page: the site's server (runtime/server-tab/site-host.js), and the owner's
 // workbench around it: files, editor (saving publishes), database, console, request log,
-// export and import. Each part is a module of web/workbench/; this one puts them together.
+// export and import, standbys. Each part is a module of web/workbench/; this one puts them
+// together. The same page is a standby of a site (opened from a standby link, at
+// /standby/NAME#GRANT, then at /server/NAME), which shows the workbench once it serves.
 
 import { DEFAULT_TIME_LIMIT_MS, SiteHost } from "/runtime/server-tab/site-host.js";
-import { ownerToken } from "/web/owner-token.js";
+import {
+  forgetMemberCredentials,
+  keepMemberCredentials,
+  OwnBrowserError,
+  siteCredentials,
+} from "/web/site-credentials.js";
 import { chooseApp } from "/web/workbench/app-chooser.js";
 import { EditorPane } from "/web/workbench/editor-pane.js";
 import { LogView } from "/web/workbench/log-view.js";
 import { offerNewerRelease } from "/web/workbench/old-pins.js";
 import { showLoadResult, showPackageProblems, showProblem } from "/web/workbench/reports.js";
-import { keepTimeLimit, startAgeClock } from "/web/workbench/settings.js";
+import { keepTimeLimit, siteSettings, startAgeClock } from "/web/workbench/settings.js";
 import { Share } from "/web/workbench/share.js";
 import { exportSite, importSite } from "/web/workbench/site-archive.js";
+import { StandbysView } from "/web/workbench/standbys.js";
 import { StatusLine } from "/web/workbench/status-line.js";
 
-const name = decodeURIComponent(location.pathname.replace(/^\/server\/?/, "").replace(/\/$/, ""));
+const standbyLink = location.pathname.startsWith("/standby/");
+const name = decodeURIComponent(
+  location.pathname.replace(/^\/(server|standby)\/?/, "").replace(/\/$/, ""),
+);
 const template = new URLSearchParams(location.search).get("template") || "empty";
 const SITE_ROOT = `/peerserver/${name}/`; // where the site's files are, in its Python
 const $ = (id) => document.getElementById(id);
@@ -227,8 +238,55 @@ function follow(host, address, workbench) {
   host.addEventListener("name-error", ({ detail }) => {
     status.busy("Not serving");
     const title =
-      { quota: "Too many names", released: "This name was released" }[detail.code] ?? ":(";
+      {
+        quota: "Too many names",
+        released: "This name was released",
+        "bad-grant": "This standby link cannot be used",
+        "not-a-standby": "This browser is no longer a standby",
+        "too-many": "This site has as many standbys as it may",
+        incomplete: "This standby cannot serve",
+      }[detail.code] ?? ":(";
+    if (detail.code === "not-a-standby") forgetMemberCredentials(name);
     problem(title, [detail.message], detail.suggestion);
+  });
+  $("take-over").addEventListener("click", () => {
+    host.takeOver();
+    $("take-over-state").textContent =
+      "Asked the serving tab to hand the site over: it does once this copy is in sync.";
+  });
+  host.addEventListener("role", ({ detail }) => {
+    const standingBy = detail.role === "standby";
+    $("standby-note").hidden = !standingBy;
+    $("take-over-box").hidden = !(standingBy && host.isOwner);
+    $("take-over-state").textContent = "";
+    document.querySelector(".workbench").hidden = standingBy;
+    if (standingBy) {
+      $("boot").hidden = true;
+      $("storage-problem").hidden = true;
+      status.busy("Standby");
+    } else if (detail.role === "fenced") {
+      status.busy("Not serving");
+      log.add("server", detail.reason);
+    } else if (detail.role === "serving" && !host.python.ready) {
+      $("boot").hidden = false;
+      status.busy("Starting…");
+    }
+  });
+  host.addEventListener("copied", ({ detail }) => {
+    const when = new Date().toLocaleTimeString();
+    $("standby-copy").textContent =
+      `The copy is up to date with the serving tab: change ${detail.seq} of its lease ${detail.epoch}, kept at ${when}.`;
+  });
+  host.addEventListener("joined", ({ detail }) => {
+    keepMemberCredentials(name, detail);
+    log.add("server", `This tab is a standby of "${name}" now.`);
+  });
+  host.addEventListener("removed", () => {
+    forgetMemberCredentials(name);
+    status.busy("Not serving");
+    problem("This standby was removed", [
+      `The owner of "${name}" removed this browser from its standbys: it no longer keeps a copy.`,
+    ]);
   });
   host.addEventListener("replaced", () => {
     status.busy("Not serving");
@@ -251,14 +309,37 @@ function follow(host, address, workbench) {
   host.addEventListener("log", ({ detail }) => log.add(detail.stream, detail.text));
   host.addEventListener("signaling-lost", () => status.signalingLost());
   host.addEventListener("restarting", () => status.busy("Restarting…"));
+  new StandbysView({
+    host,
+    name,
+    elements: {
+      add: $("add-standby"),
+      invite: $("standby-invite"),
+      link: $("standby-link"),
+      expiry: $("standby-expiry"),
+      copy: $("copy-standby-link"),
+      qr: $("standby-qr"),
+      dialog: $("qr-dialog"),
+      code: $("qr-code"),
+      list: $("standby-list"),
+      none: $("standby-none"),
+      problem: $("standby-problem"),
+    },
+  });
 }
 
 async function main() {
+  // A standby link's grant is in its fragment (never sent to a server); it is used once, and
+  // the page goes on at the site's usual address.
+  const grant = standbyLink ? location.hash.slice(1) : null;
+  if (standbyLink) history.replaceState(null, "", `/server/${encodeURIComponent(name)}`);
+  const credentials = siteCredentials(name, grant);
   const config = fetch("/api/config").then((response) => response.json());
   const address = config.then(({ siteUrl }) => siteUrl.replace("{name}", name));
   const host = new SiteHost({
     name,
-    token: ownerToken(name),
+    credentials,
+    settings: siteSettings(name, () => host, $("time-limit")),
     bundleUrl: "/bundle/",
     siteUrl: `/templates/${encodeURIComponent(template)}.zip`,
     address,
@@ -271,4 +352,11 @@ async function main() {
   await workbench;
 }
 
-main().catch((error) => problem("The server tab failed to start", [String(error)]));
+main().catch((error) => {
+  status.busy("Not serving");
+  const title =
+    error instanceof OwnBrowserError
+      ? "This standby link is for another browser"
+      : "The server tab failed to start";
+  problem(title, [error.message ?? String(error)]);
+});

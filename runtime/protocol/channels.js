@@ -4,7 +4,8 @@
 //
 // Channels, by label:
 //   "control": one per peer connection, JSON text messages both ways:
-//     server tab -> visitor: {type: "hello", name}
+//     server tab -> visitor: {type: "hello", name}; {type: "moved"}: another tab serves the
+//       site now (a planned move): requests in flight here are answered, new ones go there
 //     visitor -> server tab: {type: "window", channel: <an http channel's id>, bytes} (the
 //       visitor's page read `bytes` more of that channel's responses: see receive-window.js)
 //   "http": any number, each one HTTP/1.1 connection: plain request bytes from the visitor,
@@ -14,9 +15,13 @@
 //   "httponly=server": the server tab keeps the visitor's HttpOnly cookies (a browser visitor,
 //   known by its certificate; a tunnel's clients keep their own); "window": the visitor grants
 //   a window of bytes on the control channel, and the server tab sends no further.
+//
+// Between a serving tab and its standby, one channel labelled "replica" carries the site's copy
+// (runtime/protocol/replication.js).
 
 export const CONTROL = "control";
 export const HTTP = "http";
+export const REPLICA = "replica";
 
 /**
  * @typedef {object} ChannelProtocol
@@ -50,6 +55,19 @@ export function parseChannelProtocol(text) {
 /** The control channel's greeting from a server tab. */
 export function hello(name) {
   return JSON.stringify({ type: "hello", name });
+}
+
+/** The control channel's word that the site is served by another tab now. */
+export const MOVED = JSON.stringify({ type: "moved" });
+
+/** What a visitor takes of a server tab's control message: "hello", "moved", or null. */
+export function controlType(text) {
+  try {
+    const { type } = JSON.parse(text);
+    return type === "hello" || type === "moved" ? type : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A visitor's grant of `bytes` more on the "http" channel `channel` (its id). */

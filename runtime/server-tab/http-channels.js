@@ -10,6 +10,12 @@
 // A connection whose request was answered "101 Switching Protocols" carries a WebSocket from
 // then on (server_py/websocket.py): its bytes are frames, not requests, and it has no window
 // (a page cannot hold back a WebSocket's messages).
+//
+// Nothing leaves a tab that may not answer (`gate.mayAnswer()`: it does not serve the site,
+// or its lease ran out: site-host.js), and the connection closes instead. A request that comes
+// while the site moves to another tab is held (`gate.admit()` says "hold") and, once it has
+// moved, refused with 421 Misdirected Request, which says it was not run: the visitor's shell
+// sends it again to the tab that serves now.
 
 import { whenWritable } from "../channel-io.js";
 import { errorResponse } from "../error-pages.js";
@@ -26,13 +32,19 @@ import { requestTimings } from "../request-timings.js";
  * @property {SendWindow|null} window what the visitor still lets this tab send
  * @property {boolean} stalled held back until the visitor has read more
  * @property {string|null} websocket the path of the WebSocket it became, if it did
+ * @property {ArrayBuffer[]|null} held the request's bytes, while it is held
  */
 
+/** Whether a new request is let in: "yes", "hold" (the site is moving), or "no" (421). */
+const OPEN_GATE = { admit: () => "yes", mayAnswer: () => true };
+
 export class HttpChannels {
-  /** `worker` is the PythonProcess (its post()); `label(visitor)` names a visitor in the log. */
-  constructor(worker, label) {
+  /** `worker` is the PythonProcess (its post()); `label(visitor)` names a visitor in the log;
+   * `gate` says whether requests come in and answers go out ({admit(), mayAnswer()}). */
+  constructor(worker, label, gate = OPEN_GATE) {
     this.worker = worker;
     this.label = label;
+    this.gate = gate;
     this.connections = new Map(); // conn -> Connection
     this.nextConn = 1;
   }
@@ -49,6 +61,7 @@ export class HttpChannels {
       window: protocol.window ? new SendWindow() : null,
       stalled: false,
       websocket: null,
+      held: null,
     };
     this.connections.set(connection.conn, connection);
     this.worker.post({
@@ -65,11 +78,62 @@ export class HttpChannels {
 
   fromVisitor(connection, data) {
     if (!(data instanceof ArrayBuffer)) return; // HTTP is bytes; text has no place here
+    if (connection.held) {
+      connection.held.push(data); // the rest of a held request
+      return;
+    }
     if (connection.waiting === null && connection.websocket === null) {
+      const admitted = this.gate.admit();
+      if (admitted !== "yes") {
+        connection.held = [data];
+        connection.waiting = requestLine(data);
+        if (admitted === "no") this.refuseHeld();
+        return;
+      }
       connection.waiting = requestLine(data);
       requestTimings.mark(connection.waiting.split(" ")[1], "server-tab");
     }
     this.worker.post({ type: "data", conn: connection.conn, bytes: new Uint8Array(data) }, [data]);
+  }
+
+  /** The requests held while the site was moving go on to Python after all. */
+  releaseHeld() {
+    for (const connection of this.connections.values()) {
+      const held = connection.held;
+      if (!held) continue;
+      connection.held = null;
+      connection.waiting = null;
+      for (const data of held) this.fromVisitor(connection, data);
+    }
+  }
+
+  /** The requests held are refused, unrun (421): their visitors ask the tab that serves now. */
+  refuseHeld() {
+    for (const connection of [...this.connections.values()]) {
+      if (!connection.held) continue;
+      const { conn, channel } = connection;
+      if (channel.readyState === "open") {
+        channel.send(
+          errorResponse(
+            421,
+            "Misdirected Request",
+            "This request reached a tab that no longer serves the site; it was not run.",
+          ),
+        );
+      }
+      this.connections.delete(conn);
+      channel.close();
+      this.worker.post({ type: "close", conn });
+    }
+  }
+
+  /** How many requests Python is running (their answers have not begun). */
+  get running() {
+    let count = 0;
+    for (const { waiting, held } of this.connections.values()) {
+      if (waiting !== null && held === null) count++;
+    }
+    return count;
   }
 
   closed(connection) {
@@ -84,6 +148,10 @@ export class HttpChannels {
     if (connection?.waiting)
       requestTimings.mark(connection.waiting.split(" ")[1], "server-tab-head");
     if (connection?.channel.readyState !== "open") return;
+    if (!this.gate.mayAnswer()) {
+      connection.channel.close(); // nothing leaves a tab that may not answer
+      return;
+    }
     if (connection.waiting !== null && isSwitchingProtocols(bytes)) {
       connection.websocket = connection.waiting.split(" ")[1];
     }
@@ -135,8 +203,9 @@ export class HttpChannels {
    * connections, and their browsers open new channels.
    */
   abortAll(stuckConn, stuckAnswer) {
+    const answering = this.gate.mayAnswer();
     for (const { conn, channel, waiting } of this.connections.values()) {
-      if (waiting !== null && channel.readyState === "open") {
+      if (answering && waiting !== null && channel.readyState === "open") {
         channel.send(
           conn === stuckConn
             ? stuckAnswer(waiting)

@@ -3,38 +3,62 @@
 // moves bytes between their HTTP channels and Python (http-channels.js). The site's files are
 // kept here (site-store.js) for a worker that has no storage of its own.
 //
+// A tab serves the site, or stands by for it (the owner's tab, or a standby's invited with a
+// standby link: its credentials). Who serves is the service's to say (signaling/leases.py):
+// "registered" makes this tab serve, with a lease it renews when asked; "standby" makes it keep a
+// live copy (standing-by.js) while another serves. While it serves, its standbys' copies follow
+// every change (standbys.js), and nothing it answers leaves unless it may answer (`mayAnswer`):
+// it serves, holds this browser's lock on the site's copy, and, if a standby could take its
+// place, holds its lease (lease.js). A serving tab that loses its lease, is replaced by a
+// standby, or hands the site over on purpose (`moveTo`) stands by from then on.
+//
 // Events (CustomEvent detail in brackets): progress {label, fraction}, loaded {ok, module,
 // noApp, warning, message, traceback, filename, lineno, package} (after the boot and each
-// reload), serving, failed {message, traceback} (the runtime itself could not start),
-// name-error {code, message, suggestion}, replaced, signaling-lost (until "serving" again),
-// clients {count}, request {method, target, status, duration_ms, client, note}, log {stream, text},
-// output {text} (what a console command prints, as it prints it), stats {memoryBytes,
-// connections}, restarting {reason}, packages {installed, builtIn, problems} (what
-// requirements.txt got, after each boot).
+// reload), serving, role {role, reason} ("serving", "standby", "fenced", "stopped"), failed
+// {message, traceback} (the runtime itself could not start), name-error {code, message,
+// suggestion}, replaced, removed, joined {member, memberToken} (a standby link was used: the
+// credentials to keep), signaling-lost (until "serving" again), clients {count}, request
+// {method, target, status, duration_ms, client, note}, log {stream, text}, output {text} (what
+// a console command prints, as it prints it), stats {memoryBytes, connections}, restarting
+// {reason}, packages {installed, builtIn, problems} (what requirements.txt got, after each
+// boot), standbys {members, connected} (the members the service knows, and the connected
+// standbys' replication: for the owner's list), copied {epoch, seq} (a standby's copy).
 //
 // A request that runs past `timeLimitMs` gets a 504 and Python restarts with the site as last
 // saved; others waiting get a 503, and visitors keep their peer connections.
 
 import { fetchBytes } from "../fetch-checked.js";
+import { IceServers } from "../ice.js";
 import { SignalingSocket, socketUrl } from "../signaling-socket.js";
 import { HttpChannels } from "./http-channels.js";
+import { Lease, pageClock } from "./lease.js";
 import { PackageTickets } from "./package-tickets.js";
 import { SnapshotStore } from "./python-snapshot.js";
 import { PythonProcess } from "./python-process.js";
 import { checkChanges, SiteStore } from "./site-store.js";
+import { browserName, StandingBy } from "./standing-by.js";
+import { Standbys } from "./standbys.js";
 import { TestRun } from "./test-run.js";
 import { Visitors } from "./visitors.js";
 
 export const DEFAULT_TIME_LIMIT_MS = 30000;
+const ANSWER_WAIT_MS = 10000; // for the service's answer to a declaration, a grant, a move
+const DRAIN_WAIT_MS = 10000; // for requests in flight to finish before a move
+const LEAVE_WAIT_MS = 10000; // for visitors to leave a tab the site moved from
+const LEASE_LOOK_MS = 500;
 
 export class SiteHost extends EventTarget {
   /**
-   * `siteUrl` is the template a new site starts from; `address` where visitors reach the site
-   * (a string, or a promise of one).
+   * `credentials` say who this tab is: {token} (the owner's), {member, memberToken} (a
+   * standby's), or {grant} (a standby link's, used once to join); `settings` reads and keeps
+   * the owner's settings that travel with the site ({read(), keep(settings)}: {timeLimitMs,
+   * created}). `siteUrl` is the template a new site starts from; `address` where visitors reach
+   * the site (a string, or a promise of one).
    */
   constructor({
     name,
-    token,
+    credentials,
+    settings,
     bundleUrl,
     siteUrl,
     address = "",
@@ -42,15 +66,26 @@ export class SiteHost extends EventTarget {
   }) {
     super();
     this.name = name;
-    this.token = token;
+    this.credentials = credentials;
+    this.settings = settings;
     this.store = new SiteStore(name);
-    this.registered = false;
+    this.role = "starting";
+    this.epoch = null;
     this.stopped = false;
+    this.lockHeld = false;
+    this.moving = false; // while the site is handed to a standby (requests are held)
+    this.handingOver = false; // once the service is asked to: nothing more is answered
+    this.lease = new Lease();
+    this.members = []; // as the service described them
+    this.answers = new Map(); // a request to the service -> its awaited answer
+    this.servingGate = deferred(); // resolved while this tab serves with its copy's lock
+    this.storeQueue = Promise.resolve(); // changes of the site are kept one at a time
     this.pythonOptions = {
       // The worker has an opaque origin, for which a relative URL means nothing.
       bundleUrl: new URL(bundleUrl, location.href).href,
       snapshots: new SnapshotStore(),
       siteMessage: async () => {
+        await this.servingGate.promise; // a standby's Python waits, booted, until it serves
         const [files, siteAddress] = await Promise.all([this.store.load(), address]);
         const template = files.site.length ? null : await fetchBytes(siteUrl);
         return {
@@ -68,7 +103,14 @@ export class SiteHost extends EventTarget {
       answer: (question) => this.answer(question),
       describeConn: (conn) => this.channels.waitingOn(conn),
     });
-    this.channels = new HttpChannels(this.python, (visitor) => this.visitors.label(visitor.client));
+    this.channels = new HttpChannels(
+      this.python,
+      (visitor) => this.visitors.label(visitor.client),
+      {
+        admit: () => (this.moving ? "hold" : this.mayAnswer() ? "yes" : "no"),
+        mayAnswer: () => this.mayAnswer(),
+      },
+    );
     this.listenToPython();
   }
 
@@ -82,29 +124,47 @@ export class SiteHost extends EventTarget {
 
   start() {
     this.python.start();
-    this.keepAwake();
+    this.holdCopy();
     this.askToKeepStorage();
     this.signaling = new SignalingSocket(socketUrl("/ws/server"));
-    this.tickets = new PackageTickets(this.signaling, () => this.registered);
-    this.visitors = new Visitors({
-      name: this.name,
-      signaling: this.signaling,
-      channels: this.channels,
+    const { signaling } = this;
+    const ice = new IceServers(signaling);
+    this.ice = ice;
+    this.tickets = new PackageTickets(signaling, () => this.role === "serving");
+    this.visitors = new Visitors({ name: this.name, signaling, ice, channels: this.channels });
+    this.standbys = new Standbys({
+      signaling,
+      ice,
+      exclusive: (run) => this.exclusive(run),
+      loadSite: () => this.store.load(),
+      settings: () => this.settings.read(),
+      declare: (inSync) => this.ask("sync", { inSync }, "synced").then(({ inSync: kept }) => kept),
     });
-    for (const type of ["clients", "log"]) {
-      this.visitors.addEventListener(type, ({ detail }) => this.emit(type, detail));
+    this.standingBy = null;
+    for (const source of [this.visitors, this.standbys]) {
+      source.addEventListener("log", ({ detail }) => this.emit("log", detail));
     }
+    this.visitors.addEventListener("clients", ({ detail }) => this.emit("clients", detail));
+    this.standbys.addEventListener("changed", () => this.emitStandbys());
     // Visitors already connected keep being served while signaling is away; the name is
-    // registered again (with the owner's token) as soon as it is back.
-    this.signaling.addEventListener("close", () => {
-      if (this.registered && !this.stopped) this.emit("signaling-lost");
-      this.registered = false;
+    // registered again (with this tab's credentials) as soon as it is back.
+    signaling.addEventListener("close", () => {
+      if (this.role === "serving" && !this.stopped) this.emit("signaling-lost");
+      for (const { reject } of this.answers.values()) reject(new Error("signaling was lost"));
+      this.answers.clear();
     });
-    this.signaling.addEventListener("open", () => {
-      this.registered = false;
-      this.signaling.send({ type: "register", name: this.name, token: this.token });
-    });
-    this.signaling.addEventListener("message", (event) => this.onSignal(event.detail));
+    signaling.addEventListener("open", () => this.register());
+    signaling.addEventListener("message", (event) => this.onSignal(event.detail));
+    // A tab that closes gives its lease up: a standby serves in seconds, not a whole lease later.
+    this.onPageHide = (event) => {
+      if (event.persisted || this.role !== "serving") return;
+      const { epoch } = this;
+      this.setRole("stopped");
+      this.visitors.dropAll();
+      signaling.send({ type: "resign", epoch });
+    };
+    window.addEventListener("pagehide", this.onPageHide);
+    this.leaseLook = setInterval(() => this.lookAtLease(), LEASE_LOOK_MS);
   }
 
   listenToPython() {
@@ -119,16 +179,21 @@ export class SiteHost extends EventTarget {
       });
       this.emit("packages", detail.packages);
       this.emit("loaded", detail.load);
-      if (this.registered) this.emit("serving");
+      if (this.role === "serving") this.emit("serving");
     });
     python.addEventListener("restarting", ({ detail }) => {
       this.channels.abortAll(detail.stuckConn, detail.stuckAnswer);
+      if (this.role !== "serving") return; // a standby's Python, parked: nothing to say
       this.emit("log", { stream: detail.stream, text: detail.reason });
       this.emit("restarting", { reason: detail.reason });
     });
-    for (const type of ["failed", "progress", "request", "log", "output", "stats", "unsaved"]) {
+    for (const type of ["failed", "request", "log", "output", "stats", "unsaved"]) {
       python.addEventListener(type, ({ detail }) => this.emit(type, detail));
     }
+    // A standby's Python boots to wait for its turn: that is no news to its page.
+    python.addEventListener("progress", ({ detail }) => {
+      if (this.role === "serving" || this.role === "starting") this.emit("progress", detail);
+    });
   }
 
   /** A question of the worker's: keep its changed files (if they are this site's to keep), or
@@ -137,13 +202,51 @@ export class SiteHost extends EventTarget {
     if (question?.type === "package-ticket") return this.packageTicket();
     if (question?.type !== "save") throw new Error("an unknown question");
     try {
-      await this.store.save(checkChanges(question.changes));
+      await this.keep({ changes: checkChanges(question.changes) });
     } catch (problem) {
       const error = String(problem.message ?? problem);
       this.emit("log", { stream: "stderr", text: `The site's files could not be saved: ${error}` });
       throw problem;
     }
     return undefined;
+  }
+
+  /**
+   * Keep a change of the site (`changes`, and, or, the owner's `settings`): in this tab's
+   * storage and in every standby's, and, before it resolves, confirmed by each standby in sync
+   * (standbys.js): only then may what follows it (a response) leave.
+   */
+  async keep({ changes = { put: [], remove: [] }, settings }) {
+    // A tab that no longer serves keeps nothing: its copy is to be replaced by the serving
+    // tab's, and nothing it would answer leaves it.
+    if (this.role !== "serving") throw new Error("this tab no longer serves the site");
+    let seq = null;
+    let failure = null;
+    await this.exclusive(async () => {
+      seq = this.standbys.replicate({ changes, settings });
+      try {
+        if (changes.put.length || changes.remove.length) await this.store.save(changes);
+      } catch (problem) {
+        failure = problem;
+      }
+    });
+    // Kept by the standbys in sync, even when not here (a full quota): the site then serves
+    // on from memory, and what it answers exists in two places all the same.
+    await this.standbys.confirmed(seq);
+    if (failure) throw failure;
+  }
+
+  /** The owner changed a setting that travels with the site: its standbys get it too. */
+  settingsChanged() {
+    if (this.role !== "serving") return;
+    this.keep({ settings: this.settings.read() }).catch(() => {});
+  }
+
+  /** Run `run` while no other change of the site is being kept (nor a snapshot taken). */
+  exclusive(run) {
+    const done = this.storeQueue.then(run);
+    this.storeQueue = done.catch(() => {});
+    return done;
   }
 
   packageTicket() {
@@ -171,12 +274,34 @@ export class SiteHost extends EventTarget {
   }
 
   /**
-   * Hold a Web Lock while serving: a page that holds one is not frozen in the background
-   * (Chromium's Energy Saver), and a frozen tab serves nobody. Released when the tab closes.
+   * Hold this browser's lock on the site's copy while this tab has it (serving or standing by):
+   * two tabs of one browser share its storage, and only the one holding the lock serves or
+   * keeps a copy; the other waits for it (the service tells the first one it was replaced). A
+   * page that holds a Web Lock is also not frozen in the background (Chromium's Energy Saver),
+   * and a frozen tab serves nobody. Released when the tab stops, or closes.
    */
-  keepAwake() {
+  holdCopy() {
+    if (!navigator.locks) {
+      this.lockHeld = true;
+      return;
+    }
+    const waiting = setTimeout(() => {
+      if (!this.lockHeld && !this.stopped) {
+        const text = `Another tab of this browser has "${this.name}" open: this one waits until it closes.`;
+        this.emit("log", { stream: "server", text });
+      }
+    }, 1000);
     navigator.locks
-      ?.request(`peerserver-serving-${this.name}`, () => new Promise(() => {}))
+      .request(`peerserver-copy-${this.name}`, () => {
+        clearTimeout(waiting);
+        if (this.stopped) return undefined;
+        this.lockHeld = true;
+        this.openGate();
+        if (this.role === "standby") this.followServing(this.standbyNews);
+        return new Promise((release) => {
+          this.releaseCopy = release;
+        });
+      })
       .catch(() => {});
   }
 
@@ -234,11 +359,17 @@ export class SiteHost extends EventTarget {
 
   stop() {
     this.stopped = true;
+    this.setRole("stopped");
+    clearInterval(this.leaseLook);
+    window.removeEventListener("pagehide", this.onPageHide);
     this.signaling?.close();
     this.python.stop();
     this.testRun?.stop();
+    this.standbys?.stop();
+    this.standingBy?.stop();
     this.store.close();
     this.visitors?.dropAll();
+    this.releaseCopy?.();
     this.emit("clients", { count: 0 });
   }
 
@@ -246,22 +377,300 @@ export class SiteHost extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
+  // -- serving, and standing by -----------------------------------------------------------
+
+  /**
+   * Whether what this tab is about to send a visitor may leave: it serves, holds its copy's
+   * lock, and (if a standby could take its place) still holds its lease, by its own clocks.
+   */
+  mayAnswer() {
+    if (this.role !== "serving" || !this.lockHeld || this.handingOver) return false;
+    return !this.standbys?.fencing || this.lease.valid(pageClock());
+  }
+
+  setRole(role, reason = null) {
+    if (role === this.role) return;
+    this.role = role;
+    if (role === "serving") this.openGate();
+    else if (this.servingGate.settled) this.servingGate = deferred();
+    this.emit("role", { role, reason });
+  }
+
+  openGate() {
+    if (this.role === "serving" && this.lockHeld) this.servingGate.resolve();
+  }
+
+  /** (Re)register with this tab's credentials; a link's grant is used first, once. */
+  async register() {
+    if (this.stopped || !this.signaling.isOpen) return;
+    const { token, member, memberToken, grant } = this.credentials;
+    if (grant && !member) {
+      this.signaling.send({ type: "join", name: this.name, grant, where: browserName() });
+      return;
+    }
+    const position = await this.store.position().catch(() => null);
+    const who = member ? { member, memberToken } : { token };
+    const n = this.lease.ask(pageClock());
+    const complete = position !== null;
+    this.signaling.send({ type: "register", name: this.name, ...who, n, complete });
+  }
+
+  /** The service asks for a renewal: the lease counts from when this tab asks. */
+  renew() {
+    if (this.role !== "serving") return;
+    this.signaling.send({ type: "renew", epoch: this.epoch, n: this.lease.ask(pageClock()) });
+  }
+
+  /** "registered": this tab serves the site in the epoch it names (registered, or promoted). */
+  async onRegistered(message) {
+    if (message.n !== null) this.lease.granted(message.n, message.leaseSeconds, message.epoch);
+    this.epoch = message.epoch;
+    this.visitors.maxVisitors = message.maxVisitors ?? Infinity;
+    this.tickets.keep(message.packagesTicket);
+    this.members = message.members ?? [];
+    const promoted = this.role === "standby";
+    if (promoted) {
+      // What already came is kept first; a copy that is not whole cannot serve.
+      this.standingBy?.stop();
+      await this.standingBy?.settled();
+      if ((await this.store.position()) === null) {
+        const why =
+          "This standby's copy is not whole (it stopped in the middle of a copy): it cannot serve.";
+        this.signaling.send({ type: "resign", epoch: message.epoch });
+        this.emit("name-error", { code: "incomplete", message: why });
+        this.stop();
+        return;
+      }
+      this.emit("log", {
+        stream: "server",
+        text: "This tab serves the site now: the tab that served it went away.",
+      });
+    }
+    this.standbys.serveIn(message.epoch);
+    this.visitors.serving = true;
+    this.setRole("serving");
+    if (message.n === null) this.renew(); // a promotion: its lease counts from this tab's asking
+    this.emitStandbys();
+    if (this.python.ready) this.emit("serving");
+  }
+
+  /** "standby": another tab serves; this one keeps a live copy of the site. */
+  standBy(message) {
+    if (this.role === "serving" || this.role === "fenced")
+      this.stopServing("Another tab serves the site now.");
+    this.setRole("standby");
+    this.standbyNews = message;
+    if (this.lockHeld) this.followServing(message);
+  }
+
+  /** Follow the serving tab's changes (once this tab holds its copy's lock). */
+  followServing({ epoch, online }) {
+    if (!this.standingBy || this.standingBy.stopped) {
+      this.standingBy = new StandingBy({
+        signaling: this.signaling,
+        ice: this.ice,
+        store: this.store,
+        keepSettings: (settings) => this.settings.keep(settings),
+        where: browserName(),
+      });
+      this.standingBy.addEventListener("log", ({ detail }) => this.emit("log", detail));
+      this.standingBy.addEventListener("copied", ({ detail }) => this.emit("copied", detail));
+    }
+    this.standingBy.announced(epoch, online);
+  }
+
+  /**
+   * This tab stops serving: its lease ends, its standbys go, and its visitors (after a planned
+   * move, they are told where the site is now, and are left the time to finish and go there:
+   * what they send meanwhile is refused unrun); then its Python waits, booted, to serve again.
+   */
+  stopServing(reason, { moved = false } = {}) {
+    this.lease.end();
+    this.standbys.stop();
+    this.visitors.serving = false;
+    this.setRole(this.stopped ? "stopped" : "fenced", reason);
+    if (!moved) {
+      this.park(reason);
+      return;
+    }
+    this.channels.refuseHeld();
+    this.visitors.tellMoved();
+    until(() => this.visitors.byClient.size === 0, LEAVE_WAIT_MS).then(() => this.park(reason));
+  }
+
+  /** No visitor is served here any more, and Python waits for this tab's turn to serve. */
+  park(reason) {
+    if (this.role === "serving") return; // it serves again meanwhile
+    this.visitors.dropAll();
+    this.python.restart({ reason, stream: "server" });
+  }
+
+  /** A look at the lease, now and then: one that ran out stops this tab answering at once
+   * (every answer is checked too, this only makes its visitors leave sooner). */
+  lookAtLease() {
+    if (this.role !== "serving" || !this.standbys.fencing || this.lease.valid(pageClock())) return;
+    this.stopServing(
+      "This tab could not renew its lease with PeerServer in time, so it stopped answering: a standby may serve the site now.",
+    );
+    this.register();
+  }
+
+  /** A standby link (a grant from the service, for this site, usable once for minutes). */
+  async standbyGrant() {
+    const { grant, expires } = await this.ask("standby-grant", {}, "standby-grant");
+    return { grant, expires: expires * 1000 };
+  }
+
+  /** Whether this is the owner's browser (which may ask for the site back: `takeOver`). */
+  get isOwner() {
+    return Boolean(this.credentials.token);
+  }
+
+  /** The owner's tab, standing by, asks the serving tab to move the site here (a planned
+   * move: it happens once this tab's copy is in sync). */
+  takeOver() {
+    if (this.role === "standby" && this.isOwner) this.signaling.send({ type: "take-over" });
+  }
+
+  /** Remove the standby `member` (its tab stops, and its link can no longer be used). */
+  removeStandby(member) {
+    this.standbys.dropMember(member);
+    this.signaling.send({ type: "standby-remove", epoch: this.epoch, member });
+  }
+
+  /**
+   * Hand the site to the in-sync standby `member` on purpose: requests that come meanwhile are
+   * held, those in flight finish, the site's WebSockets close (1012), and the service makes
+   * the standby serve; the held requests are then refused unrun (421), and their visitors'
+   * shells send them to the tab that serves now. Resolves once moved; rejects (and serves on)
+   * if the service refuses.
+   */
+  async moveTo(member) {
+    if (this.role !== "serving" || this.moving)
+      throw new Error("This tab does not serve the site.");
+    this.moving = true;
+    try {
+      await until(() => this.channels.running === 0, DRAIN_WAIT_MS);
+      if (this.python.ready) await this.python.closeSockets("The site moves to another tab.");
+      this.handingOver = true;
+      await this.ask("handover", { to: member }, "handed-over");
+    } catch (error) {
+      this.moving = false;
+      this.handingOver = false;
+      this.channels.releaseHeld();
+      throw error;
+    }
+    this.moving = false;
+    this.handingOver = false;
+    this.stopServing("The site moved to a standby; this tab stands by.", { moved: true });
+    this.register();
+  }
+
+  /** Send the service `type` (with this tab's epoch), and resolve to its answer of type
+   * `answer` (one request of a type at a time; an error message rejects it). */
+  ask(type, fields, answer) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.answers.delete(answer);
+        reject(new Error("PeerServer did not answer"));
+      }, ANSWER_WAIT_MS);
+      this.answers.get(answer)?.reject(new Error("asked again"));
+      this.answers.set(answer, {
+        resolve: (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.signaling.send({ type, epoch: this.epoch, ...fields });
+    });
+  }
+
+  /** The answer of type `type` to the request waiting for one, if any. */
+  answered(type, message) {
+    const waiting = this.answers.get(type);
+    this.answers.delete(type);
+    waiting?.resolve(message);
+    return waiting !== undefined;
+  }
+
+  emitStandbys() {
+    this.emit("standbys", { members: this.members, connected: this.standbys.describe() });
+  }
+
   // -- signaling ------------------------------------------------------------------------
 
   onSignal(message) {
     switch (message.type) {
       case "registered":
-        this.registered = true;
-        this.visitors.maxVisitors = message.maxVisitors ?? Infinity;
-        this.tickets.keep(message.packagesTicket);
-        if (this.python.ready) this.emit("serving");
+        this.onRegistered(message);
+        break;
+      case "standby":
+        this.standBy(message);
+        break;
+      case "server-status": // to a standby: who serves, in which epoch
+        this.standbyNews = message;
+        if (this.role === "standby" && this.lockHeld) this.followServing(message);
+        break;
+      case "lease":
+        this.lease.granted(message.n, message.seconds, message.epoch);
+        break;
+      case "renew-lease":
+        this.renew();
+        break;
+      case "synced":
+      case "standby-grant":
+        this.answered(message.type, message);
+        break;
+      case "handed-over":
+        this.answered(message.type, message);
+        break;
+      case "demoted":
+        if (this.role === "serving" || this.role === "fenced") {
+          this.stopServing("Another tab serves the site now: this one stands by.");
+          this.register();
+        }
+        break;
+      case "members":
+        this.members = message.members ?? [];
+        this.emitStandbys();
+        break;
+      case "move-to": // the owner's own tab, standing by, asks for the site
+        this.moveTo(message.member).then(
+          () => this.emit("log", { stream: "server", text: "The site moved to its owner's tab." }),
+          (error) =>
+            this.emit("log", { stream: "stderr", text: `The site did not move: ${error.message}` }),
+        );
+        break;
+      case "joined":
+        this.credentials = { member: message.member, memberToken: message.memberToken };
+        this.emit("joined", this.credentials);
+        this.register();
         break;
       case "package-ticket":
         this.tickets.keep(message.ticket);
         break;
       case "error":
+        if (message.code === "not-in-sync" || message.code === "not-serving") {
+          const waiting = this.answers.get("handed-over");
+          this.answers.delete("handed-over");
+          waiting?.reject(new Error(message.message));
+        }
         // The name cannot be (or no longer is) this tab's: say why, and stop.
-        if (["taken", "invalid", "quota", "released"].includes(message.code)) {
+        if (
+          [
+            "taken",
+            "invalid",
+            "quota",
+            "released",
+            "not-a-standby",
+            "bad-grant",
+            "too-many",
+          ].includes(message.code)
+        ) {
           this.emit("name-error", message);
           this.stop();
         } else {
@@ -272,15 +681,51 @@ export class SiteHost extends EventTarget {
         this.emit("replaced");
         this.stop();
         break;
+      case "removed":
+        this.emit("removed");
+        this.stop();
+        break;
       case "signal":
-        this.visitors.signal(message.from, message.data).catch((error) => {
-          const text = `${this.visitors.label(message.from)}: ${error}`;
-          this.emit("log", { stream: "signaling", text });
-        });
+        if (message.standby) {
+          this.standbys.signal(message.from, message.standby, message.data).catch((error) => {
+            this.emit("log", { stream: "signaling", text: `A standby: ${error}` });
+          });
+        } else if (this.role === "standby" && !message.from) {
+          this.standingBy?.signal(message.data);
+        } else {
+          this.visitors.signal(message.from, message.data).catch((error) => {
+            const text = `${this.visitors.label(message.from)}: ${error}`;
+            this.emit("log", { stream: "signaling", text });
+          });
+        }
         break;
       case "client-left":
         this.visitors.drop(message.client);
         break;
     }
   }
+}
+
+/** A promise with its resolve at hand, and whether it was called. */
+function deferred() {
+  const gate = { settled: false };
+  gate.promise = new Promise((resolve) => {
+    gate.resolve = () => {
+      gate.settled = true;
+      resolve();
+    };
+  });
+  return gate;
+}
+
+/** Resolve once `condition()` holds (looked at every 50 ms), or after `ms` anyway. */
+function until(condition, ms) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const look = () => {
+      if (condition() || performance.now() - started > ms) resolve();
+      else setTimeout(look, 50);
+    };
+    look();
+  });
 }

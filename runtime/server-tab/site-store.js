@@ -11,12 +11,19 @@
 //
 // What the worker sends is not trusted: `checkChanges` accepts changes to this site's two trees
 // only, as plain paths inside them, or throws.
+//
+// A standby's copy (standing-by.js) also keeps, in each database's META store and in the same
+// transaction as the files, the change of the serving tab it holds ({epoch, seq}). Each tree is
+// one transaction, so a standby that dies between the two has trees of two different changes:
+// `position()` then says its copy is not whole, and it is never promoted with it.
 
 import { openDatabase, requestDone, transactionDone } from "../idb.js";
 import { DIRECTORY, FILE, ROOTS, TYPE } from "../site-files.js";
 
-const DB_VERSION = 21;
+const DB_VERSION = 22;
 const STORE = "FILE_DATA";
+const META = "META";
+const POSITION = "position";
 const MAX_PATH_LENGTH = 4096;
 
 export class ChangeError extends Error {}
@@ -67,6 +74,13 @@ function checkPlace(entry) {
   return { root: entry.root, path };
 }
 
+/** A file as IDBFS stored it. */
+function stored({ mode, timestamp, contents }) {
+  const value = { timestamp: new Date(timestamp), mode };
+  if (contents !== undefined) value.contents = contents;
+  return value;
+}
+
 function isObject(value) {
   return typeof value === "object" && value !== null;
 }
@@ -110,22 +124,57 @@ export class SiteStore {
     return trees;
   }
 
-  /** Save checked changes (see checkChanges), each tree in one transaction. */
-  async save({ put, remove }) {
+  /**
+   * Save checked changes (see checkChanges), each tree in one transaction; with `position`
+   * (a standby's: the serving tab's change they are), that too, in both trees.
+   */
+  async save({ put, remove }, position = null) {
     for (const root of Object.keys(ROOTS)) {
       const puts = put.filter((entry) => entry.root === root);
       const removes = remove.filter((entry) => entry.root === root);
-      if (!puts.length && !removes.length) continue;
-      const transaction = (await this.database(root)).transaction(STORE, "readwrite");
-      const store = transaction.objectStore(STORE);
-      for (const { path } of removes) store.delete(storageKey(this.name, root, path));
-      for (const { path, mode, timestamp, contents } of puts) {
-        const value = { timestamp: new Date(timestamp), mode };
-        if (contents !== undefined) value.contents = contents;
-        store.put(value, storageKey(this.name, root, path));
-      }
-      await transactionDone(transaction);
+      if (!puts.length && !removes.length && position === null) continue;
+      await this.write(root, position, (store) => {
+        for (const { path } of removes) store.delete(storageKey(this.name, root, path));
+        for (const entry of puts) store.put(stored(entry), storageKey(this.name, root, entry.path));
+      });
     }
+  }
+
+  /** Replace the whole site with `files` (checked, each with its root) at `position`. */
+  async replaceAll(files, position) {
+    for (const root of Object.keys(ROOTS)) {
+      await this.write(root, position, (store) => {
+        store.clear();
+        for (const entry of files.filter((file) => file.root === root)) {
+          store.put(stored(entry), storageKey(this.name, root, entry.path));
+        }
+      });
+    }
+  }
+
+  /** One tree's transaction: `change(store)`, and `position` in its META store, if given. */
+  async write(root, position, change) {
+    const stores = position === null ? [STORE] : [STORE, META];
+    const transaction = (await this.database(root)).transaction(stores, "readwrite");
+    change(transaction.objectStore(STORE));
+    if (position !== null) transaction.objectStore(META).put(position, POSITION);
+    await transactionDone(transaction);
+  }
+
+  /**
+   * The serving tab's change this copy holds ({epoch, seq}); {epoch: 0, seq: 0} for a copy
+   * that never was a standby's (its owner's own); null when its two trees hold different ones
+   * (a copy that stopped half-way: not whole).
+   */
+  async position() {
+    const positions = [];
+    for (const root of Object.keys(ROOTS)) {
+      const meta = (await this.database(root)).transaction(META, "readonly").objectStore(META);
+      positions.push((await requestDone(meta.get(POSITION))) ?? { epoch: 0, seq: 0 });
+    }
+    const [first, ...others] = positions;
+    const same = others.every((other) => other.epoch === first.epoch && other.seq === first.seq);
+    return same ? first : null;
   }
 
   database(root) {
@@ -139,6 +188,7 @@ export class SiteStore {
         if (!store.indexNames.contains("timestamp")) {
           store.createIndex("timestamp", "timestamp", { unique: false });
         }
+        if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
       },
     );
     return this.databases[root];

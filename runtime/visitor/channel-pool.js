@@ -1,7 +1,9 @@
 // A visitor's pool of HTTP channels to a server tab, as a browser keeps a pool of TCP
 // connections: up to six "http" data channels of the peer connection, each carrying one request
 // at a time (runtime/protocol/channels.js), reused while the server keeps them alive. What the
-// page reads of a response goes back to the server tab as window (receive-window.js).
+// page reads of a response goes back to the server tab as window (receive-window.js). A pool
+// that drains (the site moved to another tab) starts no request on its channels: they wait for
+// the next peer connection, while those in flight finish.
 
 import { opened, sendBytes } from "../channel-io.js";
 import {
@@ -30,6 +32,9 @@ export class ChannelPool {
     this.idle = []; // open HTTP channels with no request on them
     this.count = 0;
     this.waiting = []; // requests waiting for a channel: functions given one
+    this.busy = new Set(); // channels with a request in flight
+    this.draining = false;
+    this.drained = null; // called once nothing is in flight, while draining
     this.received = 0; // bytes of responses that came over the channels, for the bench
   }
 
@@ -39,10 +44,14 @@ export class ChannelPool {
     this.keepsCookies = keepsCookies;
   }
 
-  /** The connection is up: `control` takes the window grants, and channels may be made. */
+  /** The connection is up: `control` takes the window grants, and channels may be made (for
+   * the requests that waited for it, as many as may be). */
   ready(control) {
     this.control = control;
     this.live = true;
+    while (this.count < Math.min(MAX_CHANNELS, this.waiting.length)) {
+      this.open().catch((error) => console.warn("PeerServer:", error));
+    }
   }
 
   /** The peer connection is gone (its channels close by themselves); waiting requests wait. */
@@ -52,6 +61,28 @@ export class ChannelPool {
     this.live = false;
     this.idle = [];
     this.count = 0;
+    this.busy.clear();
+    this.draining = false;
+    this.settleDrain();
+  }
+
+  /** Start no more requests here; resolves once those in flight are done (or `timeoutMs`). */
+  drain(timeoutMs) {
+    this.draining = true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.settleDrain(), timeoutMs);
+      this.drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (this.busy.size === 0) this.settleDrain();
+    });
+  }
+
+  settleDrain() {
+    const drained = this.drained;
+    this.drained = null;
+    drained?.();
   }
 
   /** A new HTTP channel, released to the pool once it is open. */
@@ -79,10 +110,10 @@ export class ChannelPool {
   }
 
   acquire() {
-    if (this.idle.length) return Promise.resolve(this.idle.pop());
+    if (this.idle.length && !this.draining) return Promise.resolve(this.idle.pop());
     return new Promise((resolve) => {
       this.waiting.push(resolve);
-      if (this.pc && this.live && this.count < MAX_CHANNELS) {
+      if (this.pc && this.live && !this.draining && this.count < MAX_CHANNELS) {
         this.open().catch((error) => console.warn("PeerServer:", error));
       }
     });
@@ -90,6 +121,8 @@ export class ChannelPool {
 
   release(channel, reusable) {
     channel.sink = null;
+    this.done(channel);
+    if (this.draining) reusable = false; // the next request goes to the next connection
     if (!reusable || channel.readyState !== "open") {
       if (channel.readyState === "open") channel.close();
       return;
@@ -128,6 +161,7 @@ export class ChannelPool {
 
   onClose(channel, pc) {
     this.idle = this.idle.filter((other) => other !== channel);
+    this.done(channel);
     if (this.pc === pc) this.count--;
     const sink = channel.sink;
     channel.sink = null;
@@ -139,9 +173,15 @@ export class ChannelPool {
         sink.error(error.message);
       }
     }
-    if (this.pc === pc && this.waiting.length && this.count < MAX_CHANNELS) {
+    if (this.pc === pc && this.waiting.length && !this.draining && this.count < MAX_CHANNELS) {
       this.open().catch((error) => console.warn("PeerServer:", error));
     }
+  }
+
+  /** `channel` has no request in flight any more. */
+  done(channel) {
+    this.busy.delete(channel);
+    if (this.draining && this.busy.size === 0) this.settleDrain();
   }
 
   /** Widen the server tab's window on `channel` by `bytes` (read by the page). */
@@ -154,6 +194,7 @@ export class ChannelPool {
   /** Send `request` on `channel` (see SiteClient.request); the response goes to `sink`. */
   async send(channel, request, sink) {
     channel.sink = sink;
+    this.busy.add(channel);
     channel.parser.expect(request.method);
     // The page's reader says how much of the response still waits unread; what it read goes
     // back to the server tab as window. Cancelling ends the request: the channel closes.

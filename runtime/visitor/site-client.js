@@ -7,17 +7,27 @@
 // that the server tab serves as many visitors as it may, and each says why;
 // "reconnecting" that the signaling service is out of reach for now). A peer connection that
 // is up does not need signaling: it keeps serving while the service restarts.
+//
+// A site can move to another tab (its standby: signaling/leases.py). The service says so with a
+// new epoch of the site's lease; the tab it moved from says so on the control channel, and
+// refuses what it did not run (421 Misdirected Request). The requests in flight finish, new ones
+// wait, then this visitor connects again (to the tab that serves now), and a refused request is
+// sent again (its body too, if it was not too large to keep).
 
 import { opened } from "../channel-io.js";
 import { IceServers, RemoteCandidates, noPathMessage, trickle } from "../ice.js";
-import { CONTROL, formatChannelProtocol, HTTP } from "../protocol/channels.js";
+import { CONTROL, controlType, formatChannelProtocol, HTTP } from "../protocol/channels.js";
 import { retryDelay, SignalingSocket, socketUrl } from "../signaling-socket.js";
 import { ChannelPool } from "./channel-pool.js";
+import { KeptBody, unlessMisdirected } from "./misdirected.js";
 import { visitorCertificate } from "./visitor-identity.js";
 
 const GIVEN_UP = new Set(["failed", "busy"]); // states that wait for the server to come back
 const CONNECT_TIMEOUT_MS = 15000;
 const OFFLINE_GRACE_MS = 10000;
+const MOVE_WAIT_MS = 5000; // for requests in flight to finish before following the site
+const MISDIRECTED_TRIES = 4;
+const MOVED_RETRY_MS = 500;
 
 export class SiteClient extends EventTarget {
   constructor({
@@ -31,6 +41,9 @@ export class SiteClient extends EventTarget {
     this.state = "connecting";
     this.pc = null;
     this.serverOnline = false; // as signaling last said
+    this.epoch = null; // the epoch of the site's lease, as signaling last said
+    this.connectedEpoch = null; // the epoch the current connection was made in
+    this.moving = false; // while it finishes what it has in flight, to follow the site
     this.retries = 0; // connections lost in a row while the server was said to be online
     this.retryTimer = null;
     this.offlineTimer = null; // while a working connection outlives the server's signaling
@@ -81,11 +94,15 @@ export class SiteClient extends EventTarget {
   onSignal(message) {
     if (message.type === "server-status") {
       this.serverOnline = Boolean(message.online);
+      if (message.online) this.epoch = message.epoch ?? null;
       const working = this.state === "connected" && this.pc?.connectionState === "connected";
       clearTimeout(this.offlineTimer);
       if (message.online) {
-        if (working) return;
-        this.connect().catch((error) => console.warn("PeerServer: connecting failed:", error));
+        if (working) {
+          if (this.epoch !== this.connectedEpoch) this.moveOn(); // another tab serves now
+          return;
+        }
+        this.reconnect();
       } else if (working) {
         // The server tab left signaling, but the connection still works: its tab may have
         // been frozen a moment by the browser (which closes its WebSocket, not its peer
@@ -113,6 +130,8 @@ export class SiteClient extends EventTarget {
         this.candidates.add(data.candidate);
       } else if (typeof data.busy === "string") {
         this.disconnect("busy", data.busy);
+      } else if (data.moved === true) {
+        this.movedAway(this.pc);
       }
     } else if (message.type === "error") {
       console.warn(`PeerServer signaling: ${message.code}: ${message.message}`);
@@ -121,6 +140,7 @@ export class SiteClient extends EventTarget {
 
   async connect() {
     this.disconnect("connecting");
+    this.connectedEpoch = this.epoch;
     performance.mark("peerserver:server-online"); // the steps of connecting, for the bench
     const [configuration, certificate] = await Promise.all([
       this.ice.configuration(),
@@ -183,6 +203,9 @@ export class SiteClient extends EventTarget {
     // The server tab closing (a reload, say) closes its channels at once, well before ICE
     // notices that the other end is gone.
     control.addEventListener("close", () => this.dropped(pc));
+    control.addEventListener("message", ({ data }) => {
+      if (controlType(data) === "moved" && this.pc === pc) this.moveOn();
+    });
     this.retries = 0;
     this.setState("connected");
   }
@@ -196,13 +219,42 @@ export class SiteClient extends EventTarget {
     if (this.pc !== pc) return;
     this.disconnect("offline");
     if (!this.serverOnline) return;
-    clearTimeout(this.retryTimer);
     const ceilingMs = Math.min(500 * 2 ** this.retries++, 15000);
+    this.reconnectLater(ceilingMs, () => this.state === "offline" && this.serverOnline);
+  }
+
+  /** The offer reached a tab the site moved from (the service had not said so yet): connect
+   * again in a moment, when the service knows the tab that serves it now. */
+  movedAway(pc) {
+    if (this.pc !== pc) return;
+    this.disconnect("connecting");
+    this.reconnectLater(MOVED_RETRY_MS, () => this.state === "connecting" && this.pc === null);
+  }
+
+  /** Connect again after a while (drawn from the upper half of `ceilingMs`), if `wanted()`. */
+  reconnectLater(ceilingMs, wanted) {
+    clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
-      if (this.state === "offline" && this.serverOnline) {
-        this.connect().catch((error) => console.warn("PeerServer: connecting failed:", error));
-      }
+      if (wanted()) this.reconnect();
     }, retryDelay(ceilingMs));
+  }
+
+  reconnect() {
+    this.connect().catch((error) => console.warn("PeerServer: connecting failed:", error));
+  }
+
+  /** Another tab serves the site now: what is in flight here finishes (for a while), new
+   * requests wait, then this visitor connects again, to that tab. */
+  moveOn() {
+    const pc = this.pc;
+    if (this.moving || pc === null) return;
+    this.moving = true;
+    this.pool.drain(MOVE_WAIT_MS).then(() => {
+      this.moving = false;
+      if (this.pc === pc) {
+        this.reconnect();
+      }
+    });
   }
 
   /** Close the peer connection; requests in flight fail, waiting ones wait for the next. */
@@ -235,20 +287,28 @@ export class SiteClient extends EventTarget {
    * Send one request; `sink` gets opened({unread(bytes), cancel()}) once it has a channel,
    * then head({status, statusText, headers}), data(bytes), end() or error(message).
    * `request` is {method, target, headers: [[name, value]], body: Uint8Array|null, bodyStream:
-   * an async iterable of Uint8Array pieces, for a body sent as it comes}.
+   * an async iterable of Uint8Array pieces, for a body sent as it comes}. A request a tab
+   * refuses unrun (421: the site moved) is sent again once this visitor follows the site.
    */
   async request(request, sink) {
-    let channel;
-    try {
-      await this.connected();
-      channel = await this.pool.acquire();
-    } catch (error) {
-      const why =
-        { failed: "This site cannot be reached. ", busy: "" }[this.state] ??
-        "The server is offline: ";
-      sink.error(why + error.message);
-      return;
+    const body = request.bodyStream ? new KeptBody(request.bodyStream) : null;
+    for (let tries = 1; ; tries++) {
+      let channel;
+      try {
+        await this.connected();
+        channel = await this.pool.acquire();
+      } catch (error) {
+        const why =
+          { failed: "This site cannot be reached. ", busy: "" }[this.state] ??
+          "The server is offline: ";
+        sink.error(why + error.message);
+        return;
+      }
+      const canRetry = () => tries < MISDIRECTED_TRIES && body?.whole !== false;
+      const { outcome, sink: forward } = unlessMisdirected(sink, canRetry);
+      await this.pool.send(channel, { ...request, bodyStream: body?.pieces() }, forward);
+      if ((await outcome) !== "misdirected") return;
+      this.moveOn();
     }
-    await this.pool.send(channel, request, sink);
   }
 }

@@ -73,6 +73,15 @@ IN_FLIGHT = """(line) => [...window.peerServerHost.channels.connections.values()
     .some((connection) => connection.waiting?.startsWith(line))"""
 
 
+# What the visitor's shell says as its connection's state changes, as it says it.
+SAID_TO_THE_VISITOR = """() => {
+    window.__said = [];
+    window.peerServerClient.addEventListener("state", () => {
+        window.__said.push(document.getElementById("shell-message").textContent);
+    });
+}"""
+
+
 def test_a_server_tab_reloaded_mid_request(browser: Browser, service_url: str) -> None:
     """The request in flight fails with an error page; when the tab is back, the visitor's
     page comes back by itself, without a reload by hand."""
@@ -84,8 +93,13 @@ def test_a_server_tab_reloaded_mid_request(browser: Browser, service_url: str) -
         site_frame(page).evaluate("() => { location.href = '/slow?seconds=4'; }")
         # Reloaded once the request has reached the server tab, whose Python is on it.
         served.server.wait_for_function(IN_FLIGHT, arg="GET /slow", timeout=15_000)
+        page.evaluate(SAID_TO_THE_VISITOR)
         served.server.reload()
-        expect(page.get_by_role("status")).to_contain_text("offline", timeout=15_000)
+        # The visitor is told the server is offline: for as long as the tab takes to come back,
+        # which may be less than a second.
+        page.wait_for_function(
+            "() => window.__said.some((text) => text.includes('is offline'))", timeout=15_000
+        )
         expect(site.get_by_role("heading", name="This site is unavailable")).to_be_visible()
         expect(site.locator("body")).to_contain_text("closed")
         expect(served.server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)

@@ -30,10 +30,10 @@ class FakeChannel extends EventTarget {
   }
 }
 
-function setUp() {
+function setUp(gate) {
   const posted = [];
   const worker = { post: (message) => posted.push(message) };
-  const channels = new HttpChannels(worker, (visitor) => visitor.name);
+  const channels = new HttpChannels(worker, (visitor) => visitor.name, gate);
   const visitor = { name: "visitor 1", identity: "sha-256 AA:BB" };
   return { posted, channels, visitor };
 }
@@ -105,6 +105,57 @@ test("a restart answers every waiting request and closes every channel", () => {
   assert.deepEqual(idle.sent, []);
   assert.ok([stuck, waiting, idle].every((channel) => channel.readyState === "closed"));
   assert.equal(channels.waitingOn(b.conn), null);
+});
+
+test("a tab that may not answer lets nothing out: the channel closes instead", () => {
+  const gate = { admit: () => "yes", mayAnswer: () => true };
+  const { channels, visitor } = setUp(gate);
+  const channel = new FakeChannel(1, "http");
+  const { conn } = channels.accept(visitor, channel);
+  channel.receive("POST /write HTTP/1.1\r\n\r\n");
+  gate.mayAnswer = () => false; // its lease ran out while Python ran the request
+  channels.send(conn, new TextEncoder().encode("HTTP/1.1 200 OK\r\n\r\n"));
+  assert.deepEqual(channel.sent, []);
+  assert.equal(channel.readyState, "closed");
+  const other = new FakeChannel(2, "http");
+  channels.accept(visitor, other);
+  other.receive("POST /write HTTP/1.1\r\n\r\n");
+  channels.abortAll(undefined, () => "504");
+  assert.deepEqual(other.sent, []); // not even an error page
+});
+
+test("while the site moves, requests are held; then run after all, or refused unrun (421)", () => {
+  const gate = { admit: () => "hold", mayAnswer: () => true };
+  const { posted, channels, visitor } = setUp(gate);
+  const [first, second] = [new FakeChannel(1, "http"), new FakeChannel(2, "http")];
+  const [a, b] = [first, second].map((channel) => channels.accept(visitor, channel));
+  posted.length = 0;
+  first.receive("POST /write HTTP/1.1\r\nContent-Length: 3\r\n\r\n");
+  first.receive("n=1");
+  assert.deepEqual(posted, []); // held, its body too
+  assert.equal(channels.running, 0);
+  gate.admit = () => "yes"; // the move was refused: serving on
+  channels.releaseHeld();
+  assert.deepEqual(
+    posted.map(({ type, conn }) => [type, conn]),
+    [
+      ["data", a.conn],
+      ["data", a.conn],
+    ],
+  );
+  assert.equal(channels.running, 1);
+  posted.length = 0;
+  gate.admit = () => "hold";
+  second.receive("GET /entries HTTP/1.1\r\n\r\n");
+  channels.refuseHeld(); // moved
+  assert.match(second.sent[0], /^HTTP\/1.1 421 Misdirected Request\r\n/);
+  assert.equal(second.readyState, "closed");
+  assert.deepEqual(posted, [{ type: "close", conn: b.conn }]);
+  gate.admit = () => "no"; // a tab that no longer serves refuses at once
+  const third = new FakeChannel(3, "http");
+  channels.accept(visitor, third);
+  third.receive("GET / HTTP/1.1\r\n\r\n");
+  assert.match(third.sent[0], /^HTTP\/1.1 421 /);
 });
 
 test("a request line is the method and target of the first bytes", () => {

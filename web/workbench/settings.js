@@ -1,10 +1,13 @@
 // What the server tab keeps per site in this browser (localStorage): the request time limit
-// the owner chose, and when the site was made (its age, as the original counted it).
+// the owner chose, and when the site was made (its age, as the original counted it). Both
+// travel with the site to its standbys (`siteSettings`).
 
-/** The time limit input, kept per site; `host.timeLimitMs` follows it. */
+const timeLimitKey = (name) => `peerserver.timeLimit.${name}`;
+const createdKey = (name) => `peerserver.created.${name}`;
+
+/** The time limit input, kept per site; `host.timeLimitMs` follows it (and its standbys'). */
 export function keepTimeLimit(host, name, input, defaultMs) {
-  const key = `peerserver.timeLimit.${name}`;
-  const seconds = Number(localStorage.getItem(key)) || defaultMs / 1000;
+  const seconds = Number(localStorage.getItem(timeLimitKey(name))) || defaultMs / 1000;
   input.value = String(seconds);
   host.timeLimitMs = seconds * 1000;
   input.addEventListener("change", () => {
@@ -14,8 +17,32 @@ export function keepTimeLimit(host, name, input, defaultMs) {
       return;
     }
     host.timeLimitMs = chosen * 1000;
-    localStorage.setItem(key, String(chosen));
+    localStorage.setItem(timeLimitKey(name), String(chosen));
+    host.settingsChanged();
   });
+}
+
+/**
+ * The settings of `name` that travel with the site ({timeLimitMs, created}), as SiteHost reads
+ * and keeps them: `host()` is the SiteHost, `input` the time limit's.
+ */
+export function siteSettings(name, host, input) {
+  return {
+    read: () => ({ timeLimitMs: host().timeLimitMs, created: createdAt(name) }),
+    keep: ({ timeLimitMs, created }) => {
+      localStorage.setItem(timeLimitKey(name), String(timeLimitMs / 1000));
+      localStorage.setItem(createdKey(name), String(created));
+      host().timeLimitMs = timeLimitMs;
+      input.value = String(timeLimitMs / 1000);
+    },
+  };
+}
+
+/** When `name` was first served (from this browser, or the one it was copied from). */
+function createdAt(name) {
+  const created = Number(localStorage.getItem(createdKey(name))) || Date.now();
+  localStorage.setItem(createdKey(name), String(created));
+  return created;
 }
 
 /** "1 week, 2 days, 3 hours, 4 minutes", as the original counted a server's age. */
@@ -35,15 +62,12 @@ export function formatAge(ms) {
   return parts.join(", ") || "0 minutes";
 }
 
-/** Show the site's age in `element`, once, from when this browser first served it. */
+/** Show the site's age in `element`, from when it was first served. */
 export function startAgeClock(name, element) {
   if (element.dataset.running) return;
   element.dataset.running = "yes";
-  const key = `peerserver.created.${name}`;
-  const created = Number(localStorage.getItem(key)) || Date.now();
-  localStorage.setItem(key, String(created));
   const show = () => {
-    element.textContent = `Age: ${formatAge(Date.now() - created)}`;
+    element.textContent = `Age: ${formatAge(Date.now() - createdAt(name))}`;
   };
   show();
   setInterval(show, 30000);

@@ -30,17 +30,29 @@ export class Share {
     }, 2000);
   }
 
-  async showCode() {
-    const { dialog, code } = this.elements;
-    const { qrcode } = await import("/bundle/qrcode.js");
-    const qr = qrcode(0, "M"); // the smallest version that holds the address
-    qr.addData(this.address);
-    qr.make();
-    code.innerHTML = qr.createSvgTag({ cellSize: 6, margin: 4, scalable: true });
-    const svg = code.querySelector("svg");
-    svg.setAttribute("role", "img");
-    svg.setAttribute("aria-label", `QR code of ${this.address}`);
-    dialog.querySelector(".qr-address").textContent = this.address;
-    dialog.showModal();
+  showCode() {
+    const { address } = this;
+    return showQrCode(this.elements, address, {
+      dialog: "The site's address as a QR code",
+      image: `QR code of ${address}`,
+    });
   }
+}
+
+/**
+ * Show `text` as a QR code in `dialog` (its `code` element, and its ".qr-address"); `labels`
+ * name the dialog and the code's image.
+ */
+export async function showQrCode({ dialog, code }, text, labels) {
+  const { qrcode } = await import("/bundle/qrcode.js");
+  const qr = qrcode(0, "M"); // the smallest version that holds the text
+  qr.addData(text);
+  qr.make();
+  code.innerHTML = qr.createSvgTag({ cellSize: 6, margin: 4, scalable: true });
+  const svg = code.querySelector("svg");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", labels.image);
+  dialog.setAttribute("aria-label", labels.dialog);
+  dialog.querySelector(".qr-address").textContent = text;
+  dialog.showModal();
 }
