@@ -244,6 +244,8 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     if "second_view" in results:
         parts += second_view(results["second_view"])
+    if "standby" in results:
+        parts += standby(results["standby"])
     return "\n\n".join(parts) + "\n"
 
 
@@ -269,6 +271,33 @@ def second_view(views: dict[str, Any]) -> list[str]:
                 ]
                 for name, label in (("peerserver", "PeerServer"), ("flask_run", "flask run"))
             ],
+        ),
+    ]
+
+
+def standby(figures: dict[str, Any]) -> list[str]:
+    """Section 9: what a standby costs a write, and how long a failover takes."""
+    writes, failover = figures["writes"], figures["failover_seconds"]
+    return [
+        "## 9. Standbys: a write's cost, and a failover's length",
+        "Sequential writes (an sqlite3 insert and commit) to two Ledger sites served from the "
+        "same browser, side by side: one with a standby in sync (the write is answered once "
+        "the standby has kept it), one without.",
+        table(
+            ["site", "write median ms", "write p99 ms", "writes"],
+            [
+                [label, writes[key]["median_ms"], writes[key]["p99_ms"], writes[key]["writes"]]
+                for key, label in (("without_standby", "alone"), ("with_standby", "with a standby"))
+            ],
+        ),
+        f"A standby costs a write {writes['cost_median_ms']} ms at the median "
+        f"({writes['ratio']} times as long).",
+        f"From the loss to the first write the standby answered, with the service's default "
+        f"lease ({figures['lease_seconds']:g} s); for a planned move, the longest a write "
+        "waited (none failed).",
+        table(
+            ["serving tab", "seconds"],
+            [[case, seconds] for case, seconds in failover.items()],
         ),
     ]
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import os
 import platform
 import resource
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -26,7 +24,9 @@ from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect, sy
 
 from bench import report
 from bench.cpu import BusySampler, CpuAccount, renderer_of
+from bench.figures import REPEATS, log, median, p99
 from bench.signaling_load import signaling_figures
+from bench.standby import bench_standby
 from tests.deployment import redis_server
 from tests.harness import REPO, chromium_launch_args, free_port, peerserver_service, running
 from tests.measure import (
@@ -41,7 +41,6 @@ from tests.measure import (
 
 BENCH = REPO / "bench"
 SITES = BENCH / "sites"
-REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
 BOOT_TIMEOUT = 120_000
 LATENCY_REQUESTS = 300
 THROUGHPUT_REQUESTS = 600
@@ -49,19 +48,6 @@ IN_FLIGHT = 6
 ROUTES = {"trivial": "/ping", "jinja2_sqlite": "/items"}
 SCALE_VISITORS = (1, 10, 50)
 SCALE_REQUESTS = 500  # in all, spread over the visitors of one step
-
-
-def median(values: list[float]) -> float:
-    return round(statistics.median(values), 2)
-
-
-def p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return round(ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)], 2)
-
-
-def log(text: str) -> None:
-    print(f"[bench] {text}", flush=True)
 
 
 # -- 1. server tab cold boot ------------------------------------------------------------------
@@ -557,6 +543,7 @@ def browser_figures(browser: Browser, service: str, flask_url: str) -> dict[str,
         owner.close()
     results["second_view"] = bench_second_view(browser, service)
     log(f"second view: {results['second_view']}")
+    results["standby"] = bench_standby(browser)
     return results
 
 
