@@ -105,6 +105,11 @@ def test_a_standby_link_serves_once_for_one_site_and_never_carries_the_owner_tok
         token = server.evaluate("localStorage.getItem('peerserver.owner-token.linked')")
         assert token and token not in link
         assert urlsplit(link).path == "/standby/linked" and len(urlsplit(link).fragment) >= 24
+        server.get_by_role("button", name="The standby link as a QR code").click()
+        code = server.get_by_role("dialog", name="The standby link as a QR code")
+        expect(code.get_by_role("img", name="QR code of the standby link")).to_be_visible()
+        expect(code).to_contain_text(link)
+        code.get_by_role("button", name="Close").click()
         # In the owner's own browser, where the site already lives: refused, the link kept.
         mine = owner.new_page()
         mine.goto(link)

@@ -1,6 +1,6 @@
 // The server tab's Standbys tab: a standby link to invite one (a grant from the service, for
 // this site only, usable once, for minutes: never the owner's token), with its QR code; and
-// the standbys, where each is, since when, how its copy stands, with "Move serving here"
+// the standbys, where each is, since when, how its copy stands, with "Move serving to it"
 // (a planned move) and "Remove".
 
 import { showQrCode } from "/web/workbench/share.js";
@@ -80,7 +80,7 @@ export class StandbysView {
     cell(new Date(member.since * 1000).toLocaleString());
     cell(copyState(member, replication));
     const actions = cell("");
-    const move = button("Move serving here", `Move serving to ${member.where}`);
+    const move = button("Move serving to it", `Move serving to it: ${member.where}`);
     move.disabled = !member.inSync;
     move.title = member.inSync ? "" : "Only a standby in sync can take over.";
     move.addEventListener("click", () => this.move(member, move));
