@@ -21,6 +21,10 @@ import { ReplicationLog } from "./replication.js";
 // A standby that falls this far behind is dropped (it gets a new snapshot when it is back),
 // instead of this tab keeping all it has not taken.
 const MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
+// Signals from standbys that come before this tab knows its epoch (a promoted tab keeps what
+// its own copy received first; the tab it replaced may already be offering as its standby)
+// wait for it, up to this many.
+const MAX_EARLY_SIGNALS = 256;
 
 /**
  * @typedef {object} Connected
@@ -63,6 +67,7 @@ export class Standbys extends EventTarget {
     this.waiting = new Set(); // writes waiting for confirmations: {seq, since, resolve, reject}
     this.timer = null;
     this.declaring = false;
+    this.early = []; // [client, member, data] that came before this tab's epoch
   }
 
   /** Whether a standby could be promoted in this tab's place (then it answers only while its
@@ -74,11 +79,15 @@ export class Standbys extends EventTarget {
   /** A signal from standby `client` (member `member`): its offer, or an ICE candidate. */
   async signal(client, member, data) {
     if (!data || typeof data !== "object") return;
+    if (this.epoch === null) {
+      if (this.early.length < MAX_EARLY_SIGNALS) this.early.push([client, member, data]);
+      return;
+    }
     if (!data.sdp) {
       if ("candidate" in data) this.peers.candidate(client, data.candidate);
       return;
     }
-    if (data.sdp.type !== "offer" || this.epoch === null) return;
+    if (data.sdp.type !== "offer") return;
     this.dropMember(member); // a standby that connects again starts over
     /** @type {Connected} */
     const connected = {
@@ -301,6 +310,13 @@ export class Standbys extends EventTarget {
     this.forget();
     this.epoch = epoch;
     for (const write of waiting) write.resolve();
+    const early = this.early;
+    this.early = [];
+    for (const [client, member, data] of early) {
+      this.signal(client, member, data).catch((error) =>
+        this.say("signaling", `standby ${client}: ${error}`),
+      );
+    }
   }
 
   /** This tab serves no more: standbys go, and writes still waiting fail (they are never
@@ -310,6 +326,7 @@ export class Standbys extends EventTarget {
     this.waiting.clear();
     this.forget();
     this.epoch = null;
+    this.early = [];
     for (const write of waiting) write.reject(new Error("this tab no longer serves the site"));
   }
 

@@ -19,6 +19,9 @@ import {
 import { Replica } from "./replica.js";
 
 const RETRY_MS = 2000;
+// A connection whose replica channel is not open by then started over: a signal may have been
+// lost on the way (the serving tab moved meanwhile, say), and nothing else would tell.
+const CONNECT_TIMEOUT_MS = 15000;
 
 export class StandingBy extends EventTarget {
   /**
@@ -36,6 +39,7 @@ export class StandingBy extends EventTarget {
     this.keeping = Promise.resolve(); // what came is kept in order, one message at a time
     this.resyncing = false;
     this.retryTimer = null;
+    this.connectTimer = null;
     this.stopped = false;
   }
 
@@ -88,6 +92,11 @@ export class StandingBy extends EventTarget {
     channel.addEventListener("open", () => this.send(channel, helloMessage(this.where)));
     channel.addEventListener("message", ({ data }) => this.receive(channel, reader, data));
     channel.addEventListener("close", () => this.lost(pc));
+    this.connectTimer = setTimeout(() => {
+      if (this.pc !== pc || channel.readyState === "open") return;
+      this.say("signaling", "The serving tab did not answer this standby: trying again.");
+      this.lost(pc);
+    }, CONNECT_TIMEOUT_MS);
     await pc.setLocalDescription(await pc.createOffer());
     if (this.pc !== pc) return;
     this.signaling.send({ type: "signal", data: { sdp: pc.localDescription.toJSON() } });
@@ -162,6 +171,7 @@ export class StandingBy extends EventTarget {
     this.pc = null;
     this.channel = null;
     this.resyncing = false;
+    clearTimeout(this.connectTimer);
     pc?.close();
   }
 

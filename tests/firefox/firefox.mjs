@@ -13,7 +13,8 @@ export async function launchFirefox() {
     browser: "firefox",
     executablePath: FIREFOX,
     headless: true,
-    protocolTimeout: TIMEOUT_MS,
+    // Longer than any wait of the scripts, so that a wait that runs out says what it waited for.
+    protocolTimeout: TIMEOUT_MS + 30000,
     // Only this machine exists: Firefox's own services must not wait for a network.
     extraPrefsFirefox: {
       "network.dns.disableIPv6": true,
@@ -36,4 +37,9 @@ export async function frameText(page, selector, expected) {
     expected,
   );
   return frame;
+}
+
+/** Say on stderr what a script does next: a test that fails shows how far Firefox got. */
+export function step(text) {
+  process.stderr.write(`${new Date().toISOString()} ${text}\n`);
 }

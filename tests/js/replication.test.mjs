@@ -1,7 +1,8 @@
 // Replication between a serving tab and its standbys, with no browser: the replica channel's
 // protocol (runtime/protocol/replication.js, under property tests: a standby takes what a tab
 // running a stranger's code sends), the serving tab's log (runtime/server-tab/replication.js)
-// and the standby's rules (runtime/server-tab/replica.js).
+// and the standby's rules (runtime/server-tab/replica.js); the serving tab's standbys
+// (runtime/server-tab/standbys.js) before they have a connection.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -22,6 +23,7 @@ import {
 } from "../../runtime/protocol/replication.js";
 import { Replica } from "../../runtime/server-tab/replica.js";
 import { ReplicationLog } from "../../runtime/server-tab/replication.js";
+import { Standbys } from "../../runtime/server-tab/standbys.js";
 import { browserName } from "../../runtime/server-tab/standing-by.js";
 
 const FILE = 0o100644;
@@ -328,4 +330,39 @@ test("a standby names its browser for the owner's list", () => {
     "Safari 18 on macOS",
   );
   assert.equal(browserName("curl/8"), "A browser");
+});
+
+test("a standby's offer that comes before the promoted tab knows its epoch is answered then", async () => {
+  // A planned move: the tab that served offers as a standby of the promoted one while that one
+  // still keeps what its copy received, before it serves in its epoch.
+  const standbys = new Standbys({
+    signaling: { send() {} },
+    ice: {},
+    exclusive: async (run) => run(),
+    loadSite: async () => ({}),
+    settings: () => ({}),
+    declare: async () => [],
+  });
+  const heard = [];
+  standbys.peers = {
+    answer: async (client, offer) => heard.push(["offer", client, offer.type]),
+    candidate: (client, candidate) => heard.push(["candidate", client, candidate]),
+    drop() {},
+  };
+  const offer = { sdp: { type: "offer", sdp: "v=0" } };
+  await standbys.signal("old-tab", "member-1", offer);
+  await standbys.signal("old-tab", "member-1", { candidate: "a candidate" });
+  assert.deepEqual(heard, []);
+  standbys.serveIn(2);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(heard, [
+    ["offer", "old-tab", "offer"],
+    ["candidate", "old-tab", "a candidate"],
+  ]);
+  standbys.stop();
+  await standbys.signal("another", "member-2", offer);
+  standbys.stop(); // what came while serving in no epoch is forgotten when it stops again
+  standbys.serveIn(3);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(heard.length, 2);
 });
