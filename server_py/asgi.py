@@ -11,6 +11,14 @@ busy window). Lifespan events run when the site loads and before it reloads.
 WebSockets live longer than any one call: their handlers run on the same loop (a chat's
 handlers share its state), turned by :meth:`ASGIBridge.run_ready` whenever a visitor sent
 something, a socket drained, or a timer of theirs is due; the worker asks when that is.
+
+Where the site's threads run (server_py/threads.py), a connection that waits for the loop waits
+between its turns, as a thread: until the loop's next timer, or until something it waits for
+may have happened (another connection's turn, a thread handing the loop work with
+``call_soon_threadsafe``: a database writer answering, an executor's future done). Meanwhile the
+site's threads and its other requests run, each turning the same loop; a turn itself is never
+switched away from (see ``threads.held``). ``run_in_executor`` and ``asyncio.to_thread`` run
+on threads then.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from http import HTTPStatus
 from typing import IO, Any
 
+from server_py import threads
 from server_py.websocket import Disconnected, Received, WebSocket
 from server_py.wsgi import MAX_CHUNK
 
@@ -134,8 +143,7 @@ class ASGIBridge:
 
         Returns whether anything ran, and the seconds until the next timer of theirs (None:
         they wait for visitors only)."""
-        with _private(self._loop):
-            return self._loop.run_ready()
+        return self._loop.turn()
 
     def _run_until(
         self, exchange: _Exchange | _Lifespan, ready: Callable[[], bool], raise_errors: bool = True
@@ -149,7 +157,7 @@ class ASGIBridge:
                     task.result()  # the app's own exception, for the HTTP layer to report
                 return
             exchange.progress = self._loop.create_future()
-            _run_private(self._loop, exchange.progress)
+            self._loop.run_until_done(exchange.progress)
 
 
 class _EventLoop(asyncio.BaseEventLoop):
@@ -158,17 +166,47 @@ class _EventLoop(asyncio.BaseEventLoop):
     A browser worker has no sockets to select on (Pyodide cannot even make the self-pipe that
     asyncio's selector loop needs), so waiting for the next timer is a plain sleep, and waiting
     with no timer at all means the app waits for something that cannot happen: an error, not
-    a hang. ``BaseEventLoop`` asks this of ``self._selector`` once per turn. Work handed to the
-    default executor (``run_in_executor(None, ...)``, ``asyncio.to_thread``) runs inline, as
-    anyio's does (see :func:`_threads_inline`).
+    a hang. ``BaseEventLoop`` asks this of ``self._selector`` once per turn. Where the site's
+    threads run and the loop's driver can wait, it waits between turns instead
+    (``run_until_done``), and work handed to the default executor (``run_in_executor(None,
+    ...)``, ``asyncio.to_thread``) runs on a thread; elsewhere that runs inline, as anyio's
+    work does (see :func:`_threads_inline`).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._selector = self
+        self._waiting: set[threads.Flag] = set()  # drivers waiting between turns
+        self._threads_answer = False  # whether the turn running now can wait for a thread
 
     def run_in_executor(self, executor: Any, func: Callable[..., Any], *args: Any):
-        return super().run_in_executor(executor or _InlineExecutor(), func, *args)
+        if executor is None and not self._threads_answer:
+            executor = _InlineExecutor()
+        return super().run_in_executor(executor, func, *args)
+
+    def turn(self) -> tuple[bool, float | None]:
+        """See :meth:`ASGIBridge.run_ready`."""
+        self._threads_answer = threads.can_wait()
+        with _private(self):
+            return self.run_ready()
+
+    def run_until_done(self, future: asyncio.Future[Any]) -> None:
+        """``run_until_complete(future)``, also where another loop counts as running; where
+        the site's threads run, waiting between turns (see the module's docstring)."""
+        if not threads.can_wait():
+            self._threads_answer = False
+            with _private(self):
+                self.run_until_complete(future)
+            return
+        while not future.done():
+            woken = threads.Flag()
+            self._waiting.add(woken)  # before the turn: what it wakes is not missed
+            try:
+                _, next_timer = self.turn()
+                if not future.done():
+                    woken.wait(next_timer)
+            finally:
+                self._waiting.discard(woken)
 
     def select(self, timeout: float | None) -> list[Any]:
         if timeout is None:
@@ -184,7 +222,10 @@ class _EventLoop(asyncio.BaseEventLoop):
         pass
 
     def _write_to_self(self) -> None:
-        pass  # only one thread: the loop is never asleep while another thread adds work
+        """Work for the loop (from another thread, or a future its drivers wait on settled):
+        the drivers waiting between turns turn it."""
+        for woken in self._waiting:
+            woken.set()
 
     def run_ready(self) -> tuple[bool, float | None]:
         """See :meth:`ASGIBridge.run_ready`. A stop queued behind the ready callbacks ends
@@ -202,7 +243,7 @@ class _EventLoop(asyncio.BaseEventLoop):
 
 
 class _InlineExecutor(concurrent.futures.Executor):
-    """An executor that runs each call at once, in the calling thread: the only one there is."""
+    """An executor that runs each call at once, in the calling thread: the loop's turn."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any):
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -213,23 +254,17 @@ class _InlineExecutor(concurrent.futures.Executor):
         return future
 
 
-def _run_private(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]) -> None:
-    """``loop.run_until_complete(future)``, also where another loop counts as running."""
-    with _private(loop):
-        loop.run_until_complete(future)
-
-
 @contextlib.contextmanager
 def _private(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     """Where ``loop`` may run although another loop counts as running.
 
     Under Pyodide the host's event loop is always "running"; it cannot turn while Python runs
-    anyway, so it is set aside for the moment.
+    anyway, so it is set aside for the moment. The site's threads do not switch meanwhile.
     """
     host = asyncio._get_running_loop()
     asyncio._set_running_loop(None)
     try:
-        with _threads_inline():
+        with _threads_inline(), threads.held():
             yield
     finally:
         asyncio._set_running_loop(host)
@@ -247,13 +282,15 @@ class _Waiting:
 
     def notify(self) -> None:
         """Stop the loop's current run: something the driver waits for may have happened."""
-        if self.progress is not None and not self.progress.done():
-            self.progress.set_result(None)
+        if self.progress is not None:
+            self.wake(self.progress)
 
     @staticmethod
     def wake(future: asyncio.Future[Any]) -> None:
+        """Settle ``future``; drivers of its loop waiting between turns turn it."""
         if not future.done():
             future.set_result(None)
+            future.get_loop()._write_to_self()  # type: ignore[attr-defined]
 
 
 class _Exchange(_Waiting):
@@ -523,9 +560,9 @@ def _reason(status: int) -> str:
 def _threads_inline() -> Iterator[None]:
     """Run anyio's thread work inline while the bridge's loop runs.
 
-    anyio hands blocking calls (Starlette's sync endpoints, file reads) to worker threads. A
-    browser worker cannot start threads, and the bridge's loop could not hear back from one: such
-    calls run inline, one at a time, as a WSGI app's code does.
+    anyio hands blocking calls (Starlette's sync endpoints, file reads) to worker threads. The
+    bridge's loop could not hear back from one while it turns (see ``threads.held``): such calls
+    run inline, one at a time, as a WSGI app's code does.
     """
     to_thread = sys.modules.get("anyio.to_thread")
     if to_thread is None:
@@ -564,7 +601,7 @@ class InlinePortal:
         """``func(*args)``, awaited if it is async, run inside the portal's loop (anyio looks
         for a running loop even in synchronous calls: ``CancelScope()``, ``Event()``)."""
         task = self._loop.create_task(_in_loop(func, args))
-        _run_private(self._loop, task)
+        self._loop.run_until_done(task)
         return task.result()
 
     def start_task_soon(
@@ -603,7 +640,7 @@ class InlinePortal:
             task.cancel()
         if self._tasks:
             gathered = asyncio.gather(*self._tasks, return_exceptions=True)
-            _run_private(self._loop, gathered)  # type: ignore[arg-type]
+            self._loop.run_until_done(gathered)  # type: ignore[arg-type]
         self._loop.close()
 
 

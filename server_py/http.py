@@ -29,6 +29,7 @@ from wsproto.utilities import RemoteProtocolError as WebSocketHandshakeError
 from server_py.cookies import VisitorCookies
 from server_py.websocket import CLOSE_MEANINGS, Disconnected, Received, WebSocket, is_upgrade
 from server_py.wsgi import MAX_CHUNK, Request, Response, WSGIApp, build_environ, call_app
+from server_py.wsgi_socket import ConnectionSocket
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "MAX_CHUNK", "HTTPConnection", "RequestRecord"]
 # Request bodies above this size go to a temporary file instead of staying in a bytes buffer.
@@ -79,9 +80,15 @@ class HTTPConnection:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         visitor: tuple[VisitorCookies, str] | None = None,
         websockets: WebSocketApp | None = None,
+        wsgi_sockets: Callable[[], ConnectionSocket] | None = None,
     ) -> None:
         self._app = app
         self._websockets = websockets
+        # Where threads run, a WSGI app may take the connection's socket for a WebSocket
+        # (server_py.wsgi_socket): from the upgrade request on, the connection is its.
+        self._wsgi_sockets = wsgi_sockets
+        self._wsgi_socket: ConnectionSocket | None = None
+        self._wsgi_socket_done = False  # the app that took it returned
         self._socket: WebSocket | None = None  # once the connection is a WebSocket
         self._socket_handler: WebSocketHandler | None = None
         self._socket_answer_logged = False
@@ -110,6 +117,9 @@ class HTTPConnection:
         if self._socket is not None:
             self._deliver(self._socket.receive_data(data))
             return
+        if self._wsgi_socket is not None:
+            self._wsgi_socket.feed(data)
+            return
         self._h11.receive_data(data)
         self._process_events()
 
@@ -121,6 +131,8 @@ class HTTPConnection:
         """
         if self._socket is not None:
             return self._socket_data(max_bytes)
+        if self._wsgi_socket is not None:
+            return self._wsgi_socket.take(max_bytes)
         while not self._outgoing and self._response is not None:
             self._pull_body()
         chunk = bytes(self._outgoing[:max_bytes])
@@ -133,6 +145,8 @@ class HTTPConnection:
         if self._socket is not None and not self._aborted:
             self._deliver(self._socket.receive_data(b""))
             self._log_socket_end()
+        if self._wsgi_socket is not None:
+            self._wsgi_socket.feed(b"")  # the app's reader learns the visitor left
         if self._response is not None:
             self._abort()
         self._aborted = True
@@ -146,11 +160,19 @@ class HTTPConnection:
         """Whether :meth:`data_to_send` would return bytes now."""
         if self._socket is not None:
             return self._socket.buffered > 0
+        if self._wsgi_socket is not None:
+            return self._wsgi_socket.pending
         return bool(self._outgoing) or self._response is not None
 
     @property
     def is_websocket(self) -> bool:
-        return self._socket is not None
+        return self._socket is not None or self.socket_taken
+
+    @property
+    def socket_taken(self) -> bool:
+        """Whether a WSGI app has (or may take) this connection's socket: what arrives is the
+        socket's, not HTTP requests."""
+        return self._wsgi_socket is not None
 
     @property
     def client(self) -> str:
@@ -164,6 +186,8 @@ class HTTPConnection:
             return False
         if self._socket is not None:
             return self._aborted or self._socket.finished
+        if self._wsgi_socket is not None:
+            return self._aborted or self._wsgi_socket_done or self._wsgi_socket.closed
         return self._aborted or self._h11.our_state in (h11.MUST_CLOSE, h11.CLOSED, h11.ERROR)
 
     # -- reading requests ----------------------------------------------------------------
@@ -263,16 +287,25 @@ class HTTPConnection:
             ),
             errors=self._errors,
         )
-        upgrading = self._websockets is not None and is_upgrade(request.method, headers)
-        if upgrading and self._upgrade(environ, request.target, headers):
+        upgrading = is_upgrade(request.method, headers)
+        websocket = self._websockets is not None
+        if upgrading and websocket and self._upgrade(environ, request.target, headers):
             return
+        if upgrading and self._wsgi_sockets is not None:
+            self._offer_socket(environ)
         # An upgrade a WSGI app answers: the owner learns why the page's socket failed.
-        self._note = _WSGI_WEBSOCKET if upgrading else ""
+        self._note = _WSGI_WEBSOCKET if upgrading and self._wsgi_socket is None else ""
         try:
             response = call_app(self._app, environ)
         except Exception:
-            traceback.print_exc(file=self._errors)
+            if self._wsgi_socket is None or not self._wsgi_socket.used:
+                traceback.print_exc(file=self._errors)
             response = _internal_error()
+        if self._wsgi_socket is not None:
+            if self._wsgi_socket.used:
+                self._socket_returned(response)
+                return
+            self._wsgi_socket = None  # not taken: its answer goes out as any other
         headers = self._response_headers(response.headers)
         try:
             # Building the event validates the headers without touching the connection state.
@@ -323,6 +356,27 @@ class HTTPConnection:
         if data:
             self._deliver(socket.receive_data(data))
         return True
+
+    def _offer_socket(self, environ: dict[str, Any]) -> None:
+        """Offer the connection's socket to the WSGI app, as Werkzeug's server does."""
+        assert self._wsgi_sockets is not None
+        socket = self._wsgi_sockets()
+        environ["werkzeug.socket"] = socket
+        self._wsgi_socket = socket
+        data, _ = self._h11.trailing_data  # frames sent right behind the request
+        if data:
+            socket.feed(data)
+
+    def _socket_returned(self, response: Response) -> None:
+        """The app that took the socket returned (its WebSocket is over): whatever it answers
+        as a response is not sent; the connection closes once what it wrote has gone."""
+        assert self._request is not None
+        response.close()
+        self._wsgi_socket_done = True
+        self._log(self._request, 101, "WebSocket closed (the app's own)")
+        if self._body is not None:
+            self._body.close()
+            self._body = None
 
     def _deliver(self, events: list[Received | Disconnected]) -> None:
         assert self._socket_handler is not None

@@ -15,13 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from server_py import threads
 from server_py.builds import BuildFailed, build_wheel, install_wheel, wheel_requires
 from server_py.cookies import VisitorCookies, is_identity
 from server_py.http import MAX_CHUNK, HTTPConnection, RequestRecord, WebSocketHandler
 from server_py.site import RestartNeeded, Site, SiteLoadError
+from server_py.threads import Flag
 from server_py.websocket import Disconnected, Received, WebSocket
 from server_py.workbench import Workbench, WorkbenchError
 from server_py.wsgi import WSGIApp
+from server_py.wsgi_socket import ConnectionSocket
 
 try:
     from pyodide.ffi import JsProxy
@@ -177,6 +180,8 @@ class SiteServer:
             on_response=self._record,
             visitor=visitor,
             websockets=self._websocket,
+            # A WSGI app may serve a WebSocket on the connection's socket where threads wait.
+            wsgi_sockets=(lambda: ConnectionSocket(Flag)) if threads.installed() else None,
         )
 
     def receive(self, conn_id: int, data: bytes) -> None:
@@ -184,6 +189,12 @@ class SiteServer:
 
     def data_to_send(self, conn_id: int, max_bytes: int = MAX_CHUNK) -> bytes:
         return self._connections[conn_id].data_to_send(max_bytes)
+
+    def socket_taken(self, conn_id: int) -> bool:
+        """Whether what arrives on ``conn_id`` is for the socket a WSGI app took: it goes to it
+        at once, whatever the app is waiting for (see server_py.wsgi_socket)."""
+        connection = self._connections.get(conn_id)
+        return connection is not None and connection.socket_taken
 
     def has_pending_output(self, conn_id: int) -> bool:
         return self._connections[conn_id].has_pending_output

@@ -9,7 +9,9 @@
 //     files (site-files.js), the template of a new site, its public address, whether to import
 //     its app and build its source packages (not after they ran past the time limit)
 //   open {conn, scheme, client, identity}, data {conn, bytes}, credit {conn, chunks},
-//     close {conn}: an HTTP connection and its bytes; a credit lets the worker send a chunk
+//     close {conn}: an HTTP connection and its bytes; a credit lets the worker send a chunk.
+//     Each connection's messages are handled in order, each connection apart from the others
+//     (a request that waits holds back its own connection only)
 //   call {id, method, args}: a workbench operation (server_py.worker.SiteServer.call)
 //   stop {reason}: Python is about to be stopped: close the site's WebSockets (1012), answered
 //     by "stopped" once their last bytes are sent
@@ -25,9 +27,12 @@
 //   unsaved {message}: what the site's code changed could not be kept (storage full); the
 //     site serves from memory meanwhile. message null: kept after all
 //   result {id, value, error}: the answer to a call; stats {memoryBytes, connections}
-//   busy {conn, call, method, loading, building, sockets}; idle: the site's code runs (with
-//     `sockets`: only its WebSocket handlers, for a timer of theirs), and is done (the server
-//     tab holds it to the time limit)
+//   busy {conn, call, method, loading, building, sockets, thread}; idle: the site's code runs
+//     (with `sockets`: only its WebSocket handlers, for a timer of theirs; with `thread`: a
+//     thread the site started, by name), and stopped running, done or waiting (the server tab
+//     holds what runs to the time limit; a wait does not count)
+//   threads {unavailable}: why the site's threads cannot run in this browser (Thread.start
+//     raises with that reason)
 //   stopped: the answer to "stop"
 //   crashed {reason, conn, call}: Python itself died
 //   ask {id, question}: a question to the server tab, answered by "reply":

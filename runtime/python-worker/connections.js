@@ -2,6 +2,10 @@
 // response chunks out, pulled from Python only while the server tab has granted credit (one
 // chunk per credit), so that a large response flows at the pace of its data channel.
 //
+// Each connection's messages are handled in order, on a lane of its own, and each connection is
+// a thread of the site's (threads.js), as in a threaded server: a request that waits (for a
+// queue another request fills, say) holds back its own connection only.
+//
 // A connection that became a WebSocket sends when the site's handlers write, which happens
 // when Python polls them (after anything arrives, and when a timer of theirs is due): `poll`
 // tells which connections have something to send then.
@@ -10,35 +14,65 @@ const CHUNK = 64 * 1024;
 const INITIAL_CREDIT = 8;
 
 export class Connections {
-  /** `server` is server_py.worker.SiteServer; `post` sends the server tab a message. */
-  constructor(server, post) {
-    this.server = server;
-    this.post = post;
+  /** `server` is server_py.worker.SiteServer; `post` sends the server tab a message;
+   * `threads` is the SiteThreads every call into the site's code goes through. */
+  constructor(server, post, threads) {
+    Object.assign(this, { server, post, threads });
     this.credit = new Map(); // conn -> chunks it may still send
+    this.idents = new Map(); // conn -> its thread's identity
+    this.lanes = new Map(); // conn -> its messages handled so far (a promise)
+    // The methods called for each connection, looked up once.
+    this.methods = {
+      receive: server.receive,
+      take: server.data_to_send,
+      close: server.close,
+    };
+    this.sockets = threads.newIdent(); // the thread of the site's WebSocket handlers
   }
 
   get count() {
     return this.credit.size;
   }
 
+  /**
+   * Run `work` once what came before on `conn` is done; `failed(error)` hears what it threw.
+   * Another connection's messages do not wait for it.
+   */
+  lane(conn, work, failed) {
+    const done = (this.lanes.get(conn) ?? Promise.resolve()).then(work).catch(failed);
+    this.lanes.set(conn, done);
+    done.then(() => {
+      if (this.lanes.get(conn) === done && !this.credit.has(conn)) this.lanes.delete(conn);
+    });
+    return done;
+  }
+
+  /** Call the site's `method` for `conn`, as its thread. */
+  call(conn, method, ...args) {
+    return this.threads.call(this.idents.get(conn), { conn }, method, conn, ...args);
+  }
+
   open({ conn, scheme, client, identity }) {
     this.server.open(conn, scheme, client, identity || "");
     this.credit.set(conn, INITIAL_CREDIT);
+    this.idents.set(conn, this.threads.newIdent());
   }
 
   receive(conn, bytes) {
-    this.server.receive(conn, bytes);
+    return this.call(conn, this.methods.receive, bytes);
   }
 
-  grant(conn, chunks) {
+  async grant(conn, chunks) {
     if (!this.credit.has(conn)) return;
     this.credit.set(conn, this.credit.get(conn) + chunks);
-    this.pump(conn);
+    await this.pump(conn);
   }
 
-  close(conn) {
+  async close(conn) {
     this.credit.delete(conn);
-    this.server.close(conn);
+    await this.call(conn, this.methods.close);
+    this.threads.forget(this.idents.get(conn));
+    this.idents.delete(conn);
   }
 
   /** Something went wrong with `conn` in the runtime itself: it ends, the others go on. */
@@ -51,14 +85,14 @@ export class Connections {
    * Let the site's WebSocket handlers run (server_py.worker.SiteServer.poll) and send what they
    * wrote. Resolves to when to poll again, in ms (null: when something arrives); `ran()` is
    * awaited first if any of the site's code ran (its changed files are kept before anything
-   * leaves).
+   * leaves). `cause` is what the time limit knows them by.
    */
-  async poll(ran) {
-    const proxy = this.server.poll();
+  async poll(ran, cause) {
+    const proxy = await this.threads.call(this.sockets, cause, this.server.poll);
     const { ran: codeRan, ready, wakeMs } = proxy.toJs({ dict_converter: Object.fromEntries });
     proxy.destroy();
     if (codeRan) await ran();
-    for (const conn of ready) this.pump(conn);
+    for (const conn of ready) await this.pump(conn);
     return wakeMs ?? null;
   }
 
@@ -66,13 +100,13 @@ export class Connections {
    * Python stops: the site's WebSockets close with 1012 (server_py.worker.SiteServer.stop),
    * and those last bytes go out whatever the credit.
    */
-  stop(reason) {
+  async stop(reason) {
     const proxy = this.server.stop(reason);
     const conns = proxy.toJs();
     proxy.destroy();
     for (const conn of conns) {
       for (;;) {
-        const bytes = this.take(conn);
+        const bytes = await this.take(conn);
         if (!bytes.length) break;
         this.post({ type: "send", conn, bytes }, [bytes.buffer]);
       }
@@ -80,22 +114,22 @@ export class Connections {
   }
 
   /** Send what `conn` has to send, as far as its credit allows; end it when it is done. */
-  pump(conn) {
+  async pump(conn) {
     while (this.credit.get(conn) > 0) {
-      const bytes = this.take(conn);
+      const bytes = await this.take(conn);
       if (!bytes.length) break;
       this.credit.set(conn, this.credit.get(conn) - 1);
       this.post({ type: "send", conn, bytes }, [bytes.buffer]);
     }
-    if (this.server.should_close(conn)) {
+    if (this.credit.has(conn) && this.server.should_close(conn)) {
       this.credit.delete(conn);
       this.server.close(conn);
       this.post({ type: "end", conn });
     }
   }
 
-  take(conn) {
-    const proxy = this.server.data_to_send(conn, CHUNK);
+  async take(conn) {
+    const proxy = await this.call(conn, this.methods.take, CHUNK);
     const bytes = proxy.toJs();
     proxy.destroy();
     return bytes;

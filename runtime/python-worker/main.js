@@ -1,6 +1,7 @@
 // The server tab's dedicated worker: Pyodide, the site, and server_py's HTTP connections. Its
-// messages with the server tab are those of runtime/protocol/worker.js, handled one after
-// another, in order.
+// messages with the server tab are those of runtime/protocol/worker.js, handled in order: one
+// after another, but for each HTTP connection's, which go on a lane of their own
+// (connections.js), so that a request that waits holds back no other connection.
 //
 // It runs with an opaque origin (server-tab/python-process.js starts it from a data: URL): the
 // site's code may be a stranger's, and must not reach the owner's other sites or the
@@ -9,8 +10,9 @@
 // worker owns Python (boot.js), the site's files (persistence.js), its connections
 // (connections.js) and its packages (packages.js).
 //
-// busy/idle bracket everything that runs the site's code: a script cannot be interrupted, so
-// the main thread times it and, past the limit, terminates this worker and starts a new one.
+// busy/idle bracket everything that runs the site's code (threads.js says when it runs and when
+// it waits): a script cannot be interrupted, so the main thread times it and, past the limit,
+// terminates this worker and starts a new one.
 // Python cannot unload packages either, so when requirements.txt changes, "reload" answers
 // {restart: true} and the main thread starts a fresh worker.
 
@@ -20,6 +22,7 @@ import { Connections } from "./connections.js";
 import { installRequirements, installTools } from "./packages.js";
 import { SiteTrees } from "./persistence.js";
 import { toPlain } from "./plain.js";
+import { SiteThreads } from "./threads.js";
 
 // Python's sockets, which Emscripten would carry over WebSockets to whatever host and port they
 // name, fail here as on a machine without a network: the site's code (a package's setup.py
@@ -27,18 +30,24 @@ import { toPlain } from "./plain.js";
 // for the bundle and the packages, and for a site's own calls to APIs that allow it (CORS).
 delete globalThis.WebSocket;
 
-const RUNS_SITE_CODE = new Set(["data", "credit", "close", "call", "tick", "stop"]);
+// The messages of one HTTP connection, handled on its lane.
+const CONNECTION_MESSAGES = new Set(["open", "data", "credit", "close"]);
 
 let runtime = null; // what boot.js started: {python, bundleUrl, manifest, sitePackages, ...}
 let server = null; // server_py.worker.SiteServer, once the site is open
 let trees = null; // SiteTrees
 let connections = null; // Connections
+let threads = null; // SiteThreads
 let requestsSeen = 0;
 let bootRequirements = null; // requirements.txt as it was when its packages were installed
 const questions = new Requests(); // this worker's questions to the main thread
 let queue = Promise.resolve();
 let tickTimer = null; // when the site's WebSocket handlers have a timer due
 let unsaved = null; // why the site's last changes could not be kept, while they are not
+let keeping = Promise.resolve(); // the site's changes are kept one save at a time
+let polling = Promise.resolve(); // and its WebSocket handlers polled one poll at a time
+let keepTimer = null; // what the site's threads changed is kept soon
+const THREAD_KEEP_MS = 200;
 
 self.addEventListener("message", (event) => {
   const message = event.data;
@@ -57,10 +66,12 @@ function ask(question, transfer = []) {
 }
 
 async function handle(message) {
-  const watched = server !== null && RUNS_SITE_CODE.has(message.type);
-  if (watched) {
-    const sockets = message.type === "tick"; // only WebSocket handlers run
-    post({ type: "busy", conn: message.conn, call: message.id, method: message.method, sockets });
+  if (server !== null && CONNECTION_MESSAGES.has(message.type)) {
+    const onLane = !server.socket_taken(message.conn);
+    const work = onLane ? () => onConnection(message) : () => onTakenSocket(message);
+    const done = onLane ? connections.lane(message.conn, work) : work();
+    done.catch((error) => failed(error, message));
+    return;
   }
   try {
     if (message.type === "boot") await boot(message);
@@ -71,21 +82,24 @@ async function handle(message) {
       post({ type: "failed", message: String(error), traceback: error.stack });
       return;
     }
-    if (crashed(error)) {
-      // Not the site's exception (those are 500s): Python itself is gone. Nothing more can run
-      // here; the main thread starts a new worker.
-      post({ type: "crashed", reason: String(error), conn: message.conn, call: message.id });
-      queue = new Promise(() => {});
-      return;
-    }
-    // A failure of the runtime itself, not of the site (the site's errors become 500s):
-    // report it and drop that one connection, the others carry on.
-    post({ type: "log", stream: "stderr", text: String(error) });
-    if (message.type === "call") post({ type: "result", id: message.id, error: String(error) });
-    if (message.conn !== undefined) connections?.drop(message.conn);
-  } finally {
-    if (watched) post({ type: "idle" });
+    failed(error, message);
   }
+}
+
+/** `message`'s handling failed with `error`. */
+function failed(error, message) {
+  if (crashed(error)) {
+    // Not the site's exception (those are 500s): Python itself is gone. Nothing more can run
+    // here; the main thread starts a new worker.
+    post({ type: "crashed", reason: String(error), conn: message.conn, call: message.id });
+    queue = new Promise(() => {});
+    return;
+  }
+  // A failure of the runtime itself, not of the site (the site's errors become 500s): report
+  // it and drop that one connection, the others carry on.
+  post({ type: "log", stream: "stderr", text: String(error) });
+  if (message.type === "call") post({ type: "result", id: message.id, error: String(error) });
+  if (message.conn !== undefined) connections?.drop(message.conn);
 }
 
 /** Start Python (or only make a snapshot of it: then `runtime` stays null). */
@@ -119,7 +133,9 @@ async function openSite({
     (text) => post({ type: "output", text }),
     address,
   );
-  connections = new Connections(server, post);
+  threads = new SiteThreads({ python, post, afterThread });
+  if (threads.reason !== null) post({ type: "threads", unavailable: threads.reason });
+  connections = new Connections(server, post, threads);
   if (isNew) server.unpack(template);
   bootRequirements = trees.requirements();
   const packages =
@@ -133,9 +149,7 @@ async function openSite({
     message: "Its import ran past the time limit and was stopped. Fix it and save to try again.",
   };
   if (loadApp) {
-    post({ type: "busy", loading: true });
-    load = toPlain(server.load());
-    post({ type: "idle" });
+    load = toPlain(await threads.call(threads.mainIdent, { loading: true }, server.load));
   }
   await keepFiles();
   const now = performance.now();
@@ -182,31 +196,13 @@ async function installPackages(text, packagesUrl, buildSources) {
 }
 
 async function dispatch(message) {
-  const { conn } = message;
   switch (message.type) {
     case "tick": // a timer of the site's WebSocket handlers is due: see pollSockets
       break;
     case "stop":
-      connections.stop(message.reason);
+      await connections.stop(message.reason);
       post({ type: "stopped" });
       return;
-    case "open":
-      connections.open(message);
-      break;
-    case "data":
-      connections.receive(conn, message.bytes);
-      if (server.requests_started !== requestsSeen) {
-        requestsSeen = server.requests_started;
-        await keepFiles(); // before the response leaves
-      }
-      connections.pump(conn);
-      break;
-    case "credit":
-      connections.grant(conn, message.chunks);
-      break;
-    case "close":
-      connections.close(conn);
-      break;
     case "call":
       await call(message);
       break;
@@ -222,13 +218,69 @@ async function dispatch(message) {
   await pollSockets();
 }
 
+/** One message of an HTTP connection, on its lane. */
+async function onConnection(message) {
+  const { conn } = message;
+  switch (message.type) {
+    case "open":
+      connections.open(message);
+      break;
+    case "data":
+      await connections.receive(conn, message.bytes);
+      if (server.requests_started !== requestsSeen) {
+        requestsSeen = server.requests_started;
+        await keepFiles(); // before the response leaves
+      }
+      await connections.pump(conn);
+      break;
+    case "credit":
+      await connections.grant(conn, message.chunks);
+      break;
+    case "close":
+      await connections.close(conn);
+      break;
+  }
+  await pollSockets({ conn }); // a handler stuck on what came here is this connection's
+}
+
 /**
- * Keep what the site's code changed in the server tab's storage. When that fails (the
- * browser's storage is full), the site goes on serving from memory and the owner is told
- * ("unsaved"); the changes are tried again with the next ones, and "unsaved" with no message
- * says they were kept after all.
+ * One message of a connection whose socket a WSGI app took for a WebSocket (server_py/
+ * wsgi_socket.py): the app's own call waits on the connection's lane as long as the socket
+ * lives, so what comes goes to the socket at once, and what the app writes goes out when its
+ * threads stop running (afterThread).
  */
-async function keepFiles() {
+async function onTakenSocket(message) {
+  const { conn } = message;
+  if (message.type === "data") server.receive(conn, message.bytes);
+  else if (message.type === "credit") await connections.grant(conn, message.chunks);
+  else if (message.type === "close") await connections.close(conn);
+}
+
+/** The site's threads stopped running (for now, or for good): what they wrote to WebSockets
+ * goes out, the handlers they woke run, and what they changed in the site's files is kept
+ * (at most every THREAD_KEEP_MS). */
+function afterThread() {
+  pollSockets();
+  if (keepTimer !== null) return;
+  keepTimer = setTimeout(() => {
+    keepTimer = null;
+    keepFiles();
+  }, THREAD_KEEP_MS);
+}
+
+/**
+ * Keep what the site's code changed in the server tab's storage, one save at a time (each
+ * holds everything changed until then). When that fails (the browser's storage is full), the
+ * site goes on serving from memory and the owner is told ("unsaved"); the changes are tried
+ * again with the next ones, and "unsaved" with no message says they were kept after all.
+ */
+function keepFiles() {
+  const kept = keeping.then(keepNow);
+  keeping = kept;
+  return kept;
+}
+
+async function keepNow() {
   try {
     await trees.persist(ask);
   } catch (error) {
@@ -242,9 +294,17 @@ async function keepFiles() {
   }
 }
 
-/** Let the site's WebSocket handlers do what they now can, and come back for their timers. */
-async function pollSockets() {
-  const wakeMs = await connections.poll(keepFiles);
+/** Let the site's WebSocket handlers do what they now can, and come back for their timers;
+ * one poll at a time. The time limit knows the handlers by `cause`: the connection whose
+ * message woke them, if one did. */
+function pollSockets(cause = { sockets: true }) {
+  const polled = polling.then(() => pollNow(cause));
+  polling = polled.catch(() => {});
+  return polled;
+}
+
+async function pollNow(cause) {
+  const wakeMs = await connections.poll(keepFiles, cause);
   clearTimeout(tickTimer);
   tickTimer = null;
   if (wakeMs !== null) {
@@ -269,7 +329,9 @@ async function call({ id, method, args = [] }) {
     });
     return;
   }
-  const result = toPlain(server.call(method, ...args));
+  const result = toPlain(
+    await threads.call(threads.mainIdent, { call: id, method }, server.call, method, ...args),
+  );
   await keepFiles();
   post({ type: "result", id, ...result });
 }

@@ -192,6 +192,7 @@ export class PythonProcess extends EventTarget {
     else if (busy.building) what = `Building ${busy.building} from source`;
     else if (busy.call !== undefined) what = `The workbench's ${busy.method}`;
     else if (busy.sockets) what = "The site's WebSocket handlers";
+    else if (busy.thread) what = `The site's thread "${busy.thread}"`;
     else what = this.describeConn(busy.conn) ?? "Sending a response";
     this.restart({
       reason: `${what} ran longer than ${seconds} s: stopped, restarting Python with the site as last saved.`,

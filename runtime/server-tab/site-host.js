@@ -190,6 +190,13 @@ export class SiteHost extends EventTarget {
     for (const type of ["failed", "request", "log", "output", "stats", "unsaved"]) {
       python.addEventListener(type, ({ detail }) => this.emit(type, detail));
     }
+    // Said once a tab, not at every start of its Python.
+    python.addEventListener("threads", ({ detail }) => {
+      if (this.saidThreads) return;
+      this.saidThreads = true;
+      const text = `The site's threads cannot run here: ${detail.unavailable}.`;
+      this.emit("log", { stream: "stderr", text });
+    });
     // A standby's Python boots to wait for its turn: that is no news to its page.
     python.addEventListener("progress", ({ detail }) => {
       if (this.role === "serving" || this.role === "starting") this.emit("progress", detail);

@@ -18,6 +18,7 @@ UNIT_TESTS = [
     "tests/server_py/test_http.py",
     "tests/server_py/test_shims.py",
     "tests/server_py/test_site.py",
+    "tests/server_py/test_threads.py",
     "tests/server_py/test_websockets.py",
     "tests/server_py/test_workbench.py",
 ]

@@ -134,7 +134,8 @@ def test_a_streaming_response_is_produced_as_it_is_taken() -> None:
 
 
 def test_executor_work_runs_inline() -> None:
-    """run_in_executor and asyncio.to_thread: a browser worker has no threads to hand work to."""
+    """run_in_executor and asyncio.to_thread where no thread of the site's could answer (here,
+    as in a browser without stack switching): the work runs inline."""
     import threading
 
     async def app(scope, receive, send):
