@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from signaling.ice import DEFAULT_CREDENTIAL_SECONDS, IceConfig
 from signaling.leases import DEFAULT_LEASE_SECONDS, Leases
 from signaling.limits import LimitSettings
 from signaling.locations import DEFAULT_BUNDLE
+from signaling.packages.pyodide_dist import PYODIDE_CDN
 from signaling.packages.service import PackageSettings
 from signaling.public_url import PublicURL
 from signaling.registry import (
@@ -156,9 +158,16 @@ def main(argv: list[str] | None = None) -> None:
         f"{package_defaults.resolution_burst} first); requirements resolved before are free",
     )  # fmt: skip
     packages.add_argument(
-        "--pyodide-packages", metavar="DIR_OR_URL",
-        help="a folder or URL with Pyodide's release files (pyodide-lock.json and its wheels): "
-        "sites may then have numpy, pandas and the other packages Pyodide builds",
+        "--pyodide-packages", metavar="cdn|none|DIR_OR_URL", default="cdn",
+        help="where sites get numpy, pandas and the other packages Pyodide builds: 'cdn' "
+        "(default) from Pyodide's public CDN, each file checked against the runtime's "
+        "pyodide-lock.json; 'none' for none; or a folder or URL with Pyodide's release files "
+        "(its pyodide-lock.json and the files it names)",
+    )  # fmt: skip
+    packages.add_argument(
+        "--pyodide-cdn", metavar="URL",
+        help="where 'cdn' takes them from: Pyodide's CDN folder for the bundled release "
+        f"({PYODIDE_CDN.format(version='VERSION')}), or a mirror of it",
     )  # fmt: skip
     serve.add_argument(
         "--extra-templates",
@@ -213,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(1, f"no runtime bundle in {args.bundle}: run `peerserver build` first\n")
     try:
         public_url, ice_config = _serve_settings(args)
+        pyodide_source, pyodide_said = _pyodide_source(args)
         limit_settings = LimitSettings(
             sockets_per_address=args.max_sockets_per_address,
             messages_per_second=args.max_messages_per_second,
@@ -232,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
             max_store_bytes=args.packages_max_mb * 2**20,
             max_fetch_bytes=args.max_fetch_mb * 2**20,
             resolutions_per_minute=args.max_resolutions_per_minute,
-            pyodide_packages=args.pyodide_packages,
+            **pyodide_source,
         )
     except ValueError as error:
         parser.error(str(error))
@@ -252,6 +262,7 @@ def main(argv: list[str] | None = None) -> None:
         package_settings=package_settings,
         operator_key=operator.ensure_key(args.operator_key_file),
     )
+    print(f"Pyodide's packages (numpy, pandas, ...): {pyodide_said}", flush=True)
     print(f"PeerServer is serving at {public_url}", flush=True)
     uvicorn.run(
         app,
@@ -266,6 +277,24 @@ def main(argv: list[str] | None = None) -> None:
         ssl_keyfile=args.tls_key,
         proxy_headers=bool(args.trusted_proxy),
         forwarded_allow_ips=args.trusted_proxy or None,
+    )
+
+
+def _pyodide_source(args: argparse.Namespace) -> tuple[dict[str, str | None], str]:
+    """Where `serve`'s options say Pyodide's packages come from (PackageSettings' fields), and
+    that in words, for the operator."""
+    if args.pyodide_cdn and args.pyodide_packages != "cdn":
+        raise ValueError("--pyodide-cdn goes with --pyodide-packages cdn")
+    if args.pyodide_packages == "none":
+        return {}, "none offered (--pyodide-packages none)"
+    if args.pyodide_packages != "cdn":
+        return {"pyodide_packages": args.pyodide_packages}, f"from {args.pyodide_packages}"
+    version = json.loads((args.bundle / "manifest.json").read_text())["pyodide"]
+    mirror = args.pyodide_cdn or PYODIDE_CDN.format(version=version)
+    where = "a mirror of Pyodide's CDN" if args.pyodide_cdn else "Pyodide's public CDN"
+    return {"pyodide_mirror": mirror}, (
+        f"from {where}, {mirror}, each file checked against the runtime's pyodide-lock.json "
+        "(--pyodide-packages to change)"
     )
 
 

@@ -145,6 +145,8 @@ def peerserver_service(
             command += ["--packages-dir", packages]
         if "--operator-key-file" not in options:  # nor the user's operator key
             command += ["--operator-key-file", f"{packages}/operator-key"]
+        if not {"--pyodide-packages", "--pyodide-cdn"} & set(options):  # tests stay offline
+            command += ["--pyodide-packages", "none"]
         with running(
             command, f"{scheme}://127.0.0.1:{port}/healthz", env=env, context=context
         ) as process:

@@ -1,14 +1,18 @@
 """Pyodide's own built packages: numpy, pandas, matplotlib, lxml, cryptography and 350 more,
 compiled to WebAssembly for exactly the runtime's ABI by the Pyodide project.
 
-Their files are not in the npm package the bundle comes from; they are in Pyodide's release
-(``pyodide-<version>.tar.bz2`` on GitHub, or a mirror of its CDN folder). Where an operator
-keeps them is theirs to say (``peerserver serve --pyodide-packages FOLDER_OR_URL``): a place
-in the release's layout, its ``pyodide-lock.json`` beside the files it names. The lock must be
-for the runtime's ABI and Python; its file names may be relative to it or absolute URLs.
+Their files are not in the npm package the bundle comes from. By default they come from
+Pyodide's public CDN, the folder of the bundled release (:data:`PYODIDE_CDN`), as JupyterLite
+and Shinylive take them: each file is checked against the bundle's own ``pyodide-lock.json``,
+which names every file and its SHA-256, so that the CDN (or a mirror of it, which the operator
+may name instead) is trusted with nothing. An operator may also keep Pyodide's release
+(``pyodide-<version>.tar.bz2`` on GitHub) or a build of their own (``peerserver serve
+--pyodide-packages FOLDER_OR_URL``): a place in the release's layout, its ``pyodide-lock.json``
+beside the files it names. That lock must be for the runtime's ABI and Python; its file names
+may be relative to it or absolute URLs.
 
-The bundle's own ``pyodide-lock.json`` tells which packages Pyodide builds even when no
-operator offers them, so that an owner can be told what to ask for.
+The bundle's own lock also tells which packages Pyodide builds when none are offered, so that
+an owner can be told what to ask for.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from packaging.version import InvalidVersion, Version
 
 from signaling.packages.index import Budget, Fetcher
 from signaling.packages.target import Target
+
+# Pyodide's own CDN folder for a release (jsDelivr, as Pyodide's documentation gives it).
+PYODIDE_CDN = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
 
 
 @dataclass(frozen=True)
@@ -65,17 +72,32 @@ def read_lock(data: bytes, base_url: str) -> tuple[dict[str, str], dict[Normaliz
 
 
 class PyodideDistribution:
-    """The operator's copy of Pyodide's release files, checked against the runtime."""
+    """Where Pyodide's built packages come from, and what each file must be (``entries``)."""
 
-    def __init__(self, location: str, target: Target, fetcher: Fetcher) -> None:
+    def __init__(self, location: str, entries: dict[NormalizedName, LockEntry]) -> None:
+        self.location = location
+        self.entries = entries
+
+    @classmethod
+    def mirror(cls, location: str, bundle: Path) -> PyodideDistribution:
+        """The files of the bundled release at ``location``, Pyodide's CDN folder or a mirror
+        of it, as the bundle's own lock names them (nothing is fetched until a site asks)."""
+        location = location.rstrip("/") + "/"
+        _, entries = read_lock((bundle / "pyodide" / "pyodide-lock.json").read_bytes(), location)
+        return cls(location, entries)
+
+    @classmethod
+    def release(cls, location: str, target: Target, fetcher: Fetcher) -> PyodideDistribution:
+        """The operator's copy of a release at ``location`` (a folder or URL), as its own lock
+        names them; refused unless that lock is for this runtime."""
         if "://" not in location:
             location = Path(location).resolve().as_uri()
-        self.location = location.rstrip("/") + "/"
-        lock_url = self.location + "pyodide-lock.json"
+        location = location.rstrip("/") + "/"
+        lock_url = location + "pyodide-lock.json"
         status, _, data = fetcher.get(lock_url, Budget(64 * 1024 * 1024))
         if status != 200:
             raise ValueError(f"{lock_url}: no pyodide-lock.json there ({status})")
-        info, self.entries = read_lock(data, lock_url)
+        info, entries = read_lock(data, lock_url)
         if info.get("abi_version") != target.abi_version or info.get("python") != (
             target.python_full
         ):
@@ -84,6 +106,7 @@ class PyodideDistribution:
                 f"{info.get('python')}; this runtime is ABI {target.abi_version}, Python "
                 f"{target.python_full} (Pyodide {target.pyodide}): use that release's files"
             )
+        return cls(location, entries)
 
 
 def pyodide_builds(bundle: Path) -> dict[NormalizedName, Version]:

@@ -76,12 +76,15 @@ class PackageSettings:
     concurrent: int = 2  # resolutions running at once, service-wide
     waiting_per_address: int = 2
     pyodide_packages: str | None = None  # the operator's copy of Pyodide's release files
+    pyodide_mirror: str | None = None  # or the bundled release's CDN folder (or a mirror of it)
 
     def __post_init__(self) -> None:
         for name in ("max_store_bytes", "max_fetch_bytes", "seconds", "resolutions_per_minute",
                      "resolution_burst", "concurrent", "waiting_per_address"):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name.replace('_', ' ')} must be more than 0")
+        if self.pyodide_packages and self.pyodide_mirror:
+            raise ValueError("Pyodide's packages come from a release or a mirror, not both")
 
 
 class PackageService:
@@ -100,11 +103,13 @@ class PackageService:
         self._indexes: dict[PipSettings, Index] = {}
         self.store = PackageStore(self.settings.folder, self.settings.max_store_bytes)
         self.fetcher = Fetcher(pip or PipSettings())  # for files whose source is recorded
-        self.pyodide = (
-            PyodideDistribution(self.settings.pyodide_packages, self.target, self.fetcher)
-            if self.settings.pyodide_packages
-            else None
-        )
+        self.pyodide: PyodideDistribution | None = None
+        if self.settings.pyodide_packages:
+            self.pyodide = PyodideDistribution.release(
+                self.settings.pyodide_packages, self.target, self.fetcher
+            )
+        elif self.settings.pyodide_mirror:
+            self.pyodide = PyodideDistribution.mirror(self.settings.pyodide_mirror, bundle)
         self.pyodide_builds = pyodide_builds(bundle)
         self.rate = RateLimit(self.settings.resolutions_per_minute, self.settings.resolution_burst)
         self.queue = FairQueue(self.settings.concurrent, self.settings.waiting_per_address)
@@ -129,7 +134,7 @@ class PackageService:
         """What a resolution depends on, hashed: the runtime, the requirements, and the
         packages the tab has installed already (a second round, after building)."""
         parts = [self.target.key, text, json.dumps(sorted(installed.items()))]
-        parts.append(self.settings.pyodide_packages or "")
+        parts.append(self.pyodide.location if self.pyodide else "")
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def cached(self, text: str, installed: dict[str, str]) -> dict[str, Any] | None:
