@@ -28,7 +28,7 @@ import tarfile
 import tempfile
 import traceback
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -52,9 +52,11 @@ def build_wheel(
     backend_path: list[str],
     tools: list[bytes],
     compiled_sources: Sequence[str] = (),
+    environment: Mapping[str, str] | None = None,
 ) -> Built:
     """Build the sdist ``filename`` (its bytes) with ``backend``, the build tools' wheels in
-    ``tools`` installed for the build only."""
+    ``tools`` installed for the build only, and ``environment`` set for it (a project's own
+    switch for a build without its compiled part: signaling/packages/pure_builds.py)."""
     log = io.StringIO()
     with tempfile.TemporaryDirectory(prefix="peerserver-build-") as scratch:
         work = Path(scratch)
@@ -71,6 +73,7 @@ def build_wheel(
             _logging_to(log),
         ):
             sys.path[:0] = [str(source / path) for path in backend_path] + [str(tools_dir)]
+            os.environ.update(environment or {})
             os.chdir(source)
             try:
                 hooks = _backend(backend)

@@ -142,6 +142,7 @@ class SiteServer:
                 list(build.get("backendPath", [])),
                 [_as_bytes(tool) for tool in _from_js(tools)],
                 list(build.get("compiledSources", [])),
+                dict(build.get("environment", {})),
             )
         except BuildFailed as error:
             return {"ok": False, "error": str(error)}

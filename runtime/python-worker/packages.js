@@ -188,7 +188,7 @@ async function buildSources(answer, host, installed, problems) {
           ),
         ),
       );
-      if (result.ok) host.say("server", `requirements.txt: built ${result.filename} from source`);
+      if (result.ok) host.say("server", `requirements.txt: ${builtFromSource(result, sdist)}`);
     }
     if (!result.ok) {
       problems.push({ requirement: what, reason: result.error });
@@ -198,6 +198,17 @@ async function buildSources(answer, host, installed, problems) {
     if (!sdist.build?.dependenciesKnown) needs.push(...result.requires);
   }
   return needs;
+}
+
+/** What the owner is told of a source package built here. */
+function builtFromSource(result, sdist) {
+  const built = `built ${result.filename} from source`;
+  const without = sdist.build?.without;
+  if (!without) return built;
+  const switches = Object.entries(sdist.build.environment ?? {})
+    .map(([name, value]) => `${name}=${value}`)
+    .join(" ");
+  return `${built}, without ${without} (${switches}): ${sdist.name} runs without its accelerator, as pure Python`;
 }
 
 /** Install tools of the bundle (manifest.tools: pytest, with what it needs) on first use. */

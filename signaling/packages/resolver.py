@@ -44,6 +44,7 @@ from signaling.packages.metadata import (
     sdist_declared,
     wheel_metadata,
 )
+from signaling.packages.pure_builds import PURE_BUILDS
 from signaling.packages.pyodide_dist import LockEntry, PyodideDistribution
 from signaling.packages.store import HashMismatch, PackageStore
 from signaling.packages.target import Target, platform_names
@@ -224,8 +225,11 @@ class Finder:
             by_version.setdefault(file.dist.version, []).append(file)
         binaries, sources = [], []
         # A project with compiled wheels anywhere is compiled code: its source (an old release
-        # may have nothing else) needs a compiler, which a browser does not have.
-        compiled = any(file.dist.kind == "wheel" and not file.dist.pure for file in files)
+        # may have nothing else) needs a compiler, which a browser does not have; unless the
+        # project documents a build without its compiled part (pure_builds).
+        compiled = name not in PURE_BUILDS and any(
+            file.dist.kind == "wheel" and not file.dist.pure for file in files
+        )
         for version, releases in by_version.items():
             wheels = [
                 (rank, file)

@@ -41,6 +41,7 @@ from signaling.packages.index import (
     PipSettings,
 )
 from signaling.packages.metadata import BadDistribution
+from signaling.packages.pure_builds import PURE_BUILDS
 from signaling.packages.pyodide_dist import PyodideDistribution, pyodide_builds
 from signaling.packages.resolver import (
     Candidate,
@@ -324,6 +325,10 @@ class PackageService:
                 "dependenciesKnown": declared.requires is not None,
                 "compiledSources": declared.compiled_sources[:5],
             }
+            pure = PURE_BUILDS.get(candidate.name)
+            if pure is not None:  # built without its compiled part, by its own switch
+                made.build["environment"] = dict(pure.environment)
+                made.build["without"] = pure.without
         return made
 
     # -- files -------------------------------------------------------------------------------

@@ -177,6 +177,39 @@ def pyodide_release(folder: Path, tmp_path: Path) -> Path:
     return folder
 
 
+def test_pyyaml_is_built_from_source_without_its_accelerator(
+    browser: Browser, index_service_url: str, tmp_path: Path
+) -> None:
+    """PyYAML's wheels are all compiled for other platforms: its source is built in the tab
+    with its own switch for a build without libyaml, and the owner is told so; aiohttp and its
+    parts (multidict, yarl, frozenlist, propcache) serve beside it."""
+    project = PROJECTS / "yaml-config"
+    served = serve_project(browser, index_service_url, "yaml-config", project, tmp_path)
+    server, visitor = served.server, browser.new_context()
+    try:
+        log = server.locator("#log")
+        expect(log).to_contain_text(
+            "without libyaml (PYYAML_FORCE_LIBYAML=0): pyyaml runs without its accelerator, "
+            "as pure Python",
+            timeout=INSTALL_TIMEOUT,
+        )
+        started = log.locator("li", has_text="Site started in")
+        expect(started).to_have_count(2, timeout=INSTALL_TIMEOUT)  # with its packages
+        expect(server.locator("#packages-problem")).to_be_hidden()
+        page = visitor.new_page()
+        page.goto(served.url)
+        body = page.frame_locator("#site").locator("body")
+        expect(body).to_contain_text('"title":"Reading list"')
+        assert json.loads(body.inner_text()) == {
+            "title": "Reading list", "pages": 886, "dumped": "ok: true", "accelerated": False,
+            "link": "https://library.example/search?tag=sf&tag=classic",
+            "titles": ["Dune", "Emma"], "aiohttp": "3",
+        }  # fmt: skip
+    finally:
+        visitor.close()
+        served.context.close()
+
+
 def test_source_packages_build_in_the_tab_and_pyodide_packages_come_from_a_release(
     browser: Browser, tmp_path: Path
 ) -> None:

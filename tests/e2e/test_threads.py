@@ -2,9 +2,10 @@
 waits on a queue another request fills; a thread started as the site loads that writes every
 second while requests are served (what it writes is kept); a thread pool mapping work; an ASGI
 app whose database writer thread answers through its event loop, with asyncio.to_thread and
-run_in_executor, and requests that wait on the loop side by side; a thread that never waits, stopped by the time limit; from the real package index, flask-sock's
-WebSocket echo and APScheduler's BackgroundScheduler running its job; and CPython's own tests of
-threading's locks, events, conditions, semaphores and barriers, run in the Console."""
+run_in_executor, and requests that wait on the loop side by side; a thread that never waits,
+stopped by the time limit; from the real package index, flask-sock's WebSocket echo and
+APScheduler's BackgroundScheduler running its job; and CPython's own tests of threading's locks,
+events, conditions, semaphores and barriers, run in the Console."""
 
 from __future__ import annotations
 

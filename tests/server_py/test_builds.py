@@ -54,6 +54,23 @@ def test_a_pure_sdist_builds_and_leaves_the_interpreter_as_it_was(tmp_path: Path
     assert (site_packages / "oldstyle-1.0.dist-info" / "METADATA").is_file()
 
 
+def test_a_build_gets_the_projects_switch_for_a_pure_build(tmp_path: Path) -> None:
+    """A project's own switch (signaling/packages/pure_builds.py) is set for its build only."""
+    setup_py = (
+        "import os\n"
+        "from setuptools import setup\n"
+        "with open('switched.py', 'w') as module:\n"
+        "    module.write(f\"PURE = {os.environ.get('SWITCHED_NO_EXTENSIONS') == '1'}\\n\")\n"
+        "setup(name='switched', version='1.0', py_modules=['switched'])\n"
+    )
+    path = wheelhouse.write_sdist(tmp_path, "switched", "1.0", [], {}, "", setup_py)
+    switch = {"SWITCHED_NO_EXTENSIONS": "1"}
+    built = build_wheel(path.read_bytes(), path.name, LEGACY, [], [setuptools_wheel()], (), switch)
+    assert "SWITCHED_NO_EXTENSIONS" not in os.environ
+    install_wheel(built.wheel, tmp_path / "site-packages")
+    assert (tmp_path / "site-packages" / "switched.py").read_text() == "PURE = True\n"
+
+
 def test_a_wheels_data_folders_are_installed_as_installers_do(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -437,6 +437,23 @@ def test_compiled_packages_are_refused_without_fetching_their_wheels(
     assert written == 0
 
 
+def test_packages_with_an_optional_accelerator_are_built_without_it(
+    real_index: None, tmp_path: Path
+) -> None:
+    """PyYAML publishes compiled wheels for other platforms only, and a source whose own
+    switch builds it as pure Python: its source comes, with that switch."""
+    service = service_at(tmp_path / "store")
+    answer = resolve(service, "pyyaml\nnumpy\n")
+    packages = {package["name"]: package for package in answer["packages"]}
+    assert packages["pyyaml"]["kind"] == "sdist"
+    assert packages["pyyaml"]["build"]["environment"] == {"PYYAML_FORCE_LIBYAML": "0"}
+    assert packages["pyyaml"]["build"]["without"] == "libyaml"
+    assert {"cython", "setuptools"} <= {tool["name"] for tool in answer["buildTools"]}
+    # numpy has no such switch: still compiled code, and not fetched.
+    problems = {problem["requirement"]: problem["reason"] for problem in answer["problems"]}
+    assert "compiled code" in problems["numpy"]
+
+
 def test_an_old_pin_gets_the_nearest_release_for_this_python(
     real_index: None, tmp_path: Path
 ) -> None:
