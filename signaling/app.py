@@ -216,8 +216,16 @@ def create_app(
         return Response(data, media_type="application/zip", headers=_NO_CACHE)
 
     async def config(request: Request) -> Response:
+        pyodide = packages.pyodide
         return JSONResponse(
-            {"publicUrl": str(public_url), "siteUrl": public_url.site_origin("{name}") + "/"}
+            {
+                "publicUrl": str(public_url),
+                "siteUrl": public_url.site_origin("{name}") + "/",
+                # Where the server tab's Pyodide loads Pyodide's own packages from, if it does.
+                "pyodidePackages": pyodide.location
+                if pyodide and pyodide.loaded_by_the_tab
+                else None,
+            }
         )
 
     async def ticket_holder(request: Request) -> str:

@@ -341,6 +341,7 @@ async function main() {
     credentials,
     settings: siteSettings(name, () => host, $("time-limit")),
     bundleUrl: "/bundle/",
+    pyodidePackages: config.then(({ pyodidePackages }) => pyodidePackages),
     siteUrl: `/templates/${encodeURIComponent(template)}.zip`,
     address,
   });

@@ -3,8 +3,10 @@
 // other; this module is the one place its messages are written down.
 //
 // Server tab -> worker:
-//   boot {bundleUrl, snapshot: {key, blob}|null, makeSnapshot}: start Python (with
-//     makeSnapshot, only make a snapshot and send it; such a worker is never given a site)
+//   boot {bundleUrl, pyodidePackages, snapshot: {key, blob}|null, makeSnapshot}: start Python
+//     (with makeSnapshot, only make a snapshot and send it; such a worker is never given a
+//     site); pyodidePackages: where Pyodide's own packages are loaded from (the service's
+//     /api/config), or null
 //   site {name, address, packagesUrl, files, template, loadApp, buildSources}: the site's
 //     files (site-files.js), the template of a new site, its public address, whether to import
 //     its app and build its source packages (not after they ran past the time limit)

@@ -27,7 +27,10 @@ const RESEED = "import random; random.seed()";
  * `post` also gets the boot's progress and log. Resolves to the Runtime (null with
  * makeSnapshot).
  */
-export async function startPython({ bundleUrl, snapshot, makeSnapshot = false }, post) {
+export async function startPython(
+  { bundleUrl, pyodidePackages = null, snapshot, makeSnapshot = false },
+  post,
+) {
   const started = performance.now();
   if (!makeSnapshot) post({ type: "progress", label: "Loading Python", fraction: 0.05 });
   const reading = snapshot?.blob.arrayBuffer(); // meanwhile
@@ -47,6 +50,8 @@ export async function startPython({ bundleUrl, snapshot, makeSnapshot = false },
   const options = {
     indexURL: `${bundleUrl}pyodide/`,
     stdLibURL: `${bundleUrl}python/python_stdlib.zip`, // byte-compiled
+    // Pyodide's own packages, by name, checked against the bundle's lock (packages.js).
+    ...(pyodidePackages ? { packageBaseUrl: pyodidePackages } : {}),
     stdout: (text) => post({ type: "log", stream: "stdout", text }),
     stderr: (text) => post({ type: "log", stream: "stderr", text }),
   };

@@ -6,6 +6,8 @@
 //     loadPackage, which also loads their compiled modules;
 //   * shared libraries of Pyodide's packages ("dynlib") into /usr/lib, where the dynamic
 //     loader looks (LD_LIBRARY_PATH);
+//   * Pyodide's own packages ("pyodide"), which Pyodide loads by name from its packageBaseUrl
+//     (Pyodide's CDN: boot.js), checking each file against the bundle's pyodide-lock.json;
 //   * source packages built into wheels here, by their own build backend (setup.py is the
 //     owner's choice of code, so it runs where the owner's code runs: server_py/builds.py),
 //     under the time limit, the wheel kept with the site for its next start. A source
@@ -121,21 +123,51 @@ async function installFiles(files, host, installed, problems) {
       });
     }
   }
-  const wheels = files.filter(({ kind }) => kind === "wheel");
+  const wheels = files.filter(({ kind }) => kind === "wheel" || kind === "pyodide");
   const failures = [];
-  await host.python.loadPackage(wheels.map(url), {
-    messageCallback: () => {},
-    errorCallback: (message) => failures.push(message),
-  });
+  await host.python.loadPackage(
+    wheels.map((file) => (file.kind === "pyodide" ? file.name : url(file))),
+    {
+      messageCallback: () => {},
+      errorCallback: (message) => failures.push(message),
+      checkIntegrity: true,
+    },
+  );
   for (const wheel of wheels) {
-    const failure = failures.find((message) => message.includes(wheel.filename));
-    if (failure)
-      problems.push({
-        requirement: `${wheel.name} ${wheel.version}`,
-        reason: `not installed: ${failure}`,
-      });
-    else installed.set(wheel.name, wheel.version);
+    // Pyodide names a package it loaded by name in one line, and says what went wrong in the
+    // next ("The following error occurred while loading numpy:", then the error).
+    const at = failures.findIndex(
+      (message) =>
+        message.includes(wheel.filename) || message.includes(`while loading ${wheel.name}:`),
+    );
+    if (at < 0) {
+      installed.set(wheel.name, wheel.version);
+      continue;
+    }
+    const said = failures.slice(at, at + 2).join(" ");
+    const why = wheel.kind === "pyodide" ? await whyNotLoaded(wheel) : null;
+    problems.push({
+      requirement: `${wheel.name} ${wheel.version}`,
+      reason: `not installed: ${why ?? said}`,
+    });
   }
+}
+
+/**
+ * Why Pyodide could not load one of its packages from `file.url`, where its own words ("Failed
+ * to fetch") do not tell a file the CDN does not serve from one its lock refuses.
+ */
+async function whyNotLoaded(file) {
+  let bytes;
+  try {
+    bytes = await fetchBytes(file.url);
+  } catch (error) {
+    return `${file.url} could not be fetched (${error.message})`;
+  }
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  const sha256 = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  if (sha256 === file.sha256) return null;
+  return `${file.url} is not the file Pyodide's lock names (SHA-256 ${sha256.slice(0, 12)}…, not ${file.sha256.slice(0, 12)}…): refused`;
 }
 
 /**

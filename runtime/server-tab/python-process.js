@@ -30,6 +30,7 @@ export class PythonProcess extends EventTarget {
    */
   constructor({
     bundleUrl,
+    pyodidePackages = null,
     snapshots,
     siteMessage,
     answer,
@@ -39,6 +40,7 @@ export class PythonProcess extends EventTarget {
   }) {
     super();
     Object.assign(this, { bundleUrl, snapshots, siteMessage, answer, describeConn, restarts });
+    this.pyodidePackages = pyodidePackages;
     this.calls = new Requests();
     this.watchdog = new Watchdog({
       limitMs: timeLimitMs,
@@ -82,8 +84,9 @@ export class PythonProcess extends EventTarget {
     });
     this.siteSent = false;
     this.beforeSite = []; // messages for the worker, held until it has the site
-    this.snapshots.load().then((snapshot) => {
-      worker.postMessage({ type: "boot", bundleUrl: this.bundleUrl, snapshot });
+    Promise.all([this.snapshots.load(), this.pyodidePackages]).then(([snapshot, packages]) => {
+      const { bundleUrl } = this;
+      worker.postMessage({ type: "boot", bundleUrl, pyodidePackages: packages, snapshot });
     });
     // Read while Python starts; sent once it has (see onMessage's "python-ready").
     this.site = this.siteMessage().then((site) => ({ ...site, loadApp, buildSources }));

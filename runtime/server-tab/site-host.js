@@ -60,6 +60,7 @@ export class SiteHost extends EventTarget {
     credentials,
     settings,
     bundleUrl,
+    pyodidePackages = null,
     siteUrl,
     address = "",
     timeLimitMs = DEFAULT_TIME_LIMIT_MS,
@@ -83,6 +84,7 @@ export class SiteHost extends EventTarget {
     this.pythonOptions = {
       // The worker has an opaque origin, for which a relative URL means nothing.
       bundleUrl: new URL(bundleUrl, location.href).href,
+      pyodidePackages,
       snapshots: new SnapshotStore(),
       siteMessage: async () => {
         await this.servingGate.promise; // a standby's Python waits, booted, until it serves

@@ -1,15 +1,15 @@
 """Pyodide's own built packages: numpy, pandas, matplotlib, lxml, cryptography and 350 more,
 compiled to WebAssembly for exactly the runtime's ABI by the Pyodide project.
 
-Their files are not in the npm package the bundle comes from. By default they come from
-Pyodide's public CDN, the folder of the bundled release (:data:`PYODIDE_CDN`), as JupyterLite
-and Shinylive take them: each file is checked against the bundle's own ``pyodide-lock.json``,
-which names every file and its SHA-256, so that the CDN (or a mirror of it, which the operator
-may name instead) is trusted with nothing. An operator may also keep Pyodide's release
-(``pyodide-<version>.tar.bz2`` on GitHub) or a build of their own (``peerserver serve
---pyodide-packages FOLDER_OR_URL``): a place in the release's layout, its ``pyodide-lock.json``
-beside the files it names. That lock must be for the runtime's ABI and Python; its file names
-may be relative to it or absolute URLs.
+Their files are not in the npm package the bundle comes from. By default the server tab's
+Pyodide loads them from Pyodide's public CDN, the folder of the bundled release
+(:data:`PYODIDE_CDN`), as JupyterLite and Shinylive do: it checks each file against the bundle's
+own ``pyodide-lock.json``, which names every file and its SHA-256, so that the CDN (or a mirror
+of it, which the operator may name instead) is trusted with nothing. An operator may also keep
+Pyodide's release (``pyodide-<version>.tar.bz2`` on GitHub) or a build of their own
+(``peerserver serve --pyodide-packages FOLDER_OR_URL``): a place in the release's layout, its
+``pyodide-lock.json`` beside the files it names. That lock must be for the runtime's ABI and
+Python; its file names may be relative to it or absolute URLs.
 
 The bundle's own lock also tells which packages Pyodide builds when none are offered, so that
 an owner can be told what to ask for.
@@ -72,11 +72,19 @@ def read_lock(data: bytes, base_url: str) -> tuple[dict[str, str], dict[Normaliz
 
 
 class PyodideDistribution:
-    """Where Pyodide's built packages come from, and what each file must be (``entries``)."""
+    """Where Pyodide's built packages come from, and what each file must be (``entries``).
 
-    def __init__(self, location: str, entries: dict[NormalizedName, LockEntry]) -> None:
+    From the CDN (or a mirror of it), ``loaded_by_the_tab``: the server tab's Pyodide loads them
+    by name from there (its ``packageBaseUrl``), checking each against the same lock, which it
+    has from the bundle; the service only resolves. From an operator's copy of a release (a
+    folder maybe only this machine has), the service fetches them and serves them by hash."""
+
+    def __init__(
+        self, location: str, entries: dict[NormalizedName, LockEntry], loaded_by_the_tab: bool
+    ) -> None:
         self.location = location
         self.entries = entries
+        self.loaded_by_the_tab = loaded_by_the_tab
 
     @classmethod
     def mirror(cls, location: str, bundle: Path) -> PyodideDistribution:
@@ -84,7 +92,7 @@ class PyodideDistribution:
         of it, as the bundle's own lock names them (nothing is fetched until a site asks)."""
         location = location.rstrip("/") + "/"
         _, entries = read_lock((bundle / "pyodide" / "pyodide-lock.json").read_bytes(), location)
-        return cls(location, entries)
+        return cls(location, entries, loaded_by_the_tab=True)
 
     @classmethod
     def release(cls, location: str, target: Target, fetcher: Fetcher) -> PyodideDistribution:
@@ -106,7 +114,7 @@ class PyodideDistribution:
                 f"{info.get('python')}; this runtime is ABI {target.abi_version}, Python "
                 f"{target.python_full} (Pyodide {target.pyodide}): use that release's files"
             )
-        return cls(location, entries)
+        return cls(location, entries, loaded_by_the_tab=False)
 
 
 def pyodide_builds(bundle: Path) -> dict[NormalizedName, Version]:

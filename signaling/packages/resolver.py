@@ -115,7 +115,9 @@ class Choice:
 
     name: str
     version: str
-    kind: str  # "wheel", "dynlib" (a shared library of Pyodide's) or "sdist"
+    # "wheel", "dynlib" (a shared library of Pyodide's), "sdist", or "pyodide" (one of Pyodide's
+    # packages, which the tab's Pyodide loads by name from the CDN itself)
+    kind: str
     filename: str
     url: str  # the source: the index's URL, or the operator's Pyodide folder
     sha256: str | None

@@ -306,8 +306,12 @@ class PackageService:
         budget: Budget,
         sources: dict[str, dict[str, Any]],
     ) -> Choice:
-        """``candidate``'s file fetched into the store; the choice points at this service."""
+        """``candidate``'s file fetched into the store; the choice points at this service. A
+        package the tab's Pyodide loads from the CDN itself is not fetched here."""
         made = choice(candidate)
+        if candidate.source == "pyodide" and self.pyodide and self.pyodide.loaded_by_the_tab:
+            made.kind = "pyodide"  # by name, from its packageBaseUrl, checked against its lock
+            return made
         file = candidate.entry if candidate.entry is not None else candidate.file
         assert file is not None
         finder.check_time()

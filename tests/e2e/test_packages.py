@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
 import uuid
 from contextlib import ExitStack
@@ -24,6 +25,7 @@ from tests import wheelhouse
 from tests.conftest import BOOT_TIMEOUT, TEST_SITES, console_run, serve_project
 from tests.deployment import Certificate, nginx, redis_server
 from tests.harness import TEST_DOMAIN, TESTS, free_port, peerserver_service
+from tests.pyodide_cdn import bundle_naming, cdn_at, pyodide_wheel
 from tests.signaling.test_packages import resolve
 
 pytestmark = pytest.mark.e2e
@@ -208,6 +210,53 @@ def test_pyyaml_is_built_from_source_without_its_accelerator(
     finally:
         visitor.close()
         served.context.close()
+
+
+def test_pyodides_packages_load_in_the_tab_from_its_cdn_checked_against_the_lock(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """By default the tab's Pyodide loads Pyodide's packages from its CDN, by name: here a
+    stand-in CDN on loopback and a bundle whose lock names a package of the tests' own. A file
+    that is not the one the lock names is refused, and the owner told."""
+    packages = wheelhouse.build(tmp_path / "wheelhouse")
+    wheel = pyodide_wheel(tmp_path / "built")
+    bundle = bundle_naming(tmp_path / "bundle", wheel)
+    project = tmp_path / "science"
+    project.mkdir()
+    (project / "requirements.txt").write_text("sciencey\n")
+    (project / "app.py").write_text(
+        "from flask import Flask\nimport sciencey\n\napp = Flask(__name__)\n\n"
+        "@app.get('/')\ndef home():\n    return f'mean {sciencey.mean([1, 2, 3, 6])}'\n"
+    )
+    options = ["--bundle", str(bundle)]
+    with ExitStack() as stack:
+        cdn = stack.enter_context(cdn_at(tmp_path / "cdn"))
+        shutil.copy(wheel, cdn.files / wheel.name)
+        options += ["--pyodide-cdn", cdn.url]
+        url, _ = stack.enter_context(peerserver_service(TEST_SITES, packages, options))
+        served = serve_project(browser, url, "science", project, tmp_path)
+        log = served.server.locator("#log")
+        expect(log).to_contain_text("sciencey 1.0", timeout=INSTALL_TIMEOUT)
+        started = log.locator("li", has_text="Site started in")
+        expect(started).to_have_count(2, timeout=INSTALL_TIMEOUT)  # with its packages
+        visitor = browser.new_context()
+        page = visitor.new_page()
+        page.goto(served.url)
+        expect(page.frame_locator("#site").locator("body")).to_have_text("mean 3.0")
+        visitor.close()
+        served.context.close()
+        assert cdn.asked == [f"/pyodide/v1.0/full/{wheel.name}"]
+
+        # Another browser (its own HTTP cache), and the CDN serves something else by that name.
+        (cdn.files / wheel.name).write_bytes(wheel.read_bytes() + b"tampered")
+        again = serve_project(browser, url, "science-again", project, tmp_path)
+        problem = again.server.locator("#packages-problem")
+        expect(problem).to_contain_text(
+            f"sciencey 1.0: not installed: {cdn.url}{wheel.name} is not the file Pyodide's "
+            "lock names",
+            timeout=INSTALL_TIMEOUT,
+        )
+        again.context.close()
 
 
 def test_source_packages_build_in_the_tab_and_pyodide_packages_come_from_a_release(

@@ -1,14 +1,11 @@
 """Pyodide's own packages from its CDN (signaling/packages/pyodide_dist.py): a CDN-like server
-on loopback stands in for Pyodide's, a copy of the runtime bundle names a package in its
-pyodide-lock.json, and the service fetches that file only when a site asks for it, checked
-against the bundle's lock; and what `peerserver serve` says at start about where they come
-from."""
+on loopback stands in for Pyodide's (tests/pyodide_cdn.py), a copy of the runtime bundle names a
+package in its pyodide-lock.json, and the service resolves a site's requirement to it without
+fetching it; and what `peerserver serve` says at start about where they come from."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
 import shutil
 import subprocess
@@ -22,110 +19,35 @@ import pytest
 from signaling.locations import DEFAULT_BUNDLE
 from signaling.packages.pyodide_dist import PYODIDE_CDN
 from signaling.packages.service import PackageService, PackageSettings
-from signaling.packages.target import Target
-from tests import wheelhouse
 from tests.harness import free_port
+from tests.pyodide_cdn import CDN, bundle_naming, cdn_at, pyodide_wheel
 from tests.signaling.test_packages import needs_bundle, offline_index, resolve  # noqa: F401
-
-VERSION = "1.0"
-
-
-class CDN:
-    """Files over HTTP from a folder, as Pyodide's CDN serves its release; it notes what was
-    asked of it."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.asked: list[str] = []
-        cdn = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                cdn.asked.append(self.path)
-
-        handler = functools.partial(Handler, directory=str(folder))
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/pyodide/v{VERSION}/full/"
-        self.files = folder / "pyodide" / f"v{VERSION}" / "full"
-        self.files.mkdir(parents=True)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture
 def cdn(tmp_path: Path) -> Iterator[CDN]:
-    server = CDN(tmp_path / "cdn")
-    try:
+    with cdn_at(tmp_path / "cdn") as server:
         yield server
-    finally:
-        server.close()
 
 
-def pyodide_wheel(folder: Path) -> Path:
-    """A package built for the runtime's WebAssembly platform, as Pyodide builds its own."""
-    folder.mkdir()
-    target = Target.from_bundle(DEFAULT_BUNDLE)
-    abi = "cp" + target.python.replace(".", "")
-    tag = f"{abi}-{abi}-{target.platforms[0]}"
-    files = {"sciencey.py": "def mean(xs):\n    return sum(xs) / len(xs)\n"}
-    return wheelhouse.write_wheel(folder, "sciencey", VERSION, [], files, tag)
-
-
-def bundle_naming(folder: Path, wheel: Path) -> Path:
-    """A copy of the runtime bundle whose pyodide-lock.json names ``wheel`` (and its SHA-256)."""
-    folder.mkdir()
-    shutil.copy(DEFAULT_BUNDLE / "manifest.json", folder / "manifest.json")
-    for part in ("wheels", "shelf"):
-        shutil.copytree(DEFAULT_BUNDLE / part, folder / part)
-    lock = json.loads((DEFAULT_BUNDLE / "pyodide" / "pyodide-lock.json").read_text())
-    lock["packages"] = {
-        "sciencey": {
-            "name": "sciencey",
-            "version": VERSION,
-            "file_name": wheel.name,
-            "install_dir": "site",
-            "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
-            "package_type": "package",
-            "imports": ["sciencey"],
-            "depends": [],
-        }
-    }
-    (folder / "pyodide").mkdir()
-    (folder / "pyodide" / "pyodide-lock.json").write_text(json.dumps(lock))
-    return folder
-
-
-def test_a_package_pyodide_builds_comes_from_its_cdn_checked_against_the_lock(
+def test_a_package_pyodide_builds_is_loaded_by_the_tab_from_its_cdn(
     offline_index: Path,  # noqa: F811
     cdn: CDN,
     tmp_path: Path,
 ) -> None:
+    """The service resolves it to Pyodide's package, by name, and fetches nothing: the tab's
+    Pyodide loads it from the CDN and checks it against the lock (tests/e2e/test_packages.py)."""
     wheel = pyodide_wheel(tmp_path / "built")
     bundle = bundle_naming(tmp_path / "bundle", wheel)
     shutil.copy(wheel, cdn.files / wheel.name)
     settings = PackageSettings(folder=tmp_path / "store", pyodide_mirror=cdn.url)
-    service = PackageService(bundle, settings)
-    assert cdn.asked == []  # nothing is fetched until a site asks
-
-    answer = resolve(service, "sciencey\n")
+    answer = resolve(PackageService(bundle, settings), "sciencey\n")
     assert answer["problems"] == []
     [package] = [p for p in answer["packages"] if p["name"] == "sciencey"]
-    assert package["filename"] == wheel.name
-    kept = service.store.file(package["sha256"])
-    assert kept is not None and kept.read_bytes() == wheel.read_bytes()
-    assert cdn.asked == [f"/pyodide/v{VERSION}/full/{wheel.name}"]
-
-    # A CDN that serves another file under that name is not believed.
-    (cdn.files / wheel.name).write_bytes(wheel.read_bytes() + b"tampered")
-    settings = PackageSettings(folder=tmp_path / "another-store", pyodide_mirror=cdn.url)
-    answer = resolve(PackageService(bundle, settings), "sciencey\n")
-    reasons = " ".join(problem["reason"] for problem in answer["problems"])
-    assert "is not the file its index announced" in reasons, answer
+    assert package["kind"] == "pyodide"
+    assert package["url"] == cdn.url + wheel.name
+    assert package["sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert cdn.asked == []
 
 
 def serve_says(tmp_path: Path, *options: str) -> str:

@@ -12,6 +12,7 @@ import random
 import re
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 from signaling.app import create_app
 from signaling.ice import IceConfig, turn_credentials
 from signaling.names import name_problem, suggestions
+from signaling.packages.service import PackageSettings
 from signaling.public_url import PublicURL
 from signaling.tunnel import needs_renewal, relay_only
 
@@ -194,7 +196,15 @@ def test_config_gives_the_site_url_pattern(client: TestClient) -> None:
     assert client.get("http://localhost:8000/api/config").json() == {
         "publicUrl": "http://localhost:8000/",
         "siteUrl": "http://{name}.localhost:8000/",
+        "pyodidePackages": None,
     }
+
+
+def test_config_says_where_the_tab_loads_pyodides_packages_from(tmp_path: Path) -> None:
+    settings = PackageSettings(folder=tmp_path, pyodide_mirror="https://mirror.example/full")
+    client = TestClient(create_app(package_settings=settings))
+    config = client.get("http://localhost:8000/api/config").json()
+    assert config["pyodidePackages"] == "https://mirror.example/full/"
 
 
 # -- the public URL --------------------------------------------------------------------------
@@ -238,6 +248,7 @@ def test_every_address_derives_from_the_public_url() -> None:
     assert client.get("/api/config").json() == {
         "publicUrl": "https://peers.example.org/",
         "siteUrl": "https://{name}.peers.example.org/",
+        "pyodidePackages": None,
     }
     shell = client.get("https://demo.peers.example.org/any/page")
     assert 'id="site"' in shell.text
