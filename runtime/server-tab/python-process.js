@@ -27,6 +27,7 @@ export class PythonProcess extends EventTarget {
    * packagesUrl, files, template}); `answer(question)` resolves to the value of a question the
    * worker asks; `describeConn(conn)` is the request line a connection is busy with, if any.
    * `restarts` false: a Python for one job (a test run), ended where another would restart.
+   * `pyodidePackages` (a URL, or a promise of one) is Pyodide's packageBaseUrl (boot.js).
    */
   constructor({
     bundleUrl,

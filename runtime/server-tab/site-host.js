@@ -53,7 +53,8 @@ export class SiteHost extends EventTarget {
    * standby's), or {grant} (a standby link's, used once to join); `settings` reads and keeps
    * the owner's settings that travel with the site ({read(), keep(settings)}: {timeLimitMs,
    * created}). `siteUrl` is the template a new site starts from; `address` where visitors reach
-   * the site (a string, or a promise of one).
+   * the site (a string, or a promise of one); `pyodidePackages` where its Python loads Pyodide's
+   * own packages from (a promise of the service's answer, null: the service serves them).
    */
   constructor({
     name,
