@@ -109,6 +109,14 @@ def serve_site(browser: Browser, service_url: str, name: str, template: str) -> 
     return ServedSite(context, server, site_url(service_url, name))
 
 
+def set_time_limit(server: Page, seconds: int) -> None:
+    """The owner sets the site's time limit in its server tab, as a person does."""
+    limit = server.get_by_label("Time limit")
+    limit.fill(str(seconds))
+    limit.press("Enter")
+    limit.blur()
+
+
 def console_run(server: Page, line: str, timeout_ms: float = 60_000) -> str:
     """Type ``line`` into the server tab's Console; once it has run (the Console takes input
     again), what it printed for it."""

@@ -40,8 +40,15 @@ export class PythonProcess extends EventTarget {
     restarts = true,
   }) {
     super();
-    Object.assign(this, { bundleUrl, snapshots, siteMessage, answer, describeConn, restarts });
-    this.pyodidePackages = pyodidePackages;
+    Object.assign(this, {
+      bundleUrl,
+      pyodidePackages,
+      snapshots,
+      siteMessage,
+      answer,
+      describeConn,
+      restarts,
+    });
     this.calls = new Requests();
     this.watchdog = new Watchdog({
       limitMs: timeLimitMs,

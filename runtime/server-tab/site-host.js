@@ -82,6 +82,7 @@ export class SiteHost extends EventTarget {
     this.answers = new Map(); // a request to the service -> its awaited answer
     this.servingGate = deferred(); // resolved while this tab serves with its copy's lock
     this.storeQueue = Promise.resolve(); // changes of the site are kept one at a time
+    this.saidThreads = false; // why the site's threads cannot run here, once a tab
     this.pythonOptions = {
       // The worker has an opaque origin, for which a relative URL means nothing.
       bundleUrl: new URL(bundleUrl, location.href).href,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import console_run, import_site, serve_site
+from tests.conftest import console_run, import_site, serve_site, set_time_limit
 from tests.harness import TESTS
 
 pytestmark = pytest.mark.e2e
@@ -151,10 +151,7 @@ def test_the_sites_tests_run_in_the_console(
         # A test that never ends is stopped at the time limit, as any code of the site is: its
         # Python ends there, and the one that serves goes on.
         console_run(server, f"open('tests/test_broken.py', 'w').write({HANGING_TEST!r})")
-        limit = server.get_by_label("Time limit")
-        limit.fill("5")
-        limit.press("Enter")
-        limit.blur()
+        set_time_limit(server, 5)
         report = console_run(server, "pytest -q tests/test_broken.py")
         assert "Stopped: it ran longer than 5 s" in report, report
         expect(server.get_by_role("status")).to_have_text("Serving")

@@ -11,18 +11,18 @@ import subprocess
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import BOOT_TIMEOUT, console_run, open_server, serve_site, site_url
+from tests.conftest import (
+    BOOT_TIMEOUT,
+    console_run,
+    open_server,
+    serve_site,
+    set_time_limit,
+    site_url,
+)
 from tests.e2e.test_workbench import add_first_note
 from tests.harness import REPO
 
 pytestmark = pytest.mark.e2e
-
-
-def set_time_limit(server, seconds: int) -> None:
-    limit = server.get_by_label("Time limit")
-    limit.fill(str(seconds))
-    limit.press("Enter")
-    limit.blur()
 
 
 def lifecycle(service_url: str, name: str, scenario: str) -> dict:

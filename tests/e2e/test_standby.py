@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Frame, expect
 
-from tests.conftest import BOOT_TIMEOUT, TEST_SITES, open_server, site_url
+from tests.conftest import BOOT_TIMEOUT, TEST_SITES, open_server, set_time_limit, site_url
 from tests.cutoff import cutoff
 from tests.deployment import redis_server
 from tests.harness import REPO, free_port, peerserver_service
@@ -156,8 +156,7 @@ def test_failover_when_the_serving_tab_closes(browser: Browser, service: str) ->
     visitor = browser.new_context()
     try:
         # The owner's settings travel with the site too.
-        server.get_by_label("Time limit").fill("17")
-        server.get_by_label("Time limit").press("Enter")
+        set_time_limit(server, 17)
         frame = start_writing(visitor, site_url(service, "closing"))
         lost = time.time()
         server.close()  # it gives its lease up as it goes: no waiting for it to run out

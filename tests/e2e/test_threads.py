@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import BOOT_TIMEOUT, console_run, serve_project, serve_site, site_url
+from tests.conftest import (
+    BOOT_TIMEOUT,
+    console_run,
+    serve_project,
+    serve_site,
+    set_time_limit,
+    site_url,
+)
 from tests.e2e.test_packages import INSTALL_TIMEOUT, PROJECTS
 from tests.measure import site_frame
 
@@ -72,9 +79,7 @@ def test_a_thread_that_never_waits_is_stopped_by_the_time_limit(
     server = served.server
     visitor = browser.new_context()
     try:
-        time_limit = server.get_by_label("Time limit")
-        time_limit.fill("2")
-        time_limit.press("Enter")
+        set_time_limit(server, 2)
         page = visitor.new_page()
         page.goto(site_url(service_url, "spinning") + "pool")
         frame = site_frame(page)

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Frame, FrameLocator, Page, expect
 from websockets.sync.client import connect
 
-from tests.conftest import BOOT_TIMEOUT, ServedSite, serve_project
+from tests.conftest import BOOT_TIMEOUT, ServedSite, serve_project, set_time_limit
 from tests.e2e.test_firefox import FIREFOX_SCRIPTS
 from tests.e2e.test_workbench import open_file, replace_and_save
 from tests.harness import REPO, TESTS, free_port, running
@@ -206,9 +206,7 @@ def test_a_stuck_handler_and_a_server_that_goes_away_close_sockets_with_1006(
     server = served.server
     visitor = browser.new_context()
     try:
-        time_limit = server.get_by_label("Time limit")
-        time_limit.fill("2")
-        time_limit.press("Enter")
+        set_time_limit(server, 2)
         page = visitor.new_page()
         page.goto(served.url)
         frame = site_frame(page)
