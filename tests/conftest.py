@@ -9,7 +9,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, BrowserType, FrameLocator, Page, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    BrowserType,
+    ConsoleMessage,
+    FrameLocator,
+    Page,
+    expect,
+)
 
 from tests import wheelhouse
 from tests.deployment import Certificate, make_certificate
@@ -28,6 +36,45 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     Playwright's sync API (greenlets, and an event loop that counts as running in the main
     thread) has touched the interpreter."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+# What the pages said (warnings and errors, their own and their workers') while an end-to-end
+# test ran, kept for its report: a test that fails in CI says why from the browser's side too.
+CONSOLE_KEPT = 300
+console_heard: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _browser_console(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    def heard(message: ConsoleMessage) -> None:
+        if message.type in ("warning", "error"):
+            page = message.page.url if message.page else "a worker"
+            console_heard.append(f"[{message.type}] {page}: {message.text}")
+            del console_heard[:-CONSOLE_KEPT]
+
+    def uncaught(text: str) -> None:
+        console_heard.append(f"[uncaught] {text}")
+        del console_heard[:-CONSOLE_KEPT]
+
+    new_context = Browser.new_context
+
+    def listened_context(self: Browser, *args: object, **kwargs: object) -> BrowserContext:
+        context = new_context(self, *args, **kwargs)
+        context.on("console", heard)
+        context.on("weberror", lambda error: uncaught(str(error.error)))
+        return context
+
+    console_heard.clear()
+    monkeypatch.setattr(Browser, "new_context", listened_context)
+    yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    report = yield
+    if report.failed and console_heard:
+        report.sections.append(("browser console", "\n".join(console_heard)))
+    return report
 
 
 @pytest.fixture(scope="session")

@@ -135,7 +135,8 @@ def coturn(folder: Path, port: int | None = None, secret: str | None = None) -> 
 def nginx(folder: Path, certificate: Certificate, *upstream_ports: int) -> Iterator[int]:
     """nginx terminating TLS for the test domain and its subdomains in front of the service
     instances on ``upstream_ports`` (round-robin), with ``deploy/nginx.conf``; yields the port
-    it listens on."""
+    it listens on. Each request it passes on is logged to ``folder/access.log`` as
+    ``UPSTREAM STATUS METHOD PATH`` (see :func:`nginx_log`)."""
     binary = require("nginx", "nginx")
     port = free_port()
     site = fill(
@@ -153,7 +154,8 @@ def nginx(folder: Path, certificate: Certificate, *upstream_ports: int) -> Itera
     (folder / "nginx.conf").write_text(
         f"user root;\nworker_processes 1;\npid {folder}/nginx.pid;\n"
         f"error_log {folder}/error.log warn;\nevents {{ worker_connections 1024; }}\n"
-        f"http {{\n  access_log off;\n  client_body_temp_path {folder}/body;\n"
+        f"http {{\n  log_format upstream '$upstream_addr $status $request_method $uri';\n"
+        f"  access_log {folder}/access.log upstream;\n  client_body_temp_path {folder}/body;\n"
         f"  proxy_temp_path {folder}/proxy;\n  include {folder}/peerserver.conf;\n}}\n"
     )
     command = [binary, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"]
@@ -163,6 +165,15 @@ def nginx(folder: Path, certificate: Certificate, *upstream_ports: int) -> Itera
         yield port
     finally:
         stop(process)
+
+
+def nginx_log(folder: Path) -> list[tuple[str, int, str, str]]:
+    """What :func:`nginx` in ``folder`` passed on so far: (upstream, status, method, path)."""
+    entries = []
+    for line in (folder / "access.log").read_text().splitlines():
+        upstream, status, method, path = line.split(" ", 3)
+        entries.append((upstream, int(status), method, path))
+    return entries
 
 
 @contextmanager

@@ -46,13 +46,17 @@ try {
       limit.dispatchEvent(new Event("change", { bubbles: true }));
     });
   }
+  // A page of the service's origin that holds no lock, serves nothing, and is hidden as the
+  // server tab is: it shows what the browser does to a background tab, and asks for the locks.
+  const control = await browser.newPage();
+  await control.goto(service);
   // Another tab in front of the server tab's: it is hidden now, as when its owner looks away.
   const front = await browser.newPage();
   await front.bringToFront();
   seen.hidden = await server.evaluate(() => document.visibilityState);
   const visitors = await browser.createBrowserContext();
   if (scenario === "frozen") Object.assign(seen, await frozen(server, visitors));
-  else Object.assign(seen, await hidden(server, visitors));
+  else Object.assign(seen, await hidden(server, control, visitors));
   // Back with the signaling service, whose socket the freeze closed.
   await server.waitForFunction(() => document.getElementById("status").textContent === "Serving", {
     timeout: TIMEOUT_MS,
@@ -60,6 +64,9 @@ try {
   });
   seen.status = await server.evaluate(() => document.getElementById("status").textContent);
   seen.log = await server.evaluate(() => document.getElementById("log").textContent);
+  seen.lockWhileServing = await copyLockHeld(control);
+  await server.close({ runBeforeUnload: false });
+  seen.lockReleasedOnceClosed = await copyLockReleased(control);
   console.log(JSON.stringify(seen));
 } finally {
   await browser.close();
@@ -82,7 +89,14 @@ async function frozen(server, visitors) {
       .then((response) => response.text())
       .then((text) => window.answers.push(text));
   });
-  await sleep(300); // on its way, or running in Python
+  // Frozen once the request is in the server tab's Python (as tests/e2e/test_faults.py waits).
+  await server.waitForFunction(
+    () =>
+      [...window.peerServerHost.channels.connections.values()].some((connection) =>
+        connection.waiting?.startsWith("GET /slow"),
+      ),
+    { timeout: TIMEOUT_MS, polling: 50 },
+  );
   const lifecycle = await server.createCDPSession();
   await lifecycle.send("Page.setWebLifecycleState", { state: "frozen" });
   await frame.evaluate(() => {
@@ -105,27 +119,63 @@ async function frozen(server, visitors) {
   };
 }
 
-async function hidden(server, visitors) {
-  // A chain of 1 s timers in the server tab, woken once a minute under intensive throttling
-  // (measured: Chromium exempts a serving tab from it).
-  await server.evaluate(() => {
+/** Whether the server tab's lock on its copy of the site (site-host.js) is held, as a page of
+ * the same origin sees it. */
+function copyLockHeld(page) {
+  return page.evaluate(
+    async (lock) => (await navigator.locks.query()).held.some(({ name }) => name === lock),
+    `peerserver-copy-${name}`,
+  );
+}
+
+/** Whether the lock is released within 10 s (a closed page's locks go a moment after it). */
+async function copyLockReleased(page) {
+  try {
+    await page.waitForFunction(
+      async (lock) => !(await navigator.locks.query()).held.some(({ name }) => name === lock),
+      { timeout: 10_000, polling: 100 },
+      `peerserver-copy-${name}`,
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function hidden(server, control, visitors) {
+  // A chain of 1 s timers in the server tab and in the control page, woken once a minute
+  // under intensive throttling; and the server tab counts the times it lost signaling.
+  const ticking = () => {
     window.wakeUps = [];
     (function tick() {
       window.wakeUps.push(performance.now());
       setTimeout(tick, 1000);
     })();
+  };
+  await server.evaluate(ticking);
+  await control.evaluate(ticking);
+  await server.evaluate(() => {
+    window.signalingLosses = 0;
+    window.peerServerHost.signaling.addEventListener("close", () => window.signalingLosses++);
   });
   await sleep(75_000);
-  const wakeUps = await server.evaluate(() => window.wakeUps);
-  const gaps = wakeUps.slice(1).map((time, index) => time - wakeUps[index]);
+  const timers = async (page) => {
+    const wakeUps = await page.evaluate(() => window.wakeUps);
+    const gaps = wakeUps.slice(1).map((time, index) => time - wakeUps[index]);
+    return { wakeUps: wakeUps.length, longestGapMs: Math.round(Math.max(...gaps)) };
+  };
+  const serverTimers = await timers(server);
+  const controlTimers = await timers(control);
   const page = await visitors.newPage();
   const started = performance.now();
   await page.goto(siteUrl);
   await frameText(page, "#body", "Hello, world.");
   return {
-    longestTimerGapMs: Math.round(Math.max(...gaps)),
-    timerWakeUps: wakeUps.length,
+    longestTimerGapMs: serverTimers.longestGapMs,
+    timerWakeUps: serverTimers.wakeUps,
+    control: { ...controlTimers, hidden: await control.evaluate(() => document.visibilityState) },
     visitorServedMs: Math.round(performance.now() - started),
     stillHidden: await server.evaluate(() => document.visibilityState),
+    signalingLosses: await server.evaluate(() => window.signalingLosses),
   };
 }

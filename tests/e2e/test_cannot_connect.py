@@ -39,7 +39,7 @@ def test_webkit_without_webrtc_is_told_what_is_missing(browser: Browser, service
         assert said.startswith("This browser cannot open PeerServer sites: it lacks WebRTC")
         assert "Open this address in a browser with WebRTC turned on" in said
         print(f"WebKitGTK told in {elapsed:.1f} s: {said}")
-        assert elapsed < 15
+        assert elapsed < 3  # 1 s measured here, WebDriver loading the page included
     finally:
         served.context.close()
 
@@ -79,7 +79,9 @@ def test_no_path_through_an_unreachable_relay_is_said_in_bounded_time(
                 "No connection through the relay (TURN) server could be made.",
                 timeout=30_000,
             )
-            print(f"told in {time.monotonic() - started:.1f} s: {status.inner_text()}")
+            elapsed = time.monotonic() - started
+            print(f"told in {elapsed:.1f} s: {status.inner_text()}")
+            assert elapsed < 15  # ICE gives up on the relay after about 10 s
         finally:
             visitor.close()
             served.context.close()

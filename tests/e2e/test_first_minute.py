@@ -4,12 +4,41 @@ when the first visitor arrives."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, expect
 
 from tests.conftest import create_from_home_page, site_url
+from tests.harness import REPO
 
 pytestmark = pytest.mark.e2e
+
+JSQR = REPO / "node_modules" / "jsqr" / "dist" / "jsQR.js"
+
+
+def read_qr_code(context: BrowserContext, image: Locator) -> str | None:
+    """What a phone's camera reads from ``image`` as shown: its pixels, decoded by jsQR (npm)
+    in a blank page of ``context``."""
+    png = base64.b64encode(image.screenshot()).decode()
+    reader = context.new_page()
+    try:
+        reader.add_script_tag(path=JSQR)
+        return reader.evaluate(
+            """async (png) => {
+                const image = new Image();
+                image.src = `data:image/png;base64,${png}`;
+                await image.decode();
+                const canvas = new OffscreenCanvas(image.width, image.height);
+                const drawing = canvas.getContext("2d");
+                drawing.drawImage(image, 0, 0);
+                const { data } = drawing.getImageData(0, 0, image.width, image.height);
+                return jsQR(data, image.width, image.height)?.data ?? null;
+            }""",
+            png,
+        )
+    finally:
+        reader.close()
 
 
 def test_a_new_server_tabs_first_minute(browser: Browser, service_url: str) -> None:
@@ -30,7 +59,9 @@ def test_a_new_server_tabs_first_minute(browser: Browser, service_url: str) -> N
 
         server.get_by_role("button", name="QR code").click()
         dialog = server.get_by_role("dialog", name="The site's address as a QR code")
-        expect(dialog.get_by_role("img", name=f"QR code of {address}")).to_be_visible()
+        code = dialog.get_by_role("img", name=f"QR code of {address}")
+        expect(code).to_be_visible()
+        assert read_qr_code(owner, code) == address
         expect(dialog).to_contain_text(address)
         dialog.get_by_role("button", name="Close").click()
         expect(dialog).to_be_hidden()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import console_run, import_site, serve_site, set_time_limit
+from tests.conftest import BOOT_TIMEOUT, console_run, import_site, serve_site, set_time_limit
 from tests.harness import TESTS
 
 pytestmark = pytest.mark.e2e
@@ -136,6 +136,13 @@ def test_the_sites_tests_run_in_the_console(
         assert console_run(server, "import flaskr; hasattr(flaskr, 'CHANGED_BY_A_TEST')") == (
             "False\n"
         )
+        # Nor is the site as kept: the server tab opened again (its Python loading the site
+        # from the browser's storage) has it as it was, without the file a test wrote.
+        server.reload()
+        expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+        assert console_run(server, SITE_STATE) == before
+        left = "import os; os.path.exists('left-by-a-test.txt')"
+        assert console_run(server, left) == "False\n"
         console_run(server, "import os; os.remove('tests/test_writes.py')")
 
         console_run(server, f"open('tests/test_broken.py', 'w').write({BROKEN_TEST!r})")

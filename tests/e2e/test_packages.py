@@ -23,7 +23,7 @@ from signaling.locations import DEFAULT_BUNDLE, REPO
 from signaling.packages.service import PackageService, PackageSettings
 from tests import wheelhouse
 from tests.conftest import BOOT_TIMEOUT, TEST_SITES, console_run, serve_project
-from tests.deployment import Certificate, nginx, redis_server
+from tests.deployment import Certificate, nginx, nginx_log, redis_server
 from tests.harness import TEST_DOMAIN, TESTS, free_port, peerserver_service
 from tests.pyodide_cdn import bundle_naming, cdn_at, pyodide_wheel
 from tests.signaling.test_packages import resolve
@@ -361,6 +361,11 @@ def test_two_instances_behind_round_robin_nginx_serve_a_sites_packages(
         )
         kept = [{path.name for path in (store / "files").iterdir()} for store in stores]
         print(f"files kept by each instance: {[len(names) for names in kept]}")
-        assert all(kept), kept  # both instances served some of the site's files
+        log = nginx_log(tmp_path)
+        served_files = {up for up, status, _, path in log if path.startswith("/packages/")
+                        and status == 200}  # fmt: skip
+        assert served_files == {f"127.0.0.1:{port}" for port in ports}, log
+        resolutions = [entry for entry in log if entry[2:] == ("POST", "/api/packages")]
+        assert [status for _, status, _, _ in resolutions] == [200], log
         visitor.close()
         served.context.close()

@@ -118,6 +118,8 @@ def test_flask_sock_and_apscheduler_from_the_index(
             """async () => {
                 const socket = new WebSocket(location.origin.replace(/^http/, "ws") + "/echo");
                 const said = [];
+                const within = (promise, what) => Promise.race([promise, new Promise((_, reject) =>
+                    setTimeout(() => reject(new Error(`${what} in 30 s`)), 30000))]);
                 const closed = new Promise((resolve) => {
                     socket.onclose = (event) => resolve(`${event.code} ${event.reason}`);
                 });
@@ -125,10 +127,13 @@ def test_flask_sock_and_apscheduler_from_the_index(
                     said.push(event.data);
                     if (said.length === 2) socket.send("bye");
                 };
-                await new Promise((resolve) => { socket.onopen = resolve; });
+                await within(new Promise((resolve, reject) => {
+                    socket.onopen = resolve;
+                    socket.onerror = () => reject(new Error("the socket failed"));
+                }), "the socket did not open");
                 socket.send("hello");
                 socket.send("again");
-                return {said, closed: await closed};
+                return {said, closed: await within(closed, `not closed (heard ${said})`)};
             }"""
         )
         assert echoed == {"said": ["echo: hello", "echo: again"], "closed": "1000 bye to you too"}

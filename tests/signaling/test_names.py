@@ -66,10 +66,11 @@ async def tab(url: str, source: str = "127.0.0.1") -> AsyncIterator[ClientConnec
 
 
 async def said(ws: ClientConnection) -> dict[str, Any]:
-    """The next message, ICE server lists aside."""
+    """The next message, ICE server lists and the service's asking to renew a lease (every
+    few seconds) aside."""
     while True:
         message = json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))
-        if message["type"] != "ice-servers":
+        if message["type"] not in ("ice-servers", "renew-lease"):
             return message
 
 
@@ -130,20 +131,80 @@ async def test_a_hoarders_script_gets_its_quota_and_the_operator_releases_it(
                 assert (await register(sockets[25], "word25"))["type"] == "registered"
 
 
+@pytest.mark.anyio
+async def test_a_service_started_with_no_options_has_the_readmes_quotas() -> None:
+    """As the README states them: 16 names per owner (a browser's token, from any address),
+    64 per address, and past either the owner is told when names come free (an hour after
+    their tab closed, for a name that never served)."""
+    free_again = (
+        "A name is released when its reservation ends (1 hour after its tab closed, for a name "
+        "that never served a visitor); the service's operator can release names."
+    )
+    with peerserver_service(TEST_SITES) as (url, _):
+        token = secrets.token_hex(16)
+        async with tabs(url, 8) as here, tabs(url, 9, source="127.0.0.2") as there:
+            for n, ws in enumerate(here + there[:8]):
+                assert (await register(ws, f"mine{n}", token))["type"] == "registered"
+            refused = await register(there[8], "mine16", token)
+            assert refused["code"] == "quota"
+            assert refused["message"] == (
+                "This browser holds 16 names already, the most one owner may hold at once (16). "
+                + free_again
+            )
+
+        async with tabs(url, 64, source="127.0.0.3") as sockets:
+            for n, ws in enumerate(sockets):
+                assert (await register(ws, f"class{n}"))["type"] == "registered"
+            # A name whose tab closed is still held (reserved): it counts.
+            await sockets[0].close()
+            async with tab(url, source="127.0.0.3") as late:
+                refused = await register(late, "class64")
+        assert refused["code"] == "quota"
+        assert refused["message"] == (
+            "Your address holds 64 names already, the most one address may hold at once (64). "
+            + free_again
+        )
+
+
 @asynccontextmanager
-async def tabs(url: str, count: int) -> AsyncIterator[list[ClientConnection]]:
-    """``count`` tab sockets from 127.0.0.1, opened ten at a time (as the script batches)."""
+async def tabs(
+    url: str, count: int, source: str = "127.0.0.1"
+) -> AsyncIterator[list[ClientConnection]]:
+    """``count`` tab sockets from ``source``, opened ten at a time (as the script batches)."""
     sockets: list[ClientConnection] = []
     openers = []
     try:
         for start in range(0, count, 10):
-            batch = [tab(url) for _ in range(start, min(count, start + 10))]
+            batch = [tab(url, source) for _ in range(start, min(count, start + 10))]
             openers += batch
             sockets += await asyncio.gather(*(opener.__aenter__() for opener in batch))
         yield sockets
     finally:
         for opener in openers:
             await opener.__aexit__(None, None, None)
+
+
+@pytest.mark.anyio
+async def test_the_default_reservations_are_the_readmes(make_hub) -> None:  # noqa: F811
+    """With the rules a service starts with (no options): a name that never served is
+    reserved an hour after its tab left; one that served for ten days, seven days."""
+    clock = Clock()
+    hub = await make_hub(clock)
+    hub.rules = Rules()
+    unused, used = await server(hub, "unused"), await server(hub, "used")
+    guest = await visitor(hub, "used")
+    await guest.say({"type": "signal", "data": {"sdp": {"type": "offer", "sdp": "v=0"}}})
+    clock.now += 10 * 86400
+    await hub.disconnect(unused.id)
+    await hub.disconnect(used.id)
+    clock.now += 3599
+    assert (await hub.name_status("unused", "c" * 32))["reason"] == "taken"
+    clock.now += 2
+    assert (await hub.name_status("unused", "c" * 32))["available"]
+    clock.now += 7 * 86400 - 3600 - 2
+    assert (await hub.name_status("used", "c" * 32))["reason"] == "taken"
+    clock.now += 2
+    assert (await hub.name_status("used", "c" * 32))["available"]
 
 
 @pytest.mark.anyio

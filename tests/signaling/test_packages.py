@@ -224,7 +224,8 @@ def test_requirements_resolve_to_what_a_server_tab_can_install(
     kept = {path.name for path in (tmp_path / "store" / "files").iterdir()}
     fastmath = (offline_index / "fastmath-2.0-cp314-cp314-manylinux2014_x86_64.whl").read_bytes()
     assert __import__("hashlib").sha256(fastmath).hexdigest() not in kept
-    assert any("greeting" in line for line in answer["heard"]) or answer["heard"]
+    # The server tab hears the news as it comes: the first of the resolver's (then one a second).
+    assert answer["heard"][:2] == ["Resolving requirements.txt", "Looking up greeting"]
 
 
 def test_an_answer_is_kept_across_restarts_and_costs_nothing_again(
@@ -275,6 +276,24 @@ def test_the_store_stays_under_its_bound_least_recently_used_first(tmp_path: Pat
     assert store.file(kept[0]) is None and store.file(kept[1]) is None
     assert store.file(kept[3]) is not None
     assert PackageStore(tmp_path, max_bytes=2500).file(kept[3]) is not None  # a restart
+
+
+def test_a_file_used_again_is_kept_over_a_newer_one(tmp_path: Path) -> None:
+    """Least recently *used*, not first in: the oldest file, asked for again, outlives one
+    added after it."""
+    store = PackageStore(tmp_path, max_bytes=2500)
+    kept = []
+    for number in range(2):
+        partial = store.partial()
+        partial.write_bytes(bytes([number]) * 1000)
+        kept.append(store.add(partial))
+        os.utime(store.file(kept[-1]), (number, number))  # added in that order
+    assert store.file(kept[0]) is not None  # a visitor's tab asks for the first again
+    partial = store.partial()
+    partial.write_bytes(b"new" * 334)
+    store.add(partial)
+    assert store.file(kept[1]) is None
+    assert store.file(kept[0]) is not None
 
 
 def test_rate_limits_count_each_address_and_ipv6_per_64() -> None:
@@ -398,6 +417,24 @@ def test_a_burst_from_one_address_is_limited_while_another_is_served(
         again = greedy.post("/api/packages", json={"requirements": "greeting\nshout>=0\n"},
                             headers=auth)  # fmt: skip
         assert again.status_code == 200
+
+
+def test_an_ipv6_client_is_limited_by_its_64(offline_index: Path, tmp_path: Path) -> None:
+    """An IPv6 client has a /64 to draw addresses from: its next address is the same client,
+    and one in another /64 another."""
+    settings = PackageSettings(folder=tmp_path / "store", resolution_burst=1)
+    app = create_app(package_settings=settings)
+
+    def resolution(address: str, requirements: str) -> int:
+        with TestClient(app, client=(address, 5000)) as client:
+            asked = {"requirements": requirements}
+            return client.post("/api/packages", json=asked, headers=auth).status_code
+
+    with TestClient(app, client=("2001:db8:1:2::7", 5000)) as first:
+        auth = ticket_for(first)
+    assert resolution("2001:db8:1:2::7", "greeting\n") == 200
+    assert resolution("2001:db8:1:2:ffff::99", "shout\n") == 429
+    assert resolution("2001:db8:1:3::7", "shout\n") == 200
 
 
 # -- the real package index -------------------------------------------------------------------

@@ -33,7 +33,7 @@ export class EditorPane {
     preview.hidden = text !== null;
     save.disabled = text === null;
     if (text !== null) {
-      this.editor.open(text, file.kind);
+      this.editor.open(text, file.kind, file.path);
       return;
     }
     preview.replaceChildren();
@@ -68,7 +68,7 @@ export class EditorPane {
     this.current = null;
     this.dirty = false;
     this.elements.openFile.textContent = "No file open";
-    this.editor.open("", "other");
+    this.editor.open("", "other", null);
   }
 }
 

@@ -24,13 +24,17 @@ export class Editor {
   constructor(parent, { onSave, onChange }) {
     this.onSave = onSave;
     this.onChange = onChange;
-    this.view = new EditorView({ parent, state: this.state("", "other") });
+    this.view = new EditorView({ parent, state: this.state("", "other", null) });
   }
 
-  state(text, kind) {
+  /** `path`: the open file, which names the editor's text area for assistive technology. */
+  state(text, kind, path) {
     return EditorState.create({
       doc: text,
       extensions: [
+        EditorView.contentAttributes.of({
+          "aria-label": path ? `Editing ${path}` : "No file open",
+        }),
         keymap.of([
           {
             key: "Mod-s",
@@ -50,8 +54,8 @@ export class Editor {
     });
   }
 
-  open(text, kind) {
-    this.view.setState(this.state(text, kind));
+  open(text, kind, path) {
+    this.view.setState(this.state(text, kind, path));
     this.view.focus();
   }
 

@@ -3,6 +3,8 @@
 import logging
 import os
 import sqlite3
+import threading
+import time
 
 import click
 from flask import Flask, g, redirect, render_template, request
@@ -59,15 +61,35 @@ def spin():
         pass
 
 
+SPILLED = threading.Event()
+
+
 @app.route("/spin-mid-write", methods=["POST"])
 def spin_mid_write():
-    """A bug in the middle of a write transaction: the row is inserted, never committed, and
-    the request never finishes, until the time limit stops Python."""
+    """A bug in the middle of a big write transaction: with a cache of one page, sqlite writes
+    the rows to the database file (its journal beside it) long before the commit, which never
+    comes. The request waits a moment, while another is answered (and the site, half-written
+    database and all, kept), then never finishes, until the time limit stops Python."""
     connection = db()
     connection.execute(SCHEMA)
-    connection.execute("INSERT INTO note (text) VALUES (?)", (request.form["text"],))
+    connection.execute("PRAGMA cache_size = 1")
+    text = request.form["text"]
+    rows = ((f"{text} {n} " + "." * 500,) for n in range(2000))
+    connection.executemany("INSERT INTO note (text) VALUES (?)", rows)
+    SPILLED.set()
+    time.sleep(3)
     while True:
         pass
+
+
+@app.route("/while-a-write-is-spilled")
+def while_a_write_is_spilled():
+    """Answered while /spin-mid-write's transaction is half on disk."""
+    if not SPILLED.wait(30):
+        return "no transaction was spilled", 500
+    with open(os.path.join(app.instance_path, "answered.txt"), "w") as out:
+        out.write("answered while another request wrote")
+    return "answered"
 
 
 @app.route("/attach", methods=["POST"])
