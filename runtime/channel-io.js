@@ -1,8 +1,9 @@
 // Sending bytes on an RTCDataChannel the way both ends of PeerServer do: in messages of at
-// most 64 KiB (the size that measured fastest on loopback) and only while the channel's send
-// buffer is below a high-water mark, so that a large body never piles up in memory.
+// most MAX_MESSAGE_BYTES (protocol/channels.js) and only while the channel's send buffer is
+// below a high-water mark, so that a large body never piles up in memory.
 
-export const MAX_MESSAGE = 64 * 1024;
+import { MAX_MESSAGE_BYTES } from "./protocol/channels.js";
+
 export const HIGH_WATER = 1024 * 1024;
 export const LOW_WATER = 256 * 1024;
 
@@ -23,12 +24,12 @@ export function whenWritable(channel) {
   });
 }
 
-/** Send `bytes` in messages of at most MAX_MESSAGE, waiting for buffer room between them. */
+/** Send `bytes` in messages of at most MAX_MESSAGE_BYTES, waiting for buffer room between them. */
 export async function sendBytes(channel, bytes) {
-  for (let offset = 0; offset < bytes.length; offset += MAX_MESSAGE) {
+  for (let offset = 0; offset < bytes.length; offset += MAX_MESSAGE_BYTES) {
     await whenWritable(channel);
     if (channel.readyState !== "open") throw new Error("the connection closed while sending");
-    channel.send(bytes.subarray(offset, offset + MAX_MESSAGE));
+    channel.send(bytes.subarray(offset, offset + MAX_MESSAGE_BYTES));
   }
 }
 

@@ -32,6 +32,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from server_py.interpreter import interpreter_kept
+
 
 class BuildFailed(Exception):
     """A source package could not be built; the message says why, for the site's owner."""
@@ -67,7 +69,7 @@ def build_wheel(
         out = work / "out"
         out.mkdir()
         with (
-            _interpreter_kept(),
+            interpreter_kept(),  # whatever the backend imported, patched or set goes
             contextlib.redirect_stdout(log),
             contextlib.redirect_stderr(log),
             _logging_to(log),
@@ -170,23 +172,3 @@ def _logging_to(stream: io.StringIO) -> Iterator[None]:
         yield
     finally:
         root.removeHandler(handler)
-
-
-@contextlib.contextmanager
-def _interpreter_kept() -> Iterator[None]:
-    """The interpreter as before the block: whatever a build backend imported, patched or
-    set (setuptools puts a finder on ``sys.meta_path`` and patches ``distutils``) goes."""
-    path, meta_path, path_hooks = list(sys.path), list(sys.meta_path), list(sys.path_hooks)
-    modules, environ, cwd, argv = dict(sys.modules), dict(os.environ), os.getcwd(), sys.argv
-    try:
-        yield
-    finally:
-        sys.path[:], sys.meta_path[:], sys.path_hooks[:] = path, meta_path, path_hooks
-        sys.path_importer_cache.clear()
-        for name in set(sys.modules) - set(modules):
-            del sys.modules[name]
-        sys.modules.update(modules)  # what the build replaced (distutils, for one)
-        os.environ.clear()
-        os.environ.update(environ)
-        os.chdir(cwd)
-        sys.argv = argv

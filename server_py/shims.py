@@ -8,7 +8,7 @@ would take tens of seconds in WebAssembly).
 
 Threads cannot start at all: anyio's blocking portal, which Starlette's and FastAPI's
 ``TestClient`` open to run the app, is replaced by one that runs it on a private loop in the one
-thread there is (:class:`server_py.asgi.InlinePortal`), when anyio is first imported.
+thread there is (:class:`server_py.event_loop.InlinePortal`), when anyio is first imported.
 
 ``time.thread_time`` is missing too: the worker runs one thread, whose CPU time is the
 process's. So is the C module ``_multiprocessing``, and without it ``multiprocessing.synchronize``,
@@ -90,7 +90,7 @@ def _threads_start() -> bool:
 
 
 def _inline_portal(module: types.ModuleType) -> None:
-    from server_py.asgi import start_blocking_portal
+    from server_py.event_loop import start_blocking_portal
 
     module.start_blocking_portal = start_blocking_portal  # type: ignore[attr-defined]
 

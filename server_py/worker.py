@@ -17,6 +17,7 @@ from typing import Any
 
 from server_py import threads
 from server_py.builds import BuildFailed, build_wheel, install_wheel, wheel_requires
+from server_py.console import Console
 from server_py.cookies import VisitorCookies, is_identity
 from server_py.http import MAX_CHUNK, HTTPConnection, RequestRecord, WebSocketHandler
 from server_py.site import RestartNeeded, Site, SiteLoadError
@@ -35,11 +36,13 @@ except ImportError:  # CPython: there are no JavaScript values to convert
 # Again Later): a page that leaks sockets, or a visitor that means harm, cannot take them all.
 MAX_WEBSOCKETS_PER_VISITOR = 64
 
-# What the server tab may call through SiteServer.call, besides "reload".
+# What the server tab may call through SiteServer.call, besides "reload": the workbench's
+# operations, and the Console's (by the name the server tab calls them).
 WORKBENCH_CALLS = frozenset({
     "list_files", "read_file", "write_file", "rename", "delete", "export_zip", "import_zip",
-    "databases", "tables", "rows", "query", "run", "console", "runs_apart",
+    "databases", "tables", "rows", "query",
 })  # fmt: skip
+CONSOLE_CALLS = {"run": "run", "console": "line", "runs_apart": "runs_apart"}
 
 
 class SiteServer:
@@ -62,7 +65,8 @@ class SiteServer:
         # The wheels built from this site's source packages, kept with what the server keeps
         # for the site (a stranger's site cannot put a build where another site would use it).
         self._builds = Path(state) / "builds" if state else None
-        self.workbench = Workbench(self.site, on_output)
+        self.workbench = Workbench(self.site)
+        self.console = Console(self.site, on_output)
         self._on_request = on_request
         self._app: WSGIApp | None = None
         self._load_error: dict[str, Any] | None = None
@@ -161,10 +165,14 @@ class SiteServer:
         args = tuple(_from_js(arg) for arg in args)
         if method == "reload":
             return {"value": self.load()}
-        if method not in WORKBENCH_CALLS:
+        if method in WORKBENCH_CALLS:
+            operation = getattr(self.workbench, method)
+        elif method in CONSOLE_CALLS:
+            operation = getattr(self.console, CONSOLE_CALLS[method])
+        else:
             raise ValueError(f"unknown workbench call {method!r}")
         try:
-            return {"value": getattr(self.workbench, method)(*args)}
+            return {"value": operation(*args)}
         except WorkbenchError as error:
             return {"error": str(error)}
 

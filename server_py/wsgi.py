@@ -13,6 +13,7 @@ from typing import IO, Any
 from urllib.parse import unquote_to_bytes
 
 # The size of one data-channel message: responses are cut, and files read, in pieces this big.
+# runtime/protocol/channels.js's MAX_MESSAGE_BYTES (tests/signaling/test_channel_protocol.py).
 MAX_CHUNK = 64 * 1024
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

@@ -23,6 +23,11 @@ export const CONTROL = "control";
 export const HTTP = "http";
 export const REPLICA = "replica";
 
+/** The most bytes in one binary message on a channel (the size that measured fastest on
+ * loopback): bodies are cut, and a server tab's responses made, in pieces this big. Python's
+ * writing of it is server_py/wsgi.py's MAX_CHUNK. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
 /**
  * @typedef {object} ChannelProtocol
  * @property {"http"|"https"} scheme

@@ -22,7 +22,7 @@
 // is checked (site-store.js's checkChanges) before it is kept: a serving tab runs a stranger's
 // code as readily as its owner's.
 
-import { MAX_MESSAGE } from "../channel-io.js";
+import { MAX_MESSAGE_BYTES } from "./channels.js";
 import { ChangeError, checkChanges } from "../server-tab/site-store.js";
 
 export const MORE = 1;
@@ -48,7 +48,7 @@ export function encode(header, blobs = []) {
     offset += blob.length;
   }
   const frames = [];
-  const payload = MAX_MESSAGE - 1;
+  const payload = MAX_MESSAGE_BYTES - 1;
   for (let start = 0; start < size; start += payload) {
     const part = whole.subarray(start, Math.min(size, start + payload));
     const frame = new Uint8Array(part.length + 1);

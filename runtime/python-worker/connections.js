@@ -10,7 +10,8 @@
 // when Python polls them (after anything arrives, and when a timer of theirs is due): `poll`
 // tells which connections have something to send then.
 
-const CHUNK = 64 * 1024;
+import { MAX_MESSAGE_BYTES } from "../protocol/channels.js";
+
 const INITIAL_CREDIT = 8;
 
 export class Connections {
@@ -129,7 +130,7 @@ export class Connections {
   }
 
   async take(conn) {
-    const proxy = await this.call(conn, this.methods.take, CHUNK);
+    const proxy = await this.call(conn, this.methods.take, MAX_MESSAGE_BYTES);
     const bytes = proxy.toJs();
     proxy.destroy();
     return bytes;

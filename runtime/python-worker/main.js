@@ -316,7 +316,7 @@ async function pollNow(cause) {
 
 async function call({ id, method, args = [] }) {
   if (method === "console")
-    await installTools(runtime, toPlain(server.workbench.tools_needed(args[0])));
+    await installTools(runtime, toPlain(server.console.tools_needed(args[0])));
   if (method === "reload" && trees.requirements() !== bootRequirements) {
     post({
       type: "result",

@@ -36,11 +36,10 @@ from aiortc import (
 )
 from aiortc.sdp import candidate_from_sdp
 
-from signaling.tunnel.channels import CONTROL, HTTP, channel_protocol
+from signaling.tunnel.channels import CONTROL, HTTP, MAX_MESSAGE_BYTES, channel_protocol
 
 log = logging.getLogger("peerserver.tunnel")
 
-MAX_MESSAGE = 64 * 1024
 HIGH_WATER = 1024 * 1024
 CONNECT_TIMEOUT = 30.0
 RENEW_MARGIN_S = 60  # fresh TURN credentials this long before they expire (runtime/ice.js too)
@@ -226,7 +225,7 @@ class Tunnel:
         low = asyncio.Event()
         channel.bufferedAmountLowThreshold = HIGH_WATER // 4
         channel.on("bufferedamountlow", low.set)
-        while chunk := await reader.read(MAX_MESSAGE):
+        while chunk := await reader.read(MAX_MESSAGE_BYTES):
             if channel.readyState != "open":
                 return
             while channel.bufferedAmount > HIGH_WATER:

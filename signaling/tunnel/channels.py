@@ -7,6 +7,10 @@ test_channel_protocol.py`` checks that both agree.
 
 from __future__ import annotations
 
+from server_py.wsgi import MAX_CHUNK as MAX_MESSAGE_BYTES  # the server tab's, in Python
+
+__all__ = ["CONTROL", "HTTP", "MAX_MESSAGE_BYTES", "channel_protocol"]
+
 CONTROL = "control"
 HTTP = "http"
 

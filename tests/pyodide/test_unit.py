@@ -14,8 +14,10 @@ from tests.pyodide import run_python
 UNIT_TESTS = [
     "tests/server_py/test_asgi.py",
     "tests/server_py/test_builds.py",
+    "tests/server_py/test_event_loop.py",
     "tests/server_py/test_flask.py",
     "tests/server_py/test_http.py",
+    "tests/server_py/test_interpreter.py",
     "tests/server_py/test_shims.py",
     "tests/server_py/test_site.py",
     "tests/server_py/test_threads.py",

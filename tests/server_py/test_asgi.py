@@ -438,7 +438,7 @@ def test_starlettes_test_client_runs_without_threads(monkeypatch: pytest.MonkeyP
     import anyio.from_thread
     from starlette.testclient import TestClient
 
-    from server_py.asgi import start_blocking_portal
+    from server_py.event_loop import start_blocking_portal
 
     def no_thread(self: threading.Thread) -> None:
         raise RuntimeError("can't start new thread")  # as in the browser

@@ -164,9 +164,9 @@ def test_instance_resources_flash_messages_and_a_click_command(server: SiteServe
     visitor.post("/note", data={"text": "second"})
     instance = server.site.root / "instance"
     assert (instance / "notes.txt").read_text() == "first\nsecond\n"  # inside the site
-    assert server.workbench.run("flask count-notes") == "notes: 2\n"
-    assert server.workbench.run("flask count-notes --prefix total:") == "total: 2\n"
-    assert "Count the notes" in server.workbench.run("flask --help")
+    assert server.console.run("flask count-notes") == "notes: 2\n"
+    assert server.console.run("flask count-notes --prefix total:") == "total: 2\n"
+    assert "Count the notes" in server.console.run("flask --help")
 
 
 SQLALCHEMY_SITE = {
@@ -214,7 +214,7 @@ def test_a_flask_sqlalchemy_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         "noApp": None,
         "mainFile": "app.py",
     }
-    assert site_server.workbench.run("flask init-db") == "Created the tables.\n"
+    assert site_server.console.run("flask init-db") == "Created the tables.\n"
     visitor = client(site_server)
     for name in ("apples", "pears"):
         assert visitor.post("/items", data={"name": name}).status_code == 302

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from server_py.workbench import WorkbenchError, console_command, file_kind, project_files
+from server_py.console import console_command
+from server_py.workbench import WorkbenchError, file_kind, project_files
 from server_py.worker import SiteServer
 from tests.harness import REPO
 from tests.server_py.test_site import isolated_imports, write  # noqa: F401  (a fixture)
@@ -103,7 +104,7 @@ def test_rename_onto_an_existing_file_is_refused(server: SiteServer) -> None:
 
 def test_flask_commands_and_the_database(server: SiteServer) -> None:
     bench = server.workbench
-    assert bench.run("flask init-db") == "Initialized the database.\n"
+    assert server.console.run("flask init-db") == "Initialized the database.\n"
     assert bench.databases() == ["instance/site.db"]
     assert bench.tables("instance/site.db") == [{"name": "item", "rows": 1}]
     page = bench.rows("instance/site.db", "item")
@@ -115,11 +116,11 @@ def test_flask_commands_and_the_database(server: SiteServer) -> None:
     assert result["rows"] == [["lamp"], ["couch"]]
     with pytest.raises(WorkbenchError, match="no such table: missing"):
         bench.query("instance/site.db", "SELECT * FROM missing")
-    assert "No such command" in bench.run("flask no-such-command")
+    assert "No such command" in server.console.run("flask no-such-command")
 
 
 def test_console_runs_with_the_app_context(server: SiteServer) -> None:
-    bench = server.workbench
+    bench = server.console
     assert bench.run("1 + 2") == "3\n"
     assert bench.run("from flask import current_app\ncurrent_app.name") == ""
     assert bench.run("current_app.name") == "'app'\n"
@@ -130,7 +131,7 @@ def test_console_runs_with_the_app_context(server: SiteServer) -> None:
 
 def test_export_and_import_round_trip(server: SiteServer, tmp_path: Path) -> None:
     bench = server.workbench
-    bench.run("flask init-db")
+    server.console.run("flask init-db")
     exported = bench.export_zip()
     assert "instance/site.db" in zipfile.ZipFile(io.BytesIO(exported)).namelist()
     bench.write_file("index.html", b"<p>changed</p>")
@@ -233,9 +234,9 @@ def test_a_packages_files_without_a_name_for_the_package_are_refused() -> None:
 def test_console_commands(line: str, command: list[str] | None, tmp_path: Path) -> None:
     assert console_command(line) == command
     # A test run gets a Python of its own; everything else runs in the one that serves.
-    workbench = SiteServer(str(tmp_path)).workbench
+    console = SiteServer(str(tmp_path)).console
     test_run = command is not None and (command[0] == "pytest" or command[2:3] == ["test"])
-    assert workbench.runs_apart(line) == test_run
+    assert console.runs_apart(line) == test_run
 
 
 def test_python_runs_scripts_and_modules_as_at_a_terminal(tmp_path: Path, monkeypatch) -> None:
@@ -248,17 +249,17 @@ def test_python_runs_scripts_and_modules_as_at_a_terminal(tmp_path: Path, monkey
             "greet.py": "import sys\nprint('hello', *sys.argv[1:])\n",
         },
     )
-    workbench = SiteServer(str(root)).workbench
+    console = SiteServer(str(root)).console
     path = list(sys.path)
     assert (
-        workbench.run("python tools/show.py a 'b c'") == "['a', 'b c'] True True\n(exit status 3)\n"
+        console.run("python tools/show.py a 'b c'") == "['a', 'b c'] True True\n(exit status 3)\n"
     )
-    assert workbench.run("python -m greet you") == "hello you\n"
-    assert workbench.run("python -c 'print(6 * 7)'") == "42\n"
-    assert "no such file in the site" in workbench.run("python missing.py")
-    assert "ZeroDivisionError" in workbench.run("python -c '1/0'")
+    assert console.run("python -m greet you") == "hello you\n"
+    assert console.run("python -c 'print(6 * 7)'") == "42\n"
+    assert "no such file in the site" in console.run("python missing.py")
+    assert "ZeroDivisionError" in console.run("python -c '1/0'")
     assert sys.path == path
-    served = workbench.run("python manage.py runserver")
+    served = console.run("python manage.py runserver")
     assert "no such file" in served  # no manage.py here: not a Django project
 
 
@@ -272,14 +273,14 @@ def test_a_commands_questions_are_asked_and_it_runs_again_answered(
          "assert sys.stdin.isatty()\nsecret = getpass.getpass()\n"
          "print(f'{name} has a secret of {len(secret)} letters')\n"},
     )  # fmt: skip
-    workbench = SiteServer(str(root)).workbench
-    assert workbench.console("python ask.py") == {
+    console = SiteServer(str(root)).console
+    assert console.line("python ask.py") == {
         "output": "Name: ", "prompt": "Name: ", "secret": False
     }  # fmt: skip
-    assert workbench.console("python ask.py", ["ada"]) == {
+    assert console.line("python ask.py", ["ada"]) == {
         "output": "Name: ada\nPassword: ", "prompt": "Password: ", "secret": True
     }  # fmt: skip
-    done = workbench.console("python ask.py", ["ada", "hunter2"])
+    done = console.line("python ask.py", ["ada", "hunter2"])
     assert done == {"output": "Name: ada\nPassword: \nada has a secret of 7 letters\n"}
     assert "hunter2" not in done["output"]
 
@@ -310,9 +311,9 @@ assert server.load()["ok"]
 files = lambda: {str(p): p.read_bytes().hex() for p in root.rglob("*") if p.is_file()}
 before, path, modules = files(), list(sys.path), set(sys.modules)
 pieces = []
-server.workbench.output = pieces.append
-returned = server.workbench.run("pytest")
-server.workbench.output = None
+server.console.output = pieces.append
+returned = server.console.run("pytest")
+server.console.output = None
 print(json.dumps({
     "returned": returned,
     "pieces": pieces,
@@ -322,8 +323,8 @@ print(json.dumps({
         name for name in set(sys.modules) - modules
         if str(getattr(sys.modules[name], "__file__", "")).startswith(str(root))
     ),
-    "again": server.workbench.run("python -m pytest -q -k index"),
-    "tools_needed": server.workbench.tools_needed("pytest -q"),
+    "again": server.console.run("python -m pytest -q -k index"),
+    "tools_needed": server.console.tools_needed("pytest -q"),
 }))
 """
 
@@ -356,10 +357,10 @@ def test_flask_commands_without_an_app_say_why(tmp_path: Path, monkeypatch) -> N
     root = write(tmp_path / "site", {"notes.py": "NOTES = []\n"})
     server = SiteServer(str(root))
     assert server.load()["noApp"].startswith("No app found: ")
-    answer = server.workbench.run("flask init-db")
+    answer = server.console.run("flask init-db")
     assert answer.startswith("This site has no Flask app, so it has no flask commands. No app")
     write(root, {"app.py": "from flask import Flask\napp = Flask(__name__\n"})
     assert not server.load()["ok"]
-    answer = server.workbench.run("flask init-db")
+    answer = server.console.run("flask init-db")
     assert answer.startswith("The site's code failed to load, so its flask commands cannot run:")
     assert "app.py, line 2: SyntaxError" in answer, answer

@@ -7,7 +7,8 @@ import itertools
 import json
 import subprocess
 
-from signaling.tunnel.channels import CONTROL, HTTP, channel_protocol
+from server_py.wsgi import MAX_CHUNK
+from signaling.tunnel.channels import CONTROL, HTTP, MAX_MESSAGE_BYTES, channel_protocol
 from tests.harness import REPO
 
 SCRIPT = """
@@ -15,6 +16,7 @@ const protocol = await import(process.argv[1]);
 const cases = JSON.parse(process.argv[2]);
 console.log(JSON.stringify({
   labels: [protocol.CONTROL, protocol.HTTP],
+  maxMessageBytes: protocol.MAX_MESSAGE_BYTES,
   formatted: cases.map(([scheme, httpOnlyByServer, window]) =>
     protocol.formatChannelProtocol({ scheme, httpOnlyByServer, window })),
   parsed: cases.map(([scheme, httpOnlyByServer, window]) => protocol.parseChannelProtocol(
@@ -32,6 +34,8 @@ def test_both_ends_name_and_format_channels_alike() -> None:
     )  # fmt: skip
     javascript = json.loads(run.stdout)
     assert javascript["labels"] == [CONTROL, HTTP]
+    # The size of a message: the browser's ends, the tunnel's and the server tab's Python's.
+    assert javascript["maxMessageBytes"] == MAX_MESSAGE_BYTES == MAX_CHUNK
     assert javascript["formatted"] == [channel_protocol(*case) for case in cases]
     assert javascript["parsed"] == [
         {"scheme": scheme, "httpOnlyByServer": cookies, "window": window}

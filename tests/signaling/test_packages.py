@@ -264,14 +264,20 @@ def test_a_resolution_that_would_fetch_too_much_says_so(
 # -- the store, the rate, the queue -----------------------------------------------------------
 
 
-def test_the_store_stays_under_its_bound_least_recently_used_first(tmp_path: Path) -> None:
-    store = PackageStore(tmp_path, max_bytes=2500)
+def stored(store: PackageStore, numbers: range) -> list[str]:
+    """Files of 1000 bytes added to ``store``, file n last used at time n."""
     kept = []
-    for number in range(4):
+    for number in numbers:
         partial = store.partial()
         partial.write_bytes(bytes([number]) * 1000)
         kept.append(store.add(partial))
-        os.utime(store.file(kept[-1]), (number, number))  # used in that order
+        os.utime(store.file(kept[-1]), (number, number))
+    return kept
+
+
+def test_the_store_stays_under_its_bound_least_recently_used_first(tmp_path: Path) -> None:
+    store = PackageStore(tmp_path, max_bytes=2500)
+    kept = stored(store, range(4))
     assert store.size() <= 2500
     assert store.file(kept[0]) is None and store.file(kept[1]) is None
     assert store.file(kept[3]) is not None
@@ -282,16 +288,9 @@ def test_a_file_used_again_is_kept_over_a_newer_one(tmp_path: Path) -> None:
     """Least recently *used*, not first in: the oldest file, asked for again, outlives one
     added after it."""
     store = PackageStore(tmp_path, max_bytes=2500)
-    kept = []
-    for number in range(2):
-        partial = store.partial()
-        partial.write_bytes(bytes([number]) * 1000)
-        kept.append(store.add(partial))
-        os.utime(store.file(kept[-1]), (number, number))  # added in that order
+    kept = stored(store, range(2))
     assert store.file(kept[0]) is not None  # a visitor's tab asks for the first again
-    partial = store.partial()
-    partial.write_bytes(b"new" * 334)
-    store.add(partial)
+    kept += stored(store, range(2, 3))  # a newer one: the store is past its bound
     assert store.file(kept[1]) is None
     assert store.file(kept[0]) is not None
 
