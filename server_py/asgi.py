@@ -34,7 +34,7 @@ from typing import IO, Any
 
 from server_py.event_loop import EventLoop
 from server_py.websocket import Disconnected, Received, WebSocket
-from server_py.wsgi import MAX_CHUNK
+from server_py.wsgi import ASGI_HEADERS, MAX_CHUNK
 
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -403,16 +403,16 @@ class _Lifespan(_Waiting):
 
 
 def http_scope(environ: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-    """The ASGI ``http`` scope for a request the HTTP layer has described as a WSGI environ."""
-    headers = []
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            name = key[5:].replace("_", "-").lower()
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = key.replace("_", "-").lower()
-        else:
-            continue
-        headers.append((name.encode("latin-1"), value.encode("latin-1")))
+    """The ASGI ``http`` scope for a request the HTTP layer has described as a WSGI environ,
+    with its headers as received (repeated ones apart, ``_`` and ``-`` as they were); from
+    another WSGI caller (a test client), with the headers its environ holds."""
+    headers = environ.get(ASGI_HEADERS)
+    if headers is None:
+        headers = [
+            (_header_name(key).encode("latin-1"), value.encode("latin-1"))
+            for key, value in environ.items()
+            if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")
+        ]
     return {
         "type": "http",
         "asgi": ASGI_VERSION,
@@ -423,11 +423,16 @@ def http_scope(environ: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]
         "path": environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace"),
         "query_string": environ["QUERY_STRING"].encode("latin-1"),
         "root_path": environ.get("SCRIPT_NAME", ""),
-        "headers": headers,
+        "headers": list(headers),
         "client": (environ.get("REMOTE_ADDR", ""), 0),
         "server": (environ["SERVER_NAME"], int(environ["SERVER_PORT"])),
         "state": state,
     }
+
+
+def _header_name(key: str) -> str:
+    """``HTTP_X_FORWARDED_FOR`` -> ``x-forwarded-for``, ``CONTENT_TYPE`` -> ``content-type``."""
+    return key.removeprefix("HTTP_").replace("_", "-").lower()
 
 
 def _decoded(headers: Any) -> list[tuple[str, str]]:

@@ -18,6 +18,9 @@ MAX_CHUNK = 64 * 1024
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
+# The request's headers as received (names lower-case, repeated ones apart, framing undone as
+# for the WSGI app), which an environ cannot hold: what the ASGI bridge gives its app.
+ASGI_HEADERS = "peerserver.asgi_headers"
 # Headers that WSGI keeps out of the HTTP_ namespace (PEP 3333, "environ Variables").
 _UNPREFIXED = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
 # Framing the HTTP layer has already undone: the app sees a plain body with a Content-Length.
@@ -75,13 +78,15 @@ def build_environ(request: Request, errors: IO[str] | None = None) -> dict[str, 
         "wsgi.run_once": False,
         "wsgi.file_wrapper": FileWrapper,
     }
+    received: list[tuple[bytes, bytes]] = []  # as they came, for an ASGI app's scope
     for raw_name, raw_value in request.headers:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
         if name == "host":
             host = value
-        if name in _CONSUMED:
+        if name in _CONSUMED or name == "content-length":
             continue
+        received.append((name.encode("latin-1"), bytes(raw_value)))
         key = _UNPREFIXED.get(name) or "HTTP_" + name.upper().replace("-", "_")
         # Repeated headers are joined as RFC 9110 allows; cookies use "; " as their own separator.
         if key in environ:
@@ -91,6 +96,8 @@ def build_environ(request: Request, errors: IO[str] | None = None) -> dict[str, 
     # The body is complete before the app runs (chunked or not), so its length is known.
     if request.body_length or "CONTENT_LENGTH" in environ:
         environ["CONTENT_LENGTH"] = str(request.body_length)
+        received.append((b"content-length", environ["CONTENT_LENGTH"].encode("ascii")))
+    environ[ASGI_HEADERS] = received
     default_port = "443" if request.url_scheme == "https" else "80"
     server_name, _, port = host.rpartition(":") if _has_port(host) else (host, "", default_port)
     environ["SERVER_NAME"] = server_name or "localhost"

@@ -99,6 +99,30 @@ def test_a_bare_asgi_app_gets_the_request_and_answers() -> None:
     assert seen["sha"] == __import__("hashlib").sha256(body + b"end").hexdigest()
 
 
+def test_the_scope_has_the_headers_as_received() -> None:
+    """Repeated headers apart and in order, ``_`` and ``-`` as sent (which a WSGI environ
+    cannot tell apart); the body's framing undone, as for a WSGI app."""
+
+    async def headers_app(scope, receive, send):
+        while (await receive()).get("more_body"):
+            pass
+        said = [[name.decode(), value.decode()] for name, value in scope["headers"]]
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": json.dumps(said).encode()})
+
+    connection = HTTPConnection(ASGIBridge(headers_app))
+    connection.receive_data(
+        b"POST / HTTP/1.1\r\nHost: site.localhost\r\nX-Tag: a\r\nX_Under: u\r\n"
+        b"X-Tag: b\r\nX-Under: d\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"3\r\nabc\r\n0\r\n\r\n"
+    )
+    [reply] = parse(drain(connection), ["POST"])
+    assert json.loads(reply.body) == [
+        ["host", "site.localhost"], ["x-tag", "a"], ["x_under", "u"], ["x-tag", "b"],
+        ["x-under", "d"], ["content-length", "3"],
+    ]  # fmt: skip
+
+
 def test_errors_are_500s_with_their_traceback() -> None:
     errors = io.StringIO()
     connection = HTTPConnection(ASGIBridge(bare_app), errors=errors)
