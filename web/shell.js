@@ -3,24 +3,10 @@
 // shows the site in a full-window iframe, keeping the address bar and title in step with it.
 
 import { UNAVAILABLE_TITLE } from "/__ps/runtime/error-pages.js";
-import { concat } from "/__ps/runtime/http1.js";
-import {
-  BODY,
-  BODY_END,
-  BODY_ERROR,
-  CANCEL,
-  DATA,
-  END,
-  ERROR,
-  FETCH,
-  HEAD,
-  MORE,
-  UNREAD,
-} from "/__ps/runtime/protocol/service-worker.js";
-import { requestTimings } from "/__ps/runtime/request-timings.js";
+import { FETCH } from "/__ps/runtime/protocol/service-worker.js";
 import { CONNECT } from "/__ps/runtime/protocol/page-sockets.js";
 import { explainMissing, missingCapabilities } from "/__ps/runtime/visitor/capabilities.js";
-import { framedByShell } from "/__ps/runtime/visitor/framing.js";
+import { RequestRelay } from "/__ps/runtime/visitor/request-relay.js";
 import { SiteClient } from "/__ps/runtime/visitor/site-client.js";
 import { cookieHeaderFor, storeSetCookies } from "/__ps/runtime/visitor/site-cookies.js";
 import { SiteSockets } from "/__ps/runtime/visitor/site-sockets.js";
@@ -65,65 +51,14 @@ client.addEventListener("state", ({ detail: { state, reason } }) => {
   }
 });
 
+// The site's pages' requests, from its service worker (runtime/protocol/service-worker.js).
+const requests = new RequestRelay({
+  client,
+  cookies: { header: cookieHeaderFor, store: storeSetCookies },
+  userAgent: navigator.userAgent,
+});
 navigator.serviceWorker?.addEventListener("message", (event) => {
-  if (event.data?.type !== FETCH) return;
-  const port = event.ports[0];
-  const { request } = event.data;
-  requestTimings.mark(request.target, "service-worker", request.receivedAt);
-  requestTimings.mark(request.target, "shell");
-  request.headers.push(["User-Agent", navigator.userAgent]);
-  const cookies = cookieHeaderFor(request.url, request.scriptCookies);
-  if (cookies) request.headers.push(["Cookie", cookies]);
-  let flow = null;
-  const body = request.streamed ? new BodyPieces(port) : null;
-  port.onmessage = ({ data }) => {
-    if (data?.type === UNREAD) flow?.unread(data.bytes);
-    else if (data?.type === CANCEL) flow?.cancel();
-    else body?.take(data);
-  };
-  // A small response usually comes in one message from the channel: its head, body and end go
-  // on to the service worker as one message too, which then answers without a stream.
-  let held = null;
-  const postHeld = () => {
-    const { head, pieces, end } = held;
-    held = null;
-    const bytes = pieces.reduce(concat, new Uint8Array(0));
-    port.postMessage({ type: HEAD, ...head, bytes, end }, [bytes.buffer]);
-  };
-  client.request(
-    { ...request, bodyStream: body },
-    {
-      opened: (control) => {
-        flow = control;
-      },
-      head: ({ status: code, statusText, headers }) => {
-        requestTimings.mark(request.target, "shell-head");
-        const isSetCookie = ([name]) => name.toLowerCase() === "set-cookie";
-        storeSetCookies(
-          headers.filter(isSetCookie).map(([, value]) => value),
-          request.url,
-        );
-        let kept = headers.filter((header) => !isSetCookie(header));
-        if (request.destination === "iframe") kept = framedByShell(kept); // a page in the shell
-        const head = { status: code, statusText, headers: kept };
-        if (!request.takesWhole) {
-          port.postMessage({ type: HEAD, ...head });
-          return;
-        }
-        held = { head, pieces: [], end: false };
-        queueMicrotask(postHeld); // after the rest of the channel's message is taken apart
-      },
-      data: (bytes) => {
-        if (held) held.pieces.push(bytes);
-        else port.postMessage({ type: DATA, bytes }, [bytes.buffer]);
-      },
-      end: () => {
-        if (held) held.end = true;
-        else port.postMessage({ type: END });
-      },
-      error: (text) => port.postMessage({ type: ERROR, message: text }),
-    },
-  );
+  if (event.data?.type === FETCH) requests.relay(event.data.request, event.ports[0]);
 });
 
 // The site's pages' WebSockets (runtime/protocol/page-sockets.js): a page of the site, or a
@@ -155,43 +90,6 @@ function documentCookies() {
         ? { name: "", value: pair }
         : { name: pair.slice(0, equals), value: pair.slice(equals + 1) };
     });
-}
-
-/**
- * A request body the service worker streams over its port: each piece is asked for ("more")
- * when the one before has gone on, so that neither side holds more than one.
- */
-class BodyPieces {
-  constructor(port) {
-    this.port = port;
-    this.pieces = [];
-    this.ended = false;
-    this.failure = null;
-    this.wake = null;
-  }
-
-  take(message) {
-    if (message?.type === BODY) this.pieces.push(message.bytes);
-    else if (message?.type === BODY_END) this.ended = true;
-    else if (message?.type === BODY_ERROR) this.failure = message.message;
-    else return;
-    this.wake?.();
-  }
-
-  async *[Symbol.asyncIterator]() {
-    for (;;) {
-      this.port.postMessage({ type: MORE });
-      while (!this.pieces.length && !this.ended && this.failure === null) {
-        await new Promise((resolve) => {
-          this.wake = resolve;
-        });
-      }
-      if (this.failure !== null)
-        throw new Error(`the request body could not be read: ${this.failure}`);
-      if (!this.pieces.length) return;
-      yield this.pieces.shift();
-    }
-  }
 }
 
 // Keep the address bar and the tab title on the page the visitor is looking at. The frame's

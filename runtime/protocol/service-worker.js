@@ -1,6 +1,7 @@
-// The protocol between a site's client shell (the page that holds the peer connection) and
-// the site's service worker (runtime/visitor/sw.js), which answers every request of the site's
-// pages through the shell. Each request gets a MessageChannel; its port carries:
+// The protocol between a site's client shell (the page that holds the peer connection; its
+// side of this is runtime/visitor/request-relay.js) and the site's service worker
+// (runtime/visitor/sw.js), which answers every request of the site's pages through the shell.
+// Each request gets a MessageChannel; its port carries:
 //
 // Service worker -> shell (on the client, with the port): {type: "fetch", request: {method,
 //   target, url, headers, destination, scriptCookies, body, streamed, receivedAt, takesWhole}}
