@@ -1,6 +1,7 @@
 // The protocol between a server tab (its main thread) and its Python worker, over postMessage.
 // runtime/server-tab/python-process.js speaks it on one side, runtime/python-worker/ on the
-// other; this module is the one place its messages are written down.
+// other; this module is the one place its messages are written down: both ends make them with
+// its constructors and tell them apart by its constants (tests/js/worker-protocol.test.mjs).
 //
 // Server tab -> worker:
 //   boot {bundleUrl, pyodidePackages, snapshot: {key, blob}|null, makeSnapshot}: start Python
@@ -40,6 +41,136 @@
 //   ask {id, question}: a question to the server tab, answered by "reply":
 //     {type: "save", changes} (keep the site's changed files: site-store.js), and
 //     {type: "package-ticket"} (what the package service asks of a server tab)
+
+// The messages' types. Server tab -> worker:
+export const BOOT = "boot";
+export const SITE = "site";
+export const OPEN = "open";
+export const DATA = "data";
+export const CREDIT = "credit";
+export const CLOSE = "close";
+export const CALL = "call";
+export const STOP = "stop";
+export const REPLY = "reply";
+// Within the worker: a timer of the site's WebSocket handlers is due (see its pollSockets).
+export const TICK = "tick";
+// Worker -> server tab (and STATS, both ways):
+export const PROGRESS = "progress";
+export const SNAPSHOT = "snapshot";
+export const PYTHON_READY = "python-ready";
+export const READY = "ready";
+export const FAILED = "failed";
+export const SEND = "send";
+export const END = "end";
+export const REQUEST = "request";
+export const LOG = "log";
+export const OUTPUT = "output";
+export const UNSAVED = "unsaved";
+export const RESULT = "result";
+export const STATS = "stats";
+export const BUSY = "busy";
+export const IDLE = "idle";
+export const THREADS = "threads";
+export const STOPPED = "stopped";
+export const CRASHED = "crashed";
+export const ASK = "ask";
+// The worker's questions:
+export const SAVE = "save";
+export const PACKAGE_TICKET = "package-ticket";
+
+/** The messages of one HTTP connection: the worker handles each on its connection's lane. */
+export const CONNECTION_MESSAGES = new Set([OPEN, DATA, CREDIT, CLOSE]);
+
+/** What the server tab's PythonProcess passes on to its listeners, as events of these names
+ * (the others it handles itself: busy, idle, result, ask, python-ready, crashed, stopped). */
+export const FORWARDED = new Set([
+  READY,
+  FAILED,
+  SEND,
+  END,
+  REQUEST,
+  LOG,
+  OUTPUT,
+  STATS,
+  PROGRESS,
+  UNSAVED,
+  THREADS,
+]);
+
+/** The server tab's messages to the worker. */
+export const toWorker = {
+  /** @param {{bundleUrl: string, pyodidePackages?: string|null,
+   *   snapshot?: {key: string, blob: Blob}|null, makeSnapshot?: boolean}} options */
+  boot: (options) => ({ type: BOOT, ...options }),
+  /** @param {{name: string, address: string, packagesUrl: string, files: object,
+   *   template: string|null, loadApp: boolean, buildSources: boolean}} site */
+  site: (site) => ({ type: SITE, ...site }),
+  /** @param {{conn: number, scheme: string, client: string, identity: string}} connection */
+  open: ({ conn, scheme, client, identity }) => ({ type: OPEN, conn, scheme, client, identity }),
+  /** @param {number} conn @param {Uint8Array} bytes */
+  data: (conn, bytes) => ({ type: DATA, conn, bytes }),
+  /** @param {number} conn @param {number} chunks */
+  credit: (conn, chunks) => ({ type: CREDIT, conn, chunks }),
+  /** @param {number} conn */
+  close: (conn) => ({ type: CLOSE, conn }),
+  /** @param {number} id @param {string} method @param {unknown[]} args */
+  call: (id, method, args) => ({ type: CALL, id, method, args }),
+  /** @param {string} reason */
+  stop: (reason) => ({ type: STOP, reason }),
+  stats: () => ({ type: STATS }),
+  /** @param {number} id @param {unknown} value @param {string|undefined} error */
+  reply: (id, value, error) => ({ type: REPLY, id, value, error }),
+};
+
+/** The worker's messages to the server tab. */
+export const fromWorker = {
+  /** @param {string} label @param {number} fraction */
+  progress: (label, fraction) => ({ type: PROGRESS, label, fraction }),
+  /** @param {string} key @param {Blob} blob */
+  snapshot: (key, blob) => ({ type: SNAPSHOT, key, blob }),
+  /** @param {boolean} restored */
+  pythonReady: (restored) => ({ type: PYTHON_READY, restored }),
+  /** @param {{module: string|null, isNew: boolean, load: object, packages: object,
+   *   bootMs: number, timings: object}} boot */
+  ready: (boot) => ({ type: READY, ...boot }),
+  /** @param {string} message @param {string|undefined} traceback */
+  failed: (message, traceback) => ({ type: FAILED, message, traceback }),
+  /** @param {number} conn @param {Uint8Array} bytes */
+  send: (conn, bytes) => ({ type: SEND, conn, bytes }),
+  /** @param {number} conn */
+  end: (conn) => ({ type: END, conn }),
+  /** @param {{method: string, target: string, status: number, duration_ms: number,
+   *   client: string, note: string}} record */
+  request: (record) => ({ type: REQUEST, ...record }),
+  /** @param {"stdout"|"stderr"|"server"} stream @param {string} text */
+  log: (stream, text) => ({ type: LOG, stream, text }),
+  /** @param {string} text */
+  output: (text) => ({ type: OUTPUT, text }),
+  /** @param {string|null} message */
+  unsaved: (message) => ({ type: UNSAVED, message }),
+  /** @param {number} id @param {{value?: unknown, error?: string}} outcome */
+  result: (id, outcome) => ({ type: RESULT, id, ...outcome }),
+  /** @param {{memoryBytes: number, connections: number}} counts */
+  stats: (counts) => ({ type: STATS, ...counts }),
+  /** @param {{conn?: number, call?: number, method?: string, loading?: boolean,
+   *   building?: string, sockets?: boolean, thread?: string}} cause */
+  busy: (cause) => ({ type: BUSY, ...cause }),
+  idle: () => ({ type: IDLE }),
+  /** @param {string} unavailable */
+  threads: (unavailable) => ({ type: THREADS, unavailable }),
+  stopped: () => ({ type: STOPPED }),
+  /** @param {{reason: string, conn?: number, call?: number}} crash */
+  crashed: ({ reason, conn, call }) => ({ type: CRASHED, reason, conn, call }),
+  /** @param {number} id @param {{type: string}} question */
+  ask: (id, question) => ({ type: ASK, id, question }),
+};
+
+/** The worker's questions (in an "ask"). */
+export const questions = {
+  /** @param {{put: object[], remove: object[]}} changes */
+  save: (changes) => ({ type: SAVE, changes }),
+  packageTicket: () => ({ type: PACKAGE_TICKET }),
+};
 
 /**
  * Messages that expect an answer, by id, in either direction: the server tab's calls (answered

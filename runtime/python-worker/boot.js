@@ -4,6 +4,7 @@
 // from this bundle, else from scratch (see server-tab/python-snapshot.js).
 
 import { fetchBytes, fetchJson } from "../fetch-checked.js";
+import { fromWorker } from "../protocol/worker.js";
 
 // What a snapshot holds besides Python itself: the modules every site needs, imported.
 const PRELOAD = "import flask, sqlite3, server_py.worker";
@@ -23,7 +24,7 @@ const RESEED = "import random; random.seed()";
 
 /**
  * Start Python with the Flask stack, but no site yet. With `makeSnapshot`, only make a snapshot
- * and hand it to `post` ({type: "snapshot", key, blob}): such a worker is never given a site.
+ * and hand it to `post` (a "snapshot" message): such a worker is never given a site.
  * `post` also gets the boot's progress and log. Resolves to the Runtime (null with
  * makeSnapshot).
  */
@@ -32,7 +33,7 @@ export async function startPython(
   post,
 ) {
   const started = performance.now();
-  if (!makeSnapshot) post({ type: "progress", label: "Loading Python", fraction: 0.05 });
+  if (!makeSnapshot) post(fromWorker.progress("Loading Python", 0.05));
   const reading = snapshot?.blob.arrayBuffer(); // meanwhile
   const [{ loadPyodide }, manifest] = await Promise.all([
     import(`${bundleUrl}pyodide/pyodide.mjs`),
@@ -52,8 +53,8 @@ export async function startPython(
     stdLibURL: `${bundleUrl}python/python_stdlib.zip`, // byte-compiled
     // Pyodide's own packages, by name, checked against the bundle's lock (packages.js).
     ...(pyodidePackages ? { packageBaseUrl: pyodidePackages } : {}),
-    stdout: (text) => post({ type: "log", stream: "stdout", text }),
-    stderr: (text) => post({ type: "log", stream: "stderr", text }),
+    stdout: (text) => post(fromWorker.log("stdout", text)),
+    stderr: (text) => post(fromWorker.log("stderr", text)),
   };
 
   if (makeSnapshot) {
@@ -63,7 +64,7 @@ export async function startPython(
     await installFiles(python, manifest, archives, zipped, true);
     python.runPython(PRELOAD);
     // As a Blob: its 30-odd MB go to the browser's blob storage, not the server tab's heap.
-    post({ type: "snapshot", key, blob: new Blob([python.makeMemorySnapshot()]) });
+    post(fromWorker.snapshot(key, new Blob([python.makeMemorySnapshot()])));
     return null;
   }
   const hashes = import(`${bundleUrl}hashes.js`);
@@ -72,17 +73,15 @@ export async function startPython(
     try {
       python = await restore(loadPyodide, options, new Uint8Array(await reading));
     } catch (error) {
-      post({
-        type: "log",
-        stream: "stderr",
-        text: `The Python snapshot did not load (${error}); starting afresh.`,
-      });
+      post(
+        fromWorker.log("stderr", `The Python snapshot did not load (${error}); starting afresh.`),
+      );
     }
   }
   const restored = python !== null;
   python ??= await loadPyodide(options);
   const pyodideLoaded = performance.now();
-  post({ type: "progress", label: "Installing Flask", fraction: 0.6 });
+  post(fromWorker.progress("Installing Flask", 0.6));
   // A snapshot has sys.path as it was.
   const sitePackages = await installFiles(python, manifest, archives, zipped, !restored);
   if (restored) python.runPython(RESEED);

@@ -11,6 +11,7 @@
 // tells which connections have something to send then.
 
 import { MAX_MESSAGE_BYTES } from "../protocol/channels.js";
+import { fromWorker } from "../protocol/worker.js";
 
 const INITIAL_CREDIT = 8;
 
@@ -79,7 +80,7 @@ export class Connections {
   /** Something went wrong with `conn` in the runtime itself: it ends, the others go on. */
   drop(conn) {
     this.credit.delete(conn);
-    this.post({ type: "end", conn });
+    this.post(fromWorker.end(conn));
   }
 
   /**
@@ -109,7 +110,7 @@ export class Connections {
       for (;;) {
         const bytes = await this.take(conn);
         if (!bytes.length) break;
-        this.post({ type: "send", conn, bytes }, [bytes.buffer]);
+        this.post(fromWorker.send(conn, bytes), [bytes.buffer]);
       }
     }
   }
@@ -120,12 +121,12 @@ export class Connections {
       const bytes = await this.take(conn);
       if (!bytes.length) break;
       this.credit.set(conn, this.credit.get(conn) - 1);
-      this.post({ type: "send", conn, bytes }, [bytes.buffer]);
+      this.post(fromWorker.send(conn, bytes), [bytes.buffer]);
     }
     if (this.credit.has(conn) && this.server.should_close(conn)) {
       this.credit.delete(conn);
       this.server.close(conn);
-      this.post({ type: "end", conn });
+      this.post(fromWorker.end(conn));
     }
   }
 

@@ -16,7 +16,22 @@
 // Python cannot unload packages either, so when requirements.txt changes, "reload" answers
 // {restart: true} and the main thread starts a fresh worker.
 
-import { Requests } from "../protocol/worker.js";
+import {
+  BOOT,
+  CALL,
+  CLOSE,
+  CONNECTION_MESSAGES,
+  CREDIT,
+  DATA,
+  fromWorker,
+  OPEN,
+  REPLY,
+  Requests,
+  SITE,
+  STATS,
+  STOP,
+  TICK,
+} from "../protocol/worker.js";
 import { startPython } from "./boot.js";
 import { Connections } from "./connections.js";
 import { installRequirements, installTools } from "./packages.js";
@@ -29,9 +44,6 @@ import { SiteThreads } from "./threads.js";
 // among it) opens no connection on the owner's behalf that the owner cannot see. fetch stays,
 // for the bundle and the packages, and for a site's own calls to APIs that allow it (CORS).
 delete globalThis.WebSocket;
-
-// The messages of one HTTP connection, handled on its lane.
-const CONNECTION_MESSAGES = new Set(["open", "data", "credit", "close"]);
 
 let runtime = null; // what boot.js started: {python, bundleUrl, manifest, sitePackages, ...}
 let server = null; // server_py.worker.SiteServer, once the site is open
@@ -51,7 +63,7 @@ const THREAD_KEEP_MS = 200;
 
 self.addEventListener("message", (event) => {
   const message = event.data;
-  if (message.type === "reply")
+  if (message.type === REPLY)
     questions.settle(message); // awaited by the message being handled
   else queue = queue.then(() => handle(message));
 });
@@ -62,7 +74,7 @@ function post(message, transfer = []) {
 
 /** Ask the main thread `question`; resolves to its answer. */
 function ask(question, transfer = []) {
-  return questions.ask((id) => post({ type: "ask", id, question }, transfer));
+  return questions.ask((id) => post(fromWorker.ask(id, question), transfer));
 }
 
 async function handle(message) {
@@ -74,12 +86,12 @@ async function handle(message) {
     return;
   }
   try {
-    if (message.type === "boot") await boot(message);
-    else if (message.type === "site") await openSite(message);
+    if (message.type === BOOT) await boot(message);
+    else if (message.type === SITE) await openSite(message);
     else if (server !== null) await dispatch(message);
   } catch (error) {
-    if (message.type === "boot" || message.type === "site") {
-      post({ type: "failed", message: String(error), traceback: error.stack });
+    if (message.type === BOOT || message.type === SITE) {
+      post(fromWorker.failed(String(error), error.stack));
       return;
     }
     failed(error, message);
@@ -91,21 +103,21 @@ function failed(error, message) {
   if (crashed(error)) {
     // Not the site's exception (those are 500s): Python itself is gone. Nothing more can run
     // here; the main thread starts a new worker.
-    post({ type: "crashed", reason: String(error), conn: message.conn, call: message.id });
+    post(fromWorker.crashed({ reason: String(error), conn: message.conn, call: message.id }));
     queue = new Promise(() => {});
     return;
   }
   // A failure of the runtime itself, not of the site (the site's errors become 500s): report
   // it and drop that one connection, the others carry on.
-  post({ type: "log", stream: "stderr", text: String(error) });
-  if (message.type === "call") post({ type: "result", id: message.id, error: String(error) });
+  post(fromWorker.log("stderr", String(error)));
+  if (message.type === CALL) post(fromWorker.result(message.id, { error: String(error) }));
   if (message.conn !== undefined) connections?.drop(message.conn);
 }
 
 /** Start Python (or only make a snapshot of it: then `runtime` stays null). */
 async function boot(message) {
   runtime = await startPython(message, post);
-  if (runtime) post({ type: "python-ready", restored: runtime.restored });
+  if (runtime) post(fromWorker.pythonReady(runtime.restored));
 }
 
 /** Lay out the site's files, install its packages and load its app: the second half of a boot. */
@@ -119,7 +131,7 @@ async function openSite({
   buildSources = true,
 }) {
   const siteStarted = performance.now();
-  post({ type: "progress", label: "Loading the site", fraction: 0.8 });
+  post(fromWorker.progress("Loading the site", 0.8));
   const { python } = runtime;
   trees = new SiteTrees(python.FS, name, files);
   const isNew = files.site.length === 0;
@@ -127,14 +139,14 @@ async function openSite({
   server = SiteServer(
     trees.paths.site,
     (record) => {
-      post({ type: "request", ...record.toJs({ dict_converter: Object.fromEntries }) });
+      post(fromWorker.request(record.toJs({ dict_converter: Object.fromEntries })));
     },
     trees.paths.state,
-    (text) => post({ type: "output", text }),
+    (text) => post(fromWorker.output(text)),
     address,
   );
   threads = new SiteThreads({ python, post, afterThread });
-  if (threads.reason !== null) post({ type: "threads", unavailable: threads.reason });
+  if (threads.reason !== null) post(fromWorker.threads(threads.reason));
   connections = new Connections(server, post, threads);
   if (isNew) server.unpack(template);
   bootRequirements = trees.requirements();
@@ -153,21 +165,22 @@ async function openSite({
   }
   await keepFiles();
   const now = performance.now();
-  post({
-    type: "ready",
-    module: load.module ?? null,
-    isNew,
-    load,
-    packages,
-    bootMs: now - runtime.started,
-    timings: { ...runtime.timings, site_ms: now - siteStarted },
-  });
+  post(
+    fromWorker.ready({
+      module: load.module ?? null,
+      isNew,
+      load,
+      packages,
+      bootMs: now - runtime.started,
+      timings: { ...runtime.timings, site_ms: now - siteStarted },
+    }),
+  );
 }
 
 /** Install requirements.txt's packages, saying in the log what it got and what it could not. */
 async function installPackages(text, packagesUrl, buildSources) {
-  post({ type: "progress", label: "Installing requirements.txt", fraction: 0.7 });
-  const say = (stream, line) => post({ type: "log", stream, text: line });
+  post(fromWorker.progress("Installing requirements.txt", 0.7));
+  const say = (stream, line) => post(fromWorker.log(stream, line));
   const packages = await installRequirements(text, {
     python: runtime.python,
     server,
@@ -176,13 +189,13 @@ async function installPackages(text, packagesUrl, buildSources) {
     buildSources,
     ask,
     say,
-    progress: (label) => post({ type: "progress", label, fraction: 0.7 }),
+    progress: (label) => post(fromWorker.progress(label, 0.7)),
     watched: (building, run) => {
-      post({ type: "busy", building });
+      post(fromWorker.busy({ building }));
       try {
         return run();
       } finally {
-        post({ type: "idle" });
+        post(fromWorker.idle());
       }
     },
   });
@@ -197,22 +210,23 @@ async function installPackages(text, packagesUrl, buildSources) {
 
 async function dispatch(message) {
   switch (message.type) {
-    case "tick": // a timer of the site's WebSocket handlers is due: see pollSockets
+    case TICK: // see pollSockets
       break;
-    case "stop":
+    case STOP:
       await connections.stop(message.reason);
-      post({ type: "stopped" });
+      post(fromWorker.stopped());
       return;
-    case "call":
+    case CALL:
       await call(message);
       break;
-    case "stats":
+    case STATS:
       // The WebAssembly memory holds Python's heap; MEMFS files live in JavaScript arrays.
-      post({
-        type: "stats",
-        memoryBytes: runtime.python._module.HEAPU8.buffer.byteLength,
-        connections: connections.count,
-      });
+      post(
+        fromWorker.stats({
+          memoryBytes: runtime.python._module.HEAPU8.buffer.byteLength,
+          connections: connections.count,
+        }),
+      );
       return;
   }
   await pollSockets();
@@ -222,10 +236,10 @@ async function dispatch(message) {
 async function onConnection(message) {
   const { conn } = message;
   switch (message.type) {
-    case "open":
+    case OPEN:
       connections.open(message);
       break;
-    case "data":
+    case DATA:
       await connections.receive(conn, message.bytes);
       if (server.requests_started !== requestsSeen) {
         requestsSeen = server.requests_started;
@@ -233,10 +247,10 @@ async function onConnection(message) {
       }
       await connections.pump(conn);
       break;
-    case "credit":
+    case CREDIT:
       await connections.grant(conn, message.chunks);
       break;
-    case "close":
+    case CLOSE:
       await connections.close(conn);
       break;
   }
@@ -251,9 +265,9 @@ async function onConnection(message) {
  */
 async function onTakenSocket(message) {
   const { conn } = message;
-  if (message.type === "data") server.receive(conn, message.bytes);
-  else if (message.type === "credit") await connections.grant(conn, message.chunks);
-  else if (message.type === "close") await connections.close(conn);
+  if (message.type === DATA) server.receive(conn, message.bytes);
+  else if (message.type === CREDIT) await connections.grant(conn, message.chunks);
+  else if (message.type === CLOSE) await connections.close(conn);
 }
 
 /** The site's threads stopped running (for now, or for good): what they wrote to WebSockets
@@ -285,12 +299,12 @@ async function keepNow() {
     await trees.persist(ask);
   } catch (error) {
     unsaved = error.message;
-    post({ type: "unsaved", message: unsaved });
+    post(fromWorker.unsaved(unsaved));
     return;
   }
   if (unsaved !== null) {
     unsaved = null;
-    post({ type: "unsaved", message: null });
+    post(fromWorker.unsaved(null));
   }
 }
 
@@ -309,7 +323,7 @@ async function pollNow(cause) {
   tickTimer = null;
   if (wakeMs !== null) {
     tickTimer = setTimeout(() => {
-      queue = queue.then(() => handle({ type: "tick" }));
+      queue = queue.then(() => handle({ type: TICK }));
     }, wakeMs);
   }
 }
@@ -318,22 +332,22 @@ async function call({ id, method, args = [] }) {
   if (method === "console")
     await installTools(runtime, toPlain(server.console.tools_needed(args[0])));
   if (method === "reload" && trees.requirements() !== bootRequirements) {
-    post({
-      type: "result",
-      id,
-      value: {
-        ok: false,
-        restart: true,
-        reason: "requirements.txt changed: restarting Python to install its packages.",
-      },
-    });
+    post(
+      fromWorker.result(id, {
+        value: {
+          ok: false,
+          restart: true,
+          reason: "requirements.txt changed: restarting Python to install its packages.",
+        },
+      }),
+    );
     return;
   }
   const result = toPlain(
     await threads.call(threads.mainIdent, { call: id, method }, server.call, method, ...args),
   );
   await keepFiles();
-  post({ type: "result", id, ...result });
+  post(fromWorker.result(id, result));
 }
 
 /** Whether `error` means the Python runtime itself failed (Pyodide's "fatal error"). */

@@ -16,6 +16,7 @@
 // (signaling/tickets.py) for each request.
 
 import { fetchBytes } from "../fetch-checked.js";
+import { questions } from "../protocol/worker.js";
 import { unpackWheels } from "./boot.js";
 import { toPlain } from "./plain.js";
 
@@ -27,7 +28,7 @@ const DYNLIB_DIR = "/usr/lib";
  * problems}: what could not be had is reported by name, with the reason, and the rest
  * installs. `host` holds the worker's means:
  *   python, server (server_py.worker.SiteServer), sitePackages, packagesUrl,
- *   ask(message) (a question to the server tab, answered: here {type: "package-ticket"}),
+ *   ask(message) (a question to the server tab, answered: here a package ticket),
  *   progress(label), say(stream, text) (the log),
  *   watched(label, run) (runs the site owner's code under the time limit),
  *   buildSources (false after a build ran past the time limit: no build is tried again).
@@ -72,7 +73,7 @@ export async function installRequirements(text, host) {
 
 /** The service's answer to `request`: lines of JSON, {progress} then {result} or {error}. */
 async function resolve(request, host) {
-  const ticket = await host.ask({ type: "package-ticket" });
+  const ticket = await host.ask(questions.packageTicket());
   const response = await fetch(host.packagesUrl, {
     method: "POST",
     body: JSON.stringify(request),

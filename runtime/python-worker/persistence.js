@@ -4,6 +4,7 @@
 // leaves: nothing a visitor committed is lost by a reload of the tab.
 
 import { changesSince, describeTree, restoreTree, ROOTS } from "../site-files.js";
+import { questions } from "../protocol/worker.js";
 
 export class SiteTrees {
   /** Lay out the site `name`'s `files` ({site, state}, as the server tab keeps them). */
@@ -40,7 +41,7 @@ export class SiteTrees {
     }
     if (!changes.put.length && !changes.remove.length) return;
     try {
-      await ask({ type: "save", changes }, transfer);
+      await ask(questions.save(changes), transfer);
     } catch (error) {
       throw new Error(`The site's files could not be saved: ${error.message}`);
     }

@@ -8,6 +8,8 @@
 // says when a thread (a connection, a spawned thread) starts and stops running, and this module
 // tells the server tab ("busy" with what runs, "idle"), which times it (server-tab/watchdog.js).
 
+import { fromWorker } from "../protocol/worker.js";
+
 /** Why this browser cannot run the site's threads, or null if it can. */
 export function threadsUnavailable(python) {
   if (typeof WebAssembly.Suspending !== "function" || !python._module.jspiSupported) {
@@ -58,11 +60,11 @@ export class SiteThreads {
    */
   async call(ident, info, method, ...args) {
     if (!this.available) {
-      this.post({ type: "busy", ...info });
+      this.post(fromWorker.busy(info));
       try {
         return method(...args);
       } finally {
-        this.post({ type: "idle" });
+        this.post(fromWorker.idle());
       }
     }
     this.running.set(ident, info);
@@ -90,16 +92,16 @@ export class SiteThreads {
         setTimeout(() => {
           run
             .callPromising()
-            .catch((error) => this.post({ type: "log", stream: "stderr", text: String(error) }))
+            .catch((error) => this.post(fromWorker.log("stderr", String(error))))
             .finally(() => {
               run.destroy();
               this.running.delete(ident);
             });
         }, 0);
       },
-      running: (ident) => this.post({ type: "busy", ...(this.running.get(ident) ?? {}) }),
+      running: (ident) => this.post(fromWorker.busy(this.running.get(ident) ?? {})),
       waiting: (ident, suspended) => {
-        this.post({ type: "idle" });
+        this.post(fromWorker.idle());
         // What a connection's call did is handled once it returns (its lane polls, keeps the
         // files), and so is what a poll did: only a wait, a thread or the Console's call.
         const info = this.running.get(ident);

@@ -20,6 +20,7 @@
 import { whenWritable } from "../channel-io.js";
 import { errorResponse } from "../error-pages.js";
 import { parseChannelProtocol } from "../protocol/channels.js";
+import { toWorker } from "../protocol/worker.js";
 import { SendWindow } from "../receive-window.js";
 import { requestTimings } from "../request-timings.js";
 
@@ -64,13 +65,14 @@ export class HttpChannels {
       held: null,
     };
     this.connections.set(connection.conn, connection);
-    this.worker.post({
-      type: "open",
-      conn: connection.conn,
-      scheme: protocol.scheme,
-      client: this.label(visitor),
-      identity: protocol.httpOnlyByServer ? visitor.identity : "",
-    });
+    this.worker.post(
+      toWorker.open({
+        conn: connection.conn,
+        scheme: protocol.scheme,
+        client: this.label(visitor),
+        identity: protocol.httpOnlyByServer ? visitor.identity : "",
+      }),
+    );
     channel.addEventListener("message", (event) => this.fromVisitor(connection, event.data));
     channel.addEventListener("close", () => this.closed(connection));
     return connection;
@@ -93,7 +95,7 @@ export class HttpChannels {
       connection.waiting = requestLine(data);
       requestTimings.mark(connection.waiting.split(" ")[1], "server-tab");
     }
-    this.worker.post({ type: "data", conn: connection.conn, bytes: new Uint8Array(data) }, [data]);
+    this.worker.post(toWorker.data(connection.conn, new Uint8Array(data)), [data]);
   }
 
   /** The requests held while the site was moving go on to Python after all. */
@@ -123,7 +125,7 @@ export class HttpChannels {
       }
       this.connections.delete(conn);
       channel.close();
-      this.worker.post({ type: "close", conn });
+      this.worker.post(toWorker.close(conn));
     }
   }
 
@@ -139,7 +141,7 @@ export class HttpChannels {
   closed(connection) {
     if (this.connections.get(connection.conn) !== connection) return;
     this.connections.delete(connection.conn);
-    this.worker.post({ type: "close", conn: connection.conn });
+    this.worker.post(toWorker.close(connection.conn));
   }
 
   /** The worker's response bytes for `conn`. */
@@ -176,7 +178,7 @@ export class HttpChannels {
       connection.stalled = true; // until the visitor has read more
       return;
     }
-    this.worker.post({ type: "credit", conn: connection.conn, chunks: 1 });
+    this.worker.post(toWorker.credit(connection.conn, 1));
   }
 
   /** A visitor's grant of `bytes` more on its channel `channelId`. */

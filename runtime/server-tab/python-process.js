@@ -6,14 +6,29 @@
 // (site-store.js), and a Python snapshot for its boots (python-snapshot.js), made once by a
 // worker of its own that is never given a site.
 //
-// Events: every worker message not handled here, as a CustomEvent of its type with the
-// message as detail (ready, failed, send, end, request, log, output, stats, progress), and
+// Events: the worker's messages it passes on (protocol/worker.js's FORWARDED: ready, failed,
+// send, end, request, log, output, stats, progress, unsaved, threads), each as a CustomEvent of
+// its type with the message as detail; a message of another type is dropped with a warning; and
 // restarting {reason, stream, stuckConn, stuckAnswer(requestLine)}: the worker was terminated;
 // requests waiting for an answer must be answered (503, or `stuckAnswer` for the one that was
 // stuck) before a new one boots.
 
 import { errorResponse } from "../error-pages.js";
-import { Requests } from "../protocol/worker.js";
+import {
+  ASK,
+  BUSY,
+  CRASHED,
+  FAILED,
+  FORWARDED,
+  IDLE,
+  LOG,
+  PYTHON_READY,
+  READY,
+  Requests,
+  RESULT,
+  STOPPED,
+  toWorker,
+} from "../protocol/worker.js";
 import { makeSnapshot } from "./python-snapshot.js";
 import { Watchdog } from "./watchdog.js";
 
@@ -88,13 +103,13 @@ export class PythonProcess extends EventTarget {
       if (this.worker !== worker) return;
       const message = `The Python worker failed: ${event.message}`;
       if (this.ready) this.onCrash({ reason: message });
-      else this.emit("failed", { message });
+      else this.emit(FAILED, { message });
     });
     this.siteSent = false;
     this.beforeSite = []; // messages for the worker, held until it has the site
     Promise.all([this.snapshots.load(), this.pyodidePackages]).then(([snapshot, packages]) => {
       const { bundleUrl } = this;
-      worker.postMessage({ type: "boot", bundleUrl, pyodidePackages: packages, snapshot });
+      worker.postMessage(toWorker.boot({ bundleUrl, pyodidePackages: packages, snapshot }));
     });
     // Read while Python starts; sent once it has (see onMessage's "python-ready").
     this.site = this.siteMessage().then((site) => ({ ...site, loadApp, buildSources }));
@@ -106,7 +121,7 @@ export class PythonProcess extends EventTarget {
       site = await this.site;
     } catch (error) {
       if (this.worker === worker) {
-        this.emit("failed", { message: `The site could not be read: ${error}` });
+        this.emit(FAILED, { message: `The site could not be read: ${error}` });
       }
       return;
     }
@@ -117,7 +132,7 @@ export class PythonProcess extends EventTarget {
     );
     if (template) transfer.push(template.buffer);
     this.siteSent = true;
-    worker.postMessage({ type: "site", ...site }, transfer);
+    worker.postMessage(toWorker.site(site), transfer);
     for (const [message, moved] of this.beforeSite) worker.postMessage(message, moved);
     this.beforeSite = [];
   }
@@ -133,7 +148,7 @@ export class PythonProcess extends EventTarget {
    * value; rejects with an Error whose message is meant for the site's owner.
    */
   call(method, ...args) {
-    return this.calls.ask((id) => this.post({ type: "call", id, method, args }));
+    return this.calls.ask((id) => this.post(toWorker.call(id, method, args)));
   }
 
   /**
@@ -148,38 +163,41 @@ export class PythonProcess extends EventTarget {
       if (this.stopped) return;
       this.snapshotMaker = pythonWorker();
       makeSnapshot(this.snapshotMaker, this.bundleUrl, this.snapshots, (text) =>
-        this.emit("log", { stream: "stderr", text }),
+        this.emit(LOG, { stream: "stderr", text }),
       );
     }, delayMs);
   }
 
   onMessage(message) {
     switch (message.type) {
-      case "busy":
+      case BUSY:
         this.watchdog.busy(message);
         break;
-      case "idle":
+      case IDLE:
         this.watchdog.idle();
         break;
-      case "result":
+      case RESULT:
         this.calls.settle(message);
         break;
-      case "ask":
+      case ASK:
         this.reply(this.worker, message);
         break;
-      case "python-ready":
+      case PYTHON_READY:
         this.sendSite(this.worker);
         if (!message.restored && this.restarts) this.makeSnapshotLater(); // not for one job
         break;
-      case "crashed":
+      case CRASHED:
         this.onCrash(message);
         break;
-      case "ready":
+      case READY:
         this.ready = true;
-        this.emit("ready", message);
+        this.emit(READY, message);
+        break;
+      case STOPPED: // heard by closeSockets
         break;
       default:
-        this.emit(message.type, message);
+        if (FORWARDED.has(message.type)) this.emit(message.type, message);
+        else console.warn("PeerServer: a message of the Python worker's not known here:", message);
     }
   }
 
@@ -191,7 +209,7 @@ export class PythonProcess extends EventTarget {
     } catch (problem) {
       error = String(problem.message ?? problem);
     }
-    worker.postMessage({ type: "reply", id, value, error });
+    worker.postMessage(toWorker.reply(id, value, error));
   }
 
   /** The worker ran the site's code past the time limit: answer for it and start afresh. */
@@ -285,11 +303,11 @@ export class PythonProcess extends EventTarget {
         resolve();
       };
       const onMessage = ({ data }) => {
-        if (data.type === "stopped") done();
+        if (data.type === STOPPED) done();
       };
       const timer = setTimeout(done, STOP_WAIT_MS);
       worker.addEventListener("message", onMessage);
-      this.post({ type: "stop", reason });
+      this.post(toWorker.stop(reason));
     });
   }
 

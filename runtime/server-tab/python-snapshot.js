@@ -14,6 +14,7 @@
 // start from.
 
 import { openDatabase, requestDone, transactionDone } from "../idb.js";
+import { SNAPSHOT, toWorker } from "../protocol/worker.js";
 
 const DATABASE = "peerserver-python";
 const STORE = "snapshots";
@@ -65,7 +66,7 @@ export function makeSnapshot(worker, bundleUrl, store, onError) {
   const giveUp = setTimeout(done, GIVE_UP_MS);
   worker.addEventListener("error", done);
   worker.addEventListener("message", ({ data }) => {
-    if (data.type !== "snapshot") return;
+    if (data.type !== SNAPSHOT) return;
     done();
     if (typeof data.key === "string" && data.blob instanceof Blob) {
       store
@@ -75,5 +76,5 @@ export function makeSnapshot(worker, bundleUrl, store, onError) {
         );
     }
   });
-  worker.postMessage({ type: "boot", bundleUrl, makeSnapshot: true });
+  worker.postMessage(toWorker.boot({ bundleUrl, makeSnapshot: true }));
 }

@@ -30,6 +30,22 @@
 import { fetchBytes } from "../fetch-checked.js";
 import { IceServers } from "../ice.js";
 import { SignalingSocket, socketUrl } from "../signaling-socket.js";
+import {
+  END,
+  FAILED,
+  LOG,
+  OUTPUT,
+  PACKAGE_TICKET,
+  PROGRESS,
+  READY,
+  REQUEST,
+  SAVE,
+  SEND,
+  STATS,
+  THREADS,
+  toWorker,
+  UNSAVED,
+} from "../protocol/worker.js";
 import { HttpChannels } from "./http-channels.js";
 import { Lease, pageClock } from "./lease.js";
 import { PackageTickets } from "./package-tickets.js";
@@ -173,9 +189,9 @@ export class SiteHost extends EventTarget {
 
   listenToPython() {
     const python = this.python;
-    python.addEventListener("send", ({ detail }) => this.channels.send(detail.conn, detail.bytes));
-    python.addEventListener("end", ({ detail }) => this.channels.end(detail.conn));
-    python.addEventListener("ready", ({ detail }) => {
+    python.addEventListener(SEND, ({ detail }) => this.channels.send(detail.conn, detail.bytes));
+    python.addEventListener(END, ({ detail }) => this.channels.end(detail.conn));
+    python.addEventListener(READY, ({ detail }) => {
       this.bootTimings = detail.timings; // Pyodide, wheels, site: for the benchmarks
       this.emit("log", {
         stream: "server",
@@ -191,18 +207,18 @@ export class SiteHost extends EventTarget {
       this.emit("log", { stream: detail.stream, text: detail.reason });
       this.emit("restarting", { reason: detail.reason });
     });
-    for (const type of ["failed", "request", "log", "output", "stats", "unsaved"]) {
+    for (const type of [FAILED, REQUEST, LOG, OUTPUT, STATS, UNSAVED]) {
       python.addEventListener(type, ({ detail }) => this.emit(type, detail));
     }
     // Said once a tab, not at every start of its Python.
-    python.addEventListener("threads", ({ detail }) => {
+    python.addEventListener(THREADS, ({ detail }) => {
       if (this.saidThreads) return;
       this.saidThreads = true;
       const text = `The site's threads cannot run here: ${detail.unavailable}.`;
       this.emit("log", { stream: "stderr", text });
     });
     // A standby's Python boots to wait for its turn: that is no news to its page.
-    python.addEventListener("progress", ({ detail }) => {
+    python.addEventListener(PROGRESS, ({ detail }) => {
       if (this.role === "serving" || this.role === "starting") this.emit("progress", detail);
     });
   }
@@ -210,8 +226,8 @@ export class SiteHost extends EventTarget {
   /** A question of the worker's: keep its changed files (if they are this site's to keep), or
    * a package ticket. */
   async answer(question) {
-    if (question?.type === "package-ticket") return this.packageTicket();
-    if (question?.type !== "save") throw new Error("an unknown question");
+    if (question?.type === PACKAGE_TICKET) return this.packageTicket();
+    if (question?.type !== SAVE) throw new Error("an unknown question");
     try {
       await this.keep({ changes: checkChanges(question.changes) });
     } catch (problem) {
@@ -363,8 +379,8 @@ export class SiteHost extends EventTarget {
   /** Memory and connections of the Python worker: resolves to {memoryBytes, connections}. */
   workerStats() {
     return new Promise((resolve) => {
-      this.python.addEventListener("stats", ({ detail }) => resolve(detail), { once: true });
-      this.python.post({ type: "stats" });
+      this.python.addEventListener(STATS, ({ detail }) => resolve(detail), { once: true });
+      this.python.post(toWorker.stats());
     });
   }
 

@@ -5,6 +5,7 @@
 // site as saved, from the same snapshot and packages, and ends with the run; at the time limit
 // it ends instead of restarting (a hanging test stops the run, not the site).
 
+import { FAILED, OUTPUT, PACKAGE_TICKET, READY } from "../protocol/worker.js";
 import { PythonProcess } from "./python-process.js";
 
 export class TestRun {
@@ -20,16 +21,16 @@ export class TestRun {
       restarts: false,
       // A run's changes to the site's files are not kept (pytest leaves them as found, too).
       answer: (question) =>
-        question?.type === "package-ticket" ? packageTicket() : Promise.resolve(),
+        question?.type === PACKAGE_TICKET ? packageTicket() : Promise.resolve(),
     });
-    this.python.addEventListener("output", ({ detail }) => onOutput(detail));
+    this.python.addEventListener(OUTPUT, ({ detail }) => onOutput(detail));
   }
 
   /** Run the console line `source` (see SiteHost.console); resolves to its result. */
   async run(source, answers) {
     const booted = new Promise((resolve, reject) => {
-      this.python.addEventListener("ready", resolve, { once: true });
-      this.python.addEventListener("failed", ({ detail }) => reject(new Error(detail.message)), {
+      this.python.addEventListener(READY, resolve, { once: true });
+      this.python.addEventListener(FAILED, ({ detail }) => reject(new Error(detail.message)), {
         once: true,
       });
     });

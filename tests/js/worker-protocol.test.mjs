@@ -1,0 +1,67 @@
+// runtime/protocol/worker.js: the server tab <-> Python worker messages, written once. Each
+// constructor gives a message of a type the module names, the sets hold only such types, and
+// no file of either end writes one of those types as a bare string.
+
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { test } from "node:test";
+
+import * as protocol from "../../runtime/protocol/worker.js";
+
+const RUNTIME = new URL("../../runtime/", import.meta.url);
+const TYPES = new Set(
+  Object.entries(protocol)
+    .filter(([name, value]) => typeof value === "string" && name === name.toUpperCase())
+    .map(([, value]) => value),
+);
+
+test("every constructor makes a message of a named type", () => {
+  const made = [
+    ...Object.values(protocol.toWorker).map((make) => make({}, 1, 2).type),
+    ...Object.values(protocol.fromWorker).map((make) => make({}, 1, 2).type),
+    ...Object.values(protocol.questions).map((make) => make({}).type),
+  ];
+  for (const type of made) assert.ok(TYPES.has(type), type);
+  assert.equal(new Set(made).size, made.length - 1); // "stats" goes both ways
+  for (const type of [...protocol.CONNECTION_MESSAGES, ...protocol.FORWARDED]) {
+    assert.ok(TYPES.has(type), type);
+  }
+});
+
+test("what a message carries is what its constructor was given", () => {
+  const bytes = new Uint8Array([1, 2, 3]);
+  assert.deepEqual(protocol.toWorker.data(7, bytes), { type: protocol.DATA, conn: 7, bytes });
+  assert.deepEqual(
+    protocol.toWorker.open({ conn: 1, scheme: "https", client: "visitor 2", identity: "" }),
+    {
+      type: protocol.OPEN,
+      conn: 1,
+      scheme: "https",
+      client: "visitor 2",
+      identity: "",
+    },
+  );
+  assert.deepEqual(protocol.fromWorker.result(3, { error: "no" }), {
+    type: protocol.RESULT,
+    id: 3,
+    error: "no",
+  });
+  assert.deepEqual(protocol.fromWorker.busy({ conn: 4 }), { type: protocol.BUSY, conn: 4 });
+});
+
+test("no file of either end writes a message type as a bare string", () => {
+  const files = [
+    ...readdirSync(new URL("python-worker/", RUNTIME)).map((name) => `python-worker/${name}`),
+    "server-tab/python-process.js",
+    "server-tab/python-snapshot.js",
+    "server-tab/http-channels.js",
+    "server-tab/test-run.js",
+  ];
+  const bare = /(?:type: |type [!=]== |case )"([a-z-]+)"/g;
+  for (const file of files) {
+    const text = readFileSync(new URL(file, RUNTIME), "utf8");
+    for (const [, type] of text.matchAll(bare)) {
+      assert.ok(!TYPES.has(type), `${file} writes "${type}": use runtime/protocol/worker.js`);
+    }
+  }
+});
