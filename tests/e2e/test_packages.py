@@ -115,6 +115,14 @@ def test_an_old_pin_is_named_and_fixed_in_one_action(
 # -- source packages, and Pyodide's built packages (a release folder), offline ------------------
 
 
+def project_at(folder: Path, requirements: str, app: str) -> Path:
+    """A site's project: its requirements.txt and its app.py."""
+    folder.mkdir()
+    (folder / "requirements.txt").write_text(requirements)
+    (folder / "app.py").write_text(app)
+    return folder
+
+
 def hostile_setup(marker: Path, service_port: int) -> str:
     """A setup.py that tries to read the service's files and secrets and to reach the network,
     and writes down what it got into the module it builds."""
@@ -221,12 +229,11 @@ def test_pyodides_packages_load_in_the_tab_from_its_cdn_checked_against_the_lock
     packages = wheelhouse.build(tmp_path / "wheelhouse")
     wheel = pyodide_wheel(tmp_path / "built")
     bundle = bundle_naming(tmp_path / "bundle", wheel)
-    project = tmp_path / "science"
-    project.mkdir()
-    (project / "requirements.txt").write_text("sciencey\n")
-    (project / "app.py").write_text(
+    project = project_at(
+        tmp_path / "science",
+        "sciencey\n",
         "from flask import Flask\nimport sciencey\n\napp = Flask(__name__)\n\n"
-        "@app.get('/')\ndef home():\n    return f'mean {sciencey.mean([1, 2, 3, 6])}'\n"
+        "@app.get('/')\ndef home():\n    return f'mean {sciencey.mean([1, 2, 3, 6])}'\n",
     )
     options = ["--bundle", str(bundle)]
     with ExitStack() as stack:
@@ -267,10 +274,9 @@ def test_source_packages_build_in_the_tab_and_pyodide_packages_come_from_a_relea
     marker = tmp_path / f"hostile-{uuid.uuid4().hex}"
     wheelhouse.write_sdist(packages, "hostile", "1.0", [], {}, "", hostile_setup(marker, port))
     release = pyodide_release(tmp_path / "pyodide-release", tmp_path)
-    project = tmp_path / "from-source"
-    project.mkdir()
-    (project / "requirements.txt").write_text("oldstyle\nmsgpack\nhostile\ncspeed\n")
-    (project / "app.py").write_text(
+    project = project_at(
+        tmp_path / "from-source",
+        "oldstyle\nmsgpack\nhostile\ncspeed\n",
         textwrap.dedent("""\
             from flask import Flask, jsonify
             import hostile, msgpack, oldstyle
@@ -281,7 +287,7 @@ def test_source_packages_build_in_the_tab_and_pyodide_packages_come_from_a_relea
             def home():
                 return jsonify(oldstyle=oldstyle.hello(), hostile=hostile.SEEN,
                                msgpack=msgpack.unpackb(msgpack.packb({"n": [1, 2]})))
-        """)
+        """),
     )
     os.environ["PEERSERVER_TURN_SECRET"] = "the service's secret"  # the service's environment
     try:
@@ -328,12 +334,11 @@ def test_two_instances_behind_round_robin_nginx_serve_a_sites_packages(
     """Not sticky: the tab's resolution goes to one instance, its downloads to both; the one
     that did not resolve fetches the files from the source the other recorded in Redis."""
     packages = wheelhouse.build(tmp_path / "wheelhouse")
-    project = tmp_path / "greeter"
-    project.mkdir()
-    (project / "requirements.txt").write_text("greeting\noldstyle\n")
-    (project / "app.py").write_text(
+    project = project_at(
+        tmp_path / "greeter",
+        "greeting\noldstyle\n",
         "from flask import Flask\nimport greeting, oldstyle\n\napp = Flask(__name__)\n\n"
-        "@app.get('/')\ndef home():\n    return greeting.hello('both') + ' ' + oldstyle.hello()\n"
+        "@app.get('/')\ndef home():\n    return greeting.hello('both') + ' ' + oldstyle.hello()\n",
     )
     ports = free_port(), free_port()
     stores = [tmp_path / "store-a", tmp_path / "store-b"]
