@@ -2,8 +2,9 @@
 // SCENARIO. Playwright keeps every page it drives visible (its focus emulation), so these run
 // under puppeteer-core, where a tab behind another is hidden as in a person's browser.
 //
-// "frozen": the server tab (time limit 2 s) is frozen by the page lifecycle (DevTools protocol)
-//   while a visitor's request runs, for 4 s, another request arriving meanwhile; then resumed.
+// "frozen": the server tab (time limit 3 s) is frozen by the page lifecycle (DevTools protocol)
+//   while a visitor's 2 s request runs, for 6 s, another request arriving meanwhile; then
+//   resumed.
 // "hidden": Chromium with intensive wake-up throttling after a 5 s grace period (instead of 5
 //   minutes); the server tab stays hidden for 75 s with no visitor, then a new visitor arrives.
 // Prints what it saw as JSON; exits non-zero on the first failure.
@@ -42,7 +43,7 @@ try {
   if (scenario === "frozen") {
     await server.evaluate(() => {
       const limit = document.getElementById("time-limit");
-      limit.value = "2";
+      limit.value = "3";
       limit.dispatchEvent(new Event("change", { bubbles: true }));
     });
   }
@@ -85,11 +86,13 @@ async function frozen(server, visitors) {
   const frame = await frameText(page, "#body", "Hello, world.");
   await frame.evaluate(() => {
     window.answers = [];
-    fetch("/slow?seconds=1")
+    fetch("/slow?seconds=2")
       .then((response) => response.text())
       .then((text) => window.answers.push(text));
   });
   // Frozen once the request is in the server tab's Python (as tests/e2e/test_faults.py waits).
+  // The hidden tab's timers, puppeteer's polling among them, run once a second at most: the
+  // request lasts 2 s so that a poll sees it.
   await server.waitForFunction(
     () =>
       [...window.peerServerHost.channels.connections.values()].some((connection) =>
@@ -104,7 +107,7 @@ async function frozen(server, visitors) {
       .then((response) => response.text())
       .then((text) => window.answers.push(text));
   });
-  await sleep(4000); // twice the time limit
+  await sleep(6000); // twice the time limit
   const whileFrozen = await frame.evaluate(() => window.answers.length);
   await lifecycle.send("Page.setWebLifecycleState", { state: "active" });
   await frame.waitForFunction(() => window.answers.length === 2, { timeout: TIMEOUT_MS });

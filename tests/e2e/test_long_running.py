@@ -44,7 +44,7 @@ def test_frozen_with_requests_in_flight_then_resumed(service_url: str) -> None:
     assert seen["whileFrozen"] == 0  # nothing is served while frozen: it really was
     assert any("The slow page, at last." in answer for answer in seen["answers"])
     assert any("Hello, world." in answer for answer in seen["answers"]), seen["answers"]
-    assert "GET /slow?seconds=1 200" in seen["log"]
+    assert "GET /slow?seconds=2 200" in seen["log"]
     assert "ran longer than" not in seen["log"]
     assert seen["status"] == "Serving"  # its signaling socket, closed by the freeze, is back
 
