@@ -6,6 +6,8 @@
 // allocated), so a peer asks again ({type: "ice-servers"}) before it connects with old ones.
 // Nothing about STUN or TURN is written here: an operator's settings reach the page that way.
 
+import { ICE_SERVERS, toService } from "./protocol/signaling.js";
+
 const RENEW_MARGIN_S = 60; // ask again this long before the credentials expire
 const ANSWER_TIMEOUT_MS = 5000;
 
@@ -29,7 +31,7 @@ export class IceServers {
     this.message = null;
     this.waiters = [];
     signaling.addEventListener("message", ({ detail }) => {
-      if (detail.type !== "ice-servers") return;
+      if (detail.type !== ICE_SERVERS) return;
       this.message = detail;
       for (const resolve of this.waiters.splice(0)) resolve();
     });
@@ -43,7 +45,7 @@ export class IceServers {
         this.waiters.push(resolve);
         timer = setTimeout(resolve, ANSWER_TIMEOUT_MS); // then go on with what there is
       });
-      this.signaling.send({ type: "ice-servers" });
+      this.signaling.send(toService.askIceServers());
       await answered;
       clearTimeout(timer);
     }

@@ -43,6 +43,7 @@ from starlette.websockets import WebSocketDisconnect
 from signaling.hub import Hub, SendMessage
 from signaling.limits import Limits
 from signaling.locations import ASSETS, DEFAULT_BUNDLE
+from signaling.messages import error
 from signaling.module_graph import with_preloads
 from signaling.names import name_problem
 from signaling.operator import KEY_HEADER, OPERATOR_PATH, authorized, operate
@@ -86,11 +87,9 @@ def readable_anywhere(app: ASGIApp) -> ASGIApp:
     )
 
 
-_RATE_LIMITED = {
-    "type": "error",
-    "code": "rate-limited",
-    "message": "Too many messages from your address: this one was dropped. Slow down.",
-}
+_RATE_LIMITED = error(
+    "rate-limited", "Too many messages from your address: this one was dropped. Slow down."
+)
 
 
 async def run_socket(

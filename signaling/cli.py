@@ -15,6 +15,7 @@ from signaling.ice import DEFAULT_CREDENTIAL_SECONDS, IceConfig
 from signaling.leases import DEFAULT_LEASE_SECONDS, Leases
 from signaling.limits import LimitSettings
 from signaling.locations import DEFAULT_BUNDLE
+from signaling.messages import MAX_MESSAGE_BYTES
 from signaling.packages.pyodide_dist import PYODIDE_CDN
 from signaling.packages.service import PackageSettings
 from signaling.public_url import PublicURL
@@ -23,7 +24,6 @@ from signaling.registry import (
     DEFAULT_NAMES_PER_OWNER,
     DEFAULT_RESERVATION_SECONDS,
     DEFAULT_UNUSED_RESERVATION_SECONDS,
-    MAX_MESSAGE_BYTES,
     Rules,
 )
 

@@ -29,36 +29,33 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
+from signaling import messages
 from signaling.ice import IceConfig
 from signaling.leases import GRANT_SECONDS, OWNER, Member, Promotion, clean_where, grant_key
 from signaling.leases import token_hash as member_token_hash
 from signaling.limits import LimitSettings, client_key
+from signaling.messages import Message, ProtocolError, error, number, parse
 from signaling.names import suggestions
 from signaling.registry import (
     NameRecord,
-    ProtocolError,
     Refusal,
     Registration,
     Rules,
     StandingBy,
-    error,
     indexes,
     instance_of,
     is_peer_id,
-    parse,
 )
 from signaling.stores import Envelope, MemoryStore, Store, StoreUnavailable
 from signaling.tickets import Tickets
 
 log = logging.getLogger("peerserver.signaling")
 
-SendMessage = Callable[[dict[str, Any]], Awaitable[None]]
+SendMessage = Callable[[Message], Awaitable[None]]
 _SWAP_TRIES = 8  # compare-and-swap attempts before a busy name is reported as such
 _SUGGESTION_BATCH = 16
 _TICKS_PER_LEASE = 10  # how often Hub.run looks at the leases: promotion comes this soon
 _RENEWALS_PER_LEASE = 3  # how often a serving tab is asked to renew its lease
-# Messages that mean a serving tab serves no more: its socket's registration is free again.
-_STOPS_SERVING = ("replaced", "demoted", "handed-over")
 
 
 class Hub:
@@ -85,6 +82,15 @@ class Hub:
         self._pending_offers: dict[str, int] = {}  # local visitor -> offers not answered yet
         self._tickets: Tickets | None = None
         self._lease_keeper: asyncio.Task[None] | None = None
+        self._lease_requests: dict[str, Callable[[str, str, Message], Awaitable[None]]] = {
+            messages.RENEW: self._renew,
+            messages.SYNC: self._sync,
+            messages.STANDBY_GRANT: self._grant,
+            messages.STANDBY_REMOVE: self._remove_member,
+            messages.HANDOVER: self._handover,
+            messages.RESIGN: self._resign,
+        }
+        assert self._lease_requests.keys() == messages.LEASE_REQUESTS
         self.store.attach(self._on_envelope)
 
     async def start(self) -> None:
@@ -127,7 +133,7 @@ class Hub:
             await send(error("unavailable", str(problem)))
             record = None
         online = record is not None and record.peer is not None
-        await send(server_status(online, record.epoch if record else 0))
+        await send(messages.server_status(online, record.epoch if record else 0))
         return peer
 
     async def disconnect(self, peer: str) -> None:
@@ -140,7 +146,7 @@ class Hub:
                     await self._record(self._visitors.pop(peer)), self._clock()
                 )
                 if record is not None and record.peer is not None:
-                    await self._deliver(record.peer, {"type": "client-left", "client": peer})
+                    await self._deliver(record.peer, messages.client_left(peer))
                 return
             name = self._servers.pop(peer, "") or self._standbys.pop(peer, ("", ""))[0]
             self._addresses.pop(peer, None)
@@ -178,7 +184,7 @@ class Hub:
         """Handle one message from ``peer``; a bad one is answered with an error."""
         try:
             message = parse(text)
-            if message["type"] == "ice-servers":
+            if message["type"] == messages.ICE_SERVERS:
                 await self._send(peer, self._ice_servers(peer))
             elif peer in self._standbys:
                 await self._from_standby(peer, message)
@@ -191,66 +197,57 @@ class Hub:
         except StoreUnavailable as problem:
             await self._send(peer, error("unavailable", str(problem)))
 
-    async def _from_server(self, peer: str, message: dict[str, Any]) -> None:
+    async def _from_server(self, peer: str, message: Message) -> None:
         kind = message["type"]
-        if kind == "register":
+        if kind not in messages.SERVER_TAB_SENDS:
+            raise ProtocolError(error("bad-message", f"Unknown message type {kind!r}."))
+        if kind == messages.REGISTER:
             await self._register(peer, message)
             return
-        if kind == "join":
+        if kind == messages.JOIN:
             await self._join(peer, message)
             return
         name = self._servers[peer]
         if not name:
             raise ProtocolError(error("not-registered", "Register a name first."))
-        if kind == "package-ticket":
+        if kind == messages.PACKAGE_TICKET:
             ticket = (await self.tickets()).issue(name, self._clock())
-            await self._send(peer, {"type": "package-ticket", "ticket": ticket})
-            return
-        lease_messages = {
-            "renew": self._renew,
-            "sync": self._sync,
-            "standby-grant": self._grant,
-            "standby-remove": self._remove_member,
-            "handover": self._handover,
-            "resign": self._resign,
-        }
-        if kind in lease_messages:
-            await lease_messages[kind](peer, name, message)
-            return
-        if kind != "signal":
-            raise ProtocolError(error("bad-message", f"Unknown message type {kind!r}."))
-        to = message.get("to")
-        if not is_peer_id(to):
-            raise ProtocolError(error("unknown-peer", f"No visitor {to!r} is connected."))
-        await self._deliver(
-            to, {"type": "signal", "data": message.get("data")}, visiting=name, sender=peer
-        )
+            await self._send(peer, messages.package_ticket(ticket))
+        elif kind in messages.LEASE_REQUESTS:
+            await self._lease_requests[kind](peer, name, message)
+        else:
+            to = message.get("to")
+            if not is_peer_id(to):
+                raise ProtocolError(error("unknown-peer", f"No visitor {to!r} is connected."))
+            signal = messages.signal(message.get("data"))
+            await self._deliver(to, signal, visiting=name, sender=peer)
 
-    async def _from_standby(self, peer: str, message: dict[str, Any]) -> None:
+    async def _from_standby(self, peer: str, message: Message) -> None:
         """A standby tab signals to the serving tab, to reach it over a peer connection; the
         owner's own (and only the owner's) may ask it to hand the site over (``take-over``)."""
         name, member = self._standbys[peer]
         kind = message["type"]
-        if kind not in ("signal", "take-over") or (kind == "take-over" and member != OWNER):
+        if kind not in messages.STANDBY_SENDS or (kind == messages.TAKE_OVER and member != OWNER):
             raise ProtocolError(error("bad-message", "A standby tab only signals."))
         record = self.rules.live(await self._record(name), self._clock())
         if record is None or record.peer is None:
             raise ProtocolError(error("offline", f'"{name}" is not served now.'))
-        if kind == "take-over":
-            await self._deliver(record.peer, {"type": "move-to", "member": OWNER})
+        if kind == messages.TAKE_OVER:
+            await self._deliver(record.peer, messages.move_to(OWNER))
             return
-        signal = {"type": "signal", "from": peer, "data": message.get("data"), "standby": member}
-        await self._deliver(record.peer, signal)
+        await self._deliver(
+            record.peer, messages.signal_to_server(peer, message.get("data"), member)
+        )
 
-    async def _from_visitor(self, peer: str, message: dict[str, Any]) -> None:
+    async def _from_visitor(self, peer: str, message: Message) -> None:
         kind = message["type"]
-        if kind != "signal":
+        if kind not in messages.VISITOR_SENDS:
             raise ProtocolError(error("bad-message", f"Unknown message type {kind!r}."))
         name = self._visitors[peer]
         record = self.rules.live(await self._record(name), self._clock())
         if record is None or record.peer is None:
             raise ProtocolError(error("offline", f'The server "{name}" is offline.'))
-        if _sdp_type(message.get("data")) == "offer":
+        if messages.sdp_type(message.get("data")) == "offer":
             pending = self._pending_offers.get(peer, 0)
             if pending >= self.limits.pending_offers_per_visitor:
                 raise ProtocolError(
@@ -259,11 +256,9 @@ class Hub:
             self._pending_offers[peer] = pending + 1
             if not record.served:  # its first visitor: the name is in use (see Rules.reservation)
                 await self.store.swap(name, record, replace(record, served=True))
-        await self._deliver(
-            record.peer, {"type": "signal", "from": peer, "data": message.get("data")}
-        )
+        await self._deliver(record.peer, messages.signal_to_server(peer, message.get("data")))
 
-    async def _register(self, peer: str, message: dict[str, Any]) -> None:
+    async def _register(self, peer: str, message: Message) -> None:
         """``register {name, token}`` (the owner's tab) or ``register {name, member,
         memberToken}`` (a standby's): the tab serves, or stands by. ``n`` numbers the request,
         for the tab's lease; ``complete: false`` says its copy of the site is not whole."""
@@ -296,22 +291,20 @@ class Hub:
         if isinstance(decision, StandingBy):
             await self._standing_by(peer, name, member or OWNER, decision)
             return
-        await self._now_serving(peer, name, decision.record, _number(message))
+        await self._now_serving(peer, name, decision.record, number(message))
         if decision.replaced is not None:
             # The owner's own new tab (a reload, usually before the old socket is noticed
             # gone); or, after a failover, the tab that served before, still connected.
             same_browser = record is not None and record.holder == decision.record.holder
-            demoted = {"type": "demoted", "epoch": decision.record.epoch}
-            await self._deliver(
-                decision.replaced, {"type": "replaced"} if same_browser else demoted
-            )
+            told = messages.replaced() if same_browser else messages.demoted(decision.record.epoch)
+            await self._deliver(decision.replaced, told)
         await self.store.broadcast(status_envelope(name, decision.record))
 
     def _member_arrives(
         self,
         name: Any,
         member: Any,
-        message: dict[str, Any],
+        message: Message,
         peer: str,
         record: NameRecord | None,
         now: float,
@@ -328,21 +321,20 @@ class Hub:
 
     async def _now_serving(
         self, peer: str, name: str, record: NameRecord, n: int | None = None, local: bool = True
-    ) -> dict[str, Any]:
+    ) -> Message:
         """The ``registered`` message of a tab that serves ``name`` now (sent to it if it is
         connected here: ``local``), with its lease (``n``: the request it answers; none for a
         promotion, whose tab asks for its lease itself)."""
         # The tab itself keeps to the number of visitors it serves at once.
-        registered = {
-            "type": "registered",
-            "name": name,
-            "maxVisitors": self.limits.visitors_per_site,
-            "packagesTicket": (await self.tickets()).issue(name, self._clock()),
-            "epoch": record.epoch,
-            "leaseSeconds": self.rules.leases.seconds,
-            "n": n,
-            "members": self.rules.leases.described(record),
-        }
+        registered = messages.registered(
+            name,
+            max_visitors=self.limits.visitors_per_site,
+            packages_ticket=(await self.tickets()).issue(name, self._clock()),
+            epoch=record.epoch,
+            lease_seconds=self.rules.leases.seconds,
+            n=n,
+            members=self.rules.leases.described(record),
+        )
         if local:
             self._became_server(peer, name)
             await self._send(peer, registered)
@@ -357,16 +349,16 @@ class Hub:
         self._servers[peer] = ""
         self._standbys[peer] = (name, member)
         record = decision.record
-        status = server_status(record.peer is not None, record.epoch)
-        await self._send(peer, {**status, "type": "standby", "name": name, "member": member})
+        standby = messages.standby(name, member, record.peer is not None, record.epoch)
+        await self._send(peer, standby)
         if decision.replaced is not None:
-            await self._deliver(decision.replaced, {"type": "replaced"})
+            await self._deliver(decision.replaced, messages.replaced())
         await self._tell_members(name, record)
 
     async def _tell_members(self, name: str, record: NameRecord) -> None:
         """Tell the serving tab who its members are now."""
         if record.peer is not None:
-            members = {"type": "members", "members": self.rules.leases.described(record)}
+            members = messages.members(self.rules.leases.described(record))
             await self._deliver(record.peer, members)
 
     # -- leases --------------------------------------------------------------------------
@@ -375,7 +367,7 @@ class Hub:
         self,
         peer: str,
         name: str,
-        message: dict[str, Any],
+        message: Message,
         change: Callable[[NameRecord, float], NameRecord | Refusal],
         live_lease: bool = False,
     ) -> NameRecord | None:
@@ -402,19 +394,19 @@ class Hub:
         if self.rules.live(record, self._clock()) is None:
             await self._send(peer, error("released", f'"{name}" is no longer this tab\'s name.'))
         else:
-            await self._send(peer, {"type": "demoted", "epoch": record.epoch if record else 0})
+            await self._send(peer, messages.demoted(record.epoch if record else 0))
 
-    async def _renew(self, peer: str, name: str, message: dict[str, Any]) -> None:
+    async def _renew(self, peer: str, name: str, message: Message) -> None:
         """``renew {epoch, n}``: the serving tab's lease goes on, from now."""
         record = await self._change(
             peer, name, message, lambda r, now: self.rules.leases.renew(r, now)
         )
         if record is not None:
             self._asked_renewal[peer] = self._clock()
-            lease = {"type": "lease", "epoch": record.epoch, "n": _number(message)}
-            await self._send(peer, {**lease, "seconds": self.rules.leases.seconds})
+            lease = messages.lease(record.epoch, number(message), self.rules.leases.seconds)
+            await self._send(peer, lease)
 
-    async def _sync(self, peer: str, name: str, message: dict[str, Any]) -> None:
+    async def _sync(self, peer: str, name: str, message: Message) -> None:
         """``sync {epoch, inSync, n}``: the standbys whose copies hold every write the serving
         tab answered, the most up-to-date first; only while its lease lasts."""
         in_sync = message.get("inSync")
@@ -422,11 +414,10 @@ class Hub:
             peer, name, message, lambda r, _now: self.rules.leases.declare(r, in_sync), True
         )
         if record is not None:
-            synced = {"type": "synced", "n": _number(message), "inSync": list(record.in_sync)}
-            await self._send(peer, synced)
+            await self._send(peer, messages.synced(number(message), list(record.in_sync)))
             await self._tell_members(name, record)
 
-    async def _grant(self, peer: str, name: str, message: dict[str, Any]) -> None:
+    async def _grant(self, peer: str, name: str, message: Message) -> None:
         """``standby-grant``: a standby link's grant, for this name only, usable once."""
         record = self.rules.live(await self.store.get(name), self._clock())
         if record is None or record.peer != peer:
@@ -435,9 +426,9 @@ class Hub:
         grant = secrets.token_urlsafe(24)
         await self.store.put_value(grant_key(grant), name, GRANT_SECONDS)
         expires = self._clock() + GRANT_SECONDS
-        await self._send(peer, {"type": "standby-grant", "grant": grant, "expires": expires})
+        await self._send(peer, messages.standby_grant(grant, expires))
 
-    async def _join(self, peer: str, message: dict[str, Any]) -> None:
+    async def _join(self, peer: str, message: Message) -> None:
         """``join {name, grant, where}``: a standby link used; the tab becomes a member of the
         site and gets its member token (``joined``), with which it registers."""
         name, grant = message.get("name"), message.get("grant")
@@ -473,12 +464,10 @@ class Hub:
                 break
         else:
             raise ProtocolError(error("busy", f'"{name}" is changing hands; try again.'))
-        await self._send(
-            peer, {"type": "joined", "name": name, "member": member.id, "memberToken": token}
-        )
+        await self._send(peer, messages.joined(name, member.id, token))
         await self._tell_members(name, joined)
 
-    async def _remove_member(self, peer: str, name: str, message: dict[str, Any]) -> None:
+    async def _remove_member(self, peer: str, name: str, message: Message) -> None:
         """``standby-remove {epoch, member}``: the owner removes a standby; its tab is told."""
         member = message.get("member")
         before: list[NameRecord] = []
@@ -492,10 +481,10 @@ class Hub:
             return
         standing = self.rules.leases.standing(before[-1], member)
         if standing is not None:
-            await self._deliver(standing, {"type": "removed"})
+            await self._deliver(standing, messages.removed())
         await self._tell_members(name, record)
 
-    async def _handover(self, peer: str, name: str, message: dict[str, Any]) -> None:
+    async def _handover(self, peer: str, name: str, message: Message) -> None:
         """``handover {epoch, to}``: a planned move to the in-sync standby ``to``; the serving
         tab has stopped answering before it asks."""
         for _ in range(_SWAP_TRIES):
@@ -511,7 +500,7 @@ class Hub:
                 return
         raise ProtocolError(error("busy", f'"{name}" is changing hands; try again.'))
 
-    async def _resign(self, peer: str, name: str, message: dict[str, Any]) -> None:
+    async def _resign(self, peer: str, name: str, message: Message) -> None:
         """``resign {epoch}``: the serving tab stopped answering and is going away (its page
         closes): an in-sync standby serves in a few seconds (Rules.resign), without waiting for
         the whole lease to run out."""
@@ -545,9 +534,9 @@ class Hub:
         registered = await self._now_serving(promotion.peer, name, record, local=False)
         await self._deliver(promotion.peer, registered)
         if handed_over is not None:
-            await self._deliver(handed_over, {"type": "handed-over", "epoch": record.epoch})
+            await self._deliver(handed_over, messages.handed_over(record.epoch))
         elif promotion.demoted is not None:
-            await self._deliver(promotion.demoted, {"type": "demoted", "epoch": record.epoch})
+            await self._deliver(promotion.demoted, messages.demoted(record.epoch))
         await self.store.broadcast(status_envelope(name, record))
 
     async def tick(self) -> None:
@@ -559,7 +548,7 @@ class Hub:
         for peer, name in list(self._servers.items()):
             if name and now - self._asked_renewal.get(peer, now) >= every:
                 self._asked_renewal[peer] = now
-                await self._send(peer, {"type": "renew-lease"})
+                await self._send(peer, messages.renew_lease())
         for name in {name for name, _member in self._standbys.values()}:
             try:
                 await self._promote(name)
@@ -680,7 +669,7 @@ class Hub:
     async def _deliver(
         self,
         to: str,
-        message: dict[str, Any],
+        message: Message,
         visiting: str | None = None,
         sender: str | None = None,
     ) -> None:
@@ -700,7 +689,9 @@ class Hub:
         """An envelope for this instance, from itself or from another one."""
         if isinstance(envelope.get("status"), str) and isinstance(envelope.get("online"), bool):
             epoch = envelope.get("epoch")
-            status = server_status(envelope["online"], epoch if isinstance(epoch, int) else 0)
+            status = messages.server_status(
+                envelope["online"], epoch if isinstance(epoch, int) else 0
+            )
             site = envelope["status"]
             listeners = [visitor for visitor, name in self._visitors.items() if name == site]
             listeners += [tab for tab, (name, _m) in self._standbys.items() if name == site]
@@ -720,18 +711,18 @@ class Hub:
                 await self._deliver(sender, reply)
             return
         kind = message.get("type")
-        given_up = kind in (*_STOPS_SERVING, "removed") or message.get("code") == "released"
+        given_up = kind in messages.STOPS_SERVING or message.get("code") == "released"
         if given_up and to in self._servers:
             # Its socket closing no longer concerns the name; it may register again.
             self._servers[to] = ""
             self._standbys.pop(to, None)
-        if kind == "registered" and to in self._servers:
+        if kind == messages.REGISTERED and to in self._servers:
             self._became_server(to, str(message.get("name")))  # a promotion
-        if to in self._pending_offers and _answers_offer(message.get("data")):
+        if to in self._pending_offers and messages.answers_offer(message.get("data")):
             self._pending_offers[to] -= 1
         await self._send(to, message)
 
-    async def _send(self, peer: str, message: dict[str, Any]) -> None:
+    async def _send(self, peer: str, message: Message) -> None:
         send = self._sends.get(peer)
         if send is not None:
             await send(message)
@@ -741,36 +732,9 @@ class Hub:
         self._sends[peer] = send
         return peer
 
-    def _ice_servers(self, peer: str) -> dict[str, Any]:
+    def _ice_servers(self, peer: str) -> Message:
         return self.ice.for_peer(peer.replace("/", "-"), self._clock())
-
-
-def server_status(online: bool, epoch: int) -> dict[str, Any]:
-    """What visitors and standbys are told of their site: whether it is served, and in which
-    epoch of its lease (a new one: another tab serves it now)."""
-    return {"type": "server-status", "online": online, **({"epoch": epoch} if online else {})}
 
 
 def status_envelope(name: str, record: NameRecord) -> Envelope:
     return {"status": name, "online": record.peer is not None, "epoch": record.epoch}
-
-
-def _number(message: dict[str, Any]) -> int | None:
-    """The number ``n`` a tab gave its request (so that it knows which answer is whose)."""
-    n = message.get("n")
-    return n if isinstance(n, int) and not isinstance(n, bool) else None
-
-
-def _answers_offer(data: Any) -> bool:
-    """Whether a server tab's signal to a visitor settles one of its offers: an answer, or its
-    word that it will not answer (it serves as many as it may; the site moved)."""
-    if _sdp_type(data) == "answer":
-        return True
-    return isinstance(data, dict) and ("busy" in data or data.get("moved") is True)
-
-
-def _sdp_type(data: Any) -> str | None:
-    """ "offer" or "answer" for a signal carrying a description, else None."""
-    sdp = data.get("sdp") if isinstance(data, dict) else None
-    kind = sdp.get("type") if isinstance(sdp, dict) else None
-    return kind if isinstance(kind, str) else None

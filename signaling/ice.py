@@ -18,6 +18,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
+from signaling.messages import ice_servers
+
 DEFAULT_CREDENTIAL_SECONDS = 3600
 
 
@@ -75,9 +77,4 @@ class IceConfig:
                     "credential": turn_credentials(self.turn_secret, username),
                 }
             )
-        return {
-            "type": "ice-servers",
-            "iceServers": servers,
-            "iceTransportPolicy": "relay" if self.relay_only else "all",
-            "expires": expires,
-        }
+        return ice_servers(servers, self.relay_only, expires)

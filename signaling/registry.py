@@ -1,48 +1,12 @@
-"""The signaling protocol's rules, with no I/O: who may hold a name, and what each message means.
+"""The signaling service's rules, with no I/O: who may hold a name, for how long, how many.
 
 :class:`signaling.hub.Hub` owns the sockets and a :class:`signaling.stores.Store` (one process's
 memory, or Redis shared by several instances); it asks this module what to do. Everything a
 server tab and its visitors say to each other (SDP offers and answers, ICE candidates) passes
 through opaque; site content never does, it travels over the data channels.
 
-Peers are named ``INSTANCE/N``: the service instance that holds the peer's WebSocket, and a
-number there. Messages are JSON objects with a ``type``:
-
-server tab -> service  ``register {name, token, n, complete}`` (the owner's tab) or ``register
-                       {name, member, memberToken, n, complete}`` (a standby's), ``join {name,
-                       grant, where}`` (a standby link used), ``signal {to, data}``,
-                       ``package-ticket``; while it serves (with its lease's ``epoch``):
-                       ``renew``, ``sync {inSync}``, ``standby-grant``, ``standby-remove
-                       {member}``, ``handover {to}``, ``resign``; the owner's tab while it
-                       stands by: ``take-over`` (asks the serving tab to move the site to it)
-service -> server tab  ``registered {name, maxVisitors, packagesTicket, epoch, leaseSeconds, n,
-                       members}`` (it serves: registered, or promoted with ``n`` null),
-                       ``standby {name, member, online, [epoch]}`` (it stands by),
-                       ``joined {name, member, memberToken}``, ``renew-lease`` (asks for a
-                       ``renew``), ``lease {epoch, n, seconds}``, ``synced {n, inSync}``,
-                       ``members {members}``, ``standby-grant {grant, expires}``,
-                       ``signal {from, data, [standby]}`` (``standby``: the member id of a
-                       standby's tab), ``client-left {client}``, ``server-status`` (to a
-                       standby), ``package-ticket {ticket}``, ``replaced`` (another tab of the
-                       same browser took over), ``demoted {epoch}`` (another member's tab
-                       serves now), ``handed-over {epoch}``, ``move-to {member}`` (the owner's
-                       tab asks for the site), ``removed`` (the owner removed this
-                       standby), ``error {code: "released"}`` (the service's operator released
-                       the name)
-visitor -> service     ``signal {data}``
-service -> visitor     ``server-status {online, [epoch]}``, ``signal {data}`` (``data`` may be
-                       ``{busy}`` or ``{moved: true}``: the tab will not answer this offer)
-peer -> service        ``ice-servers``: asks for fresh ICE servers (TURN credentials expire)
-service -> peer        ``ice-servers {iceServers, iceTransportPolicy, expires}``, first thing
-                       on every connection and whenever asked (see :mod:`signaling.ice`)
-either way             ``error {code, message, [suggestion]}``; the connection stays usable
-
-Who serves a name, its lease and its standbys are :mod:`signaling.leases`'s rules; ``n``
-numbers a tab's requests, so that it knows which answer is whose (it counts its lease from when
-it asked).
-
-A signal's ``data`` is ``{sdp}`` (an offer or an answer) or ``{candidate}`` (one trickled ICE
-candidate, null when there are no more).
+The messages themselves, their types and fields, are :mod:`signaling.messages`'s. Who serves a
+name, its lease and its standbys are :mod:`signaling.leases`'s rules.
 
 Names are a shared namespace, so what one client takes of it is bounded: the names one address
 (IPv6: one /64) holds or keeps reserved at once, and the names one owner token does. When its
@@ -62,7 +26,6 @@ from typing import Any
 from signaling.leases import OWNER, Leases, Member, Promotion
 from signaling.names import name_problem
 
-MAX_MESSAGE_BYTES = 64 * 1024
 DEFAULT_RESERVATION_SECONDS = 7 * 24 * 3600  # the longest: a name that served for a week
 DEFAULT_UNUSED_RESERVATION_SECONDS = 3600  # the shortest: a name that never served a visitor
 # Enough for a classroom's sites behind one school address; not for a dictionary's words.
@@ -172,35 +135,6 @@ def is_peer_id(value: Any) -> bool:
 
 def instance_of(peer: str) -> str:
     return peer.split("/", 1)[0]
-
-
-def error(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "error", "code": code, "message": message, **extra}
-
-
-def parse(text: str | None) -> dict[str, Any]:
-    """A message from a peer's WebSocket, or raise :class:`ProtocolError` with the reply."""
-    if text is None:
-        raise ProtocolError(error("bad-message", "Messages must be text (JSON)."))
-    if len(text.encode()) > MAX_MESSAGE_BYTES:
-        raise ProtocolError(
-            error("bad-message", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes.")
-        )
-    try:
-        message = json.loads(text)
-    except ValueError:
-        raise ProtocolError(error("bad-message", "Messages must be JSON objects.")) from None
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        raise ProtocolError(error("bad-message", 'Messages must be JSON objects with a "type".'))
-    return message
-
-
-class ProtocolError(Exception):
-    """A message that gets an error reply; the connection stays usable."""
-
-    def __init__(self, reply: dict[str, Any]) -> None:
-        super().__init__(reply["message"])
-        self.reply = reply
 
 
 class Rules:

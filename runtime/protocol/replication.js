@@ -27,6 +27,13 @@ import { ChangeError, checkChanges } from "../server-tab/site-store.js";
 
 export const MORE = 1;
 export const LAST = 0;
+// The messages' types. Serving tab -> standby:
+export const SNAPSHOT = "snapshot";
+export const CHANGE = "change";
+// Standby -> serving tab:
+export const HELLO = "hello";
+export const ACK = "ack";
+export const RESYNC = "resync";
 // A snapshot holds the whole site: as much as a request body may be (the README's 512 MiB).
 export const MAX_REPLICATION_BYTES = 512 * 1024 * 1024;
 const MAX_HEADER_BYTES = 64 * 1024 * 1024;
@@ -137,7 +144,7 @@ export function snapshotMessage({ epoch, seq, settings, files }) {
     timestamp,
     ...(contents === undefined ? {} : { blob: blobs.push(contents) - 1 }),
   }));
-  return encode({ type: "snapshot", epoch, seq, settings, files: entries }, blobs);
+  return encode({ type: SNAPSHOT, epoch, seq, settings, files: entries }, blobs);
 }
 
 /** Change `seq`: checked changes (site-store.js) and, or, the owner's settings. */
@@ -152,15 +159,14 @@ export function changeMessage({ epoch, seq, changes = { put: [], remove: [] }, s
   }));
   const remove = changes.remove.map(({ root, path }) => ({ root, path }));
   return encode(
-    { type: "change", epoch, seq, put, remove, ...(settings ? { settings } : {}) },
+    { type: CHANGE, epoch, seq, put, remove, ...(settings ? { settings } : {}) },
     blobs,
   );
 }
 
-export const helloMessage = (where) =>
-  encode({ type: "hello", where: String(where).slice(0, 200) });
-export const ackMessage = (epoch, seq) => encode({ type: "ack", epoch, seq });
-export const resyncMessage = (reason) => encode({ type: "resync", reason: String(reason) });
+export const helloMessage = (where) => encode({ type: HELLO, where: String(where).slice(0, 200) });
+export const ackMessage = (epoch, seq) => encode({ type: ACK, epoch, seq });
+export const resyncMessage = (reason) => encode({ type: RESYNC, reason: String(reason) });
 
 /**
  * A message from the serving tab, as a standby takes it: {type: "snapshot", epoch, seq,
@@ -169,7 +175,7 @@ export const resyncMessage = (reason) => encode({ type: "resync", reason: String
  */
 export function parseFromServing({ header, blobs }) {
   const { type, epoch, seq } = header;
-  if (!(type === "snapshot" || type === "change")) {
+  if (!(type === SNAPSHOT || type === CHANGE)) {
     throw new ReplicationError(`not a message for a standby: ${JSON.stringify(type).slice(0, 40)}`);
   }
   if (!isCount(epoch) || !isCount(seq)) throw new ReplicationError("a bad epoch or seq");
@@ -188,13 +194,13 @@ export function parseFromServing({ header, blobs }) {
   };
   let changes;
   try {
-    const put = withContents(type === "snapshot" ? header.files : header.put);
-    changes = checkChanges({ put, remove: type === "snapshot" ? [] : header.remove });
+    const put = withContents(type === SNAPSHOT ? header.files : header.put);
+    changes = checkChanges({ put, remove: type === SNAPSHOT ? [] : header.remove });
   } catch (error) {
     if (error instanceof ChangeError) throw new ReplicationError(`a bad file: ${error.message}`);
     throw error;
   }
-  if (type === "snapshot") {
+  if (type === SNAPSHOT) {
     if (settings === undefined) throw new ReplicationError("a snapshot without its settings");
     return { type, epoch, seq, settings, files: changes.put };
   }
@@ -203,12 +209,12 @@ export function parseFromServing({ header, blobs }) {
 
 /** A message from a standby, as the serving tab takes it; throws ReplicationError. */
 export function parseFromStandby({ header }) {
-  if (header.type === "hello")
-    return { type: "hello", where: String(header.where ?? "").slice(0, 200) };
-  if (header.type === "resync")
-    return { type: "resync", reason: String(header.reason ?? "").slice(0, 200) };
-  if (header.type === "ack" && isCount(header.epoch) && isCount(header.seq)) {
-    return { type: "ack", epoch: header.epoch, seq: header.seq };
+  if (header.type === HELLO)
+    return { type: HELLO, where: String(header.where ?? "").slice(0, 200) };
+  if (header.type === RESYNC)
+    return { type: RESYNC, reason: String(header.reason ?? "").slice(0, 200) };
+  if (header.type === ACK && isCount(header.epoch) && isCount(header.seq)) {
+    return { type: ACK, epoch: header.epoch, seq: header.seq };
   }
   throw new ReplicationError("not a message of a standby");
 }

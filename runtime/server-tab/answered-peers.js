@@ -3,6 +3,7 @@
 // over signaling, the answer and this tab's candidates go back the same way, trickled.
 
 import { RemoteCandidates, trickle } from "../ice.js";
+import { toService } from "../protocol/signaling.js";
 
 /**
  * @typedef {object} AnsweredPeer
@@ -50,18 +51,14 @@ export class AnsweredPeers {
     peer.candidates = candidates;
     peer.errors = trickle(pc, (candidate) => {
       if (this.byClient.get(client) !== peer) return;
-      this.signaling.send({ type: "signal", to: client, data: candidate });
+      this.signaling.send(toService.signal(candidate, client));
     });
     setUp(pc, peer);
     await pc.setRemoteDescription(offer);
     candidates.flush();
     await pc.setLocalDescription(await pc.createAnswer());
     if (this.byClient.get(client) !== peer) return null;
-    this.signaling.send({
-      type: "signal",
-      to: client,
-      data: { sdp: pc.localDescription.toJSON() },
-    });
+    this.signaling.send(toService.signal({ sdp: pc.localDescription.toJSON() }, client));
     return peer;
   }
 

@@ -2,6 +2,8 @@
 // hands one over when the tab registers its name, and a fresh one when asked; the Python worker
 // asks this tab for one before each request to the package service.
 
+import { toService } from "../protocol/signaling.js";
+
 const FRESH_MS = 30 * 60 * 1000; // tickets last an hour: ask anew after half of it
 const WAIT_MS = 60000;
 
@@ -31,7 +33,7 @@ export class PackageTickets {
         this.wanted = null;
         resolve(value);
       };
-      if (this.registered()) this.signaling.send({ type: "package-ticket" });
+      if (this.registered()) this.signaling.send(toService.packageTicket());
     });
     return this.wanted;
   }

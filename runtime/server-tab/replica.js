@@ -7,6 +7,8 @@
 // tab that no longer serves (fencing, as a replica refuses a deposed primary). A change must
 // follow the one before it; one that does not (a change lost, say) asks for a snapshot.
 
+import { SNAPSHOT } from "../protocol/replication.js";
+
 export class Replica {
   constructor() {
     this.epoch = null; // the latest epoch this standby knows of
@@ -32,7 +34,7 @@ export class Replica {
     if (this.epoch !== null && message.epoch < this.epoch) {
       return { refuse: `a change of epoch ${message.epoch}, which has ended` };
     }
-    if (message.type === "snapshot") return { keep: true };
+    if (message.type === SNAPSHOT) return { keep: true };
     if (this.seq === null || message.epoch !== this.epoch) {
       return { resync: "a change before its snapshot" };
     }

@@ -29,6 +29,7 @@
 
 import { fetchBytes } from "../fetch-checked.js";
 import { IceServers } from "../ice.js";
+import * as service from "../protocol/signaling.js";
 import { SignalingSocket, socketUrl } from "../signaling-socket.js";
 import {
   END,
@@ -158,7 +159,10 @@ export class SiteHost extends EventTarget {
       exclusive: (run) => this.exclusive(run),
       loadSite: () => this.store.load(),
       settings: () => this.settings.read(),
-      declare: (inSync) => this.ask("sync", { inSync }, "synced").then(({ inSync: kept }) => kept),
+      declare: (inSync) =>
+        this.ask(service.toService.sync(this.epoch, inSync), service.SYNCED).then(
+          ({ inSync: kept }) => kept,
+        ),
     });
     this.standingBy = null;
     for (const source of [this.visitors, this.standbys]) {
@@ -181,7 +185,7 @@ export class SiteHost extends EventTarget {
       const { epoch } = this;
       this.setRole("stopped");
       this.visitors.dropAll();
-      signaling.send({ type: "resign", epoch });
+      signaling.send(service.toService.resign(epoch));
     };
     window.addEventListener("pagehide", this.onPageHide);
     this.leaseLook = setInterval(() => this.lookAtLease(), LEASE_LOOK_MS);
@@ -432,20 +436,20 @@ export class SiteHost extends EventTarget {
     if (this.stopped || !this.signaling.isOpen) return;
     const { token, member, memberToken, grant } = this.credentials;
     if (grant && !member) {
-      this.signaling.send({ type: "join", name: this.name, grant, where: browserName() });
+      this.signaling.send(service.toService.join(this.name, grant, browserName()));
       return;
     }
     const position = await this.store.position().catch(() => null);
-    const who = member ? { member, memberToken } : { token };
     const n = this.lease.ask(pageClock());
     const complete = position !== null;
-    this.signaling.send({ type: "register", name: this.name, ...who, n, complete });
+    const tab = { name: this.name, token, member, memberToken, n, complete };
+    this.signaling.send(service.toService.register(tab));
   }
 
   /** The service asks for a renewal: the lease counts from when this tab asks. */
   renew() {
     if (this.role !== "serving") return;
-    this.signaling.send({ type: "renew", epoch: this.epoch, n: this.lease.ask(pageClock()) });
+    this.signaling.send(service.toService.renew(this.epoch, this.lease.ask(pageClock())));
   }
 
   /** "registered": this tab serves the site in the epoch it names (registered, or promoted). */
@@ -463,7 +467,7 @@ export class SiteHost extends EventTarget {
       if ((await this.store.position()) === null) {
         const why =
           "This standby's copy is not whole (it stopped in the middle of a copy): it cannot serve.";
-        this.signaling.send({ type: "resign", epoch: message.epoch });
+        this.signaling.send(service.toService.resign(message.epoch));
         this.emit("name-error", { code: "incomplete", message: why });
         this.stop();
         return;
@@ -544,7 +548,10 @@ export class SiteHost extends EventTarget {
 
   /** A standby link (a grant from the service, for this site, usable once for minutes). */
   async standbyGrant() {
-    const { grant, expires } = await this.ask("standby-grant", {}, "standby-grant");
+    const { grant, expires } = await this.ask(
+      service.toService.standbyGrant(this.epoch),
+      service.STANDBY_GRANT,
+    );
     return { grant, expires: expires * 1000 };
   }
 
@@ -556,13 +563,13 @@ export class SiteHost extends EventTarget {
   /** The owner's tab, standing by, asks the serving tab to move the site here (a planned
    * move: it happens once this tab's copy is in sync). */
   takeOver() {
-    if (this.role === "standby" && this.isOwner) this.signaling.send({ type: "take-over" });
+    if (this.role === "standby" && this.isOwner) this.signaling.send(service.toService.takeOver());
   }
 
   /** Remove the standby `member` (its tab stops, and its link can no longer be used). */
   removeStandby(member) {
     this.standbys.dropMember(member);
-    this.signaling.send({ type: "standby-remove", epoch: this.epoch, member });
+    this.signaling.send(service.toService.standbyRemove(this.epoch, member));
   }
 
   /**
@@ -580,7 +587,7 @@ export class SiteHost extends EventTarget {
       await until(() => this.channels.running === 0, DRAIN_WAIT_MS);
       if (this.python.ready) await this.python.closeSockets("The site moves to another tab.");
       this.handingOver = true;
-      await this.ask("handover", { to: member }, "handed-over");
+      await this.ask(service.toService.handover(this.epoch, member), service.HANDED_OVER);
     } catch (error) {
       this.moving = false;
       this.handingOver = false;
@@ -593,9 +600,9 @@ export class SiteHost extends EventTarget {
     this.register();
   }
 
-  /** Send the service `type` (with this tab's epoch), and resolve to its answer of type
-   * `answer` (one request of a type at a time; an error message rejects it). */
-  ask(type, fields, answer) {
+  /** Send the service `message`, and resolve to its answer of type `answer` (one request of a
+   * type at a time; an error message rejects it). */
+  ask(message, answer) {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.answers.delete(answer);
@@ -612,7 +619,7 @@ export class SiteHost extends EventTarget {
           reject(error);
         },
       });
-      this.signaling.send({ type, epoch: this.epoch, ...fields });
+      this.signaling.send(message);
     });
   }
 
@@ -632,87 +639,75 @@ export class SiteHost extends EventTarget {
 
   onSignal(message) {
     switch (message.type) {
-      case "registered":
+      case service.REGISTERED:
         this.onRegistered(message);
         break;
-      case "standby":
+      case service.STANDBY:
         this.standBy(message);
         break;
-      case "server-status": // to a standby: who serves, in which epoch
+      case service.SERVER_STATUS: // to a standby: who serves, in which epoch
         this.standbyNews = message;
         if (this.role === "standby" && this.lockHeld) this.followServing(message);
         break;
-      case "lease":
+      case service.LEASE:
         this.lease.granted(message.n, message.seconds, message.epoch);
         break;
-      case "renew-lease":
+      case service.RENEW_LEASE:
         this.renew();
         break;
-      case "synced":
-      case "standby-grant":
+      case service.SYNCED:
+      case service.STANDBY_GRANT:
+      case service.HANDED_OVER:
         this.answered(message.type, message);
         break;
-      case "handed-over":
-        this.answered(message.type, message);
-        break;
-      case "demoted":
+      case service.DEMOTED:
         if (this.role === "serving" || this.role === "fenced") {
           this.stopServing("Another tab serves the site now: this one stands by.");
           this.register();
         }
         break;
-      case "members":
+      case service.MEMBERS:
         this.members = message.members ?? [];
         this.emitStandbys();
         break;
-      case "move-to": // the owner's own tab, standing by, asks for the site
+      case service.MOVE_TO: // the owner's own tab, standing by, asks for the site
         this.moveTo(message.member).then(
           () => this.emit("log", { stream: "server", text: "The site moved to its owner's tab." }),
           (error) =>
             this.emit("log", { stream: "stderr", text: `The site did not move: ${error.message}` }),
         );
         break;
-      case "joined":
+      case service.JOINED:
         this.credentials = { member: message.member, memberToken: message.memberToken };
         this.emit("joined", this.credentials);
         this.register();
         break;
-      case "package-ticket":
+      case service.PACKAGE_TICKET:
         this.tickets.keep(message.ticket);
         break;
-      case "error":
-        if (message.code === "not-in-sync" || message.code === "not-serving") {
-          const waiting = this.answers.get("handed-over");
-          this.answers.delete("handed-over");
+      case service.ERROR:
+        if (service.MOVE_REFUSED.has(message.code)) {
+          const waiting = this.answers.get(service.HANDED_OVER);
+          this.answers.delete(service.HANDED_OVER);
           waiting?.reject(new Error(message.message));
         }
         // The name cannot be (or no longer is) this tab's: say why, and stop.
-        if (
-          [
-            "taken",
-            "invalid",
-            "quota",
-            "released",
-            "not-a-standby",
-            "bad-grant",
-            "too-many",
-          ].includes(message.code)
-        ) {
+        if (service.NAME_LOST.has(message.code)) {
           this.emit("name-error", message);
           this.stop();
         } else {
           this.emit("log", { stream: "signaling", text: `${message.code}: ${message.message}` });
         }
         break;
-      case "replaced":
+      case service.REPLACED:
         this.emit("replaced");
         this.stop();
         break;
-      case "removed":
+      case service.REMOVED:
         this.emit("removed");
         this.stop();
         break;
-      case "signal":
+      case service.SIGNAL:
         if (message.standby) {
           this.standbys.signal(message.from, message.standby, message.data).catch((error) => {
             this.emit("log", { stream: "signaling", text: `A standby: ${error}` });
@@ -726,7 +721,7 @@ export class SiteHost extends EventTarget {
           });
         }
         break;
-      case "client-left":
+      case service.CLIENT_LEFT:
         this.visitors.drop(message.client);
         break;
     }

@@ -9,10 +9,13 @@
 import { whenWritable } from "../channel-io.js";
 import { REPLICA } from "../protocol/channels.js";
 import {
+  ACK,
   changeMessage,
+  HELLO,
   MessageReader,
   parseFromStandby,
   ReplicationError,
+  RESYNC,
   snapshotMessage,
 } from "../protocol/replication.js";
 import { AnsweredPeers } from "./answered-peers.js";
@@ -142,14 +145,14 @@ export class Standbys extends EventTarget {
   }
 
   receive(connected, message) {
-    if (message.type === "hello") {
+    if (message.type === HELLO) {
       connected.where = message.where;
       this.attach(connected);
-    } else if (message.type === "ack" && message.epoch === this.epoch) {
+    } else if (message.type === ACK && message.epoch === this.epoch) {
       this.log.acked(connected.member, message.seq, this.now());
       this.settle();
       this.emit("changed");
-    } else if (message.type === "resync") {
+    } else if (message.type === RESYNC) {
       this.say("server", `A standby asked for a new copy (${message.reason}).`);
       this.log.detach(connected.member);
       connected.attached = false;

@@ -8,6 +8,7 @@
 
 import { RemoteCandidates, trickle } from "../ice.js";
 import { REPLICA } from "../protocol/channels.js";
+import { toService } from "../protocol/signaling.js";
 import {
   ackMessage,
   helloMessage,
@@ -15,6 +16,7 @@ import {
   parseFromServing,
   ReplicationError,
   resyncMessage,
+  SNAPSHOT,
 } from "../protocol/replication.js";
 import { Replica } from "./replica.js";
 
@@ -80,7 +82,7 @@ export class StandingBy extends EventTarget {
     trickle(pc, (data) => {
       if (this.pc !== pc) return;
       if (early) early.push(data);
-      else this.signaling.send({ type: "signal", data });
+      else this.signaling.send(toService.signal(data));
     });
     pc.addEventListener("connectionstatechange", () => {
       if (this.pc === pc && ["failed", "closed"].includes(pc.connectionState)) this.lost(pc);
@@ -99,8 +101,8 @@ export class StandingBy extends EventTarget {
     }, CONNECT_TIMEOUT_MS);
     await pc.setLocalDescription(await pc.createOffer());
     if (this.pc !== pc) return;
-    this.signaling.send({ type: "signal", data: { sdp: pc.localDescription.toJSON() } });
-    for (const data of early) this.signaling.send({ type: "signal", data });
+    this.signaling.send(toService.signal({ sdp: pc.localDescription.toJSON() }));
+    for (const data of early) this.signaling.send(toService.signal(data));
     early = null;
   }
 
@@ -139,7 +141,7 @@ export class StandingBy extends EventTarget {
       return;
     }
     const position = { epoch: message.epoch, seq: message.seq };
-    if (message.type === "snapshot") {
+    if (message.type === SNAPSHOT) {
       this.resyncing = false;
       await this.store.replaceAll(message.files, position);
     } else {

@@ -7,6 +7,7 @@
 // Events: clients {count} (visitors connected), log {stream, text}.
 
 import { CONTROL, HTTP, hello, MOVED, parseControl } from "../protocol/channels.js";
+import { refusals, toService } from "../protocol/signaling.js";
 import { sdpIdentity } from "../visitor/visitor-identity.js";
 import { AnsweredPeers } from "./answered-peers.js";
 
@@ -60,13 +61,13 @@ export class Visitors extends EventTarget {
     if (data.sdp.type !== "offer") return;
     this.drop(client); // a visitor that reconnects starts over
     if (!this.serving) {
-      this.signaling.send({ type: "signal", to: client, data: { moved: true } });
+      this.signaling.send(toService.signal(refusals.moved(), client));
       return;
     }
     if (this.byClient.size >= this.maxVisitors) {
       const many = `${this.maxVisitors} visitor${this.maxVisitors === 1 ? "" : "s"}`;
       const busy = `The site is busy: it serves ${many} at once. Try again in a while.`;
-      this.signaling.send({ type: "signal", to: client, data: { busy } });
+      this.signaling.send(toService.signal(refusals.busy(busy), client));
       this.emit("log", { stream: "signaling", text: `A visitor was turned away: ${busy}` });
       return;
     }

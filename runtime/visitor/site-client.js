@@ -17,6 +17,7 @@
 import { opened } from "../channel-io.js";
 import { IceServers, RemoteCandidates, noPathMessage, trickle } from "../ice.js";
 import { CONTROL, controlType, formatChannelProtocol, HTTP } from "../protocol/channels.js";
+import { ERROR, SERVER_STATUS, SIGNAL, toService } from "../protocol/signaling.js";
 import { retryDelay, SignalingSocket, socketUrl } from "../signaling-socket.js";
 import { ChannelPool } from "./channel-pool.js";
 import { KeptBody, unlessMisdirected } from "./misdirected.js";
@@ -92,7 +93,7 @@ export class SiteClient extends EventTarget {
   // -- connecting ---------------------------------------------------------------------------
 
   onSignal(message) {
-    if (message.type === "server-status") {
+    if (message.type === SERVER_STATUS) {
       this.serverOnline = Boolean(message.online);
       if (message.online) this.epoch = message.epoch ?? null;
       const working = this.state === "connected" && this.pc?.connectionState === "connected";
@@ -115,7 +116,7 @@ export class SiteClient extends EventTarget {
       } else {
         this.disconnect("offline");
       }
-    } else if (message.type === "signal" && this.pc) {
+    } else if (message.type === SIGNAL && this.pc) {
       const data = message.data || {};
       if (data.sdp) {
         const { pc, candidates } = this;
@@ -133,7 +134,7 @@ export class SiteClient extends EventTarget {
       } else if (data.moved === true) {
         this.movedAway(this.pc);
       }
-    } else if (message.type === "error") {
+    } else if (message.type === ERROR) {
       console.warn(`PeerServer signaling: ${message.code}: ${message.message}`);
     }
   }
@@ -162,7 +163,7 @@ export class SiteClient extends EventTarget {
     const errors = trickle(pc, (data) => {
       if (this.pc !== pc) return;
       if (early) early.push(data);
-      else this.signaling.send({ type: "signal", data });
+      else this.signaling.send(toService.signal(data));
     });
     const noPath = () => {
       if (this.pc === pc) this.disconnect("failed", noPathMessage(configuration, errors));
@@ -188,9 +189,9 @@ export class SiteClient extends EventTarget {
     const first = this.pool.open();
     await pc.setLocalDescription(await pc.createOffer());
     if (this.pc !== pc) return;
-    this.signaling.send({ type: "signal", data: { sdp: pc.localDescription.toJSON() } });
+    this.signaling.send(toService.signal({ sdp: pc.localDescription.toJSON() }));
     performance.mark("peerserver:offer-sent");
-    for (const data of early) this.signaling.send({ type: "signal", data });
+    for (const data of early) this.signaling.send(toService.signal(data));
     early = null;
     try {
       await Promise.all([opened(control, CONNECT_TIMEOUT_MS), first]);

@@ -36,6 +36,7 @@ from aiortc import (
 )
 from aiortc.sdp import candidate_from_sdp
 
+from signaling import messages
 from signaling.tunnel.channels import CONTROL, HTTP, MAX_MESSAGE_BYTES, channel_protocol
 
 log = logging.getLogger("peerserver.tunnel")
@@ -75,19 +76,19 @@ class Tunnel:
 
     async def _on_signal(self, message: dict) -> None:
         kind = message.get("type")
-        if kind == "ice-servers":
+        if kind == messages.ICE_SERVERS:
             self.ice_message = message
             if self._connect_when_renewed:
                 self._connect_when_renewed = False
                 await self._connect()
-        elif kind == "server-status":
+        elif kind == messages.SERVER_STATUS:
             self.server_online = bool(message.get("online"))
             if self.server_online:
                 await self._connect_with_fresh_credentials()
             else:
                 log.warning('the server "%s" is offline', self.name)
                 await self._disconnect(f'The server "{self.name}" is offline.')
-        elif kind == "signal" and self.pc is not None:
+        elif kind == messages.SIGNAL and self.pc is not None:
             data = message.get("data") or {}
             sdp = data.get("sdp") or {}
             if sdp.get("type") == "answer":
@@ -97,7 +98,7 @@ class Tunnel:
             elif isinstance(data.get("busy"), str):  # it serves as many visitors as it may
                 log.warning("%s", data["busy"])
                 await self._disconnect(data["busy"])
-        elif kind == "error":
+        elif kind == messages.ERROR:
             log.warning("signaling: %s", message.get("message"))
 
     async def _connect_with_fresh_credentials(self) -> None:
@@ -107,7 +108,7 @@ class Tunnel:
         if needs_renewal(self.ice_message, time.time()):
             if not self._connect_when_renewed:
                 self._connect_when_renewed = True
-                await self._socket.send(json.dumps({"type": "ice-servers"}))
+                await self._socket.send(json.dumps(messages.ask_ice_servers()))
         else:
             await self._connect()
 
@@ -150,7 +151,7 @@ class Tunnel:
         if self.ice_message.get("iceTransportPolicy") == "relay":
             sdp = relay_only(sdp)
         offer = {"type": pc.localDescription.type, "sdp": sdp}
-        await self._socket.send(json.dumps({"type": "signal", "data": {"sdp": offer}}))
+        await self._socket.send(json.dumps(messages.signal({"sdp": offer})))
 
     async def _disconnect(self, reason: str | None) -> None:
         """Close the peer connection; ``reason`` says why the site is unavailable meanwhile
