@@ -216,6 +216,14 @@ class SiteServer:
         if connection is not None:
             connection.close()
 
+    @property
+    def polls(self) -> bool:
+        """Whether :meth:`poll` may have anything to do: there is an ASGI app's event loop, or a
+        WebSocket (a WSGI app's among them). Asked before every poll, which costs far more."""
+        return self.site.asgi is not None or any(
+            conn.is_websocket for conn in self._connections.values()
+        )
+
     def poll(self) -> dict[str, Any]:
         """Let the app's WebSocket handlers do what they can now (see
         :meth:`server_py.asgi.ASGIBridge.run_ready`). Returns ``{"ran"}``: whether any code

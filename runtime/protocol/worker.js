@@ -12,7 +12,8 @@
 //     files (site-files.js), the template of a new site, its public address, whether to import
 //     its app and build its source packages (not after they ran past the time limit)
 //   open {conn, scheme, client, identity}, data {conn, bytes}, credit {conn, chunks},
-//     close {conn}: an HTTP connection and its bytes; a credit lets the worker send a chunk.
+//     close {conn}: an HTTP connection and its bytes; a credit lets the worker send a chunk
+//     (INITIAL_CREDIT to begin with; the server tab gives back CREDIT_BATCH at a time)
 //     Each connection's messages are handled in order, each connection apart from the others
 //     (a request that waits holds back its own connection only)
 //   call {id, method, args}: a workbench operation (server_py.worker.SiteServer.call)
@@ -33,7 +34,8 @@
 //   busy {conn, call, method, loading, building, sockets, thread}; idle: the site's code runs
 //     (with `sockets`: only its WebSocket handlers, for a timer of theirs; with `thread`: a
 //     thread the site started, by name), and stopped running, done or waiting (the server tab
-//     holds what runs to the time limit; a wait does not count)
+//     holds what runs to the time limit; a wait does not count). Said in as few messages as
+//     say it: python-worker/running-reports.js
 //   threads {unavailable}: why the site's threads cannot run in this browser (Thread.start
 //     raises with that reason)
 //   stopped: the answer to "stop"
@@ -77,6 +79,13 @@ export const ASK = "ask";
 // The worker's questions:
 export const SAVE = "save";
 export const PACKAGE_TICKET = "package-ticket";
+
+/** Flow control: the chunks a connection's worker may send before the server tab has given any
+ * credit back, and how many the tab gives back at once (one message, not one per chunk: a
+ * trivial request's response is two chunks). At most INITIAL_CREDIT, or a connection whose
+ * worker used all its credit would wait for ever. */
+export const INITIAL_CREDIT = 8;
+export const CREDIT_BATCH = 4;
 
 /** The messages of one HTTP connection: the worker handles each on its connection's lane. */
 export const CONNECTION_MESSAGES = new Set([OPEN, DATA, CREDIT, CLOSE]);

@@ -11,9 +11,7 @@
 // tells which connections have something to send then.
 
 import { MAX_MESSAGE_BYTES } from "../protocol/channels.js";
-import { fromWorker } from "../protocol/worker.js";
-
-const INITIAL_CREDIT = 8;
+import { fromWorker, INITIAL_CREDIT } from "../protocol/worker.js";
 
 export class Connections {
   /** `server` is server_py.worker.SiteServer; `post` sends the server tab a message;
@@ -23,6 +21,7 @@ export class Connections {
     this.credit = new Map(); // conn -> chunks it may still send
     this.idents = new Map(); // conn -> its thread's identity
     this.lanes = new Map(); // conn -> its messages handled so far (a promise)
+    this.pumping = new Map(); // conn -> its pumps so far (a promise)
     // The methods called for each connection, looked up once.
     this.methods = {
       receive: server.receive,
@@ -90,6 +89,7 @@ export class Connections {
    * leaves). `cause` is what the time limit knows them by.
    */
   async poll(ran, cause) {
+    if (!this.server.polls) return null; // a WSGI app with no WebSocket: nothing to poll
     const proxy = await this.threads.call(this.sockets, cause, this.server.poll);
     const { ran: codeRan, ready, wakeMs } = proxy.toJs({ dict_converter: Object.fromEntries });
     proxy.destroy();
@@ -115,11 +115,30 @@ export class Connections {
     }
   }
 
-  /** Send what `conn` has to send, as far as its credit allows; end it when it is done. */
-  async pump(conn) {
-    while (this.credit.get(conn) > 0) {
+  /**
+   * Send what `conn` has to send, as far as its credit allows; end it when it is done. One
+   * pump of a connection at a time (its lane's, a poll's): a pump that finds nothing left to
+   * send must not end the connection while another is still taking its last bytes.
+   */
+  pump(conn) {
+    const pumped = (this.pumping.get(conn) ?? Promise.resolve())
+      .catch(() => {}) // that pump's failure was its caller's to hear
+      .then(() => this.pumpNow(conn));
+    this.pumping.set(conn, pumped);
+    const forget = () => {
+      if (this.pumping.get(conn) === pumped) this.pumping.delete(conn);
+    };
+    pumped.then(forget, forget);
+    return pumped;
+  }
+
+  /** One pump: Python is asked whether there is anything to send before it is taken (taking
+   * is a call into the site's code, which costs far more than the question). */
+  async pumpNow(conn) {
+    while (this.credit.get(conn) > 0 && this.server.has_pending_output(conn)) {
       const bytes = await this.take(conn);
-      if (!bytes.length) break;
+      // Nothing after all; or the connection ended meanwhile (another pump found it done).
+      if (!bytes.length || !this.credit.has(conn)) break;
       this.credit.set(conn, this.credit.get(conn) - 1);
       this.post(fromWorker.send(conn, bytes), [bytes.buffer]);
     }

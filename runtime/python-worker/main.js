@@ -191,11 +191,11 @@ async function installPackages(text, packagesUrl, buildSources) {
     say,
     progress: (label) => post(fromWorker.progress(label, 0.7)),
     watched: (building, run) => {
-      post(fromWorker.busy({ building }));
+      threads.reports.running({ building });
       try {
         return run();
       } finally {
-        post(fromWorker.idle());
+        threads.reports.stopped();
       }
     },
   });

@@ -9,6 +9,7 @@
 // tells the server tab ("busy" with what runs, "idle"), which times it (server-tab/watchdog.js).
 
 import { fromWorker } from "../protocol/worker.js";
+import { RunningReports } from "./running-reports.js";
 
 /** Why this browser cannot run the site's threads, or null if it can. */
 export function threadsUnavailable(python) {
@@ -26,6 +27,7 @@ export class SiteThreads {
    */
   constructor({ python, post, afterThread }) {
     Object.assign(this, { python, post, afterThread });
+    this.reports = new RunningReports(post); // "busy" and "idle", for the time limit
     this.after = null; // afterThread, due soon
     this.reason = threadsUnavailable(python);
     this.running = new Map(); // ident -> what it is, for the time limit: {conn}, {thread}, ...
@@ -60,11 +62,11 @@ export class SiteThreads {
    */
   async call(ident, info, method, ...args) {
     if (!this.available) {
-      this.post(fromWorker.busy(info));
+      this.reports.running(info);
       try {
         return method(...args);
       } finally {
-        this.post(fromWorker.idle());
+        this.reports.stopped();
       }
     }
     this.running.set(ident, info);
@@ -99,9 +101,9 @@ export class SiteThreads {
             });
         }, 0);
       },
-      running: (ident) => this.post(fromWorker.busy(this.running.get(ident) ?? {})),
+      running: (ident) => this.reports.running(this.running.get(ident) ?? {}),
       waiting: (ident, suspended) => {
-        this.post(fromWorker.idle());
+        this.reports.stopped();
         // What a connection's call did is handled once it returns (its lane polls, keeps the
         // files), and so is what a poll did: only a wait, a thread or the Console's call.
         const info = this.running.get(ident);

@@ -3,7 +3,8 @@
 // responses come back from it. One record per connection holds all there is to know of it.
 //
 // Flow control: the worker produces a chunk only when credited (one chunk per credit), credit
-// goes back as the channel's send buffer drains, and a visitor that grants a window
+// goes back as the channel's send buffer drains (a batch at a time: runtime/protocol/worker.js's
+// CREDIT_BATCH), and a visitor that grants a window
 // (receive-window.js) gets no more than it allows: past it, the connection stalls until the
 // visitor has read more.
 //
@@ -20,7 +21,7 @@
 import { whenWritable } from "../channel-io.js";
 import { errorResponse } from "../error-pages.js";
 import { parseChannelProtocol } from "../protocol/channels.js";
-import { toWorker } from "../protocol/worker.js";
+import { CREDIT_BATCH, toWorker } from "../protocol/worker.js";
 import { SendWindow } from "../receive-window.js";
 import { requestTimings } from "../request-timings.js";
 
@@ -31,6 +32,7 @@ import { requestTimings } from "../request-timings.js";
  * @property {object} visitor whose connection it is (visitors.js)
  * @property {string|null} waiting the request line awaiting its answer ("GET /path")
  * @property {SendWindow|null} window what the visitor still lets this tab send
+ * @property {number} owed chunks sent (and drained) whose credit the worker has not got back
  * @property {boolean} stalled held back until the visitor has read more
  * @property {string|null} websocket the path of the WebSocket it became, if it did
  * @property {ArrayBuffer[]|null} held the request's bytes, while it is held
@@ -60,6 +62,7 @@ export class HttpChannels {
       visitor,
       waiting: null,
       window: protocol.window ? new SendWindow() : null,
+      owed: 0,
       stalled: false,
       websocket: null,
       held: null,
@@ -160,7 +163,10 @@ export class HttpChannels {
     connection.waiting = null;
     connection.channel.send(bytes);
     connection.window?.spend(bytes.length);
-    whenWritable(connection.channel).then(() => this.credit(connection));
+    whenWritable(connection.channel).then(() => {
+      connection.owed++;
+      this.credit(connection);
+    });
   }
 
   /** The worker is done with `conn`: its channel closes. */
@@ -171,14 +177,17 @@ export class HttpChannels {
     connection.channel.close();
   }
 
-  /** Let the worker produce the next chunk for `connection`, unless its window is shut. */
+  /** Let the worker produce more for `connection` (the credit owed, once there is a batch of
+   * it), unless its window is shut. */
   credit(connection) {
     if (this.connections.get(connection.conn) !== connection) return;
     if (connection.window && !connection.window.open) {
       connection.stalled = true; // until the visitor has read more
       return;
     }
-    this.worker.post(toWorker.credit(connection.conn, 1));
+    if (connection.owed < CREDIT_BATCH) return;
+    this.worker.post(toWorker.credit(connection.conn, connection.owed));
+    connection.owed = 0;
   }
 
   /** A visitor's grant of `bytes` more on its channel `channelId`. */

@@ -11,11 +11,14 @@ import { MAX_MESSAGE_BYTES } from "../../runtime/protocol/channels.js";
 /** A Python value as Pyodide hands it to JavaScript. */
 const proxy = (value) => ({ toJs: () => value, destroy() {} });
 
-/** server_py.worker.SiteServer with a response of `chunks` pieces waiting per connection. */
-function fakeServer(chunks) {
+/** server_py.worker.SiteServer with a response of `chunks` pieces waiting per connection (and,
+ * with `polls`, an ASGI app or a WebSocket for its poll). */
+function fakeServer(chunks, polls = false) {
   const pending = new Map();
   const server = {
     asked: [],
+    polled: 0,
+    polls,
     open(conn) {
       pending.set(conn, chunks);
     },
@@ -27,7 +30,12 @@ function fakeServer(chunks) {
       pending.set(conn, left - 1);
       return proxy(new Uint8Array(maxBytes).fill(left));
     },
+    has_pending_output: (conn) => (pending.get(conn) ?? 0) > 0,
     should_close: (conn) => pending.get(conn) === 0,
+    poll() {
+      server.polled++;
+      return proxy({ ran: false, ready: [], wakeMs: null });
+    },
     close(conn) {
       pending.delete(conn);
     },
@@ -47,8 +55,8 @@ function fakeThreads() {
   return threads;
 }
 
-function connections(chunks) {
-  const server = fakeServer(chunks);
+function connections(chunks, polls = false) {
+  const server = fakeServer(chunks, polls);
   const threads = fakeThreads();
   const posted = [];
   const worker = new Connections(server, (message) => posted.push(message), threads);
@@ -124,5 +132,32 @@ test("a connection the runtime gave up on is ended for the tab", () => {
   worker.open({ conn: 4, scheme: "http", client: "visitor 2", identity: "" });
   worker.drop(4);
   assert.deepEqual(posted, [{ type: "end", conn: 4 }]);
+  assert.equal(worker.count, 0);
+});
+
+test("the site's code is called only when there is something to send, or to poll", async () => {
+  const { server, posted, worker } = connections(2);
+  worker.open({ conn: 1, scheme: "http", client: "visitor 1", identity: "" });
+  await worker.pump(1);
+  await worker.grant(1, 5); // credit back as the channel drains: nothing is left to send
+  assert.equal(sent(posted, 1), 2);
+  assert.equal(server.asked.length, 2); // one call per chunk, and none for "nothing"
+  assert.equal(await worker.poll(() => {}, { conn: 1 }), null);
+  assert.equal(server.polled, 0); // a WSGI app with no WebSocket has nothing to poll
+  const asgi = connections(0, true);
+  await asgi.worker.poll(() => {}, { conn: 1 });
+  assert.equal(asgi.server.polled, 1);
+});
+
+test("two pumps at once: the last chunk goes before the end, and nothing after it", async () => {
+  const { posted, worker } = connections(1);
+  worker.open({ conn: 1, scheme: "http", client: "visitor 1", identity: "" });
+  const first = worker.pump(1); // takes the last chunk...
+  const second = worker.pump(1); // ...and this one finds the response done, and ends it
+  await Promise.all([first, second]);
+  const types = posted.map((message) => message.type);
+  assert.deepEqual(types, ["send", "end"]); // the last chunk (a WebSocket's close) goes, then the end
+  assert.equal(worker.count, 0);
+  await worker.grant(1, 1); // and no credit brings it back
   assert.equal(worker.count, 0);
 });

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { CREDIT_BATCH } from "../../runtime/protocol/worker.js";
 import { HttpChannels, requestLine } from "../../runtime/server-tab/http-channels.js";
 
 class FakeChannel extends EventTarget {
@@ -58,7 +59,10 @@ test("a channel opens a connection; its bytes go to the worker, the worker's bac
   assert.deepEqual(channel.sent, ["HTTP/1.1 200 OK\r\n\r\n"]);
   assert.equal(channels.waitingOn(conn), null);
   await tick();
-  assert.deepEqual(posted.shift(), { type: "credit", conn, chunks: 1 }); // the buffer has room
+  assert.deepEqual(posted, []); // credit goes back a batch at a time...
+  for (let chunk = 1; chunk < CREDIT_BATCH; chunk++) channels.send(conn, new Uint8Array(10));
+  await tick();
+  assert.deepEqual(posted.shift(), { type: "credit", conn, chunks: CREDIT_BATCH }); // ...in one
   channels.end(conn);
   assert.equal(channel.readyState, "closed");
   assert.deepEqual(posted, []); // the worker ended it: nothing to tell it
@@ -82,13 +86,15 @@ test("past the visitor's window the connection stalls, and a grant lets it go on
   const channel = new FakeChannel(7, "http; window");
   const { conn } = channels.accept(visitor, channel);
   posted.length = 0;
-  channels.send(conn, new Uint8Array(1024 * 1024)); // the whole initial window
+  for (let chunk = 0; chunk < CREDIT_BATCH; chunk++) {
+    channels.send(conn, new Uint8Array((1024 * 1024) / CREDIT_BATCH)); // the initial window
+  }
   await tick();
   assert.deepEqual(posted, []); // no credit: stalled
   channels.grant({ other: true }, 7, 65536); // another visitor's channel of the same id
   assert.deepEqual(posted, []);
   channels.grant(visitor, 7, 65536);
-  assert.deepEqual(posted, [{ type: "credit", conn, chunks: 1 }]);
+  assert.deepEqual(posted, [{ type: "credit", conn, chunks: CREDIT_BATCH }]);
 });
 
 test("a restart answers every waiting request and closes every channel", () => {

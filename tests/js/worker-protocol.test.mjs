@@ -65,3 +65,8 @@ test("no file of either end writes a message type as a bare string", () => {
     }
   }
 });
+
+test("the server tab gives credit back in batches no larger than a connection starts with", () => {
+  // Larger, and a worker that used all its credit would wait for a batch that never fills.
+  assert.ok(protocol.CREDIT_BATCH >= 1 && protocol.CREDIT_BATCH <= protocol.INITIAL_CREDIT);
+});

@@ -2,13 +2,15 @@
 //
 // It keeps the latest lines only: a busy site would otherwise grow the page without end and
 // slow down the main thread that carries every visitor's bytes. For the same reason lines are
-// shown a few at a time: one change to the page and one scroll for all the lines of a moment,
-// instead of a layout for each request (measured: 2 ms of this thread per request).
+// shown a few at a time, five times a second: one change to the page and one scroll for all the
+// lines of the moment, instead of a layout for each request (measured, this thread's time per
+// request at 250 requests a second: 2 ms shown one by one, 0.15 to 0.45 ms in batches every
+// 50 ms, 0.07 ms every 200 ms).
 
 import { hasTraceback, renderTraceback } from "/web/workbench/traceback.js";
 
 const LINES = 500;
-const DELAY_MS = 50;
+const DELAY_MS = 200;
 
 export class LogView {
   constructor({ panel, list, siteRoot }) {
