@@ -22,11 +22,16 @@ export class Connections {
     this.idents = new Map(); // conn -> its thread's identity
     this.lanes = new Map(); // conn -> its messages handled so far (a promise)
     this.pumping = new Map(); // conn -> its pumps so far (a promise)
-    // The methods called for each connection, looked up once.
+    // The methods called for each connection, looked up once (each lookup of a Python method
+    // makes a proxy of it, which costs, and lives until JavaScript's garbage collector runs).
     this.methods = {
       receive: server.receive,
       take: server.data_to_send,
       close: server.close,
+      pending: server.has_pending_output,
+      shouldClose: server.should_close,
+      poll: server.poll,
+      socketTaken: server.socket_taken,
     };
     this.sockets = threads.newIdent(); // the thread of the site's WebSocket handlers
   }
@@ -90,7 +95,7 @@ export class Connections {
    */
   async poll(ran, cause) {
     if (!this.server.polls) return null; // a WSGI app with no WebSocket: nothing to poll
-    const proxy = await this.threads.call(this.sockets, cause, this.server.poll);
+    const proxy = await this.threads.call(this.sockets, cause, this.methods.poll);
     const { ran: codeRan, ready, wakeMs } = proxy.toJs({ dict_converter: Object.fromEntries });
     proxy.destroy();
     if (codeRan) await ran();
@@ -135,16 +140,16 @@ export class Connections {
   /** One pump: Python is asked whether there is anything to send before it is taken (taking
    * is a call into the site's code, which costs far more than the question). */
   async pumpNow(conn) {
-    while (this.credit.get(conn) > 0 && this.server.has_pending_output(conn)) {
+    while (this.credit.get(conn) > 0 && this.methods.pending(conn)) {
       const bytes = await this.take(conn);
       // Nothing after all; or the connection ended meanwhile (another pump found it done).
       if (!bytes.length || !this.credit.has(conn)) break;
       this.credit.set(conn, this.credit.get(conn) - 1);
       this.post(fromWorker.send(conn, bytes), [bytes.buffer]);
     }
-    if (this.credit.has(conn) && this.server.should_close(conn)) {
+    if (this.credit.has(conn) && this.methods.shouldClose(conn)) {
       this.credit.delete(conn);
-      this.server.close(conn);
+      this.methods.close(conn);
       this.post(fromWorker.end(conn));
     }
   }

@@ -79,7 +79,7 @@ function ask(question, transfer = []) {
 
 async function handle(message) {
   if (server !== null && CONNECTION_MESSAGES.has(message.type)) {
-    const onLane = !server.socket_taken(message.conn);
+    const onLane = !connections.methods.socketTaken(message.conn);
     const work = onLane ? () => onConnection(message) : () => onTakenSocket(message);
     const done = onLane ? connections.lane(message.conn, work) : work();
     done.catch((error) => failed(error, message));
@@ -265,7 +265,7 @@ async function onConnection(message) {
  */
 async function onTakenSocket(message) {
   const { conn } = message;
-  if (message.type === DATA) server.receive(conn, message.bytes);
+  if (message.type === DATA) connections.methods.receive(conn, message.bytes);
   else if (message.type === CREDIT) await connections.grant(conn, message.chunks);
   else if (message.type === CLOSE) await connections.close(conn);
 }
