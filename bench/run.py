@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect, sync_playwright
 
 from bench import report
@@ -421,6 +422,37 @@ def bench_scale(browser: Browser, server: Page, site_url: str) -> dict[str, Any]
     return figures
 
 
+def flask_scale(flask_url: str, count: int = 50) -> dict[str, Any]:
+    """`flask run` under the load of bench_scale's ``count`` visitors: as many clients, each its
+    own connection with one request in flight (a browser page would hold six connections to
+    it at most)."""
+
+    async def load() -> dict[str, Any]:
+        latencies: list[float] = []
+        errors = 0
+
+        async def client() -> None:
+            nonlocal errors
+            async with httpx.AsyncClient(base_url=flask_url, timeout=60) as http:
+                for _ in range(max(1, SCALE_REQUESTS // count)):
+                    started = time.perf_counter()
+                    response = await http.get(ROUTES["jinja2_sqlite"])
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    errors += response.status_code != 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(count)))
+        return {
+            "requests": len(latencies),
+            "requests_per_s": round(len(latencies) / (time.perf_counter() - started), 1),
+            "latency_median_ms": median(latencies),
+            "latency_p99_ms": p99(latencies),
+            "errors": errors,
+        }
+
+    return asyncio.run(load())
+
+
 # -- the run -----------------------------------------------------------------------------------
 
 
@@ -579,6 +611,8 @@ def main() -> None:
         peerserver_service(SITES, options=UNLIMITED) as (service, process),
         running(flask_command, flask_url, quiet=True),
     ):
+        results["flask_scale_50"] = flask_scale(flask_url)
+        log(f"flask run, 50 clients: {results['flask_scale_50']}")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(**chromium_launch_args())
             try:
