@@ -34,7 +34,7 @@ from typing import IO, Any
 
 from server_py.event_loop import EventLoop
 from server_py.websocket import Disconnected, Received, WebSocket
-from server_py.wsgi import ASGI_HEADERS, MAX_CHUNK
+from server_py.wsgi import MAX_CHUNK, asgi_headers
 
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -406,7 +406,7 @@ def http_scope(environ: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]
     """The ASGI ``http`` scope for a request the HTTP layer has described as a WSGI environ,
     with its headers as received (repeated ones apart, ``_`` and ``-`` as they were); from
     another WSGI caller (a test client), with the headers its environ holds."""
-    headers = environ.get(ASGI_HEADERS)
+    headers = asgi_headers(environ)
     if headers is None:
         headers = [
             (_header_name(key).encode("latin-1"), value.encode("latin-1"))

@@ -18,13 +18,15 @@ MAX_CHUNK = 64 * 1024
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-# The request's headers as received (names lower-case, repeated ones apart, framing undone as
-# for the WSGI app), which an environ cannot hold: what the ASGI bridge gives its app.
-ASGI_HEADERS = "peerserver.asgi_headers"
+# The request's headers as received, which an environ cannot hold (repeated ones apart, "_" and
+# "-" as they were): kept as they are, for an ASGI app's scope (asgi_headers).
+RECEIVED_HEADERS = "peerserver.received_headers"
 # Headers that WSGI keeps out of the HTTP_ namespace (PEP 3333, "environ Variables").
 _UNPREFIXED = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
 # Framing the HTTP layer has already undone: the app sees a plain body with a Content-Length.
 _CONSUMED = {"transfer-encoding"}
+# What an ASGI app is not given as received: that framing, and the length the body restates.
+_RESTATED = {name.encode("latin-1") for name in (*_CONSUMED, "content-length")}
 
 
 @dataclass
@@ -57,6 +59,23 @@ class Response:
             close()
 
 
+def asgi_headers(environ: dict[str, Any]) -> list[tuple[bytes, bytes]] | None:
+    """The headers of the request ``environ`` describes, as an ASGI app is given them: as
+    received, but with the framing the HTTP layer undid said as for a WSGI app (a plain body of
+    CONTENT_LENGTH bytes). None for an environ built elsewhere (another WSGI caller's).
+
+    Made here, when an ASGI app asks, rather than for every request a WSGI app serves."""
+    received = environ.get(RECEIVED_HEADERS)
+    if received is None:
+        return None
+    headers = [
+        (name.lower(), bytes(value)) for name, value in received if name.lower() not in _RESTATED
+    ]
+    if "CONTENT_LENGTH" in environ:
+        headers.append((b"content-length", environ["CONTENT_LENGTH"].encode("ascii")))
+    return headers
+
+
 def build_environ(request: Request, errors: IO[str] | None = None) -> dict[str, Any]:
     """Build the PEP 3333 environ for ``request``."""
     path, _, query = request.target.partition(b"?")
@@ -78,15 +97,13 @@ def build_environ(request: Request, errors: IO[str] | None = None) -> dict[str, 
         "wsgi.run_once": False,
         "wsgi.file_wrapper": FileWrapper,
     }
-    received: list[tuple[bytes, bytes]] = []  # as they came, for an ASGI app's scope
     for raw_name, raw_value in request.headers:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
         if name == "host":
             host = value
-        if name in _CONSUMED or name == "content-length":
+        if name in _CONSUMED:
             continue
-        received.append((name.encode("latin-1"), bytes(raw_value)))
         key = _UNPREFIXED.get(name) or "HTTP_" + name.upper().replace("-", "_")
         # Repeated headers are joined as RFC 9110 allows; cookies use "; " as their own separator.
         if key in environ:
@@ -96,8 +113,7 @@ def build_environ(request: Request, errors: IO[str] | None = None) -> dict[str, 
     # The body is complete before the app runs (chunked or not), so its length is known.
     if request.body_length or "CONTENT_LENGTH" in environ:
         environ["CONTENT_LENGTH"] = str(request.body_length)
-        received.append((b"content-length", environ["CONTENT_LENGTH"].encode("ascii")))
-    environ[ASGI_HEADERS] = received
+    environ[RECEIVED_HEADERS] = request.headers
     default_port = "443" if request.url_scheme == "https" else "80"
     server_name, _, port = host.rpartition(":") if _has_port(host) else (host, "", default_port)
     environ["SERVER_NAME"] = server_name or "localhost"

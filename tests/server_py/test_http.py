@@ -168,6 +168,19 @@ def test_chunked_request_body(app: Flask) -> None:
     assert json.loads(parse(drain(connection), ["PUT"])[0].body)["data"] == "hello world"
 
 
+def test_an_empty_body_said_so_has_a_content_length_of_zero() -> None:
+    """``Content-Length: 0`` reaches the app as CONTENT_LENGTH "0"; no header, no key."""
+
+    def length(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [repr(environ.get("CONTENT_LENGTH")).encode()]
+
+    for header, seen in ((b"Content-Length: 0\r\n", b"'0'"), (b"", b"None")):
+        connection = HTTPConnection(length)
+        connection.receive_data(b"POST / HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n")
+        assert parse(drain(connection), ["POST"])[0].body == seen
+
+
 def test_streaming_response_is_pulled_lazily(app: Flask) -> None:
     connection = HTTPConnection(app)
     connection.receive_data(get("/stream"))
