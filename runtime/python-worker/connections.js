@@ -68,6 +68,18 @@ export class Connections {
     return this.call(conn, this.methods.receive, bytes);
   }
 
+  /** Whether what arrives on `conn` is for the socket a WSGI app took (server_py/
+   * wsgi_socket.py) rather than HTTP requests. */
+  socketTaken(conn) {
+    return this.methods.socketTaken(conn);
+  }
+
+  /** Bytes for the socket a WSGI app took: they go to it at once (the app's reader wakes when
+   * its thread next runs); no site code runs here. */
+  feedSocket(conn, bytes) {
+    this.methods.receive(conn, bytes);
+  }
+
   async grant(conn, chunks) {
     if (!this.credit.has(conn)) return;
     this.credit.set(conn, this.credit.get(conn) + chunks);

@@ -79,7 +79,7 @@ function ask(question, transfer = []) {
 
 async function handle(message) {
   if (server !== null && CONNECTION_MESSAGES.has(message.type)) {
-    const onLane = !connections.methods.socketTaken(message.conn);
+    const onLane = !connections.socketTaken(message.conn);
     const work = onLane ? () => onConnection(message) : () => onTakenSocket(message);
     const done = onLane ? connections.lane(message.conn, work) : work();
     done.catch((error) => failed(error, message));
@@ -190,14 +190,7 @@ async function installPackages(text, packagesUrl, buildSources) {
     ask,
     say,
     progress: (label) => post(fromWorker.progress(label, 0.7)),
-    watched: (building, run) => {
-      threads.reports.running({ building });
-      try {
-        return run();
-      } finally {
-        threads.reports.stopped();
-      }
-    },
+    watched: (building, run) => threads.reports.around({ building }, run),
   });
   if (packages.installed.length)
     say("server", `requirements.txt: installed ${packages.installed.join(", ")}`);
@@ -265,7 +258,7 @@ async function onConnection(message) {
  */
 async function onTakenSocket(message) {
   const { conn } = message;
-  if (message.type === DATA) connections.methods.receive(conn, message.bytes);
+  if (message.type === DATA) connections.feedSocket(conn, message.bytes);
   else if (message.type === CREDIT) await connections.grant(conn, message.chunks);
   else if (message.type === CLOSE) await connections.close(conn);
 }

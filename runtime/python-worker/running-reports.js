@@ -34,6 +34,17 @@ export class RunningReports {
     this.post(fromWorker.busy(cause));
   }
 
+  /** Run `work` now, as the site's code running for `cause`, from start to end (where threads
+   * cannot say when it waits): what `work` returns, or throws. */
+  around(cause, work) {
+    this.running(cause);
+    try {
+      return work();
+    } finally {
+      this.stopped();
+    }
+  }
+
   /** It stopped running (done, or waiting). */
   stopped() {
     if (this.told === null || this.idleDue) return;

@@ -61,14 +61,7 @@ export class SiteThreads {
    * cannot run, a plain call, timed as a whole.
    */
   async call(ident, info, method, ...args) {
-    if (!this.available) {
-      this.reports.running(info);
-      try {
-        return method(...args);
-      } finally {
-        this.reports.stopped();
-      }
-    }
+    if (!this.available) return this.reports.around(info, () => method(...args));
     this.running.set(ident, info);
     return this.callAs.callPromising(ident, method, ...args);
   }

@@ -65,3 +65,22 @@ test("nothing running, nothing said", () => {
   taskOver();
   assert.deepEqual(posted, []);
 });
+
+test("work run around is said from its start to its end, even when it throws", () => {
+  const { posted, running, taskOver } = reports();
+  assert.equal(
+    running.around({ building: "PyYAML" }, () => 7),
+    7,
+  );
+  assert.throws(() =>
+    running.around({ conn: 3 }, () => {
+      throw new Error("the site's code failed");
+    }),
+  );
+  taskOver();
+  assert.deepEqual(posted, [
+    { type: "busy", building: "PyYAML" },
+    { type: "busy", conn: 3 },
+    { type: "idle" },
+  ]);
+});
