@@ -46,22 +46,21 @@ console_heard: list[str] = []
 
 @pytest.fixture(autouse=True)
 def _browser_console(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    def keep(line: str) -> None:
+        console_heard.append(line)
+        del console_heard[:-CONSOLE_KEPT]
+
     def heard(message: ConsoleMessage) -> None:
         if message.type in ("warning", "error"):
             page = message.page.url if message.page else "a worker"
-            console_heard.append(f"[{message.type}] {page}: {message.text}")
-            del console_heard[:-CONSOLE_KEPT]
-
-    def uncaught(text: str) -> None:
-        console_heard.append(f"[uncaught] {text}")
-        del console_heard[:-CONSOLE_KEPT]
+            keep(f"[{message.type}] {page}: {message.text}")
 
     new_context = Browser.new_context
 
     def listened_context(self: Browser, *args: object, **kwargs: object) -> BrowserContext:
         context = new_context(self, *args, **kwargs)
         context.on("console", heard)
-        context.on("weberror", lambda error: uncaught(str(error.error)))
+        context.on("weberror", lambda error: keep(f"[uncaught] {error.error}"))
         return context
 
     console_heard.clear()
