@@ -45,9 +45,10 @@ function createdAt(name) {
   return created;
 }
 
-/** "1 week, 2 days, 3 hours, 4 minutes", as the original counted a server's age. */
+/** "1 week, 2 days, 3 hours, 4 minutes", as the original counted a server's age. An age below
+ * zero (the site's birth recorded by a clock a moment ahead of this one) is "0 minutes". */
 export function formatAge(ms) {
-  let minutes = Math.floor(ms / 60000);
+  let minutes = Math.floor(Math.max(0, ms) / 60000);
   const parts = [];
   for (const [unit, size] of [
     ["week", 10080],
