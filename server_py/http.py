@@ -102,6 +102,7 @@ class HTTPConnection:
         self._on_response = on_response
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
         self._outgoing = bytearray()
+        self._head_held = False  # a response's head, until its body's first bytes join it
         self._request: h11.Request | None = None
         self._body: IO[bytes] | None = None
         self._response: Response | None = None
@@ -133,7 +134,8 @@ class HTTPConnection:
             return self._socket_data(max_bytes)
         if self._wsgi_socket is not None:
             return self._wsgi_socket.take(max_bytes)
-        while not self._outgoing and self._response is not None:
+        # The head waits for the body's first bytes (PEP 3333 says so): one message, not two.
+        while (not self._outgoing or self._head_held) and self._response is not None:
             self._pull_body()
         chunk = bytes(self._outgoing[:max_bytes])
         del self._outgoing[:max_bytes]
@@ -319,6 +321,7 @@ class HTTPConnection:
             head = h11.Response(status_code=500, headers=response.headers)
         self._send(head)
         self._response = response
+        self._head_held = True
         if request.method == b"HEAD" or response.status_code in (204, 304):
             self._finish_response()
 
@@ -447,6 +450,7 @@ class HTTPConnection:
             self._abort()
             return
         if chunk:
+            self._head_held = False
             try:
                 self._send(h11.Data(data=chunk))
             except h11.LocalProtocolError as error:  # more bytes than its Content-Length

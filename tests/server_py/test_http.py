@@ -192,6 +192,19 @@ def test_streaming_response_is_pulled_lazily(app: Flask) -> None:
     assert reply.body == b"part 0\npart 1\npart 2\n"
 
 
+def test_the_head_leaves_with_the_bodys_first_bytes(app: Flask) -> None:
+    """One message for a small response, not a head and then a body (PEP 3333 holds the head
+    until the first non-empty chunk); a stream's later chunks are still not waited for."""
+    connection = HTTPConnection(app)
+    connection.receive_data(get("/"))
+    first = connection.data_to_send()
+    assert first.startswith(b"HTTP/1.1 200 ") and first.endswith(b"\r\n\r\nHello, world.")
+    streaming = HTTPConnection(app)
+    streaming.receive_data(get("/stream"))
+    first = streaming.data_to_send()
+    assert first.startswith(b"HTTP/1.1 200 ") and first.endswith(b"\r\n\r\n7\r\npart 0\n\r\n")
+
+
 def test_output_comes_in_bounded_pieces(app: Flask) -> None:
     connection = HTTPConnection(app)
     connection.receive_data(get("/big"))
