@@ -103,6 +103,7 @@ class HTTPConnection:
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
         self._outgoing = bytearray()
         self._head_held = False  # a response's head, until its body's first bytes join it
+        self._body_left: int | None = None  # what its Content-Length still promises
         self._request: h11.Request | None = None
         self._body: IO[bytes] | None = None
         self._response: Response | None = None
@@ -322,6 +323,9 @@ class HTTPConnection:
         self._send(head)
         self._response = response
         self._head_held = True
+        self._body_left = next(
+            (int(value) for name, value in head.headers if name == b"content-length"), None
+        )
         if request.method == b"HEAD" or response.status_code in (204, 304):
             self._finish_response()
 
@@ -456,6 +460,11 @@ class HTTPConnection:
             except h11.LocalProtocolError as error:  # more bytes than its Content-Length
                 print(f"invalid response from the app: {error}", file=self._errors)
                 self._abort()
+                return
+            if self._body_left is not None:
+                self._body_left -= len(chunk)
+                if self._body_left == 0:
+                    self._pull_body()  # its end is due: the response ends with its last bytes
 
     def _finish_response(self) -> None:
         response, request = self._response, self._request

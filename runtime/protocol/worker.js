@@ -25,8 +25,10 @@
 //   progress {label, fraction}; snapshot {key, blob}; python-ready {restored} (send the site)
 //   ready {module, isNew, load, bootMs, timings, packages}; failed {message, traceback}
 //   send {conn, bytes}; end {conn}: response bytes, and the end of a connection
-//   request {method, target, status, duration_ms, client, note}: one line of the request log
-//     (note: a WebSocket's state as it opens and closes)
+//   Any of these may carry `requests`: [{method, target, status, duration_ms, client, note}],
+//     the lines of the request log since the worker's last message (python-worker/
+//     request-log.js; note: a WebSocket's state as it opens and closes); "requests" is a
+//     message for them alone, when the worker has said nothing else for a while
 //   log {stream, text}; output {text} (a long console command's output, as it comes)
 //   unsaved {message}: what the site's code changed could not be kept (storage full); the
 //     site serves from memory meanwhile. message null: kept after all
@@ -64,7 +66,7 @@ export const READY = "ready";
 export const FAILED = "failed";
 export const SEND = "send";
 export const END = "end";
-export const REQUEST = "request";
+export const REQUESTS = "requests";
 export const LOG = "log";
 export const OUTPUT = "output";
 export const UNSAVED = "unsaved";
@@ -82,7 +84,8 @@ export const PACKAGE_TICKET = "package-ticket";
 
 /** Flow control: the chunks a connection's worker may send before the server tab has given any
  * credit back, and how many the tab gives back at once (one message, not one per chunk: a
- * trivial request's response is two chunks). At most INITIAL_CREDIT, or a connection whose
+ * small response is one chunk, so most connections never need a credit message). At most
+ * INITIAL_CREDIT, or a connection whose
  * worker used all its credit would wait for ever. */
 export const INITIAL_CREDIT = 8;
 export const CREDIT_BATCH = 4;
@@ -91,13 +94,13 @@ export const CREDIT_BATCH = 4;
 export const CONNECTION_MESSAGES = new Set([OPEN, DATA, CREDIT, CLOSE]);
 
 /** What the server tab's PythonProcess passes on to its listeners, as events of these names
- * (the others it handles itself: busy, idle, result, ask, python-ready, crashed, stopped). */
+ * (the others it handles itself: busy, idle, result, ask, python-ready, crashed, stopped; and
+ * the lines of the request log any message carries, as "requests" events). */
 export const FORWARDED = new Set([
   READY,
   FAILED,
   SEND,
   END,
-  REQUEST,
   LOG,
   OUTPUT,
   STATS,
@@ -148,9 +151,7 @@ export const fromWorker = {
   send: (conn, bytes) => ({ type: SEND, conn, bytes }),
   /** @param {number} conn */
   end: (conn) => ({ type: END, conn }),
-  /** @param {{method: string, target: string, status: number, duration_ms: number,
-   *   client: string, note: string}} record */
-  request: (record) => ({ type: REQUEST, ...record }),
+  requests: () => ({ type: REQUESTS }),
   /** @param {"stdout"|"stderr"|"server"} stream @param {string} text */
   log: (stream, text) => ({ type: LOG, stream, text }),
   /** @param {string} text */

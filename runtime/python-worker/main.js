@@ -37,6 +37,7 @@ import { Connections } from "./connections.js";
 import { installRequirements, installTools } from "./packages.js";
 import { SiteTrees } from "./persistence.js";
 import { toPlain } from "./plain.js";
+import { RequestLog } from "./request-log.js";
 import { SiteThreads } from "./threads.js";
 
 // Python's sockets, which Emscripten would carry over WebSockets to whatever host and port they
@@ -53,6 +54,7 @@ let threads = null; // SiteThreads
 let requestsSeen = 0;
 let bootRequirements = null; // requirements.txt as it was when its packages were installed
 const questions = new Requests(); // this worker's questions to the main thread
+const requestLog = new RequestLog(post);
 let queue = Promise.resolve();
 let tickTimer = null; // when the site's WebSocket handlers have a timer due
 let unsaved = null; // why the site's last changes could not be kept, while they are not
@@ -69,7 +71,7 @@ self.addEventListener("message", (event) => {
 });
 
 function post(message, transfer = []) {
-  self.postMessage(message, transfer);
+  self.postMessage(requestLog.attach(message), transfer);
 }
 
 /** Ask the main thread `question`; resolves to its answer. */
@@ -138,9 +140,7 @@ async function openSite({
   const { SiteServer } = python.pyimport("server_py.worker");
   server = SiteServer(
     trees.paths.site,
-    (record) => {
-      post(fromWorker.request(record.toJs({ dict_converter: Object.fromEntries })));
-    },
+    (record) => requestLog.add(record.toJs({ dict_converter: Object.fromEntries })),
     trees.paths.state,
     (text) => post(fromWorker.output(text)),
     address,

@@ -7,8 +7,9 @@
 // worker of its own that is never given a site.
 //
 // Events: the worker's messages it passes on (protocol/worker.js's FORWARDED: ready, failed,
-// send, end, request, log, output, stats, progress, unsaved, threads), each as a CustomEvent of
-// its type with the message as detail; a message of another type is dropped with a warning; and
+// send, end, log, output, stats, progress, unsaved, threads), each as a CustomEvent of its type
+// with the message as detail; requests {records}: lines of the request log (any message of the
+// worker's may carry some); a message of another type is dropped with a warning; and
 // restarting {reason, stream, stuckConn, stuckAnswer(requestLine)}: the worker was terminated;
 // requests waiting for an answer must be answered (503, or `stuckAnswer` for the one that was
 // stuck) before a new one boots.
@@ -25,6 +26,7 @@ import {
   PYTHON_READY,
   READY,
   Requests,
+  REQUESTS,
   RESULT,
   STOPPED,
   toWorker,
@@ -169,6 +171,7 @@ export class PythonProcess extends EventTarget {
   }
 
   onMessage(message) {
+    if (message.requests) this.emit(REQUESTS, { records: message.requests });
     switch (message.type) {
       case BUSY:
         this.watchdog.busy(message);
@@ -194,6 +197,7 @@ export class PythonProcess extends EventTarget {
         this.emit(READY, message);
         break;
       case STOPPED: // heard by closeSockets
+      case REQUESTS: // its lines, as those of any message, above
         break;
       default:
         if (FORWARDED.has(message.type)) this.emit(message.type, message);

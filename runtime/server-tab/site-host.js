@@ -39,7 +39,7 @@ import {
   PACKAGE_TICKET,
   PROGRESS,
   READY,
-  REQUEST,
+  REQUESTS,
   SAVE,
   SEND,
   STATS,
@@ -211,9 +211,13 @@ export class SiteHost extends EventTarget {
       this.emit("log", { stream: detail.stream, text: detail.reason });
       this.emit("restarting", { reason: detail.reason });
     });
-    for (const type of [FAILED, REQUEST, LOG, OUTPUT, STATS, UNSAVED]) {
+    for (const type of [FAILED, LOG, OUTPUT, STATS, UNSAVED]) {
       python.addEventListener(type, ({ detail }) => this.emit(type, detail));
     }
+    // One "request" event per line of the request log (the worker sends them a few at a time).
+    python.addEventListener(REQUESTS, ({ detail }) => {
+      for (const record of detail.records) this.emit("request", record);
+    });
     // Said once a tab, not at every start of its Python.
     python.addEventListener(THREADS, ({ detail }) => {
       if (this.saidThreads) return;

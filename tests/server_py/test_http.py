@@ -194,11 +194,14 @@ def test_streaming_response_is_pulled_lazily(app: Flask) -> None:
 
 def test_the_head_leaves_with_the_bodys_first_bytes(app: Flask) -> None:
     """One message for a small response, not a head and then a body (PEP 3333 holds the head
-    until the first non-empty chunk); a stream's later chunks are still not waited for."""
-    connection = HTTPConnection(app)
+    until the first non-empty chunk), and the response is done once its Content-Length is
+    sent, with no call more to learn so; a stream's later chunks are still not waited for."""
+    records: list[RequestRecord] = []
+    connection = HTTPConnection(app, on_response=records.append)
     connection.receive_data(get("/"))
     first = connection.data_to_send()
     assert first.startswith(b"HTTP/1.1 200 ") and first.endswith(b"\r\n\r\nHello, world.")
+    assert not connection.has_pending_output and [record.status for record in records] == [200]
     streaming = HTTPConnection(app)
     streaming.receive_data(get("/stream"))
     first = streaming.data_to_send()
