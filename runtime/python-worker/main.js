@@ -233,12 +233,11 @@ async function onConnection(message) {
       connections.open(message);
       break;
     case DATA:
-      await connections.receive(conn, message.bytes);
-      if (server.requests_started !== requestsSeen) {
+      await connections.receive(conn, message.bytes, async () => {
+        if (server.requests_started === requestsSeen) return;
         requestsSeen = server.requests_started;
         await keepFiles(); // before the response leaves
-      }
-      await connections.pump(conn);
+      });
       break;
     case CREDIT:
       await connections.grant(conn, message.chunks);
