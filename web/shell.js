@@ -3,13 +3,13 @@
 // shows the site in a full-window iframe, keeping the address bar and title in step with it.
 
 import { UNAVAILABLE_TITLE } from "/__ps/runtime/error-pages.js";
-import { FETCH } from "/__ps/runtime/protocol/service-worker.js";
 import { CONNECT } from "/__ps/runtime/protocol/page-sockets.js";
 import { explainMissing, missingCapabilities } from "/__ps/runtime/visitor/capabilities.js";
 import { RequestRelay } from "/__ps/runtime/visitor/request-relay.js";
 import { SiteClient } from "/__ps/runtime/visitor/site-client.js";
 import { cookieHeaderFor, storeSetCookies } from "/__ps/runtime/visitor/site-cookies.js";
 import { SiteSockets } from "/__ps/runtime/visitor/site-sockets.js";
+import { WorkerPort } from "/__ps/runtime/visitor/worker-port.js";
 
 const name = location.hostname.split(".")[0];
 const frame = document.getElementById("site");
@@ -57,9 +57,8 @@ const requests = new RequestRelay({
   cookies: { header: cookieHeaderFor, store: storeSetCookies },
   userAgent: navigator.userAgent,
 });
-navigator.serviceWorker?.addEventListener("message", (event) => {
-  if (event.data?.type === FETCH) requests.relay(event.data.request, event.ports[0]);
-});
+const workerPort = new WorkerPort((request, port) => requests.relay(request, port));
+window.peerServerWorkerPort = workerPort; // for tests and benchmarks to see which way requests come
 
 // The site's pages' WebSockets (runtime/protocol/page-sockets.js): a page of the site, or a
 // worker it started, asks for one with a port of its own.
@@ -153,6 +152,7 @@ if (missing.length) {
   status.hidden = false;
 } else {
   serviceWorkerReady = registerServiceWorker();
+  workerPort.start();
   serviceWorkerReady.catch((error) => {
     serviceWorkerProblem = error;
     message.textContent = `This browser cannot show PeerServer sites: ${error.message}`;

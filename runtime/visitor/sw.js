@@ -3,8 +3,9 @@
 //
 // Top-level navigations go to the network (the signaling service answers them with the shell),
 // and so does the shell's own /__ps/ folder; everything else on this origin (the site iframe's
-// pages, images, scripts, fetch() calls, form posts) is handed to a shell page over a
-// MessageChannel (runtime/protocol/service-worker.js) and answered from the data channel, body
+// pages, images, scripts, fetch() calls, form posts) is handed to a shell page (over the port
+// it handed this worker: shell-ports.js) with a MessageChannel of its own
+// (runtime/protocol/service-worker.js), and answered from the data channel, body
 // streamed as it arrives. Responses are kept and revalidated as a browser's HTTP cache does
 // (http-cache.js). The site's pages and workers' scripts get the shell's WebSocket first
 // (page-scripts.js), which this worker serves itself.
@@ -24,18 +25,25 @@ import {
   HEAD,
   MORE,
   NULL_BODY_STATUSES,
+  SHELL,
   SHELL_PREFIX,
   UNREAD,
 } from "/__ps/runtime/protocol/service-worker.js";
 import { cacheStorageStore, HttpCache } from "/__ps/runtime/visitor/http-cache.js";
 import { injecting, injectionFor, PAGE_SCRIPT_PATH } from "/__ps/runtime/visitor/page-scripts.js";
+import { ShellPorts } from "/__ps/runtime/visitor/shell-ports.js";
 
 // Bytes of a response this worker holds for a page that has not read them yet; the shell is
 // told how much waits, so that the server tab sends no further (runtime/receive-window.js).
 const READ_AHEAD = 1024 * 1024;
 const store = cacheStorageStore(() => caches.open("peerserver-http-cache"));
 
+const shells = new ShellPorts(); // the shells' own ports, where requests go
+
 self.addEventListener("install", () => self.skipWaiting());
+self.addEventListener("message", (event) => {
+  if (event.data?.type === SHELL) shells.heard(event.source?.id, event.data, event.ports);
+});
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 
 self.addEventListener("fetch", (event) => {
@@ -98,7 +106,7 @@ async function forward(request, extraHeaders = []) {
   // covers the Path=/ cookies scripts set; the shell's jar knows the rest. Each of these asks
   // the browser process: ask at once, not one after the other.
   const [shell, cookies, body] = await Promise.all([
-    findShell(),
+    shells.pick() ?? findShell(), // a shell's own port, else the shell as a client
     self.cookieStore.getAll(),
     hasBody && !streamed ? request.arrayBuffer().then((buffer) => new Uint8Array(buffer)) : null,
   ]);

@@ -135,6 +135,11 @@ _READ_A_LITTLE = """async () => {
 }"""
 
 
+# The garbage collected, and the ArrayBuffers' backing stores it freed given back (a sweeper
+# of their own does that a moment later).
+_COLLECTED = "async () => { gc(); await new Promise((r) => setTimeout(r, 200)); gc(); }"
+
+
 def test_a_page_that_stops_reading_holds_the_server_back(
     browser: Browser, service_url: str
 ) -> None:
@@ -145,11 +150,8 @@ def test_a_page_that_stops_reading_holds_the_server_back(
     reader, watcher = browser.new_context(), browser.new_context()
     try:
         page = visit_hello(reader, served.url)
-        heap_start = page.evaluate(HEAP)
-        page.evaluate(
-            "() => { window.__peak = 0; setInterval(() => { window.__peak = "
-            "Math.max(window.__peak, performance.memory.usedJSHeapSize); }, 50); }"
-        )
+        page.evaluate(_COLLECTED)
+        start = page_isolate_bytes(page)
         frame = site_frame(page)
         frame.evaluate(_READ_A_LITTLE)
 
@@ -166,8 +168,12 @@ def test_a_page_that_stops_reading_holds_the_server_back(
             held = now
             time.sleep(1.5)
         assert held * 65536 < 100_000_000, f"{held} blocks produced for a page that read one"
-        peak_growth = page.evaluate("() => window.__peak") - heap_start
-        assert peak_growth < 32_000_000
+        # What the page with the shell holds meanwhile (its heap and ArrayBuffers, the garbage
+        # collected: a peak between collections measures the collector's timing, 11 to 38 MB
+        # in runs of the same code) is a window's worth, not what passed through it.
+        page.evaluate(_COLLECTED)
+        held_mb = (page_isolate_bytes(page) - start) / 1e6
+        assert held_mb < 8
 
         # Reading again lets it go on: once the page has drained what Chromium read ahead, the
         # service worker pulls again and the window's credit travels back to the server tab.
@@ -180,7 +186,7 @@ def test_a_page_that_stops_reading_holds_the_server_back(
             time.sleep(0.5)
         print(
             f"slow reader: {held} blocks of 64 KiB produced while the page did not read; "
-            f"visitor tab heap grew {peak_growth / 1e6:.1f} MB at most"
+            f"the page with the shell held {held_mb:.1f} MB meanwhile"
         )
     finally:
         reader.close()

@@ -173,6 +173,49 @@ def test_fetch_methods_and_json(web: ServedSite, visitor: BrowserContext) -> Non
     assert answers["HEAD"] == {"status": 200, "type": "application/json", "body": ""}
 
 
+def test_requests_come_over_the_shells_own_port_and_the_old_way_after_a_worker_restart(
+    web: ServedSite, visitor: BrowserContext
+) -> None:
+    """The shell hands the service worker a port of its own, and requests come to it there; a
+    worker started afresh (the browser stops an idle one) knows no port: its first request comes
+    the old way (the shell found, posted to as a client), and the shell hands its port again."""
+    page, site = visit(visitor, web.url)
+    expect(site.get_by_role("heading", name="Web test site")).to_be_visible()
+
+    def relayed() -> dict[str, int]:
+        return page.evaluate("() => ({...window.peerServerWorkerPort.relayed})")
+
+    def fetched() -> None:
+        assert in_site(page, "async () => (await fetch('/api/echo?n=1')).status") == 200
+
+    before = relayed()
+    fetched()  # (the page may fetch more meanwhile: counts only grow)
+    assert relayed()["port"] > before["port"] and relayed()["client"] == before["client"]
+    cdp = visitor.new_cdp_session(page)
+    versions: list[dict] = []
+    cdp.on("ServiceWorker.workerVersionUpdated", lambda event: versions.extend(event["versions"]))
+    cdp.send("ServiceWorker.enable")
+    seen = len(versions)
+    cdp.send("ServiceWorker.stopAllWorkers")  # returns before the worker has stopped
+
+    def stopped() -> bool:
+        return any(version["runningStatus"] == "stopped" for version in versions[seen:])
+
+    for _ in range(100):
+        if stopped():
+            break
+        page.wait_for_timeout(50)
+    assert stopped()
+    fetched()
+    after_restart = relayed()
+    assert after_restart["client"] > before["client"]
+    for _ in range(5):  # the port handed again reaches the new worker before long
+        fetched()
+        if relayed()["port"] > after_restart["port"]:
+            break
+    assert relayed()["port"] > after_restart["port"]
+
+
 def test_every_status_code_arrives(web: ServedSite, visitor: BrowserContext) -> None:
     page, site = visit(visitor, web.url)
     expect(site.get_by_role("heading", name="Web test site")).to_be_visible()

@@ -1,0 +1,37 @@
+// The service worker's side of the shells' own ports (runtime/protocol/service-worker.js's
+// "shell" messages): which shells it may send a request to, and which it picks. A request goes
+// to the shell the visitor last saw (the latest shown; a hidden page's timers and tasks may be
+// slowed, or frozen), and no shell that said it is gone.
+
+export class ShellPorts {
+  constructor() {
+    this.shells = new Map(); // client id -> {port, visible, seen}
+    this.clock = 0; // orders the shells by when they were last shown or heard from
+  }
+
+  /** A shell's "shell" message (`ports` as the message event had them). */
+  heard(id, { visible = false, gone = false } = {}, ports = []) {
+    if (gone) {
+      this.shells.delete(id);
+      return;
+    }
+    const port = ports[0] ?? this.shells.get(id)?.port;
+    if (!port) return; // news of a shell whose port this worker never had (it started afresh)
+    const known = this.shells.get(id);
+    const seen = visible || !known ? ++this.clock : known.seen;
+    this.shells.set(id, { port, visible, seen });
+  }
+
+  /** The port of the shell to send a request to, or null (then a shell is found the old way). */
+  pick() {
+    let best = null;
+    for (const shell of this.shells.values()) {
+      const better =
+        best === null ||
+        (shell.visible && !best.visible) ||
+        (shell.visible === best.visible && shell.seen > best.seen);
+      if (better) best = shell;
+    }
+    return best?.port ?? null;
+  }
+}

@@ -1,0 +1,65 @@
+// The shell's own port to the site's service worker (runtime/protocol/service-worker.js's
+// "shell" messages): the worker sends this shell requests over it, with no question to the
+// browser process. Handed over once the worker is ready, again whenever a request comes the
+// old way (the worker started afresh, or a new one took over, and knows no port), and with the
+// page's visibility as it changes (the worker sends to the shell the visitor last saw); taken
+// back as the page goes away, and handed over anew if it comes back from the back/forward
+// cache.
+
+import { FETCH, SHELL } from "../protocol/service-worker.js";
+
+export class WorkerPort {
+  /** `relay(request, port)` answers a request ({type: "fetch"}'s) on its own port. */
+  constructor(relay) {
+    this.relay = relay;
+    // Every port handed over, each still heard: a worker may have sent a request on one just
+    // before it was given a newer one.
+    this.ports = new Set();
+    this.relayed = { port: 0, client: 0 }; // requests that came each way (for tests, benchmarks)
+  }
+
+  /** Start: requests come the old way until the worker has this shell's port. */
+  start() {
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data?.type !== FETCH) return;
+      this.relayed.client++;
+      this.relay(event.data.request, event.ports[0]);
+      this.handOver(); // the worker that sent it knows no port of this shell's
+    });
+    document.addEventListener("visibilitychange", () => this.tell({ visible: !document.hidden }));
+    window.addEventListener("pagehide", () => {
+      this.tell({ gone: true });
+      for (const port of this.ports) port.close();
+      this.ports.clear();
+    });
+    window.addEventListener("pageshow", (event) => {
+      if (event.persisted) this.handOver();
+    });
+    this.handOver();
+  }
+
+  async handOver() {
+    if (this.handing) return;
+    this.handing = true;
+    try {
+      const { active } = await navigator.serviceWorker.ready;
+      const { port1, port2 } = new MessageChannel();
+      port1.onmessage = (event) => {
+        if (event.data?.type !== FETCH) return;
+        this.relayed.port++;
+        this.relay(event.data.request, event.ports[0]);
+      };
+      this.ports.add(port1);
+      active?.postMessage({ type: SHELL, visible: !document.hidden }, [port2]);
+    } finally {
+      this.handing = false;
+    }
+  }
+
+  /** Say `news` ({visible} or {gone}) to the worker that has this shell's port. */
+  async tell(news) {
+    if (!this.ports.size) return;
+    const { active } = await navigator.serviceWorker.ready;
+    active?.postMessage({ type: SHELL, ...news });
+  }
+}
