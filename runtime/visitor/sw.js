@@ -3,9 +3,9 @@
 //
 // Top-level navigations go to the network (the signaling service answers them with the shell),
 // and so does the shell's own /__ps/ folder; everything else on this origin (the site iframe's
-// pages, images, scripts, fetch() calls, form posts) is handed to a shell page (over the port
-// it handed this worker: shell-ports.js) with a MessageChannel of its own
-// (runtime/protocol/service-worker.js), and answered from the data channel, body
+// pages, images, scripts, fetch() calls, form posts) is handed to a shell page, on a lane of
+// the port it handed this worker (shell-ports.js; runtime/protocol/service-worker.js), and
+// answered from the data channel, body
 // streamed as it arrives. Responses are kept and revalidated as a browser's HTTP cache does
 // (http-cache.js). The site's pages and workers' scripts get the shell's WebSocket first
 // (page-scripts.js), which this worker serves itself.
@@ -105,43 +105,49 @@ async function forward(request, extraHeaders = []) {
   // Chromium lets a service worker read cookies only as its own script URL sees them, which
   // covers the Path=/ cookies scripts set; the shell's jar knows the rest. Each of these asks
   // the browser process: ask at once, not one after the other.
+  const lanes = shells.pick(); // a shell's own port, else the shell found as a client
   const [shell, cookies, body] = await Promise.all([
-    shells.pick() ?? findShell(), // a shell's own port, else the shell as a client
+    lanes ?? findShell(),
     self.cookieStore.getAll(),
     hasBody && !streamed ? request.arrayBuffer().then((buffer) => new Uint8Array(buffer)) : null,
   ]);
   if (!shell) return errorPage(503, "No PeerServer page is open to reach this site.");
   const url = new URL(request.url);
   const scriptCookies = cookies.map(({ name, value }) => ({ name, value }));
-  const { port1, port2 } = new MessageChannel();
-  shell.postMessage(
-    {
-      type: FETCH,
-      request: {
-        method: request.method,
-        target: url.pathname + url.search,
-        url: request.url,
-        headers: [...request.headers, ...extraHeaders],
-        destination: request.destination, // "iframe": a page of the site, shown in the shell
-        scriptCookies,
-        body,
-        streamed,
-        receivedAt,
-        takesWhole: true, // this worker takes a body and its end with the head (a shell of before
-        // this worker, or a worker of before that shell, sends them apart)
-      },
+  const message = {
+    type: FETCH,
+    request: {
+      method: request.method,
+      target: url.pathname + url.search,
+      url: request.url,
+      headers: [...request.headers, ...extraHeaders],
+      destination: request.destination, // "iframe": a page of the site, shown in the shell
+      scriptCookies,
+      body,
+      streamed,
+      receivedAt,
+      takesWhole: true, // this worker takes a body and its end with the head (a shell of before
+      // this worker, or a worker of before that shell, sends them apart)
     },
-    body ? [port2, body.buffer] : [port2],
-  );
+  };
+  let port; // the request's own
+  if (lanes) {
+    port = lanes.open();
+    port.postMessage(message, body ? [body.buffer] : []);
+  } else {
+    const channel = new MessageChannel();
+    shell.postMessage(message, body ? [channel.port2, body.buffer] : [channel.port2]);
+    port = channel.port1;
+  }
   const bodyReader = streamed ? request.body.getReader() : null;
 
   return new Promise((resolve) => {
     let controller = null;
     let answered = false;
-    port1.onmessage = ({ data }) => {
+    port.onmessage = ({ data }) => {
       switch (data.type) {
         case MORE: // the shell has sent the last piece of the request body on
-          sendPiece(bodyReader, port1);
+          sendPiece(bodyReader, port);
           break;
         case HEAD: {
           // With the head comes what the shell had of the body, and whether that was all.
@@ -149,7 +155,7 @@ async function forward(request, extraHeaders = []) {
           const nullBody = NULL_BODY_STATUSES.has(data.status) || request.method === "HEAD";
           const init = { status: data.status, statusText: data.statusText, headers: data.headers };
           if (data.end) {
-            port1.close();
+            port.close();
             resolve(new Response(nullBody ? null : data.bytes, init));
             break;
           }
@@ -162,11 +168,11 @@ async function forward(request, extraHeaders = []) {
                     if (data.bytes.length) c.enqueue(data.bytes);
                   },
                   pull(c) {
-                    port1.postMessage({ type: UNREAD, bytes: READ_AHEAD - c.desiredSize });
+                    port.postMessage({ type: UNREAD, bytes: READ_AHEAD - c.desiredSize });
                   },
                   cancel() {
-                    port1.postMessage({ type: CANCEL });
-                    port1.close();
+                    port.postMessage({ type: CANCEL });
+                    port.close();
                   },
                 },
                 new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD }),
@@ -179,10 +185,10 @@ async function forward(request, extraHeaders = []) {
           break;
         case END:
           controller?.close();
-          port1.close();
+          port.close();
           break;
         case ERROR:
-          port1.close();
+          port.close();
           if (!answered) resolve(errorPage(502, data.message));
           else controller?.error(new Error(data.message));
           break;

@@ -1,12 +1,13 @@
 // The shell's own port to the site's service worker (runtime/protocol/service-worker.js's
-// "shell" messages): the worker sends this shell requests over it, with no question to the
-// browser process. Handed over once the worker is ready, again whenever a request comes the
-// old way (the worker started afresh, or a new one took over, and knows no port), and with the
-// page's visibility as it changes (the worker sends to the shell the visitor last saw); taken
-// back as the page goes away, and handed over anew if it comes back from the back/forward
-// cache.
+// "shell" messages): the worker sends this shell requests over it, each on a lane of its own
+// (runtime/protocol/port-lanes.js), with no question to the browser process. Handed over once
+// the worker is ready, again whenever a request comes the old way (the worker started afresh,
+// or a new one took over, and knows no port), and with the page's visibility as it changes
+// (the worker sends to the shell the visitor last saw); taken back as the page goes away, and
+// handed over anew if it comes back from the back/forward cache.
 
-import { FETCH, SHELL } from "../protocol/service-worker.js";
+import { PortLanes } from "../protocol/port-lanes.js";
+import { endsRequest, FETCH, SHELL } from "../protocol/service-worker.js";
 
 export class WorkerPort {
   /** `relay(request, port)` answers a request ({type: "fetch"}'s) on its own port. */
@@ -44,11 +45,15 @@ export class WorkerPort {
     try {
       const { active } = await navigator.serviceWorker.ready;
       const { port1, port2 } = new MessageChannel();
-      port1.onmessage = (event) => {
-        if (event.data?.type !== FETCH) return;
-        this.relayed.port++;
-        this.relay(event.data.request, event.ports[0]);
-      };
+      // Each request on a lane of its own, which ends with the request's last message.
+      new PortLanes(port1, {
+        opens: (message) => message.type === FETCH,
+        opened: (lane, message) => {
+          this.relayed.port++;
+          this.relay(message.request, lane);
+        },
+        ends: endsRequest,
+      });
       this.ports.add(port1);
       active?.postMessage({ type: SHELL, visible: !document.hidden }, [port2]);
     } finally {
