@@ -85,8 +85,7 @@ export const PACKAGE_TICKET = "package-ticket";
 /** Flow control: the chunks a connection's worker may send before the server tab has given any
  * credit back, and how many the tab gives back at once (one message, not one per chunk: a
  * small response is one chunk, so most connections never need a credit message). At most
- * INITIAL_CREDIT, or a connection whose
- * worker used all its credit would wait for ever. */
+ * INITIAL_CREDIT, or a connection whose worker used all its credit would wait for ever. */
 export const INITIAL_CREDIT = 8;
 export const CREDIT_BATCH = 4;
 

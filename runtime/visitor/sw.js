@@ -5,10 +5,9 @@
 // and so does the shell's own /__ps/ folder; everything else on this origin (the site iframe's
 // pages, images, scripts, fetch() calls, form posts) is handed to a shell page, on a lane of
 // the port it handed this worker (shell-ports.js; runtime/protocol/service-worker.js), and
-// answered from the data channel, body
-// streamed as it arrives. Responses are kept and revalidated as a browser's HTTP cache does
-// (http-cache.js). The site's pages and workers' scripts get the shell's WebSocket first
-// (page-scripts.js), which this worker serves itself.
+// answered from the data channel, body streamed as it arrives. Responses are kept and
+// revalidated as a browser's HTTP cache does (http-cache.js). The site's pages and workers'
+// scripts get the shell's WebSocket first (page-scripts.js), which this worker serves itself.
 
 import CachePolicy from "/__ps/bundle/http-cache-semantics.js";
 import pageScript from "/__ps/bundle/page-websocket.js";

@@ -17,6 +17,7 @@ export class WorkerPort {
     // before it was given a newer one.
     this.ports = new Set();
     this.relayed = { port: 0, client: 0 }; // requests that came each way (for tests, benchmarks)
+    this.handing = false; // a port is being handed over
   }
 
   /** Start: requests come the old way until the worker has this shell's port. */
