@@ -328,8 +328,7 @@ def create_app(
 
     # -- a site's origin -------------------------------------------------------------------
 
-    shell_modules = {f"{SHELL_PREFIX}/web/": WEB, f"{SHELL_PREFIX}/runtime/": RUNTIME}
-    shell_page = _page("shell.html", f"{SHELL_PREFIX}/web/shell.js", shell_modules)
+    shell_page = (WEB / "shell.html").read_text(encoding="utf-8")  # its module: one, bundled
 
     async def shell(request: Request) -> Response:
         return HTMLResponse(shell_page, headers=_NO_CACHE)
@@ -353,7 +352,7 @@ def create_app(
             Route(f"{SHELL_PREFIX}/sw.js", service_worker),
             Mount(f"{SHELL_PREFIX}/runtime", NoCacheStaticFiles(directory=RUNTIME)),
             Mount(f"{SHELL_PREFIX}/web", NoCacheStaticFiles(directory=WEB)),
-            # What the site's service worker imports from the bundle (signaling.bundle).
+            # The shell's module, and what the site's service worker imports (signaling.bundle).
             Mount(
                 f"{SHELL_PREFIX}/bundle",
                 NoCacheStaticFiles(directory=bundle / "shell", check_dir=False),

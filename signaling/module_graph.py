@@ -2,8 +2,9 @@
 ``<link rel="modulepreload">`` elements for the page.
 
 A browser discovers a module's imports only once the module has arrived, so a graph four
-levels deep (the visitor's shell: shell.js, site-client.js, ice.js, idb.js) costs four round
-trips before the first line runs; preloaded, the modules come side by side with the entry.
+levels deep (the server tab: server-tab.js, site-host.js, site-store.js, idb.js) costs four
+round trips before the first line runs; preloaded, the modules come side by side with the
+entry. (The visitor's shell goes further: it is one module, built by signaling.bundle.)
 Only the project's own modules are read, and only their static ``import``/``export ... from``
 statements, which start a line; a specifier that leads outside the served folders is left out.
 """

@@ -2,14 +2,14 @@
 // the site's server tab, answers its service worker's requests over the data channels, and
 // shows the site in a full-window iframe, keeping the address bar and title in step with it.
 
-import { UNAVAILABLE_TITLE } from "/__ps/runtime/error-pages.js";
-import { CONNECT } from "/__ps/runtime/protocol/page-sockets.js";
-import { explainMissing, missingCapabilities } from "/__ps/runtime/visitor/capabilities.js";
-import { RequestRelay } from "/__ps/runtime/visitor/request-relay.js";
-import { SiteClient } from "/__ps/runtime/visitor/site-client.js";
-import { cookieHeaderFor, storeSetCookies } from "/__ps/runtime/visitor/site-cookies.js";
-import { SiteSockets } from "/__ps/runtime/visitor/site-sockets.js";
-import { WorkerPort } from "/__ps/runtime/visitor/worker-port.js";
+import { UNAVAILABLE_TITLE } from "../runtime/error-pages.js";
+import { CONNECT } from "../runtime/protocol/page-sockets.js";
+import { explainMissing, missingCapabilities } from "../runtime/visitor/capabilities.js";
+import { RequestRelay } from "../runtime/visitor/request-relay.js";
+import { SiteClient } from "../runtime/visitor/site-client.js";
+import { cookieHeaderFor, storeSetCookies } from "../runtime/visitor/site-cookies.js";
+import { SiteSockets } from "../runtime/visitor/site-sockets.js";
+import { WorkerPort } from "../runtime/visitor/worker-port.js";
 
 const name = location.hostname.split(".")[0];
 const frame = document.getElementById("site");
@@ -135,9 +135,10 @@ frame.addEventListener("load", () => {
   inner.addEventListener("click", leaveForOtherOrigins);
 });
 
-// The service worker and the connection to the server tab are made side by side.
+// The service worker and the connection to the server tab are made side by side; the worker's
+// registration began in shell.html, before this module and its imports had loaded.
 async function registerServiceWorker() {
-  await navigator.serviceWorker.register("/__ps/sw.js", { scope: "/", type: "module" });
+  await window.peerServerRegistration;
   await navigator.serviceWorker.ready;
   performance.mark("peerserver:service-worker");
 }

@@ -13,10 +13,12 @@ nothing is fetched from a CDN at run time. Sources, all pinned:
   not compile the modules it imports;
 * the editor (CodeMirror 6), password hashing (@noble/hashes) and QR codes (qrcode-generator)
   from npm, each bundled by esbuild (also from npm) into one module;
-* in ``shell/``, what a site's service worker imports (served on the site's origin under
-  ``/__ps/bundle/``): the pages' WebSocket (``runtime/visitor/page-websocket.js``), built into
-  one classic script and exported as its text, which the service worker puts in the site's
-  pages; and http-cache-semantics (npm), the rules of the site's HTTP cache.
+* in ``shell/``, served on a site's origin under ``/__ps/bundle/``: the client shell itself
+  (``web/shell.js`` and the modules it imports, one module: a browser's six connections would
+  fetch its 26 modules in five rounds, at a new visitor's first view); what the site's
+  service worker imports: the pages' WebSocket (``runtime/visitor/page-websocket.js``), built
+  into one classic script and exported as its text, which the service worker puts in the
+  site's pages; and http-cache-semantics (npm), the rules of the site's HTTP cache.
 """
 
 from __future__ import annotations
@@ -129,6 +131,7 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
     bundle_module(REPO / "web" / "workbench" / "qrcode-bundle.js", out / "qrcode.js", node_modules)
     shell = out / "shell"
     shell.mkdir(exist_ok=True)
+    bundle_module(REPO / "web" / "shell.js", shell / "shell.js", node_modules, sourcemap=True)
     page_script = shell / "page-websocket.iife.js"
     bundle_module(
         REPO / "runtime" / "visitor" / "page-websocket-bundle.js",
@@ -187,15 +190,19 @@ def precompile(pyodide_dir: Path, out: Path, stdlib: Path, unpacked: list[Path])
     return [out / path.name for path in [stdlib, *unpacked]]
 
 
-def bundle_module(entry: Path, target: Path, node_modules: Path, script: bool = False) -> None:
-    """npm packages re-exported by ``entry``, as one ES module the browser loads from us (with
-    ``script``: ``entry`` and what it imports, as one classic script)."""
+def bundle_module(
+    entry: Path, target: Path, node_modules: Path, script: bool = False, sourcemap: bool = False
+) -> None:
+    """``entry`` and what it imports (npm packages, or our own modules), as one ES module the
+    browser loads from us (with ``script``: as one classic script; with ``sourcemap``: its map
+    beside it, sources included, for the browser's developer tools)."""
     subprocess.run(
         [
             str(node_modules / ".bin" / "esbuild"),
             str(entry),
             "--bundle",
             *(["--format=iife", "--keep-names"] if script else ["--format=esm"]),
+            *(["--sourcemap"] if sourcemap else []),
             "--minify",
             "--log-level=warning",
             f"--outfile={target}",

@@ -148,15 +148,21 @@ def test_pages_and_the_shell_are_served_on_their_origins(client: TestClient) -> 
 
 
 def test_pages_preload_every_module_their_entry_imports(client: TestClient) -> None:
-    """Each preloaded module is served, and the deepest ones of the shell's graph are there."""
-    shell = client.get("/", headers=SITE_HOST).text
-    preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', shell)
-    assert {"/__ps/runtime/visitor/site-client.js", "/__ps/runtime/idb.js"} <= set(preloads)
-    assert shell.index(preloads[-1]) < shell.index('src="/__ps/web/shell.js"')
-    for url in preloads:
-        assert client.get(url, headers=SITE_HOST).status_code == 200
+    """Each preloaded module is served, and the deepest ones of the server tab's graph are
+    there; the shell is one module, built with all it imports (signaling.bundle)."""
     server_tab = client.get("/server/demo").text
-    assert '<link rel="modulepreload" href="/runtime/server-tab/site-host.js">' in server_tab
+    preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', server_tab)
+    assert {"/runtime/server-tab/site-host.js", "/runtime/idb.js"} <= set(preloads)
+    assert server_tab.index(preloads[-1]) < server_tab.index('src="/web/server-tab.js"')
+    for url in preloads:
+        assert client.get(url).status_code == 200
+    shell = client.get("/", headers=SITE_HOST).text
+    assert "modulepreload" not in shell
+    (entry,) = re.findall(r'<script type="module" src="([^"]+)">', shell)
+    module = client.get(entry, headers=SITE_HOST)
+    assert module.headers["content-type"].startswith("text/javascript")
+    assert not re.search(r'\bimport\s*[{*"]', module.text)  # no import left to fetch
+    assert "class SiteClient" in client.get(f"{entry}.map", headers=SITE_HOST).text
 
 
 def test_the_python_workers_files_are_readable_from_its_opaque_origin(client: TestClient) -> None:
