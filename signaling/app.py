@@ -44,7 +44,6 @@ from signaling.hub import Hub, SendMessage
 from signaling.limits import Limits
 from signaling.locations import ASSETS, DEFAULT_BUNDLE
 from signaling.messages import error
-from signaling.module_graph import with_preloads
 from signaling.names import name_problem
 from signaling.operator import KEY_HEADER, OPERATOR_PATH, authorized, operate
 from signaling.packages.fairness import Busy
@@ -70,9 +69,10 @@ class NoCacheStaticFiles(StaticFiles):
         return response
 
 
-def _page(name: str, entry: str, modules: dict[str, Path]) -> str:
-    """A page of web/, with its entry module's imports preloaded (signaling.module_graph)."""
-    return with_preloads((WEB / name).read_text(encoding="utf-8"), entry, modules)
+def _page(name: str) -> str:
+    """A page of web/; its module is one of the bundle's, built with all it imports
+    (signaling.bundle)."""
+    return (WEB / name).read_text(encoding="utf-8")
 
 
 def readable_anywhere(app: ASGIApp) -> ASGIApp:
@@ -186,9 +186,8 @@ def create_app(
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True, "publicUrl": str(public_url)}, headers=_NO_CACHE)
 
-    service_modules = {"/web/": WEB, "/runtime/": RUNTIME}
-    home_page = _page("home.html", "/web/home.js", service_modules)
-    server_page = _page("server-tab.html", "/web/server-tab.js", service_modules)
+    home_page = _page("home.html")
+    server_page = _page("server-tab.html")
 
     async def home(request: Request) -> Response:
         return HTMLResponse(home_page, headers=_NO_CACHE)
@@ -328,7 +327,7 @@ def create_app(
 
     # -- a site's origin -------------------------------------------------------------------
 
-    shell_page = (WEB / "shell.html").read_text(encoding="utf-8")  # its module: one, bundled
+    shell_page = _page("shell.html")
 
     async def shell(request: Request) -> Response:
         return HTMLResponse(shell_page, headers=_NO_CACHE)
@@ -411,7 +410,6 @@ def create_app(
             # Visitors that are not browsers (peerserver tunnel) have no site origin to come from.
             WebSocketRoute("/ws/visit/{name}", client_socket),
             Mount("/web", NoCacheStaticFiles(directory=WEB)),
-            Mount("/runtime", readable_anywhere(NoCacheStaticFiles(directory=RUNTIME))),
             Mount(
                 "/bundle",
                 readable_anywhere(NoCacheStaticFiles(directory=bundle, check_dir=False)),

@@ -1,6 +1,6 @@
 // The home page: pick a name and a template, check the name, open the server tab.
 
-import { storedToken } from "/web/owner-token.js";
+import { storedToken } from "./owner-token.js";
 
 const form = document.getElementById("create");
 const nameInput = document.getElementById("server-name");

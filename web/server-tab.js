@@ -4,23 +4,23 @@
 // together. The same page is a standby of a site (opened from a standby link, at
 // /standby/NAME#GRANT, then at /server/NAME), which shows the workbench once it serves.
 
-import { DEFAULT_TIME_LIMIT_MS, SiteHost } from "/runtime/server-tab/site-host.js";
+import { DEFAULT_TIME_LIMIT_MS, SiteHost } from "../runtime/server-tab/site-host.js";
 import {
   forgetMemberCredentials,
   keepMemberCredentials,
   OwnBrowserError,
   siteCredentials,
-} from "/web/site-credentials.js";
-import { chooseApp } from "/web/workbench/app-chooser.js";
-import { EditorPane } from "/web/workbench/editor-pane.js";
-import { LogView } from "/web/workbench/log-view.js";
-import { offerNewerRelease } from "/web/workbench/old-pins.js";
-import { showLoadResult, showPackageProblems, showProblem } from "/web/workbench/reports.js";
-import { keepTimeLimit, siteSettings, startAgeClock } from "/web/workbench/settings.js";
-import { Share } from "/web/workbench/share.js";
-import { exportSite, importSite } from "/web/workbench/site-archive.js";
-import { StandbysView } from "/web/workbench/standbys.js";
-import { StatusLine } from "/web/workbench/status-line.js";
+} from "./site-credentials.js";
+import { chooseApp } from "./workbench/app-chooser.js";
+import { EditorPane } from "./workbench/editor-pane.js";
+import { LogView } from "./workbench/log-view.js";
+import { offerNewerRelease } from "./workbench/old-pins.js";
+import { showLoadResult, showPackageProblems, showProblem } from "./workbench/reports.js";
+import { keepTimeLimit, siteSettings, startAgeClock } from "./workbench/settings.js";
+import { Share } from "./workbench/share.js";
+import { exportSite, importSite } from "./workbench/site-archive.js";
+import { StandbysView } from "./workbench/standbys.js";
+import { StatusLine } from "./workbench/status-line.js";
 
 const standbyLink = location.pathname.startsWith("/standby/");
 const name = decodeURIComponent(
@@ -49,10 +49,10 @@ const problem = (title, lines, suggestion) =>
  */
 async function loadWorkbench(host) {
   const [{ Console }, { DatabaseView }, { Editor }, { FileTree }] = await Promise.all([
-    import("/web/workbench/console.js"),
-    import("/web/workbench/database.js"),
-    import("/web/workbench/editor.js"),
-    import("/web/workbench/files.js"),
+    import("./workbench/console.js"),
+    import("./workbench/database.js"),
+    import("./workbench/editor.js"),
+    import("./workbench/files.js"),
   ]);
   const pane = new EditorPane({
     host,

@@ -3,7 +3,7 @@
 // from a standby link, a grant to use once. Kept in this browser's localStorage, as the owner
 // token is: a site's own code runs on another origin and cannot read them.
 
-import { ownerToken, storedToken } from "/web/owner-token.js";
+import { ownerToken, storedToken } from "./owner-token.js";
 
 const memberKey = (name) => `peerserver.standby.${name}`;
 

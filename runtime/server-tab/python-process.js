@@ -95,7 +95,7 @@ export class PythonProcess extends EventTarget {
    * the time before).
    */
   start(loadApp = true, buildSources = true) {
-    const worker = pythonWorker();
+    const worker = pythonWorker(this.bundleUrl);
     this.worker = worker;
     this.ready = false;
     worker.addEventListener("message", (event) => {
@@ -163,7 +163,7 @@ export class PythonProcess extends EventTarget {
     this.snapshotMaker = null;
     setTimeout(() => {
       if (this.stopped) return;
-      this.snapshotMaker = pythonWorker();
+      this.snapshotMaker = pythonWorker(this.bundleUrl);
       makeSnapshot(this.snapshotMaker, this.bundleUrl, this.snapshots, (text) =>
         this.emit(LOG, { stream: "stderr", text }),
       );
@@ -330,14 +330,14 @@ export class PythonProcess extends EventTarget {
 }
 
 /**
- * A Python worker (runtime/python-worker/main.js) started from a data: URL, which gives it an
- * opaque origin of its own: the site's code (perhaps an imported stranger's zip) cannot open
- * this origin's IndexedDB, where the owner's other sites live, nor reach the owner tokens in
- * its localStorage. It only has its messages to this tab, and what it asks of it is checked
- * (see site-store.js).
+ * A Python worker (runtime/python-worker/main.js, built into the bundle by signaling/bundle)
+ * started from a data: URL, which gives it an opaque origin of its own: the site's code
+ * (perhaps an imported stranger's zip) cannot open this origin's IndexedDB, where the owner's
+ * other sites live, nor reach the owner tokens in its localStorage. It only has its messages
+ * to this tab, and what it asks of it is checked (see site-store.js).
  */
-function pythonWorker() {
-  const script = new URL("../python-worker/main.js", import.meta.url).href;
+function pythonWorker(bundleUrl) {
+  const script = new URL("pages/python-worker.js", bundleUrl).href;
   return new Worker(
     `data:text/javascript,${encodeURIComponent(`import ${JSON.stringify(script)};`)}`,
     { type: "module" },

@@ -13,12 +13,17 @@ nothing is fetched from a CDN at run time. Sources, all pinned:
   not compile the modules it imports;
 * the editor (CodeMirror 6), password hashing (@noble/hashes) and QR codes (qrcode-generator)
   from npm, each bundled by esbuild (also from npm) into one module;
+* in ``pages/``, the service's pages' modules, each built with the modules it imports: the
+  server tab's (``web/server-tab.js``, its workbench's parts that load while Python starts in
+  chunks of their own), its Python worker's (``runtime/python-worker/main.js``) and the home
+  page's. A browser's six connections would otherwise fetch (or revalidate) the server tab's
+  sixty modules in ten rounds at every boot;
 * in ``shell/``, served on a site's origin under ``/__ps/bundle/``: the client shell itself
-  (``web/shell.js`` and the modules it imports, one module: a browser's six connections would
-  fetch its 26 modules in five rounds, at a new visitor's first view); what the site's
-  service worker imports: the pages' WebSocket (``runtime/visitor/page-websocket.js``), built
-  into one classic script and exported as its text, which the service worker puts in the
-  site's pages; and http-cache-semantics (npm), the rules of the site's HTTP cache.
+  (``web/shell.js`` and the modules it imports, one module: its 26 modules took five rounds
+  at a new visitor's first view); what the site's service worker imports: the pages'
+  WebSocket (``runtime/visitor/page-websocket.js``), built into one classic script and
+  exported as its text, which the service worker puts in the site's pages; and
+  http-cache-semantics (npm), the rules of the site's HTTP cache.
 """
 
 from __future__ import annotations
@@ -129,6 +134,15 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
     )
     bundle_module(REPO / "runtime" / "hashes-bundle.js", out / "hashes.js", node_modules)
     bundle_module(REPO / "web" / "workbench" / "qrcode-bundle.js", out / "qrcode.js", node_modules)
+    bundle_pages(
+        {
+            "server-tab": REPO / "web" / "server-tab.js",
+            "python-worker": REPO / "runtime" / "python-worker" / "main.js",
+            "home": REPO / "web" / "home.js",
+        },
+        out / "pages",
+        node_modules,
+    )
     shell = out / "shell"
     shell.mkdir(exist_ok=True)
     bundle_module(REPO / "web" / "shell.js", shell / "shell.js", node_modules, sourcemap=True)
@@ -206,6 +220,30 @@ def bundle_module(
             "--minify",
             "--log-level=warning",
             f"--outfile={target}",
+        ],
+        check=True,
+    )
+
+
+def bundle_pages(entries: dict[str, Path], out: Path, node_modules: Path) -> None:
+    """Each of ``entries`` (named by the file it becomes in ``out``) and what it imports, as
+    ES modules, with source maps: what more than one of them imports, or one imports only when
+    it runs (``import()``), in chunks of their own. The bundle's own modules (``/bundle/...``:
+    the editor, QR codes) stay where they are."""
+    shutil.rmtree(out, ignore_errors=True)  # chunks are named by their content
+    subprocess.run(
+        [
+            str(node_modules / ".bin" / "esbuild"),
+            *(f"{name}={entry}" for name, entry in entries.items()),
+            "--bundle",
+            "--format=esm",
+            "--splitting",
+            "--chunk-names=chunk-[hash]",
+            "--external:/bundle/*",
+            "--sourcemap",
+            "--minify",
+            "--log-level=warning",
+            f"--outdir={out}",
         ],
         check=True,
     )

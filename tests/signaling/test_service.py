@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 from fastapi.testclient import TestClient
@@ -147,30 +148,34 @@ def test_pages_and_the_shell_are_served_on_their_origins(client: TestClient) -> 
     assert client.get("/__ps/runtime/visitor/site-client.js", headers=SITE_HOST).status_code == 200
 
 
-def test_pages_preload_every_module_their_entry_imports(client: TestClient) -> None:
-    """Each preloaded module is served, and the deepest ones of the server tab's graph are
-    there; the shell is one module, built with all it imports (signaling.bundle)."""
-    server_tab = client.get("/server/demo").text
-    preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', server_tab)
-    assert {"/runtime/server-tab/site-host.js", "/runtime/idb.js"} <= set(preloads)
-    assert server_tab.index(preloads[-1]) < server_tab.index('src="/web/server-tab.js"')
-    for url in preloads:
-        assert client.get(url).status_code == 200
-    shell = client.get("/", headers=SITE_HOST).text
-    assert "modulepreload" not in shell
-    (entry,) = re.findall(r'<script type="module" src="([^"]+)">', shell)
-    module = client.get(entry, headers=SITE_HOST)
+@pytest.mark.parametrize(
+    ("path", "headers"), [("/", {}), ("/server/demo", {}), ("/any/path", SITE_HOST)]
+)
+def test_each_page_runs_one_module_built_with_what_it_imports(
+    client: TestClient, path: str, headers: dict[str, str]
+) -> None:
+    """The home page, the server tab and a site's shell each load one module of the bundle
+    (signaling.bundle), which imports nothing but its own chunks: no module of runtime/ or
+    web/ is left to fetch, one after the other, at a page's start."""
+    page = client.get(path, headers=headers).text
+    (entry,) = re.findall(r'<script type="module" src="([^"]+)">', page)
+    module = client.get(entry, headers=headers)
     assert module.headers["content-type"].startswith("text/javascript")
-    assert not re.search(r'\bimport\s*[{*"]', module.text)  # no import left to fetch
-    assert "class SiteClient" in client.get(f"{entry}.map", headers=SITE_HOST).text
+    imported = re.findall(r'\bimport\s*(?:[{*][^"]*?from\s*)?"([^"]+)"', module.text)
+    assert all(name.startswith("./chunk-") for name in imported), imported
+    for name in imported:
+        assert client.get(urljoin(entry, name), headers=headers).status_code == 200
+    assert "sourcesContent" in client.get(f"{entry}.map", headers=headers).text
 
 
 def test_the_python_workers_files_are_readable_from_its_opaque_origin(client: TestClient) -> None:
     """The server tab's Python worker has an opaque origin ("null"): what it loads must allow
     any origin; the pages and the APIs it does not use must not."""
     null = {"Origin": "null"}
-    for path in ["/runtime/python-worker/main.js", "/runtime/site-files.js"]:
-        response = client.get(path, headers=null)
+    worker = client.get("/bundle/pages/python-worker.js", headers=null)
+    chunks = re.findall(r'from"\./(chunk-[^"]+)"', worker.text)
+    assert chunks  # what it shares with the server tab's page
+    for response in [worker, *(client.get(f"/bundle/pages/{c}", headers=null) for c in chunks)]:
         assert response.status_code == 200
         assert response.headers["access-control-allow-origin"] == "*"
     preflight = client.options(

@@ -6,7 +6,7 @@
 // there: the console shows the question, the owner's next line answers it (unseen, for a
 // password), and the command runs again with the answers so far (server_py.workbench.console).
 
-import { hasTraceback, renderTraceback } from "/web/workbench/traceback.js";
+import { hasTraceback, renderTraceback } from "./traceback.js";
 
 export class Console {
   constructor({ host, form, input, output, onRan, siteRoot }) {

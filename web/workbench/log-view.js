@@ -7,7 +7,7 @@
 // request at 250 requests a second: 2 ms shown one by one, 0.15 to 0.45 ms in batches every
 // 50 ms, 0.07 ms every 200 ms).
 
-import { hasTraceback, renderTraceback } from "/web/workbench/traceback.js";
+import { hasTraceback, renderTraceback } from "./traceback.js";
 
 const LINES = 500;
 const DELAY_MS = 200;

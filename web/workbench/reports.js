@@ -2,7 +2,7 @@
 // failed start), the site's load result (which app serves, or why none does), and what
 // requirements.txt could not install.
 
-import { renderTraceback } from "/web/workbench/traceback.js";
+import { renderTraceback } from "./traceback.js";
 
 /** The problem banner: `title`, then `lines` (a traceback shown as one), and perhaps another
  * name to try (`suggestion`, as a link to the same template). */

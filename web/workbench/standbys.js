@@ -3,7 +3,7 @@
 // the standbys, where each is, since when, how its copy stands, with "Move serving to it"
 // (a planned move) and "Remove".
 
-import { showQrCode } from "/web/workbench/share.js";
+import { showQrCode } from "./share.js";
 
 const STATES = {
   copying: "copying the site",
