@@ -4,7 +4,11 @@
 
 import { UNAVAILABLE_TITLE } from "../runtime/error-pages.js";
 import { CONNECT } from "../runtime/protocol/page-sockets.js";
-import { explainMissing, missingCapabilities } from "../runtime/visitor/capabilities.js";
+import {
+  explainMissing,
+  missingAtOnce,
+  missingCapabilities,
+} from "../runtime/visitor/capabilities.js";
 import { RequestRelay } from "../runtime/visitor/request-relay.js";
 import { SiteClient } from "../runtime/visitor/site-client.js";
 import { cookieHeaderFor, storeSetCookies } from "../runtime/visitor/site-cookies.js";
@@ -145,13 +149,10 @@ async function registerServiceWorker() {
 
 let serviceWorkerProblem = null;
 let serviceWorkerReady = null;
-// A browser that lacks what a visitor needs is told so at once, not left "Connecting…".
-const missing = await missingCapabilities(window);
-if (missing.length) {
-  message.textContent = explainMissing(missing);
-  status.dataset.problem = "browser";
-  status.hidden = false;
-} else {
+// A browser that lacks what a visitor needs is told so at once, not left "Connecting…". Site
+// storage takes a moment to open: the connection is made meanwhile, and stops if it is not
+// there.
+if (missingAtOnce(window).length === 0) {
   serviceWorkerReady = registerServiceWorker();
   workerPort.start();
   serviceWorkerReady.catch((error) => {
@@ -160,4 +161,11 @@ if (missing.length) {
     status.hidden = false;
   });
   client.start();
+}
+const missing = await missingCapabilities(window);
+if (missing.length) {
+  client.stop();
+  message.textContent = explainMissing(missing);
+  status.dataset.problem = "browser";
+  status.hidden = false;
 }

@@ -7,6 +7,21 @@
  * IndexedDB can be opened here (private windows of some browsers refuse it).
  */
 export async function missingCapabilities(scope, openDatabase = () => probeIndexedDB(scope)) {
+  const missing = missingAtOnce(scope);
+  try {
+    await openDatabase();
+  } catch {
+    missing.push({
+      need: "site storage (IndexedDB), which keeps this browser's identity for the site",
+      advice: "Open this address in a normal window, or allow this site to store data.",
+    });
+  }
+  return missing;
+}
+
+/** The needs of `missingCapabilities` that are told at once (all but site storage, which
+ * takes a moment to open). */
+export function missingAtOnce(scope) {
   const missing = [];
   if (!scope.isSecureContext) {
     missing.push({
@@ -30,14 +45,6 @@ export async function missingCapabilities(scope, openDatabase = () => probeIndex
       advice:
         "Open this address in a normal window (private and guest windows turn them off in " +
         "some browsers), or in another browser.",
-    });
-  }
-  try {
-    await openDatabase();
-  } catch {
-    missing.push({
-      need: "site storage (IndexedDB), which keeps this browser's identity for the site",
-      advice: "Open this address in a normal window, or allow this site to store data.",
     });
   }
   return missing;

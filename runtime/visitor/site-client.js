@@ -3,9 +3,9 @@
 // browser's pool of TCP connections).
 //
 // Events: state (detail {state, reason}: "connecting" | "connected" | "offline" | "failed" |
-// "busy" | "reconnecting"; "failed" means no network path to the server tab was found, "busy"
-// that the server tab serves as many visitors as it may, and each says why;
-// "reconnecting" that the signaling service is out of reach for now). A peer connection that
+// "busy" | "reconnecting" | "stopped"; "failed" means no network path to the server tab was
+// found, "busy" that the server tab serves as many visitors as it may, and each says why;
+// "reconnecting" that the signaling service is out of reach for now; "stopped", by stop()). A peer connection that
 // is up does not need signaling: it keeps serving while the service restarts.
 //
 // A site can move to another tab (its standby: signaling/leases.py). The service says so with a
@@ -57,10 +57,20 @@ export class SiteClient extends EventTarget {
       console.warn("PeerServer: no identity for this visitor:", error);
       return null;
     });
-    this.signaling.addEventListener("message", (event) => this.onSignal(event.detail));
-    this.signaling.addEventListener("close", () => {
-      if (this.state !== "connected") this.disconnect("reconnecting");
+    this.signaling.addEventListener("message", (event) => {
+      if (this.state !== "stopped") this.onSignal(event.detail);
     });
+    this.signaling.addEventListener("close", () => {
+      if (this.state !== "connected" && this.state !== "stopped") this.disconnect("reconnecting");
+    });
+  }
+
+  /** Stop for good (the shell found out this browser cannot show sites): no more tries. */
+  stop() {
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.offlineTimer);
+    this.signaling?.close();
+    this.disconnect("stopped");
   }
 
   setState(state, reason = null) {

@@ -61,6 +61,32 @@ def test_chromium_with_webrtc_taken_from_the_page(browser: Browser, service_url:
         served.context.close()
 
 
+def test_chromium_refusing_site_storage_is_told_and_stays_told(
+    browser: Browser, service_url: str
+) -> None:
+    """Site storage is probed while the connection is made (web/shell.js): once it is found
+    refused, the connection stops, and nothing it would have said replaces the message."""
+    served = serve_site(browser, service_url, "idb-refused", "public")
+    visitor = browser.new_context()
+    visitor.add_init_script(
+        """IDBFactory.prototype.open = function () {
+             throw new DOMException("refused here", "SecurityError");
+           };"""
+    )
+    try:
+        page = visitor.new_page()
+        page.goto(served.url)
+        status = page.get_by_role("status")
+        expect(status).to_contain_text("it lacks site storage (IndexedDB)")
+        page.wait_for_timeout(2000)  # what a connection still under way would show by now
+        expect(status).to_contain_text("it lacks site storage (IndexedDB)")
+        assert page.evaluate("() => window.peerServerClient.state") == "stopped"
+        assert page.evaluate("() => !document.getElementById('site').hasAttribute('src')")
+    finally:
+        visitor.close()
+        served.context.close()
+
+
 def test_no_path_through_an_unreachable_relay_is_said_in_bounded_time(
     browser: Browser, tmp_path: Path
 ) -> None:

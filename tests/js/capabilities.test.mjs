@@ -3,7 +3,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { explainMissing, missingCapabilities } from "../../runtime/visitor/capabilities.js";
+import {
+  explainMissing,
+  missingAtOnce,
+  missingCapabilities,
+} from "../../runtime/visitor/capabilities.js";
 
 class RTCPeerConnection {
   createDataChannel() {}
@@ -59,4 +63,15 @@ test("several needs are said together", async () => {
   const text = explainMissing(missing);
   assert.equal(missing.length, 3);
   assert.match(text, /WebRTC.*; and service workers.*; and site storage/);
+});
+
+test("what is told at once is all but site storage, which is probed", async () => {
+  assert.deepEqual(missingAtOnce(browser()), []);
+  const lacking = browser({ RTCPeerConnection: undefined, navigator: {} });
+  assert.deepEqual(
+    missingAtOnce(lacking),
+    (await missingCapabilities(lacking, opens)).filter(({ need }) => !need.includes("storage")),
+  );
+  assert.equal(missingAtOnce(lacking).length, 2);
+  assert.equal((await missingCapabilities(browser(), refuses)).length, 1);
 });
