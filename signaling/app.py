@@ -333,10 +333,12 @@ def create_app(
         return HTMLResponse(shell_page, headers=_NO_CACHE)
 
     async def service_worker(request: Request) -> Response:
-        # The worker lives under /__ps/ but must control the whole origin.
+        # The worker (signaling.bundle built it with its modules) lives under /__ps/ but must
+        # control the whole origin; its source map is beside it.
+        name = request.url.path.removeprefix(f"{SHELL_PREFIX}/")
         return FileResponse(
-            RUNTIME / "visitor" / "sw.js",
-            media_type="text/javascript",
+            bundle / "shell" / name,
+            media_type="text/javascript" if name == "sw.js" else "application/json",
             headers={**_NO_CACHE, "Service-Worker-Allowed": "/"},
         )
 
@@ -349,6 +351,7 @@ def create_app(
     site = Router(
         routes=[
             Route(f"{SHELL_PREFIX}/sw.js", service_worker),
+            Route(f"{SHELL_PREFIX}/sw.js.map", service_worker),
             Mount(f"{SHELL_PREFIX}/runtime", NoCacheStaticFiles(directory=RUNTIME)),
             Mount(f"{SHELL_PREFIX}/web", NoCacheStaticFiles(directory=WEB)),
             # The shell's module, and what the site's service worker imports (signaling.bundle).

@@ -11,7 +11,7 @@
 
 import CachePolicy from "/__ps/bundle/http-cache-semantics.js";
 import pageScript from "/__ps/bundle/page-websocket.js";
-import { errorPageHtml, UNAVAILABLE_TITLE } from "/__ps/runtime/error-pages.js";
+import { errorPageHtml, UNAVAILABLE_TITLE } from "../error-pages.js";
 import {
   BODY,
   BODY_END,
@@ -27,10 +27,10 @@ import {
   SHELL,
   SHELL_PREFIX,
   UNREAD,
-} from "/__ps/runtime/protocol/service-worker.js";
-import { cacheStorageStore, HttpCache } from "/__ps/runtime/visitor/http-cache.js";
-import { injecting, injectionFor, PAGE_SCRIPT_PATH } from "/__ps/runtime/visitor/page-scripts.js";
-import { ShellPorts } from "/__ps/runtime/visitor/shell-ports.js";
+} from "../protocol/service-worker.js";
+import { cacheStorageStore, HttpCache } from "./http-cache.js";
+import { injecting, injectionFor, PAGE_SCRIPT_PATH } from "./page-scripts.js";
+import { ShellPorts } from "./shell-ports.js";
 
 // Bytes of a response this worker holds for a page that has not read them yet; the shell is
 // told how much waits, so that the server tab sends no further (runtime/receive-window.js).

@@ -20,7 +20,8 @@ nothing is fetched from a CDN at run time. Sources, all pinned:
   sixty modules in ten rounds at every boot;
 * in ``shell/``, served on a site's origin under ``/__ps/bundle/``: the client shell itself
   (``web/shell.js`` and the modules it imports, one module: its 26 modules took five rounds
-  at a new visitor's first view); what the site's service worker imports: the pages'
+  at a new visitor's first view); the site's service worker (``runtime/visitor/sw.js`` and
+  its modules, served as ``/__ps/sw.js``), and what it imports from here: the pages'
   WebSocket (``runtime/visitor/page-websocket.js``), built into one classic script and
   exported as its text, which the service worker puts in the site's pages; and
   http-cache-semantics (npm), the rules of the site's HTTP cache.
@@ -145,7 +146,8 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
     )
     shell = out / "shell"
     shell.mkdir(exist_ok=True)
-    bundle_module(REPO / "web" / "shell.js", shell / "shell.js", node_modules, sourcemap=True)
+    for entry in (REPO / "web" / "shell.js", REPO / "runtime" / "visitor" / "sw.js"):
+        bundle_module(entry, shell / entry.name, node_modules, sourcemap=True)
     page_script = shell / "page-websocket.iife.js"
     bundle_module(
         REPO / "runtime" / "visitor" / "page-websocket-bundle.js",
@@ -217,6 +219,7 @@ def bundle_module(
             "--bundle",
             *(["--format=iife", "--keep-names"] if script else ["--format=esm"]),
             *(["--sourcemap"] if sourcemap else []),
+            "--external:/__ps/bundle/*",  # the bundle's own modules stay where they are
             "--minify",
             "--log-level=warning",
             f"--outfile={target}",

@@ -145,6 +145,12 @@ def test_pages_and_the_shell_are_served_on_their_origins(client: TestClient) -> 
     worker = client.get("/__ps/sw.js", headers=SITE_HOST)
     assert worker.headers["service-worker-allowed"] == "/"
     assert worker.headers["content-type"].startswith("text/javascript")
+    # Built with its modules (signaling.bundle): it imports only what the bundle built apart.
+    imported = re.findall(
+        r'(?:^|;)import\s*(?:[\w\s{},*]*?from\s*)?"([^"]+)"', worker.text, flags=re.M
+    )
+    assert imported and all(name.startswith("/__ps/bundle/") for name in imported), imported
+    assert "sourcesContent" in client.get("/__ps/sw.js.map", headers=SITE_HOST).text
     assert client.get("/__ps/runtime/visitor/site-client.js", headers=SITE_HOST).status_code == 200
 
 
