@@ -5,8 +5,9 @@
 // Events: state (detail {state, reason}: "connecting" | "connected" | "offline" | "failed" |
 // "busy" | "reconnecting" | "stopped"; "failed" means no network path to the server tab was
 // found, "busy" that the server tab serves as many visitors as it may, and each says why;
-// "reconnecting" that the signaling service is out of reach for now; "stopped", by stop()). A peer connection that
-// is up does not need signaling: it keeps serving while the service restarts.
+// "reconnecting" that the signaling service is out of reach for now; "stopped", by stop()).
+// A peer connection that is up does not need signaling: it keeps serving while the service
+// restarts.
 //
 // A site can move to another tab (its standby: signaling/leases.py). The service says so with a
 // new epoch of the site's lease; the tab it moved from says so on the control channel, and
