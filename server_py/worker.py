@@ -199,19 +199,6 @@ class SiteServer:
     def data_to_send(self, conn_id: int, max_bytes: int = MAX_CHUNK) -> bytes:
         return self._connections[conn_id].data_to_send(max_bytes)
 
-    def exchange(self, conn_id: int, data: bytes, max_bytes: int = MAX_CHUNK) -> bytes:
-        """:meth:`receive`, then :meth:`data_to_send`: a request and its small response are one
-        call into Python, not two (each call costs the worker a turn of its event loop).
-
-        Nothing is taken from a connection that is (or just became) a WebSocket: its bytes go
-        out as its handlers write them, from the worker's polls, in the order they are taken.
-        """
-        self.receive(conn_id, data)
-        connection = self._connections.get(conn_id)
-        if connection is None or connection.is_websocket:
-            return b""
-        return connection.data_to_send(max_bytes)
-
     def socket_taken(self, conn_id: int) -> bool:
         """Whether what arrives on ``conn_id`` is for the socket a WSGI app took: it goes to it
         at once, whatever the app is waiting for (see server_py.wsgi_socket)."""

@@ -26,7 +26,6 @@ export class Connections {
     // makes a proxy of it, which costs, and lives until JavaScript's garbage collector runs).
     this.methods = {
       receive: server.receive,
-      exchange: server.exchange,
       take: server.data_to_send,
       close: server.close,
       pending: server.has_pending_output,
@@ -65,24 +64,8 @@ export class Connections {
     this.idents.set(conn, this.threads.newIdent());
   }
 
-  /**
-   * Bytes that came on `conn` go to Python, and what it then has to send is taken in the same
-   * call (server_py.worker.SiteServer.exchange: a request and its small response are one call
-   * into the site's code, not two); `beforeSending()` is awaited before anything leaves (what
-   * the request changed in the site's files is kept). The call is not one of the connection's
-   * pumps: a WSGI app that takes the socket answers it only when the socket closes, and the
-   * pumps send what it writes meanwhile. Nothing can overtake what it took, either: it takes
-   * nothing from a WebSocket, and only a WebSocket is pumped off the connection's lane.
-   */
-  async receive(conn, bytes, beforeSending) {
-    let first = null;
-    if (this.credit.get(conn) > 0) first = await this.take(conn, this.methods.exchange, bytes);
-    else await this.call(conn, this.methods.receive, bytes);
-    await beforeSending();
-    await this.serialized(conn, () => {
-      if (first?.length && this.credit.has(conn)) this.sendChunk(conn, first);
-      return this.pumpNow(conn);
-    });
+  receive(conn, bytes) {
+    return this.call(conn, this.methods.receive, bytes);
   }
 
   /** Whether what arrives on `conn` is for the socket a WSGI app took (server_py/
@@ -155,14 +138,9 @@ export class Connections {
    * send must not end the connection while another is still taking its last bytes.
    */
   pump(conn) {
-    return this.serialized(conn, () => this.pumpNow(conn));
-  }
-
-  /** Run `work` (a pump of `conn`'s) once the pumps before it are done. */
-  serialized(conn, work) {
     const pumped = (this.pumping.get(conn) ?? Promise.resolve())
       .catch(() => {}) // that pump's failure was its caller's to hear
-      .then(work);
+      .then(() => this.pumpNow(conn));
     this.pumping.set(conn, pumped);
     const forget = () => {
       if (this.pumping.get(conn) === pumped) this.pumping.delete(conn);
@@ -178,7 +156,8 @@ export class Connections {
       const bytes = await this.take(conn);
       // Nothing after all; or the connection ended meanwhile (another pump found it done).
       if (!bytes.length || !this.credit.has(conn)) break;
-      this.sendChunk(conn, bytes);
+      this.credit.set(conn, this.credit.get(conn) - 1);
+      this.post(fromWorker.send(conn, bytes), [bytes.buffer]);
     }
     if (this.credit.has(conn) && this.methods.shouldClose(conn)) {
       this.credit.delete(conn);
@@ -187,16 +166,8 @@ export class Connections {
     }
   }
 
-  /** One chunk of `conn`'s goes to the server tab, for one credit. */
-  sendChunk(conn, bytes) {
-    this.credit.set(conn, this.credit.get(conn) - 1);
-    this.post(fromWorker.send(conn, bytes), [bytes.buffer]);
-  }
-
-  /** What `conn` has to send now, up to a chunk: from `method` (data_to_send, or exchange
-   * given the bytes that came first). */
-  async take(conn, method = this.methods.take, ...before) {
-    const proxy = await this.call(conn, method, ...before, MAX_MESSAGE_BYTES);
+  async take(conn) {
+    const proxy = await this.call(conn, this.methods.take, MAX_MESSAGE_BYTES);
     const bytes = proxy.toJs();
     proxy.destroy();
     return bytes;

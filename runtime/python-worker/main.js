@@ -233,11 +233,12 @@ async function onConnection(message) {
       connections.open(message);
       break;
     case DATA:
-      await connections.receive(conn, message.bytes, async () => {
-        if (server.requests_started === requestsSeen) return;
+      await connections.receive(conn, message.bytes);
+      if (server.requests_started !== requestsSeen) {
         requestsSeen = server.requests_started;
         await keepFiles(); // before the response leaves
-      });
+      }
+      await connections.pump(conn);
       break;
     case CREDIT:
       await connections.grant(conn, message.chunks);

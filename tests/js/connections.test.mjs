@@ -23,10 +23,6 @@ function fakeServer(chunks, polls = false) {
       pending.set(conn, chunks);
     },
     receive() {},
-    exchange(conn, _bytes, maxBytes) {
-      server.receive(conn);
-      return server.data_to_send(conn, maxBytes);
-    },
     data_to_send(conn, maxBytes) {
       server.asked.push(maxBytes);
       const left = pending.get(conn) ?? 0;
@@ -53,11 +49,7 @@ function fakeThreads() {
   const threads = {
     forgotten: [],
     newIdent: () => next++,
-    call: async (_ident, _cause, method, ...args) => {
-      threads.calls++;
-      return method(...args);
-    },
-    calls: 0,
+    call: async (_ident, _cause, method, ...args) => method(...args),
     forget: (ident) => threads.forgotten.push(ident),
   };
   return threads;
@@ -168,44 +160,4 @@ test("two pumps at once: the last chunk goes before the end, and nothing after i
   assert.equal(worker.count, 0);
   await worker.grant(1, 1); // and no credit brings it back
   assert.equal(worker.count, 0);
-});
-
-test("a request and its small response are one call into Python, sent once its files are kept", async () => {
-  const { threads, posted, worker } = connections(1);
-  worker.open({ conn: 1, scheme: "http", client: "visitor 1", identity: "" });
-  const order = [];
-  await worker.receive(1, new Uint8Array(10), async () => {
-    order.push(`kept with ${sent(posted, 1)} sent`);
-  });
-  assert.deepEqual(order, ["kept with 0 sent"]);
-  assert.equal(sent(posted, 1), 1);
-  assert.equal(threads.calls, 1);
-  assert.equal(ended(posted, 1), true);
-});
-
-test("bytes that come with no credit left are only received; the response waits for credit", async () => {
-  const { server, posted, worker } = connections(10);
-  worker.open({ conn: 1, scheme: "http", client: "visitor 1", identity: "" });
-  await worker.pump(1); // the first eight chunks use the credit up
-  const asked = server.asked.length;
-  await worker.receive(1, new Uint8Array(10), async () => {});
-  assert.equal(server.asked.length, asked);
-  assert.equal(sent(posted, 1), 8);
-  await worker.grant(1, 2);
-  assert.equal(sent(posted, 1), 10);
-});
-
-test("a call that waits as long as its socket lives holds back none of the connection's pumps", async () => {
-  const { posted, worker } = connections(2);
-  let answer;
-  // A WSGI app that took the socket: its request's call returns when the socket closes.
-  worker.methods.exchange = () => new Promise((resolve) => (answer = resolve));
-  worker.open({ conn: 1, scheme: "http", client: "visitor 1", identity: "" });
-  const receiving = worker.receive(1, new Uint8Array(10), async () => {});
-  const pumped = worker.pump(1); // a poll's: what the app writes meanwhile goes out
-  const late = new Promise((resolve) => setTimeout(() => resolve("held back"), 1000));
-  assert.equal(await Promise.race([pumped.then(() => "pumped"), late]), "pumped");
-  assert.equal(sent(posted, 1), 2);
-  answer(proxy(new Uint8Array()));
-  await receiving;
 });

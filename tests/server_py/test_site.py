@@ -435,16 +435,6 @@ def test_site_server_keeps_the_old_app_when_a_reload_fails(site_root: Path) -> N
     assert parse(drain_server(server, 1), ["GET"])[0].body == b"from the app"
 
 
-def test_a_request_and_its_small_response_are_one_exchange(site_root: Path) -> None:
-    server = SiteServer(str(site_root))
-    server.load()
-    server.open(1)
-    request = get("/")
-    assert server.exchange(1, request[:10]) == b""  # not a whole request yet
-    [reply] = parse(server.exchange(1, request[10:]), ["GET"])
-    assert reply.body == b"from the app" and not server.has_pending_output(1)
-
-
 def test_site_server_unpacks_a_template_and_logs_requests(
     isolated_imports: None, tmp_path: Path, monkeypatch
 ) -> None:

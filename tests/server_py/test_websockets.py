@@ -188,29 +188,6 @@ def test_echo_text_binary_subprotocol_and_close_from_the_visitor(server: SiteSer
     ]
 
 
-def test_an_exchange_takes_nothing_of_a_websockets(server: SiteServer) -> None:
-    """What the handlers write goes out from the worker's polls, in the order taken: the
-    exchange of the upgrade request (or of a frame) leaves it for them."""
-    ws = WSConnection(ConnectionType.CLIENT)
-    server.open(1, "http", "visitor 1")
-
-    def polled() -> list[object]:
-        assert 1 in server.poll()["ready"]
-        data = b""
-        while chunk := server.data_to_send(1):
-            data += chunk
-        ws.receive_data(data)
-        return list(ws.events())
-
-    assert server.exchange(1, ws.send(Request(host="site.localhost", target="/echo"))) == b""
-    [accepted] = polled()
-    assert isinstance(accepted, AcceptConnection)
-    assert server.exchange(1, ws.send(TextMessage(data="one"))) == b""
-    server.poll()  # the echo waits to be taken: the next frame's exchange leaves it too
-    assert server.exchange(1, ws.send(TextMessage(data="two"))) == b""
-    assert [event.data for event in polled()] == ["one", "two"]
-
-
 def test_messages_in_many_frames_and_pings(server: SiteServer) -> None:
     visitor = Visitor(server, 1)
     visitor.events()
