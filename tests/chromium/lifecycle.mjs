@@ -35,8 +35,15 @@ const browser = await puppeteer.launch({
   ignoreDefaultArgs: [...throttled, "--disable-backgrounding-occluded-windows"],
   protocolTimeout: TIMEOUT_MS * 2,
 });
+// The server tab's console and its worker's, printed on a failure (they say why it did not serve).
+const said = [];
 try {
   const server = await browser.newPage();
+  server.on("console", (message) => said.push(`[${message.type()}] ${message.text()}`));
+  server.on("pageerror", (error) => said.push(`[uncaught] ${error.message}`));
+  server.on("workercreated", (worker) =>
+    worker.on("console", (message) => said.push(`[worker ${message.type()}] ${message.text()}`)),
+  );
   await server.goto(`${service}server/${name}?template=public`);
   await serving(server);
   const seen = {};
@@ -69,6 +76,9 @@ try {
   await server.close({ runBeforeUnload: false });
   seen.lockReleasedOnceClosed = await copyLockReleased(control);
   console.log(JSON.stringify(seen));
+} catch (error) {
+  console.error(`The server tab's console:\n${said.join("\n")}`);
+  throw error;
 } finally {
   await browser.close();
 }
