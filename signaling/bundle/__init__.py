@@ -212,41 +212,44 @@ def bundle_module(
     """``entry`` and what it imports (npm packages, or our own modules), as one ES module the
     browser loads from us (with ``script``: as one classic script; with ``sourcemap``: its map
     beside it, sources included, for the browser's developer tools)."""
-    subprocess.run(
-        [
-            str(node_modules / ".bin" / "esbuild"),
-            str(entry),
-            "--bundle",
-            *(["--format=iife", "--keep-names"] if script else ["--format=esm"]),
-            *(["--sourcemap"] if sourcemap else []),
-            "--external:/__ps/bundle/*",  # the bundle's own modules stay where they are
-            "--minify",
-            "--log-level=warning",
-            f"--outfile={target}",
-        ],
-        check=True,
+    _esbuild(
+        node_modules,
+        str(entry),
+        *(["--format=iife", "--keep-names"] if script else ["--format=esm"]),
+        *(["--sourcemap"] if sourcemap else []),
+        f"--outfile={target}",
     )
 
 
 def bundle_pages(entries: dict[str, Path], out: Path, node_modules: Path) -> None:
     """Each of ``entries`` (named by the file it becomes in ``out``) and what it imports, as
     ES modules, with source maps: what more than one of them imports, or one imports only when
-    it runs (``import()``), in chunks of their own. The bundle's own modules (``/bundle/...``:
-    the editor, QR codes) stay where they are."""
+    it runs (``import()``), in chunks of their own."""
     shutil.rmtree(out, ignore_errors=True)  # chunks are named by their content
+    _esbuild(
+        node_modules,
+        *(f"{name}={entry}" for name, entry in entries.items()),
+        "--format=esm",
+        "--splitting",
+        "--chunk-names=chunk-[hash]",
+        "--sourcemap",
+        f"--outdir={out}",
+    )
+
+
+def _esbuild(node_modules: Path, *arguments: str) -> None:
+    """esbuild, as every build here runs it: bundled, minified, and the bundle's own modules
+    (``/bundle/`` on the service's origin: the editor, QR codes; ``/__ps/bundle/`` on a site's)
+    left where they are."""
     subprocess.run(
         [
             str(node_modules / ".bin" / "esbuild"),
-            *(f"{name}={entry}" for name, entry in entries.items()),
+            *arguments,
             "--bundle",
-            "--format=esm",
-            "--splitting",
-            "--chunk-names=chunk-[hash]",
-            "--external:/bundle/*",
-            "--sourcemap",
             "--minify",
+            "--external:/bundle/*",
+            "--external:/__ps/bundle/*",
             "--log-level=warning",
-            f"--outdir={out}",
         ],
         check=True,
     )
