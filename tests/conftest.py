@@ -26,6 +26,9 @@ from tests.harness import CHROMIUM_ARGS, REPO, chromium_launch_args, peerserver_
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 TEST_SITES = REPO / "tests" / "sites"
 BOOT_TIMEOUT = 90_000  # ms: a cold Pyodide boot on a busy 2-core machine
+# Every tab of a whole run registers its names from 127.0.0.1 with the session's one service,
+# and a name stays reserved an hour: more than one person's address may hold (64, the default).
+SESSION_SERVICE = ("--max-names-per-address", "1000")
 
 # Sites and projects the tests serve: their own tests run inside a server tab, not here.
 collect_ignore = ["projects", "sites"]
@@ -103,7 +106,7 @@ def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A `peerserver serve` process on a free loopback port, stopped after the session; its
     packages for requirements.txt come from the tests' own wheelhouse."""
     package_index = wheelhouse.build(tmp_path_factory.mktemp("wheelhouse"))
-    with peerserver_service(TEST_SITES, package_index) as (url, _process):
+    with peerserver_service(TEST_SITES, package_index, SESSION_SERVICE) as (url, _process):
         yield url
 
 
@@ -111,7 +114,7 @@ def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def index_service_url() -> Iterator[str]:
     """A service that resolves against the package index this machine's pip is set up for
     (the real index, or the mirror pip is configured with)."""
-    with peerserver_service(TEST_SITES) as (url, _process):
+    with peerserver_service(TEST_SITES, options=SESSION_SERVICE) as (url, _process):
         yield url
 
 

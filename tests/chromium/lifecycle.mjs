@@ -35,10 +35,11 @@ const browser = await puppeteer.launch({
   ignoreDefaultArgs: [...throttled, "--disable-backgrounding-occluded-windows"],
   protocolTimeout: TIMEOUT_MS * 2,
 });
-// The server tab's console and its worker's, printed on a failure (they say why it did not serve).
+// The server tab's console and its worker's, and what the tab shows, printed on a failure (they
+// say why it did not serve: a refused name, say, is only on the page).
 const said = [];
+const server = await browser.newPage();
 try {
-  const server = await browser.newPage();
   server.on("console", (message) => said.push(`[${message.type()}] ${message.text()}`));
   server.on("pageerror", (error) => said.push(`[uncaught] ${error.message}`));
   server.on("workercreated", (worker) =>
@@ -77,6 +78,10 @@ try {
   seen.lockReleasedOnceClosed = await copyLockReleased(control);
   console.log(JSON.stringify(seen));
 } catch (error) {
+  const shown = await server
+    .evaluate(() => ["status", "problem"].map((id) => document.getElementById(id)?.textContent))
+    .catch((reason) => [`(the page could not be read: ${reason.message})`]);
+  console.error(`The server tab shows:\n${shown.join("\n")}`);
   console.error(`The server tab's console:\n${said.join("\n")}`);
   throw error;
 } finally {
