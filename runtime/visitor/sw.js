@@ -35,12 +35,19 @@ import { ShellPorts } from "./shell-ports.js";
 // Bytes of a response this worker holds for a page that has not read them yet; the shell is
 // told how much waits, so that the server tab sends no further (runtime/receive-window.js).
 const READ_AHEAD = 1024 * 1024;
-const CACHE_NAME = "peerserver-http-cache";
-const store = cacheStorageStore(() => caches.open(CACHE_NAME));
-// A new visitor's first open of its cache storage is slow (the site's first request waited a
-// median 5.5 ms on its lookup, 2.2 with this): opened as the worker starts, while the shell
-// connects.
-caches.open(CACHE_NAME).catch(() => {}); // a failure is met, and said, by the request's own
+// The HTTP cache's storage, opened once, as the worker starts: a new visitor's first open is
+// slow (the site's first request waited a median 5.5 ms on its lookup, 2.2 with it opened
+// early), and each request used to open it again. A failed open is tried again by the next.
+let opened = null;
+function openCache() {
+  opened ??= caches.open("peerserver-http-cache").catch((error) => {
+    opened = null;
+    throw error;
+  });
+  return opened;
+}
+const store = cacheStorageStore(openCache);
+openCache().catch(() => {}); // a failure is met, and said, by the requests'
 
 const shells = new ShellPorts(); // the shells' own ports, where requests go
 
