@@ -266,8 +266,9 @@ def waterfall(page: Page, server: Page, path: str) -> dict[str, float]:
     the app) comes from the server tab's request log and is taken out of the worker's part."""
     runs = site_frame(page).evaluate(TIMED, {"path": path, "count": WATERFALL_REQUESTS})
     marks: dict[str, dict[str, float]] = {run["target"]: dict(run) for run in runs}
-    for source in (page, server):
-        entries = source.evaluate("() => globalThis.peerserverRequestTimings.entries()")
+    # The server tab's marks are its Python worker's where the channels were handed to it.
+    for source in (page, server, *server.workers):
+        entries = source.evaluate("() => globalThis.peerserverRequestTimings?.entries() ?? []")
         for target, stage, at in entries:
             if target in marks:
                 marks[target][stage] = at

@@ -71,6 +71,16 @@ export class ResponseParser {
     this.state = "head";
   }
 
+  /** Whether the response's head is still to come (what came of it, if anything, is dropped
+   * by `dropPartialHead`, when another answer takes its place). */
+  get awaitingHead() {
+    return this.state === "head";
+  }
+
+  dropPartialHead() {
+    if (this.state === "head") this.buffer = new Uint8Array(0);
+  }
+
   /** Feed bytes from the connection; returns the events they complete. */
   feed(bytes) {
     this.buffer = concat(this.buffer, bytes);

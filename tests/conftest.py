@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 import zipfile
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,6 +21,7 @@ from playwright.sync_api import (
     Page,
     expect,
 )
+from playwright.sync_api import Error as PlaywrightError
 
 from tests import wheelhouse
 from tests.deployment import Certificate, make_certificate
@@ -177,6 +181,37 @@ def console_run(server: Page, line: str, timeout_ms: float = 60_000) -> str:
     console.press("Enter")  # the Console is disabled at once, until the line has run
     expect(console).to_be_enabled(timeout=timeout_ms)
     return server.locator("#console-output").inner_text().rsplit(f">>> {line}\n", 1)[1]
+
+
+# In a server tab's page or its Python worker: the request lines its HTTP channels wait on
+# there (their answers not begun).
+WAITING = """() => [...((globalThis.peerServerHost?.channels ?? globalThis.peerServerChannels)
+    ?.connections.values() ?? [])].map((connection) => connection.waiting).filter(Boolean)"""
+
+
+def in_server_tab(server: Page, script: str) -> list[Any]:
+    """What ``script`` gives in a server tab's page and in each of its workers (the visitors'
+    channels are held in its Python worker where the browser can hand them over, else by the
+    page); a worker that ended meanwhile gives nothing."""
+    results = []
+    for context in [server, *server.workers]:
+        with contextlib.suppress(PlaywrightError):
+            results.append(context.evaluate(script))
+    return results
+
+
+def waiting_requests(server: Page) -> list[str]:
+    """The request lines a server tab's Python is answering (their answers not begun)."""
+    return [line for lines in in_server_tab(server, WAITING) for line in lines]
+
+
+def wait_for_request(server: Page, line: str, timeout_s: float = 15) -> None:
+    """Return once a request starting with ``line`` waits for its answer in the server tab."""
+    deadline = time.monotonic() + timeout_s
+    while not any(waiting.startswith(line) for waiting in waiting_requests(server)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{line} did not reach the server tab within {timeout_s} s")
+        time.sleep(0.05)
 
 
 def visit_hello(context: BrowserContext, url: str) -> Page:

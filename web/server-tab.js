@@ -26,7 +26,11 @@ const standbyLink = location.pathname.startsWith("/standby/");
 const name = decodeURIComponent(
   location.pathname.replace(/^\/(server|standby)\/?/, "").replace(/\/$/, ""),
 );
-const template = new URLSearchParams(location.search).get("template") || "empty";
+const pageQuery = new URLSearchParams(location.search);
+const template = pageQuery.get("template") || "empty";
+// "?channels=tab": the visitors' data channels stay on this page's main thread, which relays
+// their bytes to Python, as in a browser that cannot hand a channel to a worker.
+const channelsInWorker = pageQuery.get("channels") !== "tab";
 const SITE_ROOT = `/peerserver/${name}/`; // where the site's files are, in its Python
 const $ = (id) => document.getElementById(id);
 
@@ -344,6 +348,7 @@ async function main() {
     pyodidePackages: config.then(({ pyodidePackages }) => pyodidePackages),
     siteUrl: `/templates/${encodeURIComponent(template)}.zip`,
     address,
+    channelsInWorker,
   });
   const workbench = loadWorkbench(host);
   keepTimeLimit(host, name, $("time-limit"), DEFAULT_TIME_LIMIT_MS);

@@ -5,7 +5,11 @@
 // Channels, by label:
 //   "control": one per peer connection, JSON text messages both ways:
 //     server tab -> visitor: {type: "hello", name}; {type: "moved"}: another tab serves the
-//       site now (a planned move): requests in flight here are answered, new ones go there
+//       site now (a planned move): requests in flight here are answered, new ones go there;
+//       {type: "lost", channels: [{id, answer}]}: the server tab's Python restarted, and these
+//       "http" channels (by id) lost their server: the visitor closes them, and a request on one
+//       that still waits for its response's head gets `answer` (a whole HTTP/1.1 response, as
+//       text; null: none) instead
 //     visitor -> server tab: {type: "window", channel: <an http channel's id>, bytes} (the
 //       visitor's page read `bytes` more of that channel's responses: see receive-window.js)
 //   "http": any number, each one HTTP/1.1 connection: plain request bytes from the visitor,
@@ -22,6 +26,8 @@
 export const CONTROL = "control";
 export const HTTP = "http";
 export const REPLICA = "replica";
+/** The largest id a data channel can have (an SCTP stream's). */
+export const MAX_STREAM_ID = 65535;
 
 /** The most bytes in one binary message on a channel (the size that measured fastest on
  * loopback): bodies are cut, and a server tab's responses made, in pieces this big. Python's
@@ -65,14 +71,35 @@ export function hello(name) {
 /** The control channel's word that the site is served by another tab now. */
 export const MOVED = JSON.stringify({ type: "moved" });
 
-/** What a visitor takes of a server tab's control message: "hello", "moved", or null. */
-export function controlType(text) {
+/** The control channel's word that the "http" channels `channels` ([{id, answer}]) lost
+ * their server. */
+export function lost(channels) {
+  return JSON.stringify({ type: "lost", channels });
+}
+
+/**
+ * What a visitor takes of a server tab's control message: {type: "hello"}, {type: "moved"},
+ * {type: "lost", channels: [{id, answer}]} (ids that are integers, answers that are text or
+ * null; anything else in the list is left out), or null for anything else.
+ */
+export function parseServerControl(text) {
+  let message;
   try {
-    const { type } = JSON.parse(text);
-    return type === "hello" || type === "moved" ? type : null;
+    message = JSON.parse(text);
   } catch {
     return null;
   }
+  const type = message?.type;
+  if (type === "hello" || type === "moved") return { type };
+  if (type !== "lost" || !Array.isArray(message.channels)) return null;
+  const channels = message.channels.filter(
+    (channel) =>
+      Number.isInteger(channel?.id) &&
+      channel.id >= 0 &&
+      channel.id <= MAX_STREAM_ID &&
+      (channel.answer === null || typeof channel.answer === "string"),
+  );
+  return { type, channels: channels.map(({ id, answer }) => ({ id, answer })) };
 }
 
 /** A visitor's grant of `bytes` more on the "http" channel `channel` (its id). */

@@ -16,6 +16,18 @@
 //     (INITIAL_CREDIT to begin with; the server tab gives back CREDIT_BATCH at a time)
 //     Each connection's messages are handled in order, each connection apart from the others
 //     (a request that waits holds back its own connection only)
+//   channel {conn, channel, client, identity}: a visitor's HTTP data channel itself, handed
+//     over (transferred) to be read and written by the worker (runtime/http-channels.js there),
+//     as connection `conn`; `client` names the visitor in the log, `identity` is its certificate's
+//     (for its HttpOnly cookies). Sent at once, not after the site: the worker holds its
+//     bytes until it has the site
+//   gate {id, state}: the answer gate (lease.js's GateState) for the channels the worker holds;
+//     sent whenever it changes, and answered by "result" once heard
+//   drain {id, timeoutMs}: answered by "result" once no request on those channels is running
+//     (the site is about to move), or after timeoutMs
+//   held {what}: the requests held there while the site was moving go on to Python ("release")
+//     or are refused unrun with 421 ("refuse")
+//   grant {conn, bytes}: the visitor read `bytes` more of the responses on channel `conn`
 //   call {id, method, args}: a workbench operation (server_py.worker.SiteServer.call)
 //   stop {reason}: Python is about to be stopped: close the site's WebSockets (1012), answered
 //     by "stopped" once their last bytes are sent
@@ -25,6 +37,7 @@
 //   progress {label, fraction}; snapshot {key, blob}; python-ready {restored} (send the site)
 //   ready {module, isNew, load, bootMs, timings, packages}; failed {message, traceback}
 //   send {conn, bytes}; end {conn}: response bytes, and the end of a connection
+//   closed {conn}: a channel the worker was handed closed
 //   Any of these may carry `requests`: [{method, target, status, duration_ms, client, note}],
 //     the lines of the request log since the worker's last message (python-worker/
 //     request-log.js; note: a WebSocket's state as it opens and closes); "requests" is a
@@ -33,7 +46,8 @@
 //   unsaved {message}: what the site's code changed could not be kept (storage full); the
 //     site serves from memory meanwhile. message null: kept after all
 //   result {id, value, error}: the answer to a call; stats {memoryBytes, connections}
-//   busy {conn, call, method, loading, building, sockets, thread}; idle: the site's code runs
+//   busy {conn, request, call, method, loading, building, sockets, thread}; idle: the site's
+//     code runs (`request`: the request line a channel the worker holds waits on)
 //     (with `sockets`: only its WebSocket handlers, for a timer of theirs; with `thread`: a
 //     thread the site started, by name), and stopped running, done or waiting (the server tab
 //     holds what runs to the time limit; a wait does not count). Said in as few messages as
@@ -41,7 +55,7 @@
 //   threads {unavailable}: why the site's threads cannot run in this browser (Thread.start
 //     raises with that reason)
 //   stopped: the answer to "stop"
-//   crashed {reason, conn, call}: Python itself died
+//   crashed {reason, conn, request, call}: Python itself died
 //   ask {id, question}: a question to the server tab, answered by "reply":
 //     {type: "save", changes} (keep the site's changed files: site-store.js), and
 //     {type: "package-ticket"} (what the package service asks of a server tab)
@@ -53,6 +67,11 @@ export const OPEN = "open";
 export const DATA = "data";
 export const CREDIT = "credit";
 export const CLOSE = "close";
+export const CHANNEL = "channel";
+export const GATE = "gate";
+export const DRAIN = "drain";
+export const HELD = "held";
+export const GRANT = "grant";
 export const CALL = "call";
 export const STOP = "stop";
 export const REPLY = "reply";
@@ -66,6 +85,7 @@ export const READY = "ready";
 export const FAILED = "failed";
 export const SEND = "send";
 export const END = "end";
+export const CLOSED = "closed";
 export const REQUESTS = "requests";
 export const LOG = "log";
 export const OUTPUT = "output";
@@ -124,6 +144,22 @@ export const toWorker = {
   credit: (conn, chunks) => ({ type: CREDIT, conn, chunks }),
   /** @param {number} conn */
   close: (conn) => ({ type: CLOSE, conn }),
+  /** @param {{conn: number, channel: RTCDataChannel, client: string, identity: string}} c */
+  channel: ({ conn, channel, client, identity }) => ({
+    type: CHANNEL,
+    conn,
+    channel,
+    client,
+    identity,
+  }),
+  /** @param {number} id @param {import("../lease.js").GateState} state */
+  gate: (id, state) => ({ type: GATE, id, state }),
+  /** @param {number} id @param {number} timeoutMs */
+  drain: (id, timeoutMs) => ({ type: DRAIN, id, timeoutMs }),
+  /** @param {"release"|"refuse"} what */
+  held: (what) => ({ type: HELD, what }),
+  /** @param {number} conn @param {number} bytes */
+  grant: (conn, bytes) => ({ type: GRANT, conn, bytes }),
   /** @param {number} id @param {string} method @param {unknown[]} args */
   call: (id, method, args) => ({ type: CALL, id, method, args }),
   /** @param {string} reason */
@@ -150,6 +186,8 @@ export const fromWorker = {
   send: (conn, bytes) => ({ type: SEND, conn, bytes }),
   /** @param {number} conn */
   end: (conn) => ({ type: END, conn }),
+  /** @param {number} conn */
+  closed: (conn) => ({ type: CLOSED, conn }),
   requests: () => ({ type: REQUESTS }),
   /** @param {"stdout"|"stderr"|"server"} stream @param {string} text */
   log: (stream, text) => ({ type: LOG, stream, text }),
@@ -168,7 +206,8 @@ export const fromWorker = {
   /** @param {string} unavailable */
   threads: (unavailable) => ({ type: THREADS, unavailable }),
   stopped: () => ({ type: STOPPED }),
-  /** @param {{reason: string, conn?: number, call?: number}} crash */
+  /** @param {{reason: string, conn?: number, call?: number}} crash (its `request` is added
+   * where the worker holds the channel) */
   crashed: ({ reason, conn, call }) => ({ type: CRASHED, reason, conn, call }),
   /** @param {number} id @param {{type: string}} question */
   ask: (id, question) => ({ type: ASK, id, question }),

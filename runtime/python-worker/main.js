@@ -6,9 +6,11 @@
 // It runs with an opaque origin (server-tab/python-process.js starts it from a data: URL): the
 // site's code may be a stranger's, and must not reach the owner's other sites or the
 // workbench's storage. So it has no storage of its own, and loads everything (the bundle,
-// packages) by absolute URL. The main thread owns the data channels and moves bytes; this
-// worker owns Python (boot.js), the site's files (persistence.js), its connections
-// (connections.js) and its packages (packages.js).
+// packages) by absolute URL. It owns Python (boot.js), the site's files (persistence.js), its
+// connections (connections.js) and its packages (packages.js); and the visitors' HTTP channels
+// the main thread hands it (runtime/http-channels.js, here: their bytes go to and from the
+// connections without crossing the main thread). The main thread keeps the peer connections,
+// and relays the bytes of a channel it could not hand over.
 //
 // busy/idle bracket everything that runs the site's code (threads.js says when it runs and when
 // it waits): a script cannot be interrupted, so the main thread times it and, past the limit,
@@ -16,17 +18,28 @@
 // Python cannot unload packages either, so when requirements.txt changes, "reload" answers
 // {restart: true} and the main thread starts a fresh worker.
 
+import { HttpChannels } from "../http-channels.js";
+import { answerGate, browserClock } from "../lease.js";
 import {
   BOOT,
+  BUSY,
   CALL,
+  CHANNEL,
   CLOSE,
   CONNECTION_MESSAGES,
+  CRASHED,
   CREDIT,
   DATA,
+  DRAIN,
+  END,
   fromWorker,
+  GATE,
+  GRANT,
+  HELD,
   OPEN,
   REPLY,
   Requests,
+  SEND,
   SITE,
   STATS,
   STOP,
@@ -62,15 +75,91 @@ let keeping = Promise.resolve(); // the site's changes are kept one save at a ti
 let polling = Promise.resolve(); // and its WebSocket handlers polled one poll at a time
 let keepTimer = null; // what the site's threads changed is kept soon
 const THREAD_KEEP_MS = 200;
+const DRAIN_LOOK_MS = 20;
+
+// The visitors' channels handed to this worker, held to the answer gate the main thread says.
+let gate = { open: false, moving: false, fencing: false, deadline: null }; // lease.js's GateState
+const channels = new HttpChannels(
+  { post: (message) => fromChannel(message) },
+  (visitor) => visitor.client,
+  {
+    admit: () => answerGate(gate, browserClock()).admit,
+    mayAnswer: () => answerGate(gate, browserClock()).mayAnswer,
+  },
+);
+let beforeSite = []; // their connections' messages, until the site has come (then null)
+globalThis.peerServerChannels = channels; // for tests and benchmarks to look at
 
 self.addEventListener("message", (event) => {
   const message = event.data;
-  if (message.type === REPLY)
-    questions.settle(message); // awaited by the message being handled
-  else queue = queue.then(() => handle(message));
+  switch (message.type) {
+    case REPLY:
+      questions.settle(message); // awaited by the message being handled
+      break;
+    // What concerns the channels here is handled as it comes, not after what runs: a channel's
+    // events must have listeners from the start, and the gate applies at once.
+    case CHANNEL:
+      adoptChannel(message);
+      break;
+    case GATE:
+      gate = message.state;
+      post(fromWorker.result(message.id, { value: true }));
+      break;
+    case HELD:
+      if (message.what === "release") channels.releaseHeld();
+      else channels.refuseHeld();
+      break;
+    case GRANT:
+      channels.grantConn(message.conn, message.bytes);
+      break;
+    case DRAIN:
+      drain(message);
+      break;
+    default:
+      queue = queue.then(() => handle(message));
+      if (message.type === SITE) {
+        for (const held of beforeSite) queue = queue.then(() => handle(held));
+        beforeSite = null;
+      }
+  }
 });
 
+/** A connection's message from a channel held here: handled as the main thread's would be. */
+function fromChannel(message) {
+  if (beforeSite) beforeSite.push(message);
+  else queue = queue.then(() => handle(message));
+}
+
+/** The visitor's channel `channel`, handed over: served here as connection `conn`. */
+function adoptChannel({ conn, channel, client, identity }) {
+  channels.accept({ client, identity }, channel, conn);
+  channel.addEventListener("close", () => post(fromWorker.closed(conn)));
+}
+
+/** Answer "drain" once no request on the channels held here runs (or its time is up). */
+function drain({ id, timeoutMs }) {
+  const until = performance.now() + timeoutMs;
+  const look = () => {
+    if (channels.running === 0 || performance.now() >= until) {
+      post(fromWorker.result(id, { value: true }));
+    } else setTimeout(look, DRAIN_LOOK_MS);
+  };
+  look();
+}
+
+/** Send the main thread `message`; but a response's bytes (and end) for a channel held here go
+ * out on it, and what runs for one is said with the request it runs (for the time limit). */
 function post(message, transfer = []) {
+  const { type, conn } = message;
+  if ((type === SEND || type === END) && channels.connections.has(conn)) {
+    if (type === SEND) channels.send(conn, message.bytes);
+    else channels.end(conn);
+    return;
+  }
+  if ((type === BUSY || type === CRASHED) && conn !== undefined) {
+    const request = channels.waitingOn(conn);
+    if (request) message.request = request;
+  }
   self.postMessage(requestLog.attach(message), transfer);
 }
 

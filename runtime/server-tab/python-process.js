@@ -10,14 +10,21 @@
 // send, end, log, output, stats, progress, unsaved, threads), each as a CustomEvent of its type
 // with the message as detail; requests {records}: lines of the request log (any message of the
 // worker's may carry some); a message of another type is dropped with a warning; and
-// restarting {reason, stream, stuckConn, stuckAnswer(requestLine)}: the worker was terminated;
-// requests waiting for an answer must be answered (503, or `stuckAnswer` for the one that was
-// stuck) before a new one boots.
+// restarting {reason, stream, stuckConn, stuckRequest, stuckAnswer(requestLine)}: the worker was
+// terminated; requests waiting for an answer must be answered (503, or `stuckAnswer` for the one
+// that was stuck: `stuckRequest` is its request line, if the worker said it) before a new one
+// boots.
+//
+// A visitor's HTTP channel may be handed to the worker itself (`adopt`), which then reads and
+// writes it (runtime/http-channels.js, there): a request's bytes then never cross this thread.
+// The worker is told the answer gate (`setGate`: lease.js) whenever it changes, and says when
+// such a channel closes ("closed").
 
 import { errorResponse } from "../error-pages.js";
 import {
   ASK,
   BUSY,
+  CLOSED,
   CRASHED,
   FAILED,
   FORWARDED,
@@ -45,6 +52,7 @@ export class PythonProcess extends EventTarget {
    * worker asks; `describeConn(conn)` is the request line a connection is busy with, if any.
    * `restarts` false: a Python for one job (a test run), ended where another would restart.
    * `pyodidePackages` (a URL, or a promise of one) is Pyodide's packageBaseUrl (boot.js).
+   * `channelsInWorker` false: visitors' channels are never handed to the worker (`adopt`).
    */
   constructor({
     bundleUrl,
@@ -55,6 +63,7 @@ export class PythonProcess extends EventTarget {
     describeConn = () => undefined,
     timeLimitMs,
     restarts = true,
+    channelsInWorker = false,
   }) {
     super();
     Object.assign(this, {
@@ -65,7 +74,10 @@ export class PythonProcess extends EventTarget {
       answer,
       describeConn,
       restarts,
+      channelsInWorker,
     });
+    this.gate = null; // the answer gate the worker was last told, and its promise of being heard
+    this.onChannelClosed = () => {}; // (conn): a channel handed to the worker closed
     this.calls = new Requests();
     this.watchdog = new Watchdog({
       limitMs: timeLimitMs,
@@ -109,6 +121,7 @@ export class PythonProcess extends EventTarget {
     });
     this.siteSent = false;
     this.beforeSite = []; // messages for the worker, held until it has the site
+    if (this.gate) this.tellGate(this.gate.state);
     Promise.all([this.snapshots.load(), this.pyodidePackages]).then(([snapshot, packages]) => {
       const { bundleUrl } = this;
       worker.postMessage(toWorker.boot({ bundleUrl, pyodidePackages: packages, snapshot }));
@@ -143,6 +156,67 @@ export class PythonProcess extends EventTarget {
   post(message, transfer = []) {
     if (this.siteSent) this.worker.postMessage(message, transfer);
     else this.beforeSite.push([message, transfer]);
+  }
+
+  /**
+   * Hand the visitor's HTTP `channel` to the worker, to be served there as `connection`
+   * ({conn, client, identity}); false if it stays here: where this browser cannot transfer a
+   * data channel (DataCloneError, from then on), or it is not wanted. Must be called in the
+   * task the channel arrived in (a channel is transferable only then).
+   */
+  adopt(connection, channel) {
+    if (!this.channelsInWorker || !this.worker) return false;
+    try {
+      this.worker.postMessage(toWorker.channel({ ...connection, channel }), [channel]);
+      return true;
+    } catch (error) {
+      if (error.name !== "DataCloneError") throw error;
+      this.channelsInWorker = false;
+      console.warn("PeerServer: this browser cannot hand a data channel to a worker:", error);
+      return false;
+    }
+  }
+
+  /** Tell the worker the answer gate (lease.js's GateState) if it changed; resolves once the
+   * worker has heard it (or is gone: a worker terminated answers nothing any more). */
+  setGate(state) {
+    if (this.gate && JSON.stringify(state) === JSON.stringify(this.gate.state)) {
+      return this.gate.heard;
+    }
+    if (!this.worker) {
+      this.gate = { state, heard: Promise.resolve() };
+      return this.gate.heard;
+    }
+    return this.tellGate(state);
+  }
+
+  tellGate(state) {
+    const heard = this.askWorker((id) => toWorker.gate(id, state));
+    this.gate = { state, heard };
+    return heard;
+  }
+
+  /** Resolves once no request on a channel the worker holds is running (or after `timeoutMs`). */
+  drained(timeoutMs) {
+    return this.askWorker((id) => toWorker.drain(id, timeoutMs));
+  }
+
+  /** Requests the worker holds (the site was moving) go on to Python ("release"), or are
+   * refused unrun with 421 ("refuse"). */
+  held(what) {
+    this.worker?.postMessage(toWorker.held(what));
+  }
+
+  /** A visitor read `bytes` more of the responses on `conn`, a channel the worker holds. */
+  grant(conn, bytes) {
+    this.worker?.postMessage(toWorker.grant(conn, bytes));
+  }
+
+  /** Send the worker a message answered by "result" at once (not after the site: these are
+   * about its channels); resolves with its value, or when the worker is gone. */
+  askWorker(message) {
+    const worker = this.worker;
+    return this.calls.ask((id) => worker.postMessage(message(id))).catch(() => {});
   }
 
   /**
@@ -196,6 +270,9 @@ export class PythonProcess extends EventTarget {
         this.ready = true;
         this.emit(READY, message);
         break;
+      case CLOSED:
+        this.onChannelClosed(message.conn);
+        break;
       case STOPPED: // heard by closeSockets
       case REQUESTS: // its lines, as those of any message, above
         break;
@@ -226,10 +303,11 @@ export class PythonProcess extends EventTarget {
     else if (busy.call !== undefined) what = `The workbench's ${busy.method}`;
     else if (busy.sockets) what = "The site's WebSocket handlers";
     else if (busy.thread) what = `The site's thread "${busy.thread}"`;
-    else what = this.describeConn(busy.conn) ?? "Sending a response";
+    else what = this.describeConn(busy.conn) ?? busy.request ?? "Sending a response";
     this.restart({
       reason: `${what} ran longer than ${seconds} s: stopped, restarting Python with the site as last saved.`,
       stuckConn: busy.conn,
+      stuckRequest: busy.request,
       stuckAnswer: (requestLine) =>
         errorResponse(
           504,
@@ -246,10 +324,11 @@ export class PythonProcess extends EventTarget {
   }
 
   /** Python itself died (not the site's exception): start afresh with the site as saved. */
-  onCrash({ reason, conn, call }) {
+  onCrash({ reason, conn, request, call }) {
     this.restart({
       reason: `Python crashed (${reason}): restarting it with the site as last saved.`,
       stuckConn: conn,
+      stuckRequest: request,
       stuckAnswer: (requestLine) =>
         errorResponse(
           502,
@@ -275,6 +354,7 @@ export class PythonProcess extends EventTarget {
     reason,
     stream = "stderr",
     stuckConn,
+    stuckRequest,
     stuckAnswer,
     stuckCall,
     stuckError,
@@ -292,7 +372,7 @@ export class PythonProcess extends EventTarget {
     this.worker.terminate();
     this.ready = false;
     this.watchdog.idle();
-    this.emit("restarting", { reason, stream, stuckConn, stuckAnswer });
+    this.emit("restarting", { reason, stream, stuckConn, stuckRequest, stuckAnswer });
     this.calls.failAll((id) => (id === stuckCall ? stuckError : "Python restarted; try again."));
     this.start(loadApp, buildSources);
   }

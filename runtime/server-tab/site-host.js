@@ -28,6 +28,7 @@
 // saved; others waiting get a 503, and visitors keep their peer connections.
 
 import { fetchBytes } from "../fetch-checked.js";
+import { HttpChannels } from "../http-channels.js";
 import { IceServers } from "../ice.js";
 import * as service from "../protocol/signaling.js";
 import { SignalingSocket, socketUrl } from "../signaling-socket.js";
@@ -47,8 +48,7 @@ import {
   toWorker,
   UNSAVED,
 } from "../protocol/worker.js";
-import { HttpChannels } from "./http-channels.js";
-import { Lease, pageClock } from "./lease.js";
+import { answerGate, browserClock, Lease } from "../lease.js";
 import { PackageTickets } from "./package-tickets.js";
 import { SnapshotStore } from "./python-snapshot.js";
 import { PythonProcess } from "./python-process.js";
@@ -82,6 +82,7 @@ export class SiteHost extends EventTarget {
     siteUrl,
     address = "",
     timeLimitMs = DEFAULT_TIME_LIMIT_MS,
+    channelsInWorker = true,
   }) {
     super();
     this.name = name;
@@ -123,15 +124,18 @@ export class SiteHost extends EventTarget {
       timeLimitMs,
       answer: (question) => this.answer(question),
       describeConn: (conn) => this.channels.waitingOn(conn),
+      channelsInWorker,
     });
     this.channels = new HttpChannels(
       this.python,
       (visitor) => this.visitors.label(visitor.client),
       {
-        admit: () => (this.moving ? "hold" : this.mayAnswer() ? "yes" : "no"),
+        admit: () => answerGate(this.gateState(), browserClock()).admit,
         mayAnswer: () => this.mayAnswer(),
       },
+      this.python, // where channels are handed over, if the browser can
     );
+    this.python.onChannelClosed = (conn) => this.channels.forget(conn);
     this.listenToPython();
   }
 
@@ -159,17 +163,22 @@ export class SiteHost extends EventTarget {
       exclusive: (run) => this.exclusive(run),
       loadSite: () => this.store.load(),
       settings: () => this.settings.read(),
+      // The worker knows this tab now answers only within its lease before the service can
+      // count on the standbys declared (a standby may serve once that lease has run out).
       declare: (inSync) =>
-        this.ask(service.toService.sync(this.epoch, inSync), service.SYNCED).then(
-          ({ inSync: kept }) => kept,
-        ),
+        this.syncGate()
+          .then(() => this.ask(service.toService.sync(this.epoch, inSync), service.SYNCED))
+          .then(({ inSync: kept }) => kept),
     });
     this.standingBy = null;
     for (const source of [this.visitors, this.standbys]) {
       source.addEventListener("log", ({ detail }) => this.emit("log", detail));
     }
     this.visitors.addEventListener("clients", ({ detail }) => this.emit("clients", detail));
-    this.standbys.addEventListener("changed", () => this.emitStandbys());
+    this.standbys.addEventListener("changed", () => {
+      this.syncGate();
+      this.emitStandbys();
+    });
     // Visitors already connected keep being served while signaling is away; the name is
     // registered again (with this tab's credentials) as soon as it is back.
     signaling.addEventListener("close", () => {
@@ -206,7 +215,7 @@ export class SiteHost extends EventTarget {
       if (this.role === "serving") this.emit("serving");
     });
     python.addEventListener("restarting", ({ detail }) => {
-      this.channels.abortAll(detail.stuckConn, detail.stuckAnswer);
+      this.channels.abortAll(detail);
       if (this.role !== "serving") return; // a standby's Python, parked: nothing to say
       this.emit("log", { stream: detail.stream, text: detail.reason });
       this.emit("restarting", { reason: detail.reason });
@@ -419,19 +428,36 @@ export class SiteHost extends EventTarget {
    * lock, and (if a standby could take its place) still holds its lease, by its own clocks.
    */
   mayAnswer() {
-    if (this.role !== "serving" || !this.lockHeld || this.handingOver) return false;
-    return !this.standbys?.fencing || this.lease.valid(pageClock());
+    return answerGate(this.gateState(), browserClock()).mayAnswer;
+  }
+
+  /** What this tab's answers depend on now (lease.js's GateState). */
+  gateState() {
+    return {
+      open: this.role === "serving" && this.lockHeld && !this.handingOver,
+      moving: this.moving,
+      fencing: Boolean(this.standbys?.fencing),
+      deadline: this.lease.deadline,
+    };
+  }
+
+  /** Tell the Python worker (where the visitors' HTTP channels may live: http-channels.js)
+   * the gate as it is now; resolves once it has heard (or is gone). */
+  syncGate() {
+    return this.python.setGate(this.gateState());
   }
 
   setRole(role, reason = null) {
     if (role === this.role) return;
     this.role = role;
+    this.syncGate();
     if (role === "serving") this.openGate();
     else if (this.servingGate.settled) this.servingGate = deferred();
     this.emit("role", { role, reason });
   }
 
   openGate() {
+    this.syncGate();
     if (this.role === "serving" && this.lockHeld) this.servingGate.resolve();
   }
 
@@ -444,7 +470,7 @@ export class SiteHost extends EventTarget {
       return;
     }
     const position = await this.store.position().catch(() => null);
-    const n = this.lease.ask(pageClock());
+    const n = this.lease.ask(browserClock());
     const complete = position !== null;
     const tab = { name: this.name, token, member, memberToken, n, complete };
     this.signaling.send(service.toService.register(tab));
@@ -453,7 +479,7 @@ export class SiteHost extends EventTarget {
   /** The service asks for a renewal: the lease counts from when this tab asks. */
   renew() {
     if (this.role !== "serving") return;
-    this.signaling.send(service.toService.renew(this.epoch, this.lease.ask(pageClock())));
+    this.signaling.send(service.toService.renew(this.epoch, this.lease.ask(browserClock())));
   }
 
   /** "registered": this tab serves the site in the epoch it names (registered, or promoted). */
@@ -543,7 +569,9 @@ export class SiteHost extends EventTarget {
   /** A look at the lease, now and then: one that ran out stops this tab answering at once
    * (every answer is checked too, this only makes its visitors leave sooner). */
   lookAtLease() {
-    if (this.role !== "serving" || !this.standbys.fencing || this.lease.valid(pageClock())) return;
+    this.syncGate();
+    if (this.role !== "serving" || !this.standbys.fencing || this.lease.valid(browserClock()))
+      return;
     this.stopServing(
       "This tab could not renew its lease with PeerServer in time, so it stopped answering: a standby may serve the site now.",
     );
@@ -587,14 +615,20 @@ export class SiteHost extends EventTarget {
     if (this.role !== "serving" || this.moving)
       throw new Error("This tab does not serve the site.");
     this.moving = true;
+    this.syncGate();
     try {
-      await until(() => this.channels.running === 0, DRAIN_WAIT_MS);
+      await Promise.all([
+        until(() => this.channels.running === 0, DRAIN_WAIT_MS),
+        this.python.drained(DRAIN_WAIT_MS), // the requests on channels the worker holds
+      ]);
       if (this.python.ready) await this.python.closeSockets("The site moves to another tab.");
       this.handingOver = true;
+      await this.syncGate(); // nothing more leaves the worker either
       await this.ask(service.toService.handover(this.epoch, member), service.HANDED_OVER);
     } catch (error) {
       this.moving = false;
       this.handingOver = false;
+      this.syncGate();
       this.channels.releaseHeld();
       throw error;
     }
@@ -642,6 +676,11 @@ export class SiteHost extends EventTarget {
   // -- signaling ------------------------------------------------------------------------
 
   onSignal(message) {
+    this.handleSignal(message);
+    this.syncGate(); // a lease granted or renewed, a role given
+  }
+
+  handleSignal(message) {
     switch (message.type) {
       case service.REGISTERED:
         this.onRegistered(message);

@@ -1,8 +1,9 @@
 // A server tab's visitors: one RTCPeerConnection each, made from the offer a visitor sends over
 // signaling (answered-peers.js); at most `maxVisitors` at once (the next one is told the site
-// is busy). Their channels: "control" (the greeting, the visitor's window grants, and "moved"
-// when the site moves to another tab) and "http" (handed to http-channels.js). A tab that does
-// not serve (any more) tells a visitor whose offer reaches it that the site moved.
+// is busy). Their channels: "control" (the greeting, the visitor's window grants, "moved" when
+// the site moves to another tab, and "lost" when Python restarts) and "http" (handed to
+// http-channels.js, which hands them on to the Python worker where the browser can). A tab
+// that does not serve (any more) tells a visitor whose offer reaches it that the site moved.
 //
 // Events: clients {count} (visitors connected), log {stream, text}.
 
@@ -105,6 +106,8 @@ export class Visitors extends EventTarget {
   }
 
   accept(visitor, channel) {
+    // First: a channel can be handed to the Python worker only in the task it came in.
+    if (channel.label === HTTP && this.channels.accept(visitor, channel) === null) return;
     channel.binaryType = "arraybuffer";
     visitor.channels.add(channel);
     channel.addEventListener("close", () => visitor.channels.delete(channel));
@@ -119,9 +122,7 @@ export class Visitors extends EventTarget {
         const message = parseControl(event.data);
         if (message) this.channels.grant(visitor, message.channel, message.bytes);
       });
-    } else if (channel.label === HTTP) {
-      this.channels.accept(visitor, channel);
-    } else {
+    } else if (channel.label !== HTTP) {
       channel.close();
     }
   }

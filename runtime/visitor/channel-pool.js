@@ -30,6 +30,7 @@ export class ChannelPool {
     this.keepsCookies = false; // whether the server tab keeps this visitor's HttpOnly cookies
     this.live = false; // whether new channels may be made now
     this.idle = []; // open HTTP channels with no request on them
+    this.channels = new Set(); // every channel of the pool's, opening, idle or busy
     this.count = 0;
     this.waiting = []; // requests waiting for a channel: functions given one
     this.busy = new Set(); // channels with a request in flight
@@ -60,6 +61,7 @@ export class ChannelPool {
     this.control = null;
     this.live = false;
     this.idle = [];
+    this.channels.clear();
     this.count = 0;
     this.busy.clear();
     this.draining = false;
@@ -101,6 +103,7 @@ export class ChannelPool {
     channel.parser = new ResponseParser();
     channel.account = new ReadAccount();
     channel.sink = null;
+    this.channels.add(channel);
     channel.addEventListener("message", (event) => this.onData(channel, event.data));
     channel.addEventListener("close", () => this.onClose(channel, pc));
     return opened(channel).then(() => {
@@ -160,6 +163,7 @@ export class ChannelPool {
   }
 
   onClose(channel, pc) {
+    this.channels.delete(channel);
     this.idle = this.idle.filter((other) => other !== channel);
     this.done(channel);
     if (this.pc === pc) this.count--;
@@ -175,6 +179,24 @@ export class ChannelPool {
     }
     if (this.pc === pc && this.waiting.length && !this.draining && this.count < MAX_CHANNELS) {
       this.open().catch((error) => console.warn("PeerServer:", error));
+    }
+  }
+
+  /**
+   * The server tab lost these channels ([{id, answer}]: its Python restarted, and could not
+   * close them itself): each closes, and a request on one that waits for its response's head
+   * gets `answer` (text: a whole response) instead.
+   */
+  lost(channels) {
+    const answers = new Map(channels.map(({ id, answer }) => [id, answer]));
+    for (const channel of [...this.channels]) {
+      if (!answers.has(channel.id)) continue;
+      const answer = answers.get(channel.id);
+      if (answer !== null && channel.sink && channel.parser.awaitingHead) {
+        channel.parser.dropPartialHead();
+        this.onData(channel, new TextEncoder().encode(answer).buffer);
+      }
+      if (channel.readyState !== "closed") channel.close(); // one still opening, too
     }
   }
 

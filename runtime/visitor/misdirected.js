@@ -1,5 +1,5 @@
 // Requests a server tab refused without running them (421 Misdirected Request: the site moved
-// to another tab, runtime/server-tab/http-channels.js), and sending them again: RFC 9110 lets a
+// to another tab, runtime/http-channels.js), and sending them again: RFC 9110 lets a
 // client retry such a request over another connection, whatever its method, since it was not
 // run. site-client.js sends it again once it follows the site; a body that came as a stream
 // is kept as it is read, up to MAX_REPLAY_BYTES, to be sent again.

@@ -17,7 +17,7 @@
 
 import { opened } from "../channel-io.js";
 import { IceServers, RemoteCandidates, noPathMessage, trickle } from "../ice.js";
-import { CONTROL, controlType, formatChannelProtocol, HTTP } from "../protocol/channels.js";
+import { CONTROL, formatChannelProtocol, HTTP, parseServerControl } from "../protocol/channels.js";
 import { ERROR, SERVER_STATUS, SIGNAL, toService } from "../protocol/signaling.js";
 import { retryDelay, SignalingSocket, socketUrl } from "../signaling-socket.js";
 import { ChannelPool } from "./channel-pool.js";
@@ -40,6 +40,7 @@ export class SiteClient extends EventTarget {
     super();
     this.signalingPath = signalingPath;
     this.pool = new ChannelPool({ scheme, host });
+    this.socketChannels = new Set(); // the open channels of the page's WebSockets
     this.state = "connecting";
     this.pc = null;
     this.serverOnline = false; // as signaling last said
@@ -216,7 +217,10 @@ export class SiteClient extends EventTarget {
     // notices that the other end is gone.
     control.addEventListener("close", () => this.dropped(pc));
     control.addEventListener("message", ({ data }) => {
-      if (controlType(data) === "moved" && this.pc === pc) this.moveOn();
+      if (this.pc !== pc) return;
+      const message = parseServerControl(data);
+      if (message?.type === "moved") this.moveOn();
+      else if (message?.type === "lost") this.lost(message.channels);
     });
     this.retries = 0;
     this.setState("connected");
@@ -292,7 +296,17 @@ export class SiteClient extends EventTarget {
     const protocol = formatChannelProtocol({ scheme, httpOnlyByServer: keepsCookies });
     const channel = this.pc.createDataChannel(HTTP, { protocol });
     channel.binaryType = "arraybuffer";
+    this.socketChannels.add(channel);
+    channel.addEventListener("close", () => this.socketChannels.delete(channel));
     return opened(channel);
+  }
+
+  /** The server tab lost these channels ([{id, answer}]: protocol/channels.js): the pool's
+   * answer their requests and close, and a socket's closes (the page sees 1006). */
+  lost(channels) {
+    this.pool.lost(channels);
+    const ids = new Set(channels.map(({ id }) => id));
+    for (const channel of this.socketChannels) if (ids.has(channel.id)) channel.close();
   }
 
   /**

@@ -13,7 +13,9 @@ credentials expire: before it connects with old ones, it asks the service for ne
 
 A client is answered 503 with the reason when the site cannot be reached: the server tab is
 offline, serves as many visitors as it may (the next client's request tries again), or no
-network path was found.
+network path was found. When the server tab's Python restarts, it says on the control channel
+which channels were lost: their TCP connections close, a request still waiting with the answer
+the server tab gave for it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import websockets
@@ -37,7 +40,13 @@ from aiortc import (
 from aiortc.sdp import candidate_from_sdp
 
 from signaling import messages
-from signaling.tunnel.channels import CONTROL, HTTP, MAX_MESSAGE_BYTES, channel_protocol
+from signaling.tunnel.channels import (
+    CONTROL,
+    HTTP,
+    MAX_MESSAGE_BYTES,
+    channel_protocol,
+    parse_server_control,
+)
 
 log = logging.getLogger("peerserver.tunnel")
 
@@ -63,6 +72,8 @@ class Tunnel:
         self.unavailable: str | None = None
         self._changed = asyncio.Event()  # connected, or unavailable, changed
         self._socket = None
+        # The open HTTP channels by id: what to do when the server tab says one was lost.
+        self._on_lost: dict[int, Callable[[str | None], None]] = {}
 
     async def run(self) -> None:
         """Keep a signaling connection, and a peer connection whenever the site is online."""
@@ -138,6 +149,14 @@ class Tunnel:
                 self.connected.set()
                 self._changed.set()
 
+        @control.on("message")
+        def on_control(data: str | bytes) -> None:
+            message = parse_server_control(data)
+            if self.pc is pc and message is not None and message["type"] == "lost":
+                for channel in message["channels"]:
+                    if lost := self._on_lost.get(channel["id"]):
+                        lost(channel["answer"])
+
         @pc.on("connectionstatechange")
         async def on_state() -> None:
             if pc.connectionState in ("failed", "closed") and self.pc is pc:
@@ -195,19 +214,36 @@ class Tunnel:
             await _close(writer)
             return
         closed = asyncio.Event()
+        waiting = False  # a request went out and no byte of its response came yet
+
+        def sent() -> None:
+            nonlocal waiting
+            waiting = True
 
         @channel.on("message")
         def on_message(data: bytes | str) -> None:
+            nonlocal waiting
+            waiting = False
             writer.write(data if isinstance(data, bytes) else data.encode())
 
         @channel.on("close")
         def on_close() -> None:
             closed.set()
 
-        copy = asyncio.ensure_future(self._copy_to_channel(reader, channel))
-        await asyncio.wait(
-            [copy, asyncio.ensure_future(closed.wait())], return_when=asyncio.FIRST_COMPLETED
-        )
+        def on_lost(answer: str | None) -> None:
+            if waiting and answer is not None:
+                writer.write(answer.encode())
+            closed.set()
+
+        self._on_lost[channel.id] = on_lost
+        copy = asyncio.ensure_future(self._copy_to_channel(reader, channel, sent))
+        try:
+            await asyncio.wait(
+                [copy, asyncio.ensure_future(closed.wait())], return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            if self._on_lost.get(channel.id) is on_lost:
+                del self._on_lost[channel.id]
         copy.cancel()
         channel.close()
         await _close(writer)
@@ -222,7 +258,9 @@ class Tunnel:
         await asyncio.wait_for(opened.wait(), CONNECT_TIMEOUT)
         return channel
 
-    async def _copy_to_channel(self, reader: asyncio.StreamReader, channel: RTCDataChannel) -> None:
+    async def _copy_to_channel(
+        self, reader: asyncio.StreamReader, channel: RTCDataChannel, sent: Callable[[], None]
+    ) -> None:
         low = asyncio.Event()
         channel.bufferedAmountLowThreshold = HIGH_WATER // 4
         channel.on("bufferedamountlow", low.set)
@@ -233,6 +271,7 @@ class Tunnel:
                 low.clear()
                 await low.wait()
             channel.send(chunk)
+            sent()
 
 
 def needs_renewal(message: dict[str, Any], now_s: float) -> bool:

@@ -95,6 +95,25 @@ async function serving(page) {
   );
 }
 
+/** Resolve once a request starting with `line` waits for its answer in the server tab: in its
+ * Python worker, where the visitors' channels are handed over, or in its page. */
+async function waitingOn(server, line) {
+  const waits = (prefix) =>
+    [
+      ...((
+        globalThis.peerServerHost?.channels ?? globalThis.peerServerChannels
+      )?.connections.values() ?? []),
+    ].some((connection) => connection.waiting?.startsWith(prefix));
+  const deadline = Date.now() + TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    for (const context of [server, ...server.workers()]) {
+      if (await context.evaluate(waits, line).catch(() => false)) return;
+    }
+    await sleep(50);
+  }
+  throw new Error(`${line} did not reach the server tab's Python`);
+}
+
 async function frozen(server, visitors) {
   const page = await visitors.newPage();
   await page.goto(siteUrl);
@@ -106,15 +125,9 @@ async function frozen(server, visitors) {
       .then((text) => window.answers.push(text));
   });
   // Frozen once the request is in the server tab's Python (as tests/e2e/test_faults.py waits).
-  // The hidden tab's timers, puppeteer's polling among them, run once a second at most: the
-  // request lasts 2 s so that a poll sees it.
-  await server.waitForFunction(
-    () =>
-      [...window.peerServerHost.channels.connections.values()].some((connection) =>
-        connection.waiting?.startsWith("GET /slow"),
-      ),
-    { timeout: TIMEOUT_MS, polling: 50 },
-  );
+  // The hidden tab's timers run once a second at most: the request lasts 2 s so that a look
+  // sees it.
+  await waitingOn(server, "GET /slow");
   const lifecycle = await server.createCDPSession();
   await lifecycle.send("Page.setWebLifecycleState", { state: "frozen" });
   await frame.evaluate(() => {

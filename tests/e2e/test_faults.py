@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests.conftest import BOOT_TIMEOUT, serve_site, visit_hello
+from tests.conftest import BOOT_TIMEOUT, serve_site, visit_hello, wait_for_request
 from tests.measure import ServiceWorkerMemory, page_isolate_bytes, site_frame
 
 pytestmark = pytest.mark.e2e
@@ -68,11 +68,6 @@ def test_a_visitor_leaving_mid_download_stops_the_server(
         served.context.close()
 
 
-# In a server tab: whether a request that starts with `arg` waits for its answer.
-IN_FLIGHT = """(line) => [...window.peerServerHost.channels.connections.values()]
-    .some((connection) => connection.waiting?.startsWith(line))"""
-
-
 # What the visitor's shell says as its connection's state changes, as it says it.
 SAID_TO_THE_VISITOR = """() => {
     window.__said = [];
@@ -92,7 +87,7 @@ def test_a_server_tab_reloaded_mid_request(browser: Browser, service_url: str) -
         site = page.frame_locator("#site")
         site_frame(page).evaluate("() => { location.href = '/slow?seconds=4'; }")
         # Reloaded once the request has reached the server tab, whose Python is on it.
-        served.server.wait_for_function(IN_FLIGHT, arg="GET /slow", timeout=15_000)
+        wait_for_request(served.server, "GET /slow")
         page.evaluate(SAID_TO_THE_VISITOR)
         served.server.reload()
         # The visitor is told the server is offline: for as long as the tab takes to come back,

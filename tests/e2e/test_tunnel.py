@@ -6,13 +6,15 @@ import hashlib
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import serve_site
+from tests.conftest import BOOT_TIMEOUT, serve_site, set_time_limit
 from tests.harness import free_port, running
 
 pytestmark = pytest.mark.e2e
@@ -66,3 +68,19 @@ def test_requests_gets_sessions_redirects_and_bytes(tunnel) -> None:
         echoed = session.put(f"{base}/api/echo", json={"x": 1}, timeout=30).json()
         assert echoed["method"] == "PUT" and echoed["json"] == {"x": 1}
     assert "Logged in as None" in requests.get(f"{base}/whoami", timeout=30).text
+
+
+def test_a_restart_answers_the_tunnels_clients(tunnel) -> None:
+    """Python restarts past the time limit: the channels the server tab's worker held are lost,
+    and the tunnel gives its clients the answers the server tab sent on the control channel."""
+    base, served = tunnel
+    set_time_limit(served.server, 2)
+    with ThreadPoolExecutor(2) as pool:
+        stuck = pool.submit(requests.get, f"{base}/spin", timeout=30)
+        time.sleep(0.3)
+        waiting = pool.submit(requests.get, f"{base}/about", timeout=30)
+        assert stuck.result().status_code == 504
+        assert "GET /spin ran longer than 2 s" in stuck.result().text
+        assert waiting.result().status_code == 503
+    expect(served.server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+    assert "About this site." in requests.get(f"{base}/about", timeout=30).text

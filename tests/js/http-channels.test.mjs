@@ -1,12 +1,13 @@
-// runtime/server-tab/http-channels.js: a server tab's HTTP channels, driven with fake data
-// channels and a fake Python worker: routing both ways, credit, the visitor's window, and what
-// waiting requests get when Python restarts.
+// runtime/http-channels.js: a server tab's HTTP channels, driven with fake data
+// channels and a fake Python worker: routing both ways, credit, the visitor's window, what
+// waiting requests get when Python restarts, and channels handed over to the worker.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { HttpChannels, requestLine } from "../../runtime/http-channels.js";
+import { parseServerControl } from "../../runtime/protocol/channels.js";
 import { CREDIT_BATCH } from "../../runtime/protocol/worker.js";
-import { HttpChannels, requestLine } from "../../runtime/server-tab/http-channels.js";
 
 class FakeChannel extends EventTarget {
   constructor(id, protocol) {
@@ -31,12 +32,24 @@ class FakeChannel extends EventTarget {
   }
 }
 
-function setUp(gate) {
+function setUp(gate, away) {
   const posted = [];
   const worker = { post: (message) => posted.push(message) };
-  const channels = new HttpChannels(worker, (visitor) => visitor.name, gate);
+  const channels = new HttpChannels(worker, (visitor) => visitor.name, gate, away);
   const visitor = { name: "visitor 1", identity: "sha-256 AA:BB" };
   return { posted, channels, visitor };
+}
+
+/** Where channels are handed over (the PythonProcess's part): it takes those `takes` allows. */
+function fakeAway(takes = () => true) {
+  const away = {
+    adopted: [],
+    said: [],
+    adopt: (connection, channel) => takes(channel) && away.adopted.push({ connection, channel }),
+    held: (what) => away.said.push(["held", what]),
+    grant: (conn, bytes) => away.said.push(["grant", conn, bytes]),
+  };
+  return away;
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -105,7 +118,7 @@ test("a restart answers every waiting request and closes every channel", () => {
   const [a, b] = [stuck, waiting, idle].map((channel) => channels.accept(visitor, channel));
   stuck.receive("GET /slow HTTP/1.1\r\n\r\n");
   waiting.receive("POST /form HTTP/1.1\r\n\r\n");
-  channels.abortAll(a.conn, (line) => `504 for ${line}`);
+  channels.abortAll({ stuckConn: a.conn, stuckAnswer: (line) => `504 for ${line}` });
   assert.deepEqual(stuck.sent, ["504 for GET /slow"]);
   assert.match(waiting.sent[0], /^HTTP\/1.1 503 Service Unavailable\r\n[\s\S]*Retry-After: 5/);
   assert.deepEqual(idle.sent, []);
@@ -126,8 +139,72 @@ test("a tab that may not answer lets nothing out: the channel closes instead", (
   const other = new FakeChannel(2, "http");
   channels.accept(visitor, other);
   other.receive("POST /write HTTP/1.1\r\n\r\n");
-  channels.abortAll(undefined, () => "504");
+  channels.abortAll({ stuckAnswer: () => "504" });
   assert.deepEqual(other.sent, []); // not even an error page
+});
+
+test("a channel handed over is the worker's: its grants go there, and so does the word on held requests", () => {
+  const away = fakeAway();
+  const { posted, channels, visitor } = setUp(undefined, away);
+  const channel = new FakeChannel(4, "https; httponly=server; window");
+  assert.equal(channels.accept(visitor, channel), null);
+  const [{ connection }] = away.adopted;
+  assert.deepEqual(connection, { conn: 1, client: "visitor 1", identity: "sha-256 AA:BB" });
+  assert.deepEqual(posted, []); // nothing is relayed for it
+  assert.equal(channel.binaryType, undefined); // the worker's to set: this end is not used
+  channels.grant(visitor, 4, 1000);
+  channels.grant(visitor, 5, 1000); // another channel's
+  channels.grant({ name: "visitor 2" }, 4, 1000); // another visitor's channel 4
+  channels.releaseHeld();
+  assert.deepEqual(away.said, [
+    ["grant", 1, 1000],
+    ["held", "release"],
+  ]);
+  channels.forget(1); // it closed
+  channels.refuseHeld();
+  assert.equal(away.said.length, 2);
+});
+
+test("a restart tells each visitor which of its handed-over channels were lost, with their answers", () => {
+  const away = fakeAway((channel) => channel.id !== 9); // channel 9 stays here
+  const { channels } = setUp(undefined, away);
+  const controls = [new FakeChannel(0, ""), new FakeChannel(0, "")];
+  const [one, two] = controls.map((control, n) => ({ name: `visitor ${n}`, control }));
+  channels.accept(one, new FakeChannel(1, "http")); // conn 1
+  channels.accept(one, new FakeChannel(3, "http")); // conn 2
+  channels.accept(two, new FakeChannel(1, "http")); // conn 3
+  const kept = new FakeChannel(9, "http");
+  channels.accept(two, kept); // conn 4, relayed
+  kept.receive("GET /kept HTTP/1.1\r\n\r\n");
+  channels.abortAll({
+    stuckConn: 2,
+    stuckRequest: "GET /slow",
+    stuckAnswer: (line) => new TextEncoder().encode(`504 ${line}`), // as error-pages.js makes it
+  });
+  const [toOne, toTwo] = controls.map(({ sent }) => sent.map(parseServerControl));
+  assert.equal(toOne.length, 1);
+  assert.deepEqual(
+    toOne[0].channels.map(({ id }) => id),
+    [1, 3],
+  );
+  assert.match(toOne[0].channels[0].answer, /^HTTP\/1.1 503 Service Unavailable\r\n/);
+  assert.equal(toOne[0].channels[1].answer, "504 GET /slow");
+  assert.deepEqual(
+    toTwo[0].channels.map(({ id }) => id),
+    [1],
+  );
+  assert.match(kept.sent[0], /^HTTP\/1.1 503 /); // the one relayed here is answered here
+  channels.abortAll({ stuckAnswer: () => "504" });
+  assert.equal(controls[0].sent.length, 1); // all said once
+});
+
+test("a tab that may not answer says its channels were lost, with no answer", () => {
+  const gate = { admit: () => "no", mayAnswer: () => false };
+  const { channels } = setUp(gate, fakeAway());
+  const control = new FakeChannel(0, "");
+  channels.accept({ name: "v", control }, new FakeChannel(2, "http"));
+  channels.abortAll({ stuckAnswer: () => "504" });
+  assert.deepEqual(parseServerControl(control.sent[0]).channels, [{ id: 2, answer: null }]);
 });
 
 test("while the site moves, requests are held; then run after all, or refused unrun (421)", () => {

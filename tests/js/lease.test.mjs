@@ -1,10 +1,10 @@
-// runtime/server-tab/lease.js: a serving tab's own deadline for its lease, on both its clocks.
+// runtime/lease.js: a serving tab's own deadline for its lease, on both its clocks.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 
-import { Lease, MARGIN_SHARE, MIN_MARGIN_MS } from "../../runtime/server-tab/lease.js";
+import { answerGate, Lease, MARGIN_SHARE, MIN_MARGIN_MS } from "../../runtime/lease.js";
 
 const at = (mono, wall = 1_700_000_000_000 + mono) => ({ mono, wall });
 
@@ -63,4 +63,26 @@ test("whatever the delays, the tab's deadline is before the service's", () => {
       },
     ),
   );
+});
+
+test("the answer gate: a tab answers while it serves, and within its lease once it fences", () => {
+  const deadline = { mono: 5000, wall: 1_700_000_005_000 };
+  const gate = (state, now = at(1000)) =>
+    answerGate({ open: true, moving: false, fencing: false, deadline: null, ...state }, now);
+  assert.deepEqual(gate({}), { mayAnswer: true, admit: "yes" }); // no standby: no lease needed
+  assert.deepEqual(gate({ open: false }), { mayAnswer: false, admit: "no" });
+  assert.deepEqual(gate({ moving: true }), { mayAnswer: true, admit: "hold" });
+  assert.deepEqual(gate({ fencing: true }), { mayAnswer: false, admit: "no" }); // no lease
+  assert.deepEqual(gate({ fencing: true, deadline }), { mayAnswer: true, admit: "yes" });
+  assert.equal(gate({ fencing: true, deadline }, at(5000)).mayAnswer, false);
+  // Either clock past the deadline is enough: a wall clock set back, or a machine that slept.
+  assert.equal(
+    gate({ fencing: true, deadline }, { mono: 1000, wall: 1_800_000_000_000 }).mayAnswer,
+    false,
+  );
+  assert.equal(
+    gate({ fencing: true, deadline }, { mono: 9000, wall: 1_700_000_001_000 }).mayAnswer,
+    false,
+  );
+  assert.deepEqual(gate({ open: false, moving: true }), { mayAnswer: false, admit: "hold" });
 });

@@ -155,7 +155,7 @@ def test_pages_and_the_shell_are_served_on_their_origins(client: TestClient) -> 
 def static_imports(module: str) -> list[str]:
     """What a module's static imports name (``import ... from "x"``, ``import "x"``): each a
     statement of its own, at a line's start or after a ``;``, not words in a string."""
-    return re.findall(r'(?:^|;)import\s*(?:[\w\s{},*]*?from\s*)?"([^"]+)"', module, flags=re.M)
+    return re.findall(r'(?:^|;)import\s*(?:[\w$\s{},*]*?from\s*)?"([^"]+)"', module, flags=re.M)
 
 
 @pytest.mark.parametrize(

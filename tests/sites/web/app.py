@@ -126,6 +126,13 @@ def big():
     return send_file(BIG_FILE, mimetype="application/octet-stream")
 
 
+@app.route("/spin")
+def spin():
+    """A request that never finishes: the server tab's time limit has to stop it."""
+    while True:
+        pass
+
+
 @app.route("/sized/<int:n>")
 def sized(n):
     return Response(str(n) * n, mimetype="text/plain")

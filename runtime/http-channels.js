@@ -1,6 +1,13 @@
 // The visitors' HTTP channels in a server tab: each data channel labelled "http" is one HTTP/1.1
-// connection (runtime/protocol/channels.js), whose bytes go to the Python worker and whose
-// responses come back from it. One record per connection holds all there is to know of it.
+// connection (runtime/protocol/channels.js), whose bytes go to Python and whose responses come
+// back from it. One record per connection holds all there is to know of it.
+//
+// It runs in two places. In the Python worker, which a channel is handed to where the browser
+// can transfer one (runtime/server-tab/python-process.js's `adopt`): there the bytes go straight
+// to the worker's connections, and no request crosses the tab's main thread. And on the main
+// thread, which hands each channel over as it comes (`away`), keeps the few facts it needs of
+// those (the visitor, the channel's id), and holds the channels itself where it cannot hand
+// them over, relaying their bytes to the worker in messages (runtime/protocol/worker.js).
 //
 // Flow control: the worker produces a chunk only when credited (one chunk per credit), credit
 // goes back as the channel's send buffer drains (a batch at a time: runtime/protocol/worker.js's
@@ -13,17 +20,21 @@
 // (a page cannot hold back a WebSocket's messages).
 //
 // Nothing leaves a tab that may not answer (`gate.mayAnswer()`: it does not serve the site,
-// or its lease ran out: site-host.js), and the connection closes instead. A request that comes
+// or its lease ran out: lease.js's answerGate), and the connection closes instead. A request that comes
 // while the site moves to another tab is held (`gate.admit()` says "hold") and, once it has
 // moved, refused with 421 Misdirected Request, which says it was not run: the visitor's shell
 // sends it again to the tab that serves now.
+//
+// A worker that is terminated (Python restarts) leaves the channels it held open at the
+// visitor's end, and its requests unanswered: the main thread tells each visitor on its control
+// channel which channels were lost, with the answer for a request that waits on one (`abortAll`).
 
-import { whenWritable } from "../channel-io.js";
-import { errorResponse } from "../error-pages.js";
-import { parseChannelProtocol } from "../protocol/channels.js";
-import { CREDIT_BATCH, toWorker } from "../protocol/worker.js";
-import { SendWindow } from "../receive-window.js";
-import { requestTimings } from "../request-timings.js";
+import { whenWritable } from "./channel-io.js";
+import { errorResponse } from "./error-pages.js";
+import { lost, parseChannelProtocol } from "./protocol/channels.js";
+import { CREDIT_BATCH, toWorker } from "./protocol/worker.js";
+import { SendWindow } from "./receive-window.js";
+import { requestTimings } from "./request-timings.js";
 
 /**
  * @typedef {object} Connection
@@ -42,22 +53,40 @@ import { requestTimings } from "../request-timings.js";
 const OPEN_GATE = { admit: () => "yes", mayAnswer: () => true };
 
 export class HttpChannels {
-  /** `worker` is the PythonProcess (its post()); `label(visitor)` names a visitor in the log;
-   * `gate` says whether requests come in and answers go out ({admit(), mayAnswer()}). */
-  constructor(worker, label, gate = OPEN_GATE) {
+  /**
+   * `worker` takes the connections' messages (post(message, transfer)): the PythonProcess, or
+   * within the worker its own handling of them; `label(visitor)` names a visitor in the log;
+   * `gate` says whether requests come in and answers go out ({admit(), mayAnswer()}); `away`,
+   * on the main thread, is where channels are handed over (the PythonProcess: adopt(connection,
+   * channel) says whether it took one; held(what); grant(conn, bytes)).
+   */
+  constructor(worker, label, gate = OPEN_GATE, away = null) {
     this.worker = worker;
     this.label = label;
     this.gate = gate;
+    this.away = away;
     this.connections = new Map(); // conn -> Connection
+    this.handedOver = new Map(); // conn -> {visitor, id}: the channels `away` holds
     this.nextConn = 1;
   }
 
-  /** Take a visitor's "http" channel as a new connection. */
-  accept(visitor, channel) {
+  /**
+   * Take a visitor's "http" channel as a new connection (numbered `conn`), or hand it `away`:
+   * then null. Called in the task the channel came in, before anything else uses it.
+   */
+  accept(visitor, channel, conn = this.nextConn++) {
     const protocol = parseChannelProtocol(channel.protocol);
+    const client = this.label(visitor);
+    const identity = protocol.httpOnlyByServer ? visitor.identity : "";
+    const { id } = channel;
+    if (this.away?.adopt({ conn, client, identity }, channel)) {
+      this.handedOver.set(conn, { visitor, id });
+      return null;
+    }
+    channel.binaryType = "arraybuffer";
     /** @type {Connection} */
     const connection = {
-      conn: this.nextConn++,
+      conn,
       channel,
       visitor,
       waiting: null,
@@ -72,8 +101,8 @@ export class HttpChannels {
       toWorker.open({
         conn: connection.conn,
         scheme: protocol.scheme,
-        client: this.label(visitor),
-        identity: protocol.httpOnlyByServer ? visitor.identity : "",
+        client,
+        identity,
       }),
     );
     channel.addEventListener("message", (event) => this.fromVisitor(connection, event.data));
@@ -101,8 +130,14 @@ export class HttpChannels {
     this.worker.post(toWorker.data(connection.conn, new Uint8Array(data)), [data]);
   }
 
+  /** A channel handed away closed. */
+  forget(conn) {
+    this.handedOver.delete(conn);
+  }
+
   /** The requests held while the site was moving go on to Python after all. */
   releaseHeld() {
+    if (this.handedOver.size) this.away.held("release");
     for (const connection of this.connections.values()) {
       const held = connection.held;
       if (!held) continue;
@@ -114,6 +149,7 @@ export class HttpChannels {
 
   /** The requests held are refused, unrun (421): their visitors ask the tab that serves now. */
   refuseHeld() {
+    if (this.handedOver.size) this.away.held("refuse");
     for (const connection of [...this.connections.values()]) {
       if (!connection.held) continue;
       const { conn, channel } = connection;
@@ -193,11 +229,25 @@ export class HttpChannels {
   /** A visitor's grant of `bytes` more on its channel `channelId`. */
   grant(visitor, channelId, bytes) {
     for (const connection of this.connections.values()) {
-      if (connection.visitor !== visitor || connection.channel.id !== channelId) continue;
-      if (connection.window?.grant(bytes) && connection.window.open && connection.stalled) {
-        connection.stalled = false;
-        this.credit(connection);
+      if (connection.visitor === visitor && connection.channel.id === channelId) {
+        this.widen(connection, bytes);
       }
+    }
+    for (const [conn, handed] of this.handedOver) {
+      if (handed.visitor === visitor && handed.id === channelId) this.away.grant(conn, bytes);
+    }
+  }
+
+  /** The grant of `bytes` more on connection `conn` (its visitor's, passed on). */
+  grantConn(conn, bytes) {
+    const connection = this.connections.get(conn);
+    if (connection) this.widen(connection, bytes);
+  }
+
+  widen(connection, bytes) {
+    if (connection.window?.grant(bytes) && connection.window.open && connection.stalled) {
+      connection.stalled = false;
+      this.credit(connection);
     }
   }
 
@@ -209,28 +259,41 @@ export class HttpChannels {
   }
 
   /**
-   * Python is restarting: each request that waits gets an answer (`stuckAnswer` for the one
-   * that was stuck, 503 for the others) and every channel closes; the visitors keep their peer
-   * connections, and their browsers open new channels.
+   * Python is restarting: each request that waits gets an answer (`stuckAnswer(requestLine)`
+   * for the one that was stuck, 503 for the others) and every channel closes; the visitors keep
+   * their peer connections, and their browsers open new channels. The channels the worker held
+   * are its visitors' to close, told so on their control channels with those answers.
    */
-  abortAll(stuckConn, stuckAnswer) {
+  abortAll({ stuckConn, stuckRequest, stuckAnswer }) {
     const answering = this.gate.mayAnswer();
+    const answer = (conn, requestLine) =>
+      conn === stuckConn
+        ? stuckAnswer(requestLine)
+        : errorResponse(
+            503,
+            "Service Unavailable",
+            "The server is restarting. Try again in a few seconds.",
+            "Retry-After: 5\r\n",
+          );
     for (const { conn, channel, waiting } of this.connections.values()) {
       if (answering && waiting !== null && channel.readyState === "open") {
-        channel.send(
-          conn === stuckConn
-            ? stuckAnswer(waiting)
-            : errorResponse(
-                503,
-                "Service Unavailable",
-                "The server is restarting. Try again in a few seconds.",
-                "Retry-After: 5\r\n",
-              ),
-        );
+        channel.send(answer(conn, waiting));
       }
       channel.close();
     }
     this.connections.clear();
+    const byVisitor = new Map(); // visitor -> [{id, answer}]
+    for (const [conn, { visitor, id }] of this.handedOver) {
+      const text = answering
+        ? new TextDecoder().decode(answer(conn, stuckRequest ?? "A request"))
+        : null;
+      if (!byVisitor.has(visitor)) byVisitor.set(visitor, []);
+      byVisitor.get(visitor).push({ id, answer: text });
+    }
+    for (const [visitor, channels] of byVisitor) {
+      if (visitor.control?.readyState === "open") visitor.control.send(lost(channels));
+    }
+    this.handedOver.clear();
   }
 }
 

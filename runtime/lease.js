@@ -1,4 +1,6 @@
-// A serving tab's own view of its lease (signaling/leases.py): until when it may answer.
+// A serving tab's own view of its lease (signaling/leases.py): until when it may answer; and
+// its answer gate, the one rule for whether anything it answers may leave (`answerGate`), which
+// its main thread and its Python worker (where the visitors' HTTP channels may live) both apply.
 //
 // The service counts a lease from when its request *arrived*; the tab counts it from when it
 // *sent* it, and ends it a margin sooner: whatever the network's delay, the tab's deadline
@@ -50,8 +52,7 @@ export class Lease {
 
   /** Whether the tab holds its lease at `now` (by both clocks). */
   valid(now) {
-    const { deadline } = this;
-    return deadline !== null && now.mono < deadline.mono && now.wall < deadline.wall;
+    return before(this.deadline, now);
   }
 
   /** How long it still holds it at `now`, in ms (0 once it does not). */
@@ -68,7 +69,34 @@ export class Lease {
   }
 }
 
-/** The page's two clocks, as Lease takes them. */
-export function pageClock() {
-  return { mono: performance.now(), wall: Date.now() };
+/** Whether `now` comes before `deadline` ({mono, wall}, or null: none) by both clocks. */
+function before(deadline, now) {
+  return deadline !== null && now.mono < deadline.mono && now.wall < deadline.wall;
+}
+
+/**
+ * The browser's two clocks, as Lease takes them, read alike by a page and its workers: the
+ * monotonic one counted from the machine's clock at the context's start (timeOrigin), so that
+ * a deadline the page computed means the same in its worker. Should the two origins disagree
+ * (the wall clock was set between the page's start and the worker's), the wall clock is
+ * checked too, and the lease's margin is a second or more.
+ */
+export function browserClock() {
+  return { mono: performance.timeOrigin + performance.now(), wall: Date.now() };
+}
+
+/**
+ * @typedef {object} GateState what a serving tab's answers depend on, as its main thread knows it
+ * @property {boolean} open it serves, holds its copy's lock, and is not handing the site over
+ * @property {boolean} moving the site is being handed to a standby: new requests are held
+ * @property {boolean} fencing a standby could take its place: it answers only within its lease
+ * @property {{mono: number, wall: number}|null} deadline its lease's (Lease.deadline)
+ */
+
+/** The answer gate at `now`: whether what the tab is about to send may leave (`mayAnswer`),
+ * and whether a new request is let in (`admit`: "yes", "hold" while the site moves, or "no":
+ * refused unrun with 421). @param {GateState} state */
+export function answerGate(state, now) {
+  const mayAnswer = state.open && (!state.fencing || before(state.deadline, now));
+  return { mayAnswer, admit: state.moving ? "hold" : mayAnswer ? "yes" : "no" };
 }
