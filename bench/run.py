@@ -29,7 +29,14 @@ from bench.figures import REPEATS, log, median, p99
 from bench.signaling_load import signaling_figures
 from bench.standby import bench_standby
 from tests.deployment import redis_server
-from tests.harness import REPO, chromium_launch_args, free_port, peerserver_service, running
+from tests.harness import (
+    REPO,
+    ServedSite,
+    chromium_launch_args,
+    free_port,
+    peerserver_service,
+    running,
+)
 from tests.measure import (
     download,
     heap_peak_mb,
@@ -293,7 +300,29 @@ RECORD_DURATIONS = """() => {
 }"""
 
 
-def bench_requests(browser: Browser, server: Page, site_url: str, flask_url: str) -> dict[str, Any]:
+def peerserver_figures(browser: Browser, server: Page, site_url: str) -> dict[str, Any]:
+    """request_figures from a new visitor of ``server``'s site."""
+    context = browser.new_context()
+    try:
+        page = open_site(context, site_url)
+        processes = {
+            renderer_of(page): "visitor's renderer (page, service worker, shell)",
+            renderer_of(server): "server tab's renderer (tab, Python worker)",
+        }
+        return request_figures(site_frame(page), processes)
+    finally:
+        context.close()
+
+
+def bench_requests(
+    browser: Browser, server: Page, site_url: str, flask_url: str, relaying: ServedSite
+) -> dict[str, Any]:
+    """PeerServer next to `flask run`; and PeerServer's two ways of holding a visitor's channel
+    side by side: handed to the Python worker (``server``), or relayed by the tab's main thread
+    (``relaying``, a tab opened with ``?channels=tab``), measured before and after the other,
+    so that what the order does shows."""
+    relayed = [peerserver_figures(browser, relaying.server, relaying.url)]
+    log(f"requests, PeerServer relaying by the tab, before: {relayed[0]}")
     context = browser.new_context()
     try:
         page = open_site(context, site_url)
@@ -317,12 +346,15 @@ def bench_requests(browser: Browser, server: Page, site_url: str, flask_url: str
         log(f"requests, flask run: {flask_run}")
     finally:
         context.close()
+    relayed.append(peerserver_figures(browser, relaying.server, relaying.url))
+    log(f"requests, PeerServer relaying by the tab, after: {relayed[1]}")
     ratios = {
         name: round(peerserver[name]["requests_per_s"] / flask_run[name]["requests_per_s"], 2)
         for name in ROUTES
     }
     return {
         "peerserver": peerserver,
+        "relayed_by_tab": relayed,
         "flask_run": flask_run,
         "throughput_ratio": ratios,
         "waterfall_trivial_ms": timeline,
@@ -559,6 +591,16 @@ def raise_open_files_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def open_relaying_tab(browser: Browser, service: str) -> ServedSite:
+    """A second server tab of the bench site, in a browser of its own, that keeps its visitors'
+    channels on its main thread and relays their bytes to Python (``?channels=tab``)."""
+    context = browser.new_context()
+    server = context.new_page()
+    server.goto(f"{service}server/bench-relay?template=bench&channels=tab")
+    expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
+    return ServedSite(context, server, service.replace("localhost", "bench-relay.localhost"))
+
+
 def browser_figures(browser: Browser, service: str, flask_url: str) -> dict[str, Any]:
     results = {"boot": bench_boot(browser, service)}
     owner = browser.new_context()
@@ -569,7 +611,11 @@ def browser_figures(browser: Browser, service: str, flask_url: str) -> dict[str,
         kept_snapshot(server)  # made in the background after a first boot: measure after it
         site_url = service.replace("localhost", "bench.localhost")
         results["visitor"] = bench_visitor(browser, site_url)
-        results["requests"] = bench_requests(browser, server, site_url, flask_url)
+        relaying = open_relaying_tab(browser, service)
+        try:
+            results["requests"] = bench_requests(browser, server, site_url, flask_url, relaying)
+        finally:
+            relaying.context.close()
         results["download_100mb"] = bench_download(browser, server, site_url)
         results["scale"] = bench_scale(browser, server, site_url)
     finally:

@@ -11,19 +11,18 @@
 //
 // Flow control: the worker produces a chunk only when credited (one chunk per credit), credit
 // goes back as the channel's send buffer drains (a batch at a time: runtime/protocol/worker.js's
-// CREDIT_BATCH), and a visitor that grants a window
-// (receive-window.js) gets no more than it allows: past it, the connection stalls until the
-// visitor has read more.
+// CREDIT_BATCH), and a visitor that grants a window (receive-window.js) gets no more than it
+// allows: past it, the connection stalls until the visitor has read more.
 //
 // A connection whose request was answered "101 Switching Protocols" carries a WebSocket from
 // then on (server_py/websocket.py): its bytes are frames, not requests, and it has no window
 // (a page cannot hold back a WebSocket's messages).
 //
-// Nothing leaves a tab that may not answer (`gate.mayAnswer()`: it does not serve the site,
-// or its lease ran out: lease.js's answerGate), and the connection closes instead. A request that comes
-// while the site moves to another tab is held (`gate.admit()` says "hold") and, once it has
-// moved, refused with 421 Misdirected Request, which says it was not run: the visitor's shell
-// sends it again to the tab that serves now.
+// Nothing leaves a tab that may not answer (`gate.mayAnswer()`: it does not serve the site, or
+// its lease ran out: lease.js's answerGate), and the connection closes instead. A request that
+// comes while the site moves to another tab is held (`gate.admit()` says "hold") and, once it
+// has moved, refused with 421 Misdirected Request, which says it was not run: the visitor's
+// shell sends it again to the tab that serves now.
 //
 // A worker that is terminated (Python restarts) leaves the channels it held open at the
 // visitor's end, and its requests unanswered: the main thread tells each visitor on its control

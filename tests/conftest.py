@@ -6,7 +6,6 @@ import contextlib
 import time
 import zipfile
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +24,13 @@ from playwright.sync_api import Error as PlaywrightError
 
 from tests import wheelhouse
 from tests.deployment import Certificate, make_certificate
-from tests.harness import CHROMIUM_ARGS, REPO, chromium_launch_args, peerserver_service
+from tests.harness import (
+    CHROMIUM_ARGS,
+    REPO,
+    ServedSite,
+    chromium_launch_args,
+    peerserver_service,
+)
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 TEST_SITES = REPO / "tests" / "sites"
@@ -129,15 +134,6 @@ def is_local(url: str) -> bool:
         return True
     host = parts.hostname or ""
     return host in LOCAL_HOSTS or host.endswith(".localhost")
-
-
-@dataclass
-class ServedSite:
-    """A server tab serving a site, in a browser context of its own."""
-
-    context: BrowserContext
-    server: Page
-    url: str
 
 
 def site_url(service_url: str, name: str) -> str:

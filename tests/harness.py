@@ -16,9 +16,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from signaling.locations import DEFAULT_BUNDLE
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
 
 REPO = Path(__file__).resolve().parent.parent
 TESTS = REPO / "tests"  # the projects and sites the tests serve are in its folders
@@ -41,6 +46,15 @@ CHROMIUM_ARGS = [
     f"--host-resolver-rules=MAP {TEST_DOMAIN} 127.0.0.1, MAP *.{TEST_DOMAIN} 127.0.0.1, "
     "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE *.localhost, EXCLUDE 127.0.0.1, EXCLUDE *.local",
 ]
+
+
+@dataclass
+class ServedSite:
+    """A server tab serving a site, in a browser context of its own."""
+
+    context: BrowserContext
+    server: Page
+    url: str
 
 
 def chromium_launch_args(base: dict | None = None, trusted_spki: str | None = None) -> dict:

@@ -65,8 +65,11 @@ def test_a_firefox_server_tab_serves_a_chromium_visitor(browser: Browser, servic
         expect(site.locator("#body")).to_have_text("Logged in as ada")
         visitor.close()
         tab.stdin.close()
-        log = json.loads(tab.stdout.readline())["log"]
+        said = json.loads(tab.stdout.readline())
+        log = said["log"]
         assert any(line.startswith("POST /login 302") for line in log), log
+        # Firefox, too, hands a visitor's channels to the Python worker (no DataCloneError).
+        assert said["channelsInWorker"] is True
         assert tab.wait(timeout=60) == 0
     finally:
         if tab.poll() is None:

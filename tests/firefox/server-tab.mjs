@@ -1,7 +1,8 @@
 // Firefox as a server tab: node server-tab.mjs SERVICE_URL NAME TEMPLATE
 // Opens the server tab, waits for "Serving", prints {"serving": SITE_ADDRESS} as one JSON
 // line and keeps serving until its standard input closes; then it prints what the tab's
-// request log showed, and exits.
+// request log showed, and whether it could hand its visitors' channels to its Python worker
+// (runtime/server-tab/python-process.js's `adopt`), and exits.
 
 import { TIMEOUT_MS, launchFirefox } from "./firefox.mjs";
 
@@ -20,7 +21,8 @@ try {
     process.stdin.resume();
   });
   const log = await page.$$eval("#log li", (items) => items.map((item) => item.textContent));
-  console.log(JSON.stringify({ log }));
+  const channelsInWorker = await page.evaluate(() => window.peerServerHost.python.channelsInWorker);
+  console.log(JSON.stringify({ log, channelsInWorker }));
 } finally {
   await browser.close();
 }
