@@ -79,8 +79,9 @@ export function lost(channels) {
 
 /**
  * What a visitor takes of a server tab's control message: {type: "hello"}, {type: "moved"},
- * {type: "lost", channels: [{id, answer}]} (ids that are integers, answers that are text or
- * null; anything else in the list is left out), or null for anything else.
+ * {type: "lost", channels: [{id, answer}]} (ids that can be a data channel's, 0 to
+ * MAX_STREAM_ID, and answers that are text or null; anything else in the list is left out),
+ * or null for anything else.
  */
 export function parseServerControl(text) {
   let message;

@@ -8,8 +8,12 @@ import fc from "fast-check";
 import {
   formatChannelProtocol,
   hello,
+  lost,
+  MAX_STREAM_ID,
+  MOVED,
   parseChannelProtocol,
   parseControl,
+  parseServerControl,
   windowGrant,
 } from "../../runtime/protocol/channels.js";
 import { Requests } from "../../runtime/protocol/worker.js";
@@ -59,6 +63,42 @@ test("control messages: a grant round-trips, anything else is not one", () => {
       const message = parseControl(text);
       assert.ok(message === null || Number.isInteger(message.channel));
     }),
+  );
+});
+
+test("a server tab's control messages: what it says is read back, anything else is not", () => {
+  assert.deepEqual(parseServerControl(hello("demo")), { type: "hello" });
+  assert.deepEqual(parseServerControl(MOVED), { type: "moved" });
+  const said = [
+    { id: 3, answer: "HTTP/1.1 503 Service Unavailable\r\n\r\n" },
+    { id: 0, answer: null },
+  ];
+  assert.deepEqual(parseServerControl(lost(said)), { type: "lost", channels: said });
+  // Whatever comes (a broken or hostile tab), it never throws, and what it returns is only
+  // ever channel ids and answers of the right kinds.
+  const entry = fc.oneof(
+    fc.record({ id: fc.integer(), answer: fc.oneof(fc.string(), fc.constant(null)) }),
+    fc.anything(),
+  );
+  const message = fc.oneof(
+    fc.record({ type: fc.constant("lost"), channels: fc.oneof(fc.array(entry), fc.anything()) }),
+    fc.anything(),
+  );
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        message.map((value) => JSON.stringify(value) ?? ""),
+        fc.string(),
+      ),
+      (text) => {
+        const parsed = parseServerControl(text);
+        if (parsed === null || parsed.type !== "lost") return;
+        for (const { id, answer } of parsed.channels) {
+          assert.ok(Number.isInteger(id) && id >= 0 && id <= MAX_STREAM_ID);
+          assert.ok(answer === null || typeof answer === "string");
+        }
+      },
+    ),
   );
 });
 

@@ -47,6 +47,15 @@ test("what a message carries is what its constructor was given", () => {
     error: "no",
   });
   assert.deepEqual(protocol.fromWorker.busy({ conn: 4 }), { type: protocol.BUSY, conn: 4 });
+  const state = { open: true, moving: false, fencing: true, deadline: { mono: 9, wall: 10 } };
+  assert.deepEqual(protocol.toWorker.gate(5, state), { type: protocol.GATE, id: 5, state });
+  const channel = { label: "http" }; // an RTCDataChannel, transferred with the message
+  assert.deepEqual(
+    protocol.toWorker.channel({ conn: 2, channel, client: "visitor 1", identity: "", extra: 1 }),
+    { type: protocol.CHANNEL, conn: 2, channel, client: "visitor 1", identity: "" },
+  );
+  assert.deepEqual(protocol.toWorker.held("refuse"), { type: protocol.HELD, what: "refuse" });
+  assert.deepEqual(protocol.fromWorker.closed(2), { type: protocol.CLOSED, conn: 2 });
 });
 
 test("no file of either end writes a message type as a bare string", () => {
