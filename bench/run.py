@@ -300,16 +300,17 @@ RECORD_DURATIONS = """() => {
 }"""
 
 
-def peerserver_figures(browser: Browser, server: Page, site_url: str) -> dict[str, Any]:
-    """request_figures from a new visitor of ``server``'s site."""
+def peerserver_figures(page: Page, server: Page) -> dict[str, Any]:
+    """request_figures from a visitor's ``page`` of the site ``server`` serves."""
+    processes = {renderer_of(page): report.VISITOR, renderer_of(server): report.SERVER_TAB}
+    return request_figures(site_frame(page), processes)
+
+
+def relayed_figures(browser: Browser, relaying: ServedSite) -> dict[str, Any]:
+    """peerserver_figures from a new visitor of the tab that relays its channels."""
     context = browser.new_context()
     try:
-        page = open_site(context, site_url)
-        processes = {
-            renderer_of(page): "visitor's renderer (page, service worker, shell)",
-            renderer_of(server): "server tab's renderer (tab, Python worker)",
-        }
-        return request_figures(site_frame(page), processes)
+        return peerserver_figures(open_site(context, relaying.url), relaying.server)
     finally:
         context.close()
 
@@ -321,17 +322,13 @@ def bench_requests(
     side by side: handed to the Python worker (``server``), or relayed by the tab's main thread
     (``relaying``, a tab opened with ``?channels=tab``), measured before and after the other,
     so that what the order does shows."""
-    relayed = [peerserver_figures(browser, relaying.server, relaying.url)]
+    relayed = [relayed_figures(browser, relaying)]
     log(f"requests, PeerServer relaying by the tab, before: {relayed[0]}")
     context = browser.new_context()
     try:
         page = open_site(context, site_url)
         server.evaluate(RECORD_DURATIONS)
-        processes = {
-            renderer_of(page): "visitor's renderer (page, service worker, shell)",
-            renderer_of(server): "server tab's renderer (tab, Python worker)",
-        }
-        peerserver = request_figures(site_frame(page), processes)
+        peerserver = peerserver_figures(page, server)
         # The server tab's own measure of each request: h11, WSGI and the app, in the worker.
         durations = server.evaluate("() => window.__durations")
         for name, path in ROUTES.items():
@@ -346,7 +343,7 @@ def bench_requests(
         log(f"requests, flask run: {flask_run}")
     finally:
         context.close()
-    relayed.append(peerserver_figures(browser, relaying.server, relaying.url))
+    relayed.append(relayed_figures(browser, relaying))
     log(f"requests, PeerServer relaying by the tab, after: {relayed[1]}")
     ratios = {
         name: round(peerserver[name]["requests_per_s"] / flask_run[name]["requests_per_s"], 2)

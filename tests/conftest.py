@@ -8,7 +8,7 @@ import zipfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import (
@@ -142,13 +142,19 @@ def site_url(service_url: str, name: str) -> str:
 
 
 def open_server(
-    context: BrowserContext, service_url: str, name: str, template: str | None = None
+    context: BrowserContext,
+    service_url: str,
+    name: str,
+    template: str | None = None,
+    channels: str | None = None,
 ) -> Page:
     """A server tab for ``name`` in ``context`` (the owner's browser), once it is serving; a new
-    site starts from ``template``, and without one the site is as this browser keeps it."""
+    site starts from ``template``, and without one the site is as this browser keeps it.
+    ``channels="tab"``: the tab keeps its visitors' channels on its page (``?channels=tab``)."""
     server = context.new_page()
-    query = f"?template={template}" if template else ""
-    server.goto(f"{service_url}server/{name}{query}")
+    asked = {"template": template, "channels": channels}
+    query = urlencode({key: value for key, value in asked.items() if value})
+    server.goto(f"{service_url}server/{name}{'?' if query else ''}{query}")
     expect(server.get_by_role("status")).to_have_text("Serving", timeout=BOOT_TIMEOUT)
     return server
 
@@ -179,10 +185,11 @@ def console_run(server: Page, line: str, timeout_ms: float = 60_000) -> str:
     return server.locator("#console-output").inner_text().rsplit(f">>> {line}\n", 1)[1]
 
 
-# In a server tab's page or its Python worker: the request lines its HTTP channels wait on
-# there (their answers not begun).
-WAITING = """() => [...((globalThis.peerServerHost?.channels ?? globalThis.peerServerChannels)
-    ?.connections.values() ?? [])].map((connection) => connection.waiting).filter(Boolean)"""
+# In a server tab's page or its Python worker: the HttpChannels there (runtime/http-channels.js),
+# if any; and the request lines they wait on there (their answers not begun).
+CHANNELS = "(globalThis.peerServerHost?.channels ?? globalThis.peerServerChannels)"
+WAITING = f"""() => [...({CHANNELS}?.connections.values() ?? [])]
+    .map((connection) => connection.waiting).filter(Boolean)"""
 
 
 def in_server_tab(server: Page, script: str) -> list[Any]:

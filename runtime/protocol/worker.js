@@ -120,6 +120,7 @@ export const FORWARDED = new Set([
   FAILED,
   SEND,
   END,
+  CLOSED,
   LOG,
   OUTPUT,
   STATS,

@@ -7,7 +7,7 @@
 // worker of its own that is never given a site.
 //
 // Events: the worker's messages it passes on (protocol/worker.js's FORWARDED: ready, failed,
-// send, end, log, output, stats, progress, unsaved, threads), each as a CustomEvent of its type
+// send, end, closed, log, output, stats, progress, unsaved, threads), each as a CustomEvent of its type
 // with the message as detail; requests {records}: lines of the request log (any message of the
 // worker's may carry some); a message of another type is dropped with a warning; and
 // restarting {reason, stream, stuckConn, stuckRequest, stuckAnswer(requestLine)}: the worker was
@@ -24,7 +24,6 @@ import { errorResponse } from "../error-pages.js";
 import {
   ASK,
   BUSY,
-  CLOSED,
   CRASHED,
   FAILED,
   FORWARDED,
@@ -77,7 +76,6 @@ export class PythonProcess extends EventTarget {
       channelsInWorker,
     });
     this.gate = null; // the answer gate the worker was last told, and its promise of being heard
-    this.onChannelClosed = () => {}; // (conn): a channel handed to the worker closed
     this.calls = new Requests();
     this.watchdog = new Watchdog({
       limitMs: timeLimitMs,
@@ -269,9 +267,6 @@ export class PythonProcess extends EventTarget {
       case READY:
         this.ready = true;
         this.emit(READY, message);
-        break;
-      case CLOSED:
-        this.onChannelClosed(message.conn);
         break;
       case STOPPED: // heard by closeSockets
       case REQUESTS: // its lines, as those of any message, above

@@ -33,6 +33,7 @@ import { IceServers } from "../ice.js";
 import * as service from "../protocol/signaling.js";
 import { SignalingSocket, socketUrl } from "../signaling-socket.js";
 import {
+  CLOSED,
   END,
   FAILED,
   LOG,
@@ -135,7 +136,6 @@ export class SiteHost extends EventTarget {
       },
       this.python, // where channels are handed over, if the browser can
     );
-    this.python.onChannelClosed = (conn) => this.channels.forget(conn);
     this.listenToPython();
   }
 
@@ -204,6 +204,7 @@ export class SiteHost extends EventTarget {
     const python = this.python;
     python.addEventListener(SEND, ({ detail }) => this.channels.send(detail.conn, detail.bytes));
     python.addEventListener(END, ({ detail }) => this.channels.end(detail.conn));
+    python.addEventListener(CLOSED, ({ detail }) => this.channels.forget(detail.conn));
     python.addEventListener(READY, ({ detail }) => {
       this.bootTimings = detail.timings; // Pyodide, wheels, site: for the benchmarks
       this.emit("log", {

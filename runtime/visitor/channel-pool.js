@@ -31,12 +31,16 @@ export class ChannelPool {
     this.live = false; // whether new channels may be made now
     this.idle = []; // open HTTP channels with no request on them
     this.channels = new Set(); // every channel of the pool's, opening, idle or busy
-    this.count = 0;
     this.waiting = []; // requests waiting for a channel: functions given one
     this.busy = new Set(); // channels with a request in flight
     this.draining = false;
     this.drained = null; // called once nothing is in flight, while draining
     this.received = 0; // bytes of responses that came over the channels, for the bench
+  }
+
+  /** How many channels the pool has, opening, idle or busy (at most MAX_CHANNELS). */
+  get count() {
+    return this.channels.size;
   }
 
   /** Channels come from `pc` from now on (not yet live: see `ready`). */
@@ -62,7 +66,6 @@ export class ChannelPool {
     this.live = false;
     this.idle = [];
     this.channels.clear();
-    this.count = 0;
     this.busy.clear();
     this.draining = false;
     this.settleDrain();
@@ -99,7 +102,6 @@ export class ChannelPool {
     });
     const channel = pc.createDataChannel(HTTP, { protocol });
     channel.binaryType = "arraybuffer";
-    this.count++;
     channel.parser = new ResponseParser();
     channel.account = new ReadAccount();
     channel.sink = null;
@@ -166,7 +168,6 @@ export class ChannelPool {
     this.channels.delete(channel);
     this.idle = this.idle.filter((other) => other !== channel);
     this.done(channel);
-    if (this.pc === pc) this.count--;
     const sink = channel.sink;
     channel.sink = null;
     if (sink) {

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect
 
-from tests.conftest import ServedSite, in_server_tab, serve_site
+from tests.conftest import CHANNELS, ServedSite, in_server_tab, serve_site
 from tests.e2e.test_workbench import replace_and_save
 
 pytestmark = pytest.mark.e2e
@@ -412,15 +412,14 @@ def test_six_requests_in_flight_from_one_visitor(web: ServedSite, visitor: Brows
     # where its channels are (its Python worker, or its page: in_server_tab).
     in_server_tab(
         web.server,
-        """() => { const channels = globalThis.peerServerHost?.channels
-                ?? globalThis.peerServerChannels;
+        f"""() => {{ const channels = {CHANNELS};
             globalThis.mostWaiting = 0;
             const fromVisitor = channels?.fromVisitor.bind(channels);
-            if (fromVisitor) channels.fromVisitor = (connection, data) => {
+            if (fromVisitor) channels.fromVisitor = (connection, data) => {{
                 fromVisitor(connection, data);
                 const waiting = [...channels.connections.values()].filter((c) => c.waiting);
                 globalThis.mostWaiting = Math.max(globalThis.mostWaiting, waiting.length);
-            }; }""",
+            }}; }}""",
     )
     bodies = in_site(
         page,

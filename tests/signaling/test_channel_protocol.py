@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import subprocess
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -62,23 +63,24 @@ CONTROL_TEXTS = [
 ]
 
 
-def parse_in_javascript(texts: list[str]) -> list[object]:
+def in_javascript(script: str, argument: object) -> Any:
+    """What ``script`` prints (JSON), run by Node with runtime/protocol/channels.js and
+    ``argument`` (as JSON) as its arguments."""
     module = (REPO / "runtime" / "protocol" / "channels.js").as_uri()
     run = subprocess.run(
-        ["node", "--input-type=module", "-e", CONTROL_SCRIPT, module, json.dumps(texts)],
+        ["node", "--input-type=module", "-e", script, module, json.dumps(argument)],
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     return json.loads(run.stdout)
 
 
+def parse_in_javascript(texts: list[str]) -> list[object]:
+    return in_javascript(CONTROL_SCRIPT, texts)
+
+
 def test_both_ends_name_and_format_channels_alike() -> None:
     cases = list(itertools.product(["http", "https"], [False, True], [False, True]))
-    module = (REPO / "runtime" / "protocol" / "channels.js").as_uri()
-    run = subprocess.run(
-        ["node", "--input-type=module", "-e", SCRIPT, module, json.dumps(cases)],
-        capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    javascript = json.loads(run.stdout)
+    javascript = in_javascript(SCRIPT, cases)
     assert javascript["labels"] == [CONTROL, HTTP]
     # The size of a message: the browser's ends, the tunnel's and the server tab's Python's.
     assert javascript["maxMessageBytes"] == MAX_MESSAGE_BYTES == MAX_CHUNK
