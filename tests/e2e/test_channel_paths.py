@@ -12,7 +12,7 @@ import hashlib
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import BOOT_TIMEOUT, set_time_limit, site_url
+from tests.conftest import BOOT_TIMEOUT, open_server, set_time_limit, site_url
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,7 @@ FETCH = """async (_body, path) => {
 }"""
 
 # Where the server tab keeps its visitors' HTTP channels: handed to the worker, or its own.
-CHANNELS = """() => ({handedOver: peerServerHost.channels.handedOver.size,
+HELD = """() => ({handedOver: peerServerHost.channels.handedOver.size,
                      relayed: peerServerHost.channels.connections.size})"""
 
 
@@ -37,18 +37,15 @@ def test_a_visitor_is_served_either_way(browser: Browser, service_url: str, path
     owner = browser.new_context()
     visitor = browser.new_context()
     try:
-        server = owner.new_page()
-        query = "&channels=tab" if path == "tab" else ""
-        server.goto(f"{service_url}server/{name}?template=web{query}")
+        server = open_server(owner, service_url, name, "web", "tab" if path == "tab" else None)
         status = server.get_by_role("status")
-        expect(status).to_have_text("Serving", timeout=BOOT_TIMEOUT)
 
         page = visitor.new_page()
         page.goto(site_url(service_url, name))
         site = page.frame_locator("#site")
         expect(site.get_by_role("heading", name="Web test site")).to_be_visible()
         body = site.locator("body")
-        held = server.evaluate(CHANNELS)
+        held = server.evaluate(HELD)
         if path == "worker":
             assert held["handedOver"] >= 1 and held["relayed"] == 0, held
         else:
@@ -82,6 +79,13 @@ def test_a_visitor_is_served_either_way(browser: Browser, service_url: str, path
         again = body.evaluate(FETCH, "/sized/5")
         assert (again["status"], again["text"]) == (200, "55555")
         expect(server.get_by_text("Connected: 1")).to_be_visible()
+
+        # The visitor leaves: the tab forgets its channels, wherever they were held.
+        visitor.close()
+        server.wait_for_function(
+            f"() => {{ const held = ({HELD})(); return held.handedOver + held.relayed === 0; }}",
+            timeout=15_000,
+        )
     finally:
         visitor.close()
         owner.close()
