@@ -190,10 +190,19 @@ async function hidden(server, control, visitors) {
     window.peerServerHost.signaling.addEventListener("close", () => window.signalingLosses++);
   });
   await sleep(75_000);
+  // And how long since the last one, when looked at: a page the browser froze (Chromium may
+  // freeze a background tab that holds no lock) runs no timer at all from then on.
   const timers = async (page) => {
-    const wakeUps = await page.evaluate(() => window.wakeUps);
+    const { wakeUps, now } = await page.evaluate(() => ({
+      wakeUps: window.wakeUps,
+      now: performance.now(),
+    }));
     const gaps = wakeUps.slice(1).map((time, index) => time - wakeUps[index]);
-    return { wakeUps: wakeUps.length, longestGapMs: Math.round(Math.max(...gaps)) };
+    return {
+      wakeUps: wakeUps.length,
+      longestGapMs: Math.round(Math.max(...gaps)),
+      sinceLastMs: Math.round(now - wakeUps.at(-1)),
+    };
   };
   const serverTimers = await timers(server);
   const controlTimers = await timers(control);
@@ -204,6 +213,7 @@ async function hidden(server, control, visitors) {
   return {
     longestTimerGapMs: serverTimers.longestGapMs,
     timerWakeUps: serverTimers.wakeUps,
+    sinceLastTimerMs: serverTimers.sinceLastMs,
     control: { ...controlTimers, hidden: await control.evaluate(() => document.visibilityState) },
     visitorServedMs: Math.round(performance.now() - started),
     stillHidden: await server.evaluate(() => document.visibilityState),
