@@ -26,7 +26,8 @@ def table(header: list[str], rows: list[list[Any]]) -> str:
 
 # The renderers whose CPU a PeerServer request costs, as bench/run.py names them.
 SERVER_TAB = "server tab's renderer (tab, Python worker)"
-VISITOR = "visitor's renderer (page, service worker, shell)"
+VISITOR = "visitor's renderer (page, service worker, shell, request worker)"
+FLOOR = "renderer of a page its service worker answers (page, service worker)"
 
 
 def goals(results: dict[str, Any]) -> list[list[Any]]:
@@ -114,34 +115,72 @@ def cpu_table(requests: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     return ["process (ms per request)", *(label for label, _ in columns)], rows
 
 
-def channel_paths_table(requests: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """The server tab's channels handed to its Python worker, beside relayed by its page."""
-    headers = ["route", "channels held by", "requests/s", "median ms", "server tab CPU"]
-    headers += ["its main thread", "its Python worker"]
+def two_ways_table(
+    requests: dict[str, Any],
+    other: str,
+    ways: tuple[str, str, str],
+    process: tuple[str, str],
+    threads: dict[str, str],
+) -> tuple[list[str], list[list[Any]]]:
+    """A default way beside another, measured before and after it (``requests[other]``):
+    ``ways`` names the columns' first header, the other way and the default way; ``process``
+    (header, label) is the renderer whose CPU is shown, with that of its ``threads`` (header:
+    thread name)."""
+    held_by, other_way, default_way = ways
+    cpu_header, renderer = process
+    headers = ["route", held_by, "requests/s", "median ms", cpu_header, *threads]
     rows = []
-    before, after = requests.get("relayed_by_tab", [{}, {}])
+    before, after = requests.get(other, [{}, {}])
     for route in requests["throughput_ratio"]:
         for label, figures in (
-            ("the tab (measured first)", before.get(route)),
-            ("the Python worker", requests["peerserver"][route]),
-            ("the tab (measured last)", after.get(route)),
+            (f"{other_way} (measured first)", before.get(route)),
+            (default_way, requests["peerserver"][route]),
+            (f"{other_way} (measured last)", after.get(route)),
         ):
             if not figures:
                 continue
             cpu = figures["cpu_ms_per_request"]
-            threads = cpu.get("threads", {}).get(SERVER_TAB, {})
+            busy = cpu.get("threads", {}).get(renderer, {})
             rows.append(
                 [
                     route,
                     label,
                     figures["requests_per_s"],
                     figures["latency_median_ms"],
-                    cpu.get(SERVER_TAB, "-"),
-                    threads.get("chromium", "-"),
-                    threads.get("DedicatedWorker", "-"),
+                    cpu.get(renderer, "-"),
+                    *(busy.get(thread, "-") for thread in threads.values()),
                 ]
             )
     return headers, rows
+
+
+def service_worker_floor(requests: dict[str, Any]) -> list[str]:
+    """What a page pays for any service worker answering its requests, beside PeerServer's
+    visitor and a page fetching from `flask run`."""
+    floor = requests.get("service_worker_floor", {}).get("trivial")
+    if not floor:
+        return []
+    rows = []
+    for label, cpu, renderer in (
+        (
+            "a page fetching from flask run",
+            requests["flask_run"]["trivial"]["cpu_ms_per_request"],
+            "visitor's renderer (page)",
+        ),
+        ("a page its own service worker answers, from memory", floor["cpu_ms_per_request"], FLOOR),
+        ("PeerServer's visitor", requests["peerserver"]["trivial"]["cpu_ms_per_request"], VISITOR),
+    ):
+        threads = cpu.get("threads", {}).get(renderer, {})
+        busiest = ", ".join(f"{name} {ms}" for name, ms in threads.items())
+        rows.append([label, cpu.get(renderer, "-"), busiest])
+    return [
+        "### What a service worker costs a page, whatever answers behind it",
+        "A page of `flask run`'s whose own service worker answers the trivial route from memory "
+        "(the bench site's `/floor-sw.js`: no server, no network behind it), measured as the "
+        "others (6 in flight): the renderer's CPU ms per request, beside a page fetching from "
+        "`flask run` and PeerServer's visitor, whose pages a service worker must answer.",
+        table(["page", "renderer CPU ms per request", "its busiest threads"], rows),
+    ]
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -251,6 +290,7 @@ def markdown(results: dict[str, Any]) -> str:
                 .items()
             ],
         ),
+        *service_worker_floor(requests),
         "### The server tab's two ways of holding a visitor's channel",
         "By default Chromium's server tab hands each visitor's HTTP channel to its Python worker "
         "(`runtime/http-channels.js`), so that no request crosses the tab's main thread; a tab "
@@ -258,7 +298,36 @@ def markdown(results: dict[str, Any]) -> str:
         "bytes to the worker, as in a browser that cannot transfer a data channel. Both in this "
         "run, each its own server tab and visitor, 6 requests in flight, the relaying tab "
         "measured before and after the other; CPU ms per request.",
-        table(*channel_paths_table(requests)),
+        table(
+            *two_ways_table(
+                requests,
+                "relayed_by_tab",
+                ("channels held by", "the tab", "the Python worker"),
+                ("server tab CPU", SERVER_TAB),
+                {"its main thread": "chromium", "its Python worker": "DedicatedWorker"},
+            )
+        ),
+        "### The visitor's two ways of answering the site's requests",
+        "By default the visitor's shell hands the connection's HTTP channels to a request worker "
+        "of its own (`runtime/visitor/request-worker.js`), which answers the service worker's "
+        "requests, so that none waits on the page's main thread, which the site's pages share; "
+        "with sessionStorage's `peerserver.requests` set to `page`, the shell's page answers "
+        "them, as in a browser that cannot transfer a data channel. Both in this run, the same "
+        "server tab, each its own visitor, 6 requests in flight, the page's way measured before "
+        "and after the other; CPU ms per request.",
+        table(
+            *two_ways_table(
+                requests,
+                "answered_on_page",
+                ("requests answered by", "the page", "the request worker"),
+                ("visitor CPU", VISITOR),
+                {
+                    "its main thread": "chromium",
+                    "its request worker": "DedicatedWorker",
+                    "its service worker": "ServiceWorker t",
+                },
+            )
+        ),
         "## 5. 100 MB download",
         table(
             [

@@ -38,10 +38,12 @@ from tests.harness import (
     running,
 )
 from tests.measure import (
+    REQUESTS_ON_PAGE,
     download,
     heap_peak_mb,
     kept_snapshot,
     raw_channel_throughput,
+    shell_pool,
     site_frame,
     start_heap_watch,
     worker_memory_mb,
@@ -214,12 +216,14 @@ CONCURRENT = """async ({path, count, inFlight}) => {
 }"""
 
 
-def request_figures(frame: Frame, processes: dict[int, str]) -> dict[str, Any]:
-    """Latency (sequential) and throughput (6 in flight) of each route, from a page's frame,
-    with the CPU time per request of every process during the throughput runs (``processes``:
-    the pids to name by their role)."""
+def request_figures(
+    frame: Frame, processes: dict[int, str], routes: dict[str, str] = ROUTES
+) -> dict[str, Any]:
+    """Latency (sequential) and throughput (6 in flight) of each of ``routes``, from a page's
+    frame, with the CPU time per request of every process during the throughput runs
+    (``processes``: the pids to name by their role)."""
     figures: dict[str, Any] = {}
-    for name, path in ROUTES.items():
+    for name, path in routes.items():
         frame.evaluate(SEQUENTIAL, {"path": path, "count": 20})  # warm-up
         times = frame.evaluate(SEQUENTIAL, {"path": path, "count": LATENCY_REQUESTS})
         rps = []
@@ -257,12 +261,12 @@ TIMED = """async ({path, count}) => {
 # own times are "start", "head" (the response's head in hand) and "end".
 WATERFALL = (
     ("page to service worker", "start", "service-worker"),
-    ("service worker to shell", "service-worker", "shell"),
-    ("shell to channel", "shell", "channel-sent"),
+    ("service worker to the shell's request worker", "service-worker", "shell"),
+    ("request worker to channel", "shell", "channel-sent"),
     ("channel to server tab", "channel-sent", "server-tab"),
     ("server tab and worker, but Python", "server-tab", "server-tab-head"),
-    ("channel back to shell", "server-tab-head", "shell-head"),
-    ("shell to service worker to page", "shell-head", "head"),
+    ("channel back to the request worker", "server-tab-head", "shell-head"),
+    ("request worker to service worker to page", "shell-head", "head"),
     ("body to the page", "head", "end"),
 )
 
@@ -273,8 +277,8 @@ def waterfall(page: Page, server: Page, path: str) -> dict[str, float]:
     the app) comes from the server tab's request log and is taken out of the worker's part."""
     runs = site_frame(page).evaluate(TIMED, {"path": path, "count": WATERFALL_REQUESTS})
     marks: dict[str, dict[str, float]] = {run["target"]: dict(run) for run in runs}
-    # The server tab's marks are its Python worker's where the channels were handed to it.
-    for source in (page, server, *server.workers):
+    # Each tab's marks are its worker's where the channels were handed to it.
+    for source in (page, *page.workers, server, *server.workers):
         entries = source.evaluate("() => globalThis.peerserverRequestTimings?.entries() ?? []")
         for target, stage, at in entries:
             if target in marks:
@@ -306,11 +310,41 @@ def peerserver_figures(page: Page, server: Page) -> dict[str, Any]:
     return request_figures(site_frame(page), processes)
 
 
-def relayed_figures(browser: Browser, relaying: ServedSite) -> dict[str, Any]:
-    """peerserver_figures from a new visitor of the tab that relays its channels."""
+def new_visitor_figures(
+    browser: Browser, site: ServedSite, init_script: str | None = None
+) -> dict[str, Any]:
+    """peerserver_figures from a new visitor of ``site`` (whose pages first run
+    ``init_script``, if given)."""
     context = browser.new_context()
     try:
-        return peerserver_figures(open_site(context, relaying.url), relaying.server)
+        if init_script:
+            context.add_init_script(init_script)
+        return peerserver_figures(open_site(context, site.url), site.server)
+    finally:
+        context.close()
+
+
+REGISTER_FLOOR = """async () => {
+    await navigator.serviceWorker.register("/floor-sw.js", {scope: "/"});
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+        await new Promise((resolve) => navigator.serviceWorker.addEventListener(
+            "controllerchange", resolve, {once: true}));
+    }
+}"""
+
+
+def service_worker_floor(browser: Browser, flask_url: str) -> dict[str, Any]:
+    """The trivial route, from a page whose own service worker answers it from memory (the
+    bench site's /floor-sw.js, under `flask run`): what a page pays for a service worker
+    answering its requests, with nothing behind it, in a browser context of its own."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(flask_url)
+        page.evaluate(REGISTER_FLOOR)
+        processes = {renderer_of(page): report.FLOOR}
+        return request_figures(page.main_frame, processes, {"trivial": ROUTES["trivial"]})
     finally:
         context.close()
 
@@ -319,11 +353,21 @@ def bench_requests(
     browser: Browser, server: Page, site_url: str, flask_url: str, relaying: ServedSite
 ) -> dict[str, Any]:
     """PeerServer next to `flask run`; and PeerServer's two ways of holding a visitor's channel
-    side by side: handed to the Python worker (``server``), or relayed by the tab's main thread
-    (``relaying``, a tab opened with ``?channels=tab``), measured before and after the other,
-    so that what the order does shows."""
-    relayed = [relayed_figures(browser, relaying)]
-    log(f"requests, PeerServer relaying by the tab, before: {relayed[0]}")
+    at either end side by side: in the server tab, handed to the Python worker (``server``), or
+    relayed by the tab's main thread (``relaying``, a tab opened with ``?channels=tab``); in the
+    visitor's shell, handed to its request worker, or kept by its page, which answers the
+    requests (``REQUESTS_ON_PAGE``). Each other way is measured before and after the default
+    one, so that what the order does shows."""
+    served = ServedSite(context=server.context, server=server, url=site_url)
+
+    def other_ways(when: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        by_tab = new_visitor_figures(browser, relaying)
+        log(f"requests, PeerServer relaying by the tab, {when}: {by_tab}")
+        on_page = new_visitor_figures(browser, served, REQUESTS_ON_PAGE)
+        log(f"requests, PeerServer answered on the visitor's page, {when}: {on_page}")
+        return by_tab, on_page
+
+    before = other_ways("before")
     context = browser.new_context()
     try:
         page = open_site(context, site_url)
@@ -343,15 +387,18 @@ def bench_requests(
         log(f"requests, flask run: {flask_run}")
     finally:
         context.close()
-    relayed.append(relayed_figures(browser, relaying))
-    log(f"requests, PeerServer relaying by the tab, after: {relayed[1]}")
+    after = other_ways("after")
+    floor = service_worker_floor(browser, flask_url)
+    log(f"requests, a page's own service worker answering: {floor}")
     ratios = {
         name: round(peerserver[name]["requests_per_s"] / flask_run[name]["requests_per_s"], 2)
         for name in ROUTES
     }
     return {
         "peerserver": peerserver,
-        "relayed_by_tab": relayed,
+        "relayed_by_tab": [before[0], after[0]],
+        "answered_on_page": [before[1], after[1]],
+        "service_worker_floor": floor,
         "flask_run": flask_run,
         "throughput_ratio": ratios,
         "waterfall_trivial_ms": timeline,
@@ -404,7 +451,7 @@ VISITORS = """async ({count, perVisitor, path}) => {
     const get = (client) => new Promise((resolve) => {
         const started = performance.now();
         let status = 0;
-        client.request({method: "GET", target: path, headers: [], body: null}, {
+        client.requests.request({method: "GET", target: path, headers: [], body: null}, {
             head: (head) => { status = head.status; },
             data: () => {},
             end: () => {
@@ -509,15 +556,14 @@ PAGE_DONE = """async () => {
 def view_sale(shell: Page, page: Frame, again: bool) -> dict[str, float]:
     """Measure the sale's page in ``page`` (shown by ``shell``), after going back to it by its
     own link if ``again``, as a visitor does."""
-    received = "() => window.peerServerClient?.pool.received ?? null"
-    before = shell.evaluate(received)
+    before = shell_pool(shell, "received")
     if again:
         with page.expect_navigation():
             page.get_by_role("link", name="Garage Sale").click()
     expect(page.get_by_role("img")).to_have_count(10)
     figures = page.evaluate(PAGE_DONE)
     if before is not None:  # the bytes over the peer connection's channels
-        figures["bytes"] = shell.evaluate(received) - (before if again else 0)
+        figures["bytes"] = shell_pool(shell, "received") - (before if again else 0)
     return {"ms": round(figures["ms"], 1), "bytes": figures["bytes"]}
 
 

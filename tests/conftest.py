@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 import zipfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -20,7 +18,6 @@ from playwright.sync_api import (
     Page,
     expect,
 )
-from playwright.sync_api import Error as PlaywrightError
 
 from tests import wheelhouse
 from tests.deployment import Certificate, make_certificate
@@ -31,6 +28,7 @@ from tests.harness import (
     chromium_launch_args,
     peerserver_service,
 )
+from tests.measure import in_tab
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 TEST_SITES = REPO / "tests" / "sites"
@@ -192,20 +190,9 @@ WAITING = f"""() => [...({CHANNELS}?.connections.values() ?? [])]
     .map((connection) => connection.waiting).filter(Boolean)"""
 
 
-def in_server_tab(server: Page, script: str) -> list[Any]:
-    """What ``script`` gives in a server tab's page and in each of its workers (the visitors'
-    channels are held in its Python worker where the browser can hand them over, else by the
-    page); a worker that ended meanwhile gives nothing."""
-    results = []
-    for context in [server, *server.workers]:
-        with contextlib.suppress(PlaywrightError):
-            results.append(context.evaluate(script))
-    return results
-
-
 def waiting_requests(server: Page) -> list[str]:
     """The request lines a server tab's Python is answering (their answers not begun)."""
-    return [line for lines in in_server_tab(server, WAITING) for line in lines]
+    return [line for lines in in_tab(server, WAITING) for line in lines]
 
 
 def wait_for_request(server: Page, line: str, timeout_s: float = 15) -> None:

@@ -5,13 +5,43 @@ Used by the end-to-end tests that report figures and by the benchmarks; nothing 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import time
+from typing import Any
 
 from playwright.sync_api import Browser, Frame, Page
+from playwright.sync_api import Error as PlaywrightError
 
 MB = 1_000_000
+
+
+def in_tab(page: Page, script: str) -> list[Any]:
+    """What ``script`` gives in a tab's page and in each of its workers, where the channels may
+    be: a server tab's visitors' channels are held by its Python worker, and a visitor's by its
+    shell's request worker, where the browser can hand them over, else by the page. A worker
+    that ended meanwhile gives nothing."""
+    results = []
+    for context in [page, *page.workers]:
+        with contextlib.suppress(PlaywrightError):
+            results.append(context.evaluate(script))
+    return results
+
+
+# Run in a visitor's pages before their scripts: its shells answer the site's requests on their
+# page, as in a browser that cannot hand a data channel to a worker, not in their request worker.
+REQUESTS_ON_PAGE = "sessionStorage.setItem('peerserver.requests', 'page')"
+# A visitor shell's pool of HTTP channels (runtime/visitor/channel-pool.js): in its request
+# worker, or on the page.
+SHELL_POOL = "(globalThis.peerServerRequests ?? globalThis.peerServerClient?.requests)?.pool"
+
+
+def shell_pool(shell: Page, attribute: str) -> Any:
+    """``attribute`` of the visitor shell ``shell``'s pool of channels (None if it has none)."""
+    found = in_tab(shell, f"() => {SHELL_POOL}?.{attribute} ?? null")
+    return next((value for value in found if value is not None), None)
+
 
 _OFFER = """async () => {
     const pc = new RTCPeerConnection({iceServers: []});

@@ -1,6 +1,8 @@
 // The client shell: the page a visitor's browser shows for every URL of a site. It connects to
-// the site's server tab, answers its service worker's requests over the data channels, and
-// shows the site in a full-window iframe, keeping the address bar and title in step with it.
+// the site's server tab, has its service worker's requests answered over the data channels (by
+// its request worker, which it hands the channels to, or where the browser cannot hand them
+// over, itself), and shows the site in a full-window iframe, keeping the address bar and title
+// in step with it.
 
 import { UNAVAILABLE_TITLE } from "../runtime/error-pages.js";
 import { CONNECT } from "../runtime/protocol/page-sockets.js";
@@ -10,6 +12,7 @@ import {
   missingCapabilities,
 } from "../runtime/visitor/capabilities.js";
 import { RequestRelay } from "../runtime/visitor/request-relay.js";
+import { RequestsInWorker, requestWorkerFor } from "../runtime/visitor/requests-in-worker.js";
 import { SiteClient } from "../runtime/visitor/site-client.js";
 import { cookieHeaderFor, storeSetCookies } from "../runtime/visitor/site-cookies.js";
 import { SiteSockets } from "../runtime/visitor/site-sockets.js";
@@ -20,7 +23,13 @@ const frame = document.getElementById("site");
 const status = document.getElementById("shell-status");
 const message = document.getElementById("shell-message");
 
-const client = new SiteClient();
+// The requests go to a worker of their own (started by shell.html), off this page's main thread
+// (which the site's pages share), where the browser can hand it data channels.
+const lacking = missingAtOnce(window).length > 0;
+const requestWorker = lacking ? null : requestWorkerFor(window.peerServerRequestWorker);
+const client = new SiteClient(
+  requestWorker ? { makeRequests: (options) => new RequestsInWorker(requestWorker, options) } : {},
+);
 window.peerServerClient = client; // for tests and benchmarks to look at the connection
 
 client.addEventListener("state", ({ detail: { state, reason } }) => {
@@ -56,13 +65,21 @@ client.addEventListener("state", ({ detail: { state, reason } }) => {
 });
 
 // The site's pages' requests, from its service worker (runtime/protocol/service-worker.js).
-const requests = new RequestRelay({
-  client,
-  cookies: { header: cookieHeaderFor, store: storeSetCookies },
-  userAgent: navigator.userAgent,
-});
-const workerPort = new WorkerPort((request, port) => requests.relay(request, port));
-window.peerServerWorkerPort = workerPort; // for tests and benchmarks to see which way requests come
+let workerPort;
+if (requestWorker) {
+  const { requests } = client;
+  workerPort = new WorkerPort(
+    (request, port) => requests.relay(request, port),
+    (port) => requests.take(port),
+  );
+} else {
+  const requests = new RequestRelay({
+    client: client.requests,
+    cookies: { header: cookieHeaderFor, store: storeSetCookies },
+    userAgent: navigator.userAgent,
+  });
+  workerPort = new WorkerPort((request, port) => requests.relay(request, port));
+}
 
 // The site's pages' WebSockets (runtime/protocol/page-sockets.js): a page of the site, or a
 // worker it started, asks for one with a port of its own.
@@ -152,7 +169,7 @@ let serviceWorkerReady = null;
 // A browser that lacks what a visitor needs is told so at once, not left "Connecting…". Site
 // storage takes a moment to open: the connection is made meanwhile, and stops if it is not
 // there.
-if (missingAtOnce(window).length === 0) {
+if (!lacking) {
   serviceWorkerReady = registerServiceWorker();
   workerPort.start();
   serviceWorkerReady.catch((error) => {

@@ -14,23 +14,31 @@ import {
   LAST_CHUNK,
   ResponseParser,
 } from "../http1.js";
-import { formatChannelProtocol, HTTP, windowGrant } from "../protocol/channels.js";
+import { formatChannelProtocol, windowGrant } from "../protocol/channels.js";
 import { ReadAccount } from "../receive-window.js";
 import { requestTimings } from "../request-timings.js";
 
 const MAX_CHANNELS = 6;
+
+/** The subprotocol of a visitor's HTTP channels: its HttpOnly cookies stay with the server tab
+ * if `keepsCookies`, and the server tab sends no further than the page has read
+ * (receive-window.js). */
+export function httpChannelProtocol(scheme, keepsCookies) {
+  return formatChannelProtocol({ scheme, httpOnlyByServer: keepsCookies, window: true });
+}
 
 export class ChannelPool {
   /** `scheme` and `host` are what the visitor's requests are for (the site's address). */
   constructor({ scheme, host }) {
     this.scheme = scheme;
     this.host = host;
-    this.pc = null; // the peer connection the channels are made on, once it is up
+    this.makeChannel = null; // makes the connection's channels (see `use`), once it is up
     this.control = null; // its control channel, where window grants go
     this.keepsCookies = false; // whether the server tab keeps this visitor's HttpOnly cookies
     this.live = false; // whether new channels may be made now
     this.idle = []; // open HTTP channels with no request on them
     this.channels = new Set(); // every channel of the pool's, opening, idle or busy
+    this.making = 0; // channels asked of `makeChannel` and not given yet
     this.waiting = []; // requests waiting for a channel: functions given one
     this.busy = new Set(); // channels with a request in flight
     this.draining = false;
@@ -38,14 +46,16 @@ export class ChannelPool {
     this.received = 0; // bytes of responses that came over the channels, for the bench
   }
 
-  /** How many channels the pool has, opening, idle or busy (at most MAX_CHANNELS). */
+  /** How many channels the pool has, being made, opening, idle or busy (at most
+   * MAX_CHANNELS). */
   get count() {
-    return this.channels.size;
+    return this.channels.size + this.making;
   }
 
-  /** Channels come from `pc` from now on (not yet live: see `ready`). */
-  use(pc, keepsCookies) {
-    this.pc = pc;
+  /** Channels come from `makeChannel(protocol)` from now on (an "http" RTCDataChannel of the
+   * connection, or a promise of one); not yet live: see `ready`. */
+  use(makeChannel, keepsCookies) {
+    this.makeChannel = makeChannel;
     this.keepsCookies = keepsCookies;
   }
 
@@ -61,7 +71,7 @@ export class ChannelPool {
 
   /** The peer connection is gone (its channels close by themselves); waiting requests wait. */
   reset() {
-    this.pc = null;
+    this.makeChannel = null;
     this.control = null;
     this.live = false;
     this.idle = [];
@@ -91,23 +101,31 @@ export class ChannelPool {
   }
 
   /** A new HTTP channel, released to the pool once it is open. */
-  open() {
-    const pc = this.pc;
-    // Its HttpOnly cookies stay with the server tab, and the server tab sends no further
-    // than the page has read (receive-window.js).
-    const protocol = formatChannelProtocol({
-      scheme: this.scheme,
-      httpOnlyByServer: this.keepsCookies,
-      window: true,
-    });
-    const channel = pc.createDataChannel(HTTP, { protocol });
+  async open() {
+    const makeChannel = this.makeChannel;
+    this.making++;
+    let channel;
+    try {
+      channel = await makeChannel(httpChannelProtocol(this.scheme, this.keepsCookies));
+    } finally {
+      this.making--;
+    }
+    if (this.makeChannel !== makeChannel) {
+      channel.close(); // made for a connection that is gone
+      throw new Error("the connection closed");
+    }
+    return this.add(channel, makeChannel);
+  }
+
+  /** `channel`, made by `makeChannel` (given to `use`), released to the pool once open. */
+  add(channel, makeChannel) {
     channel.binaryType = "arraybuffer";
     channel.parser = new ResponseParser();
     channel.account = new ReadAccount();
     channel.sink = null;
     this.channels.add(channel);
     channel.addEventListener("message", (event) => this.onData(channel, event.data));
-    channel.addEventListener("close", () => this.onClose(channel, pc));
+    channel.addEventListener("close", () => this.onClose(channel, makeChannel));
     return opened(channel).then(() => {
       this.release(channel, true);
       return channel;
@@ -118,7 +136,7 @@ export class ChannelPool {
     if (this.idle.length && !this.draining) return Promise.resolve(this.idle.pop());
     return new Promise((resolve) => {
       this.waiting.push(resolve);
-      if (this.pc && this.live && !this.draining && this.count < MAX_CHANNELS) {
+      if (this.makeChannel && this.live && !this.draining && this.count < MAX_CHANNELS) {
         this.open().catch((error) => console.warn("PeerServer:", error));
       }
     });
@@ -164,7 +182,7 @@ export class ChannelPool {
     }
   }
 
-  onClose(channel, pc) {
+  onClose(channel, makeChannel) {
     this.channels.delete(channel);
     this.idle = this.idle.filter((other) => other !== channel);
     this.done(channel);
@@ -178,7 +196,8 @@ export class ChannelPool {
         sink.error(error.message);
       }
     }
-    if (this.pc === pc && this.waiting.length && !this.draining && this.count < MAX_CHANNELS) {
+    const current = this.makeChannel === makeChannel;
+    if (current && this.waiting.length && !this.draining && this.count < MAX_CHANNELS) {
       this.open().catch((error) => console.warn("PeerServer:", error));
     }
   }

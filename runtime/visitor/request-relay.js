@@ -21,9 +21,10 @@ import { framedByShell } from "./framing.js";
 
 export class RequestRelay {
   /**
-   * `client` is the SiteClient (its request()); `cookies` has header(url, scriptCookies) (the
-   * Cookie header for a request to `url`) and store(values, url) (the Set-Cookie values of a
-   * response); `userAgent` is the browser's.
+   * `client` is the SiteRequests (its request()); `cookies` has header(url, scriptCookies)
+   * (the Cookie header for a request to `url`) and store(values, url) (the Set-Cookie values
+   * of a response; the response goes on once it is done, if it returns a promise: the site's
+   * scripts see the cookies as soon as they see the response); `userAgent` is the browser's.
    */
   constructor({ client, cookies, userAgent }) {
     Object.assign(this, { client, cookies, userAgent });
@@ -49,6 +50,12 @@ export class RequestRelay {
     const postHeld = () => {
       const { head, pieces, end } = held;
       held = null;
+      if (!request.takesWhole) {
+        port.postMessage({ type: HEAD, ...head });
+        for (const bytes of pieces) port.postMessage({ type: DATA, bytes }, [bytes.buffer]);
+        if (end) port.postMessage({ type: END });
+        return;
+      }
       const bytes = pieces.reduce(concat, new Uint8Array(0));
       port.postMessage({ type: HEAD, ...head, bytes, end }, [bytes.buffer]);
     };
@@ -61,19 +68,16 @@ export class RequestRelay {
         head: ({ status, statusText, headers }) => {
           requestTimings.mark(request.target, "shell-head");
           const isSetCookie = ([name]) => name.toLowerCase() === "set-cookie";
-          this.cookies.store(
+          const stored = this.cookies.store(
             headers.filter(isSetCookie).map(([, value]) => value),
             request.url,
           );
           let kept = headers.filter((header) => !isSetCookie(header));
           if (request.destination === "iframe") kept = framedByShell(kept); // a page in the shell
-          const head = { status, statusText, headers: kept };
-          if (!request.takesWhole) {
-            port.postMessage({ type: HEAD, ...head });
-            return;
-          }
-          held = { head, pieces: [], end: false };
-          queueMicrotask(postHeld); // after the rest of the channel's message is taken apart
+          held = { head: { status, statusText, headers: kept }, pieces: [], end: false };
+          // After the rest of the channel's message is taken apart (a microtask later), and
+          // the cookies are kept.
+          Promise.resolve(stored).then(postHeld, postHeld);
         },
         data: (bytes) => {
           if (held) held.pieces.push(bytes);

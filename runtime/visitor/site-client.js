@@ -1,11 +1,8 @@
-// A visitor's connection to a site's server tab: signaling, one RTCPeerConnection, a control
-// channel, and a pool of HTTP/1.1 data channels (one request at a time on each, like a
-// browser's pool of TCP connections).
+// A visitor's connection to a site's server tab: signaling, one RTCPeerConnection, its control
+// channel and HTTP/1.1 data channels, which its requests (site-requests.js: on this page, or
+// in the shell's request worker) use, and the channels of the site's pages' WebSockets.
 //
-// Events: state (detail {state, reason}: "connecting" | "connected" | "offline" | "failed" |
-// "busy" | "reconnecting" | "stopped"; "failed" means no network path to the server tab was
-// found, "busy" that the server tab serves as many visitors as it may, and each says why;
-// "reconnecting" that the signaling service is out of reach for now; "stopped", by stop()).
+// Its state, and the events that say it, are connection-state.js's ("stopped": by stop()).
 // A peer connection that is up does not need signaling: it keeps serving while the service
 // restarts.
 //
@@ -17,31 +14,38 @@
 
 import { opened } from "../channel-io.js";
 import { IceServers, RemoteCandidates, noPathMessage, trickle } from "../ice.js";
-import { CONTROL, formatChannelProtocol, HTTP, parseServerControl } from "../protocol/channels.js";
+import { CONTROL, formatChannelProtocol, HTTP } from "../protocol/channels.js";
 import { ERROR, SERVER_STATUS, SIGNAL, toService } from "../protocol/signaling.js";
 import { retryDelay, SignalingSocket, socketUrl } from "../signaling-socket.js";
-import { ChannelPool } from "./channel-pool.js";
-import { KeptBody, unlessMisdirected } from "./misdirected.js";
+import { ConnectionState } from "./connection-state.js";
+import { SiteRequests } from "./site-requests.js";
 import { visitorCertificate } from "./visitor-identity.js";
 
-const GIVEN_UP = new Set(["failed", "busy"]); // states that wait for the server to come back
-const CONNECT_TIMEOUT_MS = 15000;
 const OFFLINE_GRACE_MS = 10000;
 const MOVE_WAIT_MS = 5000; // for requests in flight to finish before following the site
-const MISDIRECTED_TRIES = 4;
 const MOVED_RETRY_MS = 500;
 
-export class SiteClient extends EventTarget {
+export class SiteClient extends ConnectionState {
+  /** `makeRequests(options)`: where the requests go (a SiteRequests, or what stands for one in
+   * a worker: requests-in-worker.js), made with SiteRequests' options. */
   constructor({
     signalingPath = "/__ps/signal",
     host = location.host,
     scheme = location.protocol.replace(":", ""),
+    makeRequests = (options) => new SiteRequests(options),
   } = {}) {
     super();
     this.signalingPath = signalingPath;
-    this.pool = new ChannelPool({ scheme, host });
+    this.scheme = scheme;
+    this.keepsCookies = false; // whether the server tab keeps this visitor's HttpOnly cookies
+    this.requests = makeRequests({
+      scheme,
+      host,
+      moved: () => this.moveOn(),
+      lost: (ids) => this.lostSockets(ids),
+      closed: () => this.dropped(this.pc),
+    });
     this.socketChannels = new Set(); // the open channels of the page's WebSockets
-    this.state = "connecting";
     this.pc = null;
     this.serverOnline = false; // as signaling last said
     this.epoch = null; // the epoch of the site's lease, as signaling last said
@@ -77,29 +81,8 @@ export class SiteClient extends EventTarget {
 
   setState(state, reason = null) {
     if (state === this.state && reason === this.reason) return;
-    this.state = state;
-    this.reason = reason;
-    this.dispatchEvent(new CustomEvent("state", { detail: { state, reason } }));
-  }
-
-  /** Resolve once connected; reject when no path is found, or after `timeoutMs`. */
-  connected(timeoutMs = CONNECT_TIMEOUT_MS) {
-    if (this.state === "connected") return Promise.resolve();
-    if (GIVEN_UP.has(this.state)) return Promise.reject(new Error(this.reason));
-    return new Promise((resolve, reject) => {
-      const settle = (error) => {
-        clearTimeout(timer);
-        this.removeEventListener("state", onState);
-        if (error) reject(error);
-        else resolve();
-      };
-      const timer = setTimeout(() => settle(new Error("the server did not answer")), timeoutMs);
-      const onState = () => {
-        if (this.state === "connected") settle();
-        else if (GIVEN_UP.has(this.state)) settle(new Error(this.reason));
-      };
-      this.addEventListener("state", onState);
-    });
+    this.requests.setState(state, reason); // first: requests that wait on it go on at once
+    super.setState(state, reason);
   }
 
   // -- connecting ---------------------------------------------------------------------------
@@ -164,6 +147,7 @@ export class SiteClient extends EventTarget {
     // With its lasting certificate, the server tab knows this visitor and keeps its HttpOnly
     // cookies itself (see visitor-identity.js).
     const keepsCookies = certificate !== null;
+    this.keepsCookies = keepsCookies;
     const pc = new RTCPeerConnection(
       certificate ? { ...configuration, certificates: [certificate] } : configuration,
     );
@@ -177,8 +161,8 @@ export class SiteClient extends EventTarget {
       if (early) early.push(data);
       else this.signaling.send(toService.signal(data));
     });
-    const noPath = () => {
-      if (this.pc === pc) this.disconnect("failed", noPathMessage(configuration, errors));
+    const noPath = (reason = noPathMessage(configuration, errors)) => {
+      if (this.pc === pc) this.disconnect("failed", reason);
     };
     pc.addEventListener("connectionstatechange", () => {
       if (this.pc !== pc) return;
@@ -196,9 +180,12 @@ export class SiteClient extends EventTarget {
       )
         noPath();
     });
-    const control = pc.createDataChannel(CONTROL);
-    this.pool.use(pc, keepsCookies);
-    const first = this.pool.open();
+    const ready = this.requests.connect({
+      control: pc.createDataChannel(CONTROL),
+      makeChannel: (protocol) => pc.createDataChannel(HTTP, { protocol }),
+      keepsCookies,
+    });
+    ready.catch(() => {}); // heard below, unless this attempt is over first
     await pc.setLocalDescription(await pc.createOffer());
     if (this.pc !== pc) return;
     this.signaling.send(toService.signal({ sdp: pc.localDescription.toJSON() }));
@@ -206,22 +193,14 @@ export class SiteClient extends EventTarget {
     for (const data of early) this.signaling.send(toService.signal(data));
     early = null;
     try {
-      await Promise.all([opened(control, CONNECT_TIMEOUT_MS), first]);
-    } catch {
-      if (this.pc === pc) noPath();
+      await ready;
+    } catch (error) {
+      noPath(error.visitorReason); // that of a request worker that failed, if it did
       return;
     }
     if (this.pc !== pc) return;
-    this.pool.ready(control);
-    // The server tab closing (a reload, say) closes its channels at once, well before ICE
-    // notices that the other end is gone.
-    control.addEventListener("close", () => this.dropped(pc));
-    control.addEventListener("message", ({ data }) => {
-      if (this.pc !== pc) return;
-      const message = parseServerControl(data);
-      if (message?.type === "moved") this.moveOn();
-      else if (message?.type === "lost") this.lost(message.channels);
-    });
+    // The server tab closing (a reload, say) closes the control channel at once, well before
+    // ICE notices that the other end is gone: `closed` (see the constructor) drops it.
     this.retries = 0;
     this.setState("connected");
   }
@@ -265,7 +244,7 @@ export class SiteClient extends EventTarget {
     const pc = this.pc;
     if (this.moving || pc === null) return;
     this.moving = true;
-    this.pool.drain(MOVE_WAIT_MS).then(() => {
+    this.requests.drain(MOVE_WAIT_MS).then(() => {
       this.moving = false;
       if (this.pc === pc) {
         this.reconnect();
@@ -280,7 +259,7 @@ export class SiteClient extends EventTarget {
       this.pc = null;
       pc.close(); // closes every channel: their close handlers fail what was in flight
     }
-    this.pool.reset();
+    this.requests.reset();
     this.setState(state, reason);
   }
 
@@ -292,8 +271,10 @@ export class SiteClient extends EventTarget {
    */
   async socketChannel() {
     await this.connected();
-    const { scheme, keepsCookies } = this.pool;
-    const protocol = formatChannelProtocol({ scheme, httpOnlyByServer: keepsCookies });
+    const protocol = formatChannelProtocol({
+      scheme: this.scheme,
+      httpOnlyByServer: this.keepsCookies,
+    });
     const channel = this.pc.createDataChannel(HTTP, { protocol });
     channel.binaryType = "arraybuffer";
     this.socketChannels.add(channel);
@@ -301,40 +282,9 @@ export class SiteClient extends EventTarget {
     return opened(channel);
   }
 
-  /** The server tab lost these channels ([{id, answer}]: protocol/channels.js): the pool's
-   * answer their requests and close, and a socket's closes (the page sees 1006). */
-  lost(channels) {
-    this.pool.lost(channels);
-    const ids = new Set(channels.map(({ id }) => id));
-    for (const channel of this.socketChannels) if (ids.has(channel.id)) channel.close();
-  }
-
-  /**
-   * Send one request; `sink` gets opened({unread(bytes), cancel()}) once it has a channel,
-   * then head({status, statusText, headers}), data(bytes), end() or error(message).
-   * `request` is {method, target, headers: [[name, value]], body: Uint8Array|null, bodyStream:
-   * an async iterable of Uint8Array pieces, for a body sent as it comes}. A request a tab
-   * refuses unrun (421: the site moved) is sent again once this visitor follows the site.
-   */
-  async request(request, sink) {
-    const body = request.bodyStream ? new KeptBody(request.bodyStream) : null;
-    for (let tries = 1; ; tries++) {
-      let channel;
-      try {
-        await this.connected();
-        channel = await this.pool.acquire();
-      } catch (error) {
-        const why =
-          { failed: "This site cannot be reached. ", busy: "" }[this.state] ??
-          "The server is offline: ";
-        sink.error(why + error.message);
-        return;
-      }
-      const canRetry = () => tries < MISDIRECTED_TRIES && body?.whole !== false;
-      const { outcome, sink: forward } = unlessMisdirected(sink, canRetry);
-      await this.pool.send(channel, { ...request, bodyStream: body?.pieces() }, forward);
-      if ((await outcome) !== "misdirected") return;
-      this.moveOn();
-    }
+  /** The server tab lost the channels `ids` (protocol/channels.js's "lost"): a page's socket
+   * on one closes (the page sees 1006). */
+  lostSockets(ids) {
+    for (const channel of this.socketChannels) if (ids.includes(channel.id)) channel.close();
   }
 }

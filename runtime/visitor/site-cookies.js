@@ -7,27 +7,48 @@
 // request, and are mirrored into the browser's own store through document.cookie, so the
 // site's scripts see and change them as usual; what scripts set or delete there (as the
 // service worker sees it: Path=/ cookies) wins over the jar.
+//
+// The shell's request worker (request-worker.js) has neither localStorage nor document.cookie:
+// it makes Cookie headers from a copy of the jar, which the page sends it whenever the jar
+// changes (`watchJar`), and asks the page to store what responses set.
 
 import { CookieJar, parseSetCookie } from "./cookie-jar.js";
 
 const STORAGE_KEY = "peerserver.cookies";
+const jarWatchers = new Set(); // told the jar's JSON when this page changed it
+
+/** The jar as this origin keeps it, as JSON. */
+export function jarJson() {
+  return localStorage.getItem(STORAGE_KEY) || "[]";
+}
 
 function loadJar() {
-  return CookieJar.fromJSON(localStorage.getItem(STORAGE_KEY) || "[]");
+  return CookieJar.fromJSON(jarJson());
 }
 
 function saveJar(jar) {
-  localStorage.setItem(STORAGE_KEY, JSON.stringify(jar));
+  const json = JSON.stringify(jar);
+  localStorage.setItem(STORAGE_KEY, json);
+  for (const watcher of jarWatchers) watcher(json);
+}
+
+/** Call `watcher(json)` whenever the jar changes: here, or in another page of this origin. */
+export function watchJar(watcher) {
+  jarWatchers.add(watcher);
+  window.addEventListener("storage", (event) => {
+    if (event.key === STORAGE_KEY) watcher(jarJson());
+  });
 }
 
 /**
  * The Cookie header for a request to `url`. `scriptCookies` ([{name, value}]) are the
- * browser's own Path=/ cookies, as the site's scripts left them.
+ * browser's own Path=/ cookies, as the site's scripts left them; `jar` is the CookieJar (by
+ * default, as this origin keeps it).
  */
-export function cookieHeaderFor(url, scriptCookies) {
+export function cookieHeaderFor(url, scriptCookies, jar = loadJar()) {
   const fromScripts = new Map(scriptCookies.map(({ name, value }) => [name, value]));
   const pairs = [];
-  for (const cookie of loadJar().cookiesFor(url, Date.now())) {
+  for (const cookie of jar.cookiesFor(url, Date.now())) {
     if (cookie.path === "/") {
       if (!fromScripts.has(cookie.name)) continue; // a script deleted it
       pairs.push([cookie.name, fromScripts.get(cookie.name)]);

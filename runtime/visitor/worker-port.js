@@ -4,19 +4,47 @@
 // the worker is ready, again whenever a request comes the old way (the worker started afresh,
 // or a new one took over, and knows no port), and with the page's visibility as it changes
 // (the worker sends to the shell the visitor last saw); taken back as the page goes away, and
-// handed over anew if it comes back from the back/forward cache.
+// handed over anew if it comes back from the back/forward cache. Where the shell has a request
+// worker (request-worker.js), the port's other end goes there, and so do requests that come
+// the old way: the page only hands them on.
 
 import { PortLanes } from "../protocol/port-lanes.js";
 import { endsRequest, FETCH, SHELL } from "../protocol/service-worker.js";
 
+/** Take the requests the service worker sends on `port`, each on a lane of its own which ends
+ * with the request's last message, to `relay(request, lane)`. */
+export function requestLanes(port, relay) {
+  return new PortLanes(port, {
+    opens: (message) => message.type === FETCH,
+    opened: (lane, message) => relay(message.request, lane),
+    ends: endsRequest,
+  });
+}
+
 export class WorkerPort {
-  /** `relay(request, port)` answers a request ({type: "fetch"}'s) on its own port. */
-  constructor(relay) {
+  /**
+   * `relay(request, port)` answers a request ({type: "fetch"}'s) that came the old way, on its
+   * own port; `take(port)` takes the requests of a port handed over (by default, to `relay`
+   * here).
+   */
+  constructor(relay, take = null) {
     this.relay = relay;
-    // Every port handed over, each still heard: a worker may have sent a request on one just
-    // before it was given a newer one.
+    this.take =
+      take ??
+      ((port) => {
+        this.ports.add(port);
+        requestLanes(port, (request, lane) => {
+          this.relayed.port++;
+          relay(request, lane);
+        });
+      });
+    // Every port handed over and kept here, each still heard: a worker may have sent a
+    // request on one just before it was given a newer one.
     this.ports = new Set();
-    this.relayed = { port: 0, client: 0 }; // requests that came each way (for tests, benchmarks)
+    this.handedOver = false; // whether the service worker was given a port
+    // Requests that came each way here (for tests): the request worker counts its own.
+    this.relayed = { port: 0, client: 0 };
+    globalThis.peerServerRelayed = this.relayed;
     this.handing = false; // a port is being handed over
   }
 
@@ -31,6 +59,7 @@ export class WorkerPort {
     document.addEventListener("visibilitychange", () => this.tell({ visible: !document.hidden }));
     window.addEventListener("pagehide", () => {
       this.tell({ gone: true });
+      this.handedOver = false;
       for (const port of this.ports) port.close();
       this.ports.clear();
     });
@@ -46,16 +75,8 @@ export class WorkerPort {
     try {
       const { active } = await navigator.serviceWorker.ready;
       const { port1, port2 } = new MessageChannel();
-      // Each request on a lane of its own, which ends with the request's last message.
-      new PortLanes(port1, {
-        opens: (message) => message.type === FETCH,
-        opened: (lane, message) => {
-          this.relayed.port++;
-          this.relay(message.request, lane);
-        },
-        ends: endsRequest,
-      });
-      this.ports.add(port1);
+      this.take(port1);
+      this.handedOver = true;
       active?.postMessage({ type: SHELL, visible: !document.hidden }, [port2]);
     } finally {
       this.handing = false;
@@ -64,7 +85,7 @@ export class WorkerPort {
 
   /** Say `news` ({visible} or {gone}) to the worker that has this shell's port. */
   async tell(news) {
-    if (!this.ports.size) return;
+    if (!this.handedOver) return;
     const { active } = await navigator.serviceWorker.ready;
     active?.postMessage({ type: SHELL, ...news });
   }

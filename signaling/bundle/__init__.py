@@ -20,7 +20,8 @@ nothing is fetched from a CDN at run time. Sources, all pinned:
   sixty modules in ten rounds at every boot;
 * in ``shell/``, served on a site's origin under ``/__ps/bundle/``: the client shell itself
   (``web/shell.js`` and the modules it imports, one module: its 26 modules took five rounds
-  at a new visitor's first view); the site's service worker (``runtime/visitor/sw.js`` and
+  at a new visitor's first view), and its request worker (``runtime/visitor/request-worker.js``
+  and its modules); the site's service worker (``runtime/visitor/sw.js`` and
   its modules, served as ``/__ps/sw.js``), and what it imports from here: the pages'
   WebSocket (``runtime/visitor/page-websocket.js``), built into one classic script and
   exported as its text, which the service worker puts in the site's pages; and
@@ -146,7 +147,8 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
     )
     shell = out / "shell"
     shell.mkdir(exist_ok=True)
-    for entry in (REPO / "web" / "shell.js", REPO / "runtime" / "visitor" / "sw.js"):
+    visitor = REPO / "runtime" / "visitor"
+    for entry in (REPO / "web" / "shell.js", visitor / "sw.js", visitor / "request-worker.js"):
         bundle_module(entry, shell / entry.name, node_modules, sourcemap=True)
     page_script = shell / "page-websocket.iife.js"
     bundle_module(

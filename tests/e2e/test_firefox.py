@@ -33,6 +33,8 @@ def test_firefox_visits_a_chromium_server_tab(browser: Browser, service_url: str
         assert seen["afterLogin"] == f"{served.url}whoami"
         assert seen["afterReload"] == "Logged in as grace"
         assert seen["download"] == {"bytes": 1024 * 1024, "exact": True}
+        # Firefox, too, lets the shell hand its data channels to its request worker.
+        assert seen["requestsInWorker"] is True
         # The server tab saw it all come over the data channel.
         log = served.server.locator("#log")
         expect(log).to_contain_text("POST /login 302")

@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import serve_site
 from tests.e2e.test_workbench import open_file, replace_and_save
+from tests.measure import shell_pool
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +30,7 @@ def view_sale(page: Page, url: str) -> int:
     assert site.locator("body").evaluate(
         "() => [...document.images].every((image) => image.naturalWidth > 0)"
     )
-    return page.evaluate("() => window.peerServerClient.pool.received")
+    return shell_pool(page, "received")
 
 
 def test_a_second_view_revalidates_and_a_changed_file_comes_anew(

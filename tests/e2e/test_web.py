@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect
 
-from tests.conftest import CHANNELS, ServedSite, in_server_tab, serve_site
+from tests.conftest import CHANNELS, ServedSite, serve_site
 from tests.e2e.test_workbench import replace_and_save
+from tests.measure import in_tab, shell_pool
 
 pytestmark = pytest.mark.e2e
 
@@ -183,7 +184,10 @@ def test_requests_come_over_the_shells_own_port_and_the_old_way_after_a_worker_r
     expect(site.get_by_role("heading", name="Web test site")).to_be_visible()
 
     def relayed() -> dict[str, int]:
-        return page.evaluate("() => ({...window.peerServerWorkerPort.relayed})")
+        # Those on the port are counted where they are answered (the shell's request worker,
+        # or its page); those that came the old way, by the page (which hands them on).
+        counts = in_tab(page, "() => ({...globalThis.peerServerRelayed})")
+        return {way: sum(count.get(way, 0) for count in counts) for way in ("port", "client")}
 
     def fetched() -> None:
         assert in_site(page, "async () => (await fetch('/api/echo?n=1')).status") == 200
@@ -409,8 +413,8 @@ def test_six_requests_in_flight_from_one_visitor(web: ServedSite, visitor: Brows
     expect(site.get_by_role("heading", name="Web test site")).to_be_visible()
     sizes = [1, 5000, 3, 200000, 7, 40000, 9, 90000]
     # In the server tab: how many requests were waiting for their answers at once, at most,
-    # where its channels are (its Python worker, or its page: in_server_tab).
-    in_server_tab(
+    # where its channels are (its Python worker, or its page: in_tab).
+    in_tab(
         web.server,
         f"""() => {{ const channels = {CHANNELS};
             globalThis.mostWaiting = 0;
@@ -428,8 +432,8 @@ def test_six_requests_in_flight_from_one_visitor(web: ServedSite, visitor: Brows
         sizes,
     )
     assert bodies == [str(n) * n for n in sizes]
-    assert max(in_server_tab(web.server, "() => globalThis.mostWaiting ?? 0")) >= 3  # overlapped
-    assert page.evaluate("() => window.peerServerClient.pool.count") == 6
+    assert max(in_tab(web.server, "() => globalThis.mostWaiting ?? 0")) >= 3  # overlapped
+    assert shell_pool(page, "count") == 6
 
 
 def test_ten_visitors_at_once(web: ServedSite, browser: Browser) -> None:

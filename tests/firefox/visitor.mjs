@@ -1,6 +1,7 @@
 // Firefox visits a site served by a Chromium server tab: node visitor.mjs SITE_URL
 // Walks the hello page, a form POST answered with a redirect, a session kept across a reload
-// and a binary download, and prints what it saw as JSON; exits non-zero on the first failure.
+// and a binary download, and prints what it saw as JSON (and where its shell answers the
+// requests); exits non-zero on the first failure.
 
 import assert from "node:assert/strict";
 import { TIMEOUT_MS, frameText, launchFirefox } from "./firefox.mjs";
@@ -17,6 +18,8 @@ try {
     serviceWorker: await page.evaluate(async () =>
       Boolean((await navigator.serviceWorker.getRegistration())?.active),
     ),
+    // Whether the shell handed the channels to its request worker (else its page answers).
+    requestsInWorker: await page.evaluate(() => !window.peerServerClient.requests.pool),
   };
 
   await frame.click("a[href='/login']");

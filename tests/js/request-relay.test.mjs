@@ -147,3 +147,42 @@ test("a request body is asked for piece by piece, and the page's reading reaches
   await settled();
   assert.deepEqual(flow, { unread: [4096], cancelled: true });
 });
+
+test("a response that sets cookies goes on once they are kept, where keeping them takes a while", async (t) => {
+  let keep;
+  const keeping = new Promise((resolve) => {
+    keep = resolve;
+  });
+  const stored = [];
+  const relay = new RequestRelay({
+    client: {
+      request: (_request, sink) => {
+        sink.head({ status: 200, statusText: "OK", headers: [["Set-Cookie", "theme=light"]] });
+        sink.data(bytes("ok"));
+        sink.end();
+      },
+    },
+    cookies: {
+      header: () => "",
+      store: (values) => {
+        stored.push(...values);
+        return keeping; // the page keeps them (the request worker's case)
+      },
+    },
+    userAgent: "TestBrowser/1",
+  });
+  const { port1: serviceWorker, port2: shell } = new MessageChannel();
+  t.after(() => serviceWorker.close());
+  const heard = [];
+  serviceWorker.onmessage = ({ data }) => heard.push(data);
+  relay.relay(request({ takesWhole: true }), shell);
+  await settled();
+  assert.deepEqual(stored, ["theme=light"]);
+  assert.equal(heard.length, 0); // not before the cookies are kept
+  keep();
+  await settled();
+  assert.equal(heard.length, 1);
+  assert.equal(heard[0].type, HEAD);
+  assert.deepEqual(heard[0].headers, []);
+  assert.equal(text(heard[0].bytes), "ok");
+});

@@ -48,6 +48,23 @@ def ping():
     return "pong"
 
 
+@app.route("/floor-sw.js")
+def floor_service_worker():
+    """A service worker that answers /ping itself, from memory, as /ping does: under `flask run`
+    the benchmark measures with it what a page pays for any service worker answering its
+    requests, whatever answers them behind it (PeerServer's visitors' pages have one)."""
+    script = """
+        self.addEventListener("install", () => self.skipWaiting());
+        self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+        self.addEventListener("fetch", (event) => {
+            if (new URL(event.request.url).pathname !== "/ping") return;
+            const headers = {"Content-Type": "text/html; charset=utf-8"};
+            event.respondWith(new Response("pong", {headers}));
+        });
+    """
+    return app.response_class(script, mimetype="text/javascript")
+
+
 @app.route("/items")
 def items():
     rows = db().execute("SELECT id, name, price FROM item ORDER BY id LIMIT 20").fetchall()

@@ -133,6 +133,17 @@ def spin():
         pass
 
 
+@app.route("/fetcher.js")
+def fetcher():
+    """A worker of the page's own: it fetches each path it is sent, and says when the answer
+    had come (by the machine's clock, the same in every page and worker)."""
+    script = """onmessage = async ({data}) => {
+        const text = await (await fetch(data)).text();
+        postMessage({text, at: performance.timeOrigin + performance.now()});
+    };"""
+    return Response(script, mimetype="text/javascript")
+
+
 @app.route("/sized/<int:n>")
 def sized(n):
     return Response(str(n) * n, mimetype="text/plain")
