@@ -41,6 +41,7 @@ from tests.measure import (
     REQUESTS_ON_PAGE,
     download,
     heap_peak_mb,
+    in_tab,
     kept_snapshot,
     raw_channel_throughput,
     shell_pool,
@@ -278,8 +279,8 @@ def waterfall(page: Page, server: Page, path: str) -> dict[str, float]:
     runs = site_frame(page).evaluate(TIMED, {"path": path, "count": WATERFALL_REQUESTS})
     marks: dict[str, dict[str, float]] = {run["target"]: dict(run) for run in runs}
     # Each tab's marks are its worker's where the channels were handed to it.
-    for source in (page, *page.workers, server, *server.workers):
-        entries = source.evaluate("() => globalThis.peerserverRequestTimings?.entries() ?? []")
+    script = "() => globalThis.peerserverRequestTimings?.entries() ?? []"
+    for entries in [*in_tab(page, script), *in_tab(server, script)]:
         for target, stage, at in entries:
             if target in marks:
                 marks[target][stage] = at
