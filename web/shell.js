@@ -14,6 +14,7 @@ import {
 import { RequestRelay } from "../runtime/visitor/request-relay.js";
 import { RequestsInWorker, requestWorkerFor } from "../runtime/visitor/requests-in-worker.js";
 import { SiteClient } from "../runtime/visitor/site-client.js";
+import { SiteRequests } from "../runtime/visitor/site-requests.js";
 import { cookieHeaderFor, storeSetCookies } from "../runtime/visitor/site-cookies.js";
 import { SiteSockets } from "../runtime/visitor/site-sockets.js";
 import { WorkerPort } from "../runtime/visitor/worker-port.js";
@@ -25,11 +26,12 @@ const message = document.getElementById("shell-message");
 
 // The requests go to a worker of their own (started by shell.html), off this page's main thread
 // (which the site's pages share), where the browser can hand it data channels.
-const lacking = missingAtOnce(window).length > 0;
-const requestWorker = lacking ? null : requestWorkerFor(window.peerServerRequestWorker);
-const client = new SiteClient(
-  requestWorker ? { makeRequests: (options) => new RequestsInWorker(requestWorker, options) } : {},
-);
+const client = new SiteClient({
+  makeRequests: (options) => {
+    const worker = requestWorkerFor(window.peerServerRequestWorker);
+    return worker ? new RequestsInWorker(worker, options) : new SiteRequests(options);
+  },
+});
 window.peerServerClient = client; // for tests and benchmarks to look at the connection
 
 client.addEventListener("state", ({ detail: { state, reason } }) => {
@@ -64,21 +66,21 @@ client.addEventListener("state", ({ detail: { state, reason } }) => {
   }
 });
 
-// The site's pages' requests, from its service worker (runtime/protocol/service-worker.js).
-let workerPort;
-if (requestWorker) {
-  const { requests } = client;
-  workerPort = new WorkerPort(
-    (request, port) => requests.relay(request, port),
-    (port) => requests.take(port),
-  );
-} else {
-  const requests = new RequestRelay({
-    client: client.requests,
+/** The shell's port to its service worker (runtime/protocol/service-worker.js), whose requests
+ * go where the client's `requests` are: to the request worker, or answered on this page. */
+function workerPortFor(requests) {
+  if (requests instanceof RequestsInWorker) {
+    return new WorkerPort(
+      (request, port) => requests.relay(request, port),
+      (port) => requests.take(port),
+    );
+  }
+  const relay = new RequestRelay({
+    client: requests,
     cookies: { header: cookieHeaderFor, store: storeSetCookies },
     userAgent: navigator.userAgent,
   });
-  workerPort = new WorkerPort((request, port) => requests.relay(request, port));
+  return new WorkerPort((request, port) => relay.relay(request, port));
 }
 
 // The site's pages' WebSockets (runtime/protocol/page-sockets.js): a page of the site, or a
@@ -169,15 +171,15 @@ let serviceWorkerReady = null;
 // A browser that lacks what a visitor needs is told so at once, not left "Connecting…". Site
 // storage takes a moment to open: the connection is made meanwhile, and stops if it is not
 // there.
-if (!lacking) {
+if (missingAtOnce(window).length === 0) {
   serviceWorkerReady = registerServiceWorker();
-  workerPort.start();
+  client.start(); // first: its signaling socket opens while the rest is made
+  workerPortFor(client.requests).start();
   serviceWorkerReady.catch((error) => {
     serviceWorkerProblem = error;
     message.textContent = `This browser cannot show PeerServer sites: ${error.message}`;
     status.hidden = false;
   });
-  client.start();
 }
 const missing = await missingCapabilities(window);
 if (missing.length) {

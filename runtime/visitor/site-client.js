@@ -27,7 +27,7 @@ const MOVED_RETRY_MS = 500;
 
 export class SiteClient extends ConnectionState {
   /** `makeRequests(options)`: where the requests go (a SiteRequests, or what stands for one in
-   * a worker: requests-in-worker.js), made with SiteRequests' options. */
+   * a worker: requests-in-worker.js), made with SiteRequests' options by `start`. */
   constructor({
     signalingPath = "/__ps/signal",
     host = location.host,
@@ -38,13 +38,15 @@ export class SiteClient extends ConnectionState {
     this.signalingPath = signalingPath;
     this.scheme = scheme;
     this.keepsCookies = false; // whether the server tab keeps this visitor's HttpOnly cookies
-    this.requests = makeRequests({
-      scheme,
-      host,
-      moved: () => this.moveOn(),
-      lost: (ids) => this.lostSockets(ids),
-      closed: () => this.dropped(this.pc),
-    });
+    this.makeRequests = () =>
+      makeRequests({
+        scheme,
+        host,
+        moved: () => this.moveOn(),
+        lost: (ids) => this.lostSockets(ids),
+        closed: () => this.dropped(this.pc),
+      });
+    this.requests = null; // made by start()
     this.socketChannels = new Set(); // the open channels of the page's WebSockets
     this.pc = null;
     this.serverOnline = false; // as signaling last said
@@ -58,6 +60,9 @@ export class SiteClient extends ConnectionState {
 
   start() {
     this.signaling = new SignalingSocket(socketUrl(this.signalingPath));
+    // Made while the signaling socket opens: what that costs (a request worker's probe starts
+    // WebRTC in this page, which takes a while the first time) is not added to the wait.
+    this.requests = this.makeRequests();
     this.ice = new IceServers(this.signaling);
     this.certificate = visitorCertificate().catch((error) => {
       console.warn("PeerServer: no identity for this visitor:", error);
@@ -81,7 +86,7 @@ export class SiteClient extends ConnectionState {
 
   setState(state, reason = null) {
     if (state === this.state && reason === this.reason) return;
-    this.requests.setState(state, reason); // first: requests that wait on it go on at once
+    this.requests?.setState(state, reason); // first: requests that wait on it go on at once
     super.setState(state, reason);
   }
 
@@ -259,7 +264,7 @@ export class SiteClient extends ConnectionState {
       this.pc = null;
       pc.close(); // closes every channel: their close handlers fail what was in flight
     }
-    this.requests.reset();
+    this.requests?.reset();
     this.setState(state, reason);
   }
 
