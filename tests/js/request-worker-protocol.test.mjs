@@ -7,12 +7,9 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import * as protocol from "../../runtime/protocol/request-worker.js";
+import { assertNoBareTypes, messageTypes, RUNTIME } from "./protocol-checks.mjs";
 
-const TYPES = new Set(
-  Object.entries(protocol)
-    .filter(([name, value]) => typeof value === "string" && name === name.toUpperCase())
-    .map(([, value]) => value),
-);
+const TYPES = messageTypes(protocol);
 
 test("every constructor makes a message of a named type, each its own", () => {
   const made = [
@@ -61,11 +58,8 @@ test("what a message carries is what its constructor was given", () => {
 test("both ends use the module's constants, not their own strings", () => {
   const ends = ["visitor/request-worker.js", "visitor/requests-in-worker.js"];
   for (const end of ends) {
-    const source = readFileSync(new URL(`../../runtime/${end}`, import.meta.url), "utf8");
+    const source = readFileSync(new URL(end, RUNTIME), "utf8");
     assert.match(source, /from "\.\.\/protocol\/request-worker\.js"/);
-    for (const type of TYPES) {
-      assert.doesNotMatch(source, new RegExp(`type: "${type}"`), `${end} writes "${type}"`);
-      assert.doesNotMatch(source, new RegExp(`case "${type}"`), `${end} writes "${type}"`);
-    }
   }
+  assertNoBareTypes(TYPES, ends, "runtime/protocol/request-worker.js");
 });

@@ -3,17 +3,13 @@
 // no file of either end writes one of those types as a bare string.
 
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { test } from "node:test";
 
 import * as protocol from "../../runtime/protocol/worker.js";
+import { assertNoBareTypes, messageTypes, RUNTIME } from "./protocol-checks.mjs";
 
-const RUNTIME = new URL("../../runtime/", import.meta.url);
-const TYPES = new Set(
-  Object.entries(protocol)
-    .filter(([name, value]) => typeof value === "string" && name === name.toUpperCase())
-    .map(([, value]) => value),
-);
+const TYPES = messageTypes(protocol);
 
 test("every constructor makes a message of a named type", () => {
   const made = [
@@ -66,13 +62,7 @@ test("no file of either end writes a message type as a bare string", () => {
     "http-channels.js",
     "server-tab/test-run.js",
   ];
-  const bare = /(?:type: |type [!=]== |case )"([a-z-]+)"/g;
-  for (const file of files) {
-    const text = readFileSync(new URL(file, RUNTIME), "utf8");
-    for (const [, type] of text.matchAll(bare)) {
-      assert.ok(!TYPES.has(type), `${file} writes "${type}": use runtime/protocol/worker.js`);
-    }
-  }
+  assertNoBareTypes(TYPES, files, "runtime/protocol/worker.js");
 });
 
 test("the server tab gives credit back in batches no larger than a connection starts with", () => {
