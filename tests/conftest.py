@@ -26,6 +26,7 @@ from tests.harness import (
     REPO,
     ServedSite,
     chromium_launch_args,
+    disabled_features,
     peerserver_service,
 )
 from tests.measure import in_tab
@@ -102,7 +103,7 @@ def browser_type_launch_args(browser_type_launch_args: dict, test_certificate: C
 @pytest.fixture(scope="module")
 def real_ip_browser(browser_type: BrowserType, browser_type_launch_args: dict) -> Iterator[Browser]:
     """Chromium offering real host candidates, which a non-browser peer (the tunnel) can reach."""
-    args = [*CHROMIUM_ARGS, "--disable-features=WebRtcHideLocalIpsWithMdns"]
+    args = [*CHROMIUM_ARGS, disabled_features("WebRtcHideLocalIpsWithMdns")]
     browser = browser_type.launch(**{**browser_type_launch_args, "args": args})
     yield browser
     browser.close()

@@ -32,6 +32,26 @@ SYSTEM_CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # A name reserved for testing (RFC 2606): the public address of the deployment tests, which
 # Chromium resolves to 127.0.0.1.
 TEST_DOMAIN = "peer.test"
+# Chromium reads only the last --disable-features it is given, so ours repeats the features
+# Playwright itself disables (playwright-core's chromiumSwitches.ts) before adding to them.
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync", "DestroyProfileOnBrowserClose", "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable", "LensOverlay", "MediaRouter", "PaintHolding",
+    "ThirdPartyStoragePartitioning", "AvoidCorsURLLoaderRestartOnRedirect", "OptimizationHints",
+    "NetworkTimeServiceQuerying", "AimEnabled", "PreconnectToSearch",
+)  # fmt: skip
+# Chromium's omnibox popup is a WebUI page that it loads, in a renderer of its own, for each new
+# window: each browser context here. That cost 0.8 s of CPU per new context (/proc, a blank
+# page), which competed with a server tab's boot and a new visitor's first page for this
+# machine's 2 cores. A person's browser loaded it when its window opened, long before the site.
+OMNIBOX_WEBUI = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
+
+
+def disabled_features(*more: str) -> str:
+    """The one --disable-features switch: Playwright's, the omnibox's WebUI, and ``more``."""
+    return "--disable-features=" + ",".join((*PLAYWRIGHT_DISABLED_FEATURES, *OMNIBOX_WEBUI, *more))
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -40,6 +60,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
     "--disable-quic",
+    disabled_features(),
     "--enable-precise-memory-info",  # performance.memory, for the tests that report memory
     "--js-flags=--expose-gc",  # so that they can start from a collected heap
     # Anything not on this machine fails at once instead of waiting for a network.
