@@ -5,6 +5,7 @@
 
 import { fetchBytes, fetchJson } from "../fetch-checked.js";
 import { fromWorker } from "../protocol/worker.js";
+import { unpackWheels } from "./wheel-files.js";
 
 // What a snapshot holds besides Python itself: the modules every site needs, imported.
 const PRELOAD = "import flask, sqlite3, server_py.worker";
@@ -102,7 +103,7 @@ export async function startPython(
  */
 async function installFiles(python, manifest, archives, zipped, addToPath) {
   const sitePackages = python.runPython("import site; site.getsitepackages()[0]");
-  unpackWheels(python, sitePackages, await archives);
+  unpackWheels(python.FS, sitePackages, await archives);
   const paths = (await zipped).map((archive, index) => {
     const path = `${sitePackages}/${manifest.zipped[index]}`;
     python.FS.writeFile(path, archive);
@@ -110,11 +111,6 @@ async function installFiles(python, manifest, archives, zipped, addToPath) {
   });
   if (addToPath) python.runPython(`import sys; sys.path.extend(${JSON.stringify(paths)})`);
   return sitePackages;
-}
-
-/** Install wheels (as bytes): a wheel is a zip whose top level belongs on sys.path. */
-export function unpackWheels(python, sitePackages, wheels) {
-  for (const wheel of wheels) python.unpackArchive(wheel, "zip", { extractDir: sitePackages });
 }
 
 /** A Pyodide restored from `bytes`, a memory snapshot. */

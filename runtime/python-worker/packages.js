@@ -17,7 +17,7 @@
 
 import { fetchBytes } from "../fetch-checked.js";
 import { questions } from "../protocol/worker.js";
-import { unpackWheels } from "./boot.js";
+import { unpackWheels } from "./wheel-files.js";
 import { toPlain } from "./plain.js";
 
 const ROUNDS = 4; // resolutions at most: the requirements, then what built packages need
@@ -250,7 +250,7 @@ export async function installTools({ python, bundleUrl, manifest, sitePackages }
     const archives = await Promise.all(
       manifest.tools[name].map((wheel) => fetchBytes(`${bundleUrl}python/${wheel}`)),
     ); // byte-compiled, as the others
-    unpackWheels(python, sitePackages, archives);
+    unpackWheels(python.FS, sitePackages, archives);
   }
   if (names.length) python.runPython("import importlib; importlib.invalidate_caches()");
 }

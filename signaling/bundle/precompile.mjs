@@ -9,7 +9,9 @@
 //
 // MODE "zipimport" (read in place, by zipimport: name.pyc beside name.py) or "unpacked"
 // (extracted to site-packages: __pycache__/name.cpython-3XX.pyc). Each ARCHIVE is written to
-// OUT_DIR under its own name, its entries kept, the bytecode added.
+// OUT_DIR under its own name, its entries kept, the bytecode added. An unpacked archive's
+// entries are stored, not deflated: the server tab writes them out as they are, every boot
+// (runtime/python-worker/wheel-files.js), where inflating them would cost more than the rest.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -31,14 +33,15 @@ def compile_archive(source, target, mode):
     compileall.compile_dir(
         work, quiet=2, legacy=mode == "zipimport", workers=1,
         invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+    method = zipfile.ZIP_DEFLATED if mode == "zipimport" else zipfile.ZIP_STORED
+    with zipfile.ZipFile(target, "w", method) as archive:
         for root, dirs, files in os.walk(work):
             dirs.sort()
             for name in sorted(files):
                 path = os.path.join(root, name)
                 member = os.path.relpath(path, work)
                 info = zipfile.ZipInfo(member, date_time=(2020, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
+                info.compress_type = method
                 info.external_attr = 0o644 << 16
                 with open(path, "rb") as data:
                     archive.writestr(info, data.read())

@@ -6,6 +6,7 @@
 
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { unpackWheels } from "../../runtime/python-worker/wheel-files.js";
 
 const bundle = process.argv[2].replace(/\/?$/, "/");
 const { loadPyodide } = await import(pathToFileURL(`${bundle}pyodide/pyodide.mjs`).href);
@@ -15,11 +16,13 @@ const python = await loadPyodide({
 });
 const manifest = JSON.parse(readFileSync(`${bundle}manifest.json`, "utf8"));
 const sitePackages = python.runPython("import site; site.getsitepackages()[0]");
-for (const archive of [...manifest.wheels, "server_py.zip"]) {
-  python.unpackArchive(new Uint8Array(readFileSync(`${bundle}python/${archive}`)), "zip", {
-    extractDir: sitePackages,
-  });
-}
+unpackWheels(
+  python.FS,
+  sitePackages,
+  [...manifest.wheels, "server_py.zip"].map((archive) =>
+    readFileSync(`${bundle}python/${archive}`),
+  ),
+);
 for (const wheel of manifest.zipped) {
   python.FS.writeFile(
     `${sitePackages}/${wheel}`,
