@@ -423,6 +423,20 @@ def test_reload_sees_new_code_in_every_module(site_root: Path) -> None:
     assert Client(site.load()).get("/").text == "second"
 
 
+def test_a_site_file_is_one_under_the_site_folder_followed_through_links(tmp_path: Path) -> None:
+    root = write(tmp_path / "site", {"app.py": "", "pkg/m.py": ""})
+    write(tmp_path, {"site2/app.py": "", "elsewhere/m.py": ""})
+    (tmp_path / "elsewhere" / "into-site.py").symlink_to(root / "app.py")
+    (root / "out-of-site.py").symlink_to(tmp_path / "elsewhere" / "m.py")
+    site = Site(root)
+    assert site.is_site_file(str(root / "pkg" / "m.py"))
+    assert site.is_site_file(str(tmp_path / "site" / "pkg" / ".." / "app.py"))
+    assert site.is_site_file(str(tmp_path / "elsewhere" / "into-site.py"))
+    assert not site.is_site_file(str(tmp_path / "site2" / "app.py"))  # a name the root's begins
+    assert not site.is_site_file(str(root / "out-of-site.py"))
+    assert not site.is_site_file("/lib/python314.zip/json/__init__.py")
+
+
 def test_site_server_keeps_the_old_app_when_a_reload_fails(site_root: Path) -> None:
     server = SiteServer(str(site_root))
     assert server.load() == {"ok": True, "module": "app.py", "noApp": None, "mainFile": "app.py"}
