@@ -3,36 +3,56 @@
 // Listeners get "open", "close" and "message" (CustomEvent, detail = the parsed message).
 // Reconnection waits grow exponentially, each drawn at random from its upper half ("equal
 // jitter"), so that the tabs of a restarted service do not all come back at the same moment.
+//
+// The first socket may be one a page opened before its modules had loaded (`early`: see
+// web/shell.html): it is taken over, with what it heard meanwhile.
+
+const CONNECTING = 0; // a WebSocket's readyState values
+const OPEN = 1;
 
 export class SignalingSocket extends EventTarget {
-  constructor(url, { retryMs = 500, maxRetryMs = 5000 } = {}) {
+  /** `early`: {socket, received, stop} — a socket already opened to `url`, the data of the
+   * messages it received so far, and `stop()`, which ends their keeping. */
+  constructor(url, { retryMs = 500, maxRetryMs = 5000, early = null } = {}) {
     super();
     this.url = url;
     this.retryMs = retryMs;
     this.maxRetryMs = maxRetryMs;
     this.delay = retryMs;
     this.stopped = false;
-    this.connect();
+    this.connect(early);
   }
 
-  connect() {
-    const socket = new WebSocket(this.url);
+  connect(early = null) {
+    const taken = early?.socket.readyState <= OPEN ? early : null; // one that closed is not
+    early?.stop();
+    const socket = taken?.socket ?? new WebSocket(this.url);
     this.socket = socket;
-    socket.addEventListener("open", () => {
+    const opened = () => {
       performance.mark("peerserver:signaling-open");
       this.delay = this.retryMs;
       this.dispatchEvent(new Event("open"));
-    });
-    socket.addEventListener("message", (event) => {
+    };
+    const received = (data) => {
       let message;
       try {
-        message = JSON.parse(event.data);
+        message = JSON.parse(data);
       } catch {
-        console.warn("signaling: ignored a message that is not JSON", event.data);
+        console.warn("signaling: ignored a message that is not JSON", data);
         return;
       }
       this.dispatchEvent(new CustomEvent("message", { detail: message }));
-    });
+    };
+    socket.addEventListener("open", opened);
+    socket.addEventListener("message", (event) => received(event.data));
+    if (taken && socket.readyState !== CONNECTING) {
+      // Said once the caller has its listeners (it adds them when this constructor returns),
+      // before anything the socket hears next (a task later, at the soonest).
+      queueMicrotask(() => {
+        opened();
+        for (const data of taken.received) received(data);
+      });
+    }
     socket.addEventListener("close", () => {
       this.dispatchEvent(new Event("close"));
       if (this.stopped) return;
@@ -42,7 +62,7 @@ export class SignalingSocket extends EventTarget {
   }
 
   get isOpen() {
-    return this.socket.readyState === WebSocket.OPEN;
+    return this.socket.readyState === OPEN;
   }
 
   send(message) {

@@ -27,6 +27,7 @@ const message = document.getElementById("shell-message");
 // The requests go to a worker of their own (started by shell.html), off this page's main thread
 // (which the site's pages share), where the browser can hand it data channels.
 const client = new SiteClient({
+  earlySignaling: window.peerServerSignaling ?? null, // opened by shell.html
   makeRequests: (options) => {
     const worker = requestWorkerFor(window.peerServerRequestWorker);
     return worker ? new RequestsInWorker(worker, options) : new SiteRequests(options);
@@ -180,6 +181,8 @@ if (missingAtOnce(window).length === 0) {
     message.textContent = `This browser cannot show PeerServer sites: ${error.message}`;
     status.hidden = false;
   });
+} else {
+  window.peerServerSignaling?.socket.close();
 }
 const missing = await missingCapabilities(window);
 if (missing.length) {

@@ -27,15 +27,18 @@ const MOVED_RETRY_MS = 500;
 
 export class SiteClient extends ConnectionState {
   /** `makeRequests(options)`: where the requests go (a SiteRequests, or what stands for one in
-   * a worker: requests-in-worker.js), made with SiteRequests' options by `start`. */
+   * a worker: requests-in-worker.js), made with SiteRequests' options by `start`.
+   * `earlySignaling`: the signaling socket the page opened already (SignalingSocket's `early`). */
   constructor({
     signalingPath = "/__ps/signal",
+    earlySignaling = null,
     host = location.host,
     scheme = location.protocol.replace(":", ""),
     makeRequests = (options) => new SiteRequests(options),
   } = {}) {
     super();
     this.signalingPath = signalingPath;
+    this.earlySignaling = earlySignaling;
     this.scheme = scheme;
     this.keepsCookies = false; // whether the server tab keeps this visitor's HttpOnly cookies
     this.makeRequests = () =>
@@ -59,7 +62,10 @@ export class SiteClient extends ConnectionState {
   }
 
   start() {
-    this.signaling = new SignalingSocket(socketUrl(this.signalingPath));
+    const early = this.earlySignaling;
+    this.signaling = new SignalingSocket(early?.socket.url ?? socketUrl(this.signalingPath), {
+      early,
+    });
     // Made while the signaling socket opens: what that costs (a request worker's probe starts
     // WebRTC in this page, which takes a while the first time) is not added to the wait.
     this.requests = this.makeRequests();
