@@ -32,14 +32,14 @@ export async function visitorCertificate() {
     namedCurve: "P-256",
     expires: LIFETIME_MS,
   });
-  if (database) {
-    try {
-      await requestDone(
-        database.transaction(STORE, "readwrite").objectStore(STORE).put(certificate, KEY),
-      );
-    } catch (error) {
-      console.warn("PeerServer: the identity could not be kept:", error);
-    }
+  // Kept while the connection is made with it: a new visitor's first page need not wait for
+  // the write (if it fails, the next visit makes another, as when there is none).
+  const notKept = (error) => console.warn("PeerServer: the identity could not be kept:", error);
+  try {
+    const store = database?.transaction(STORE, "readwrite").objectStore(STORE);
+    if (store) requestDone(store.put(certificate, KEY)).catch(notKept);
+  } catch (error) {
+    notKept(error);
   }
   return certificate;
 }
