@@ -14,11 +14,19 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from signaling.locations import DEFAULT_BUNDLE
 from tests.conftest import TEST_SITES, create_from_home_page
 from tests.deployment import Certificate, nginx
 from tests.harness import TEST_DOMAIN, free_port, peerserver_service
 
 pytestmark = pytest.mark.e2e
+
+# A file of the runtime bundle as the server tab's page fetches it: how it came, and its size.
+BUNDLE_FILE = """async (path) => {
+    const response = await fetch(`/bundle/${path}`, {cache: "no-store"});
+    const bytes = (await response.arrayBuffer()).byteLength;
+    return {encoding: response.headers.get("content-encoding"), bytes};
+}"""
 
 
 def create_server(browser: Browser, public_url: str, name: str) -> tuple[Page, str]:
@@ -74,6 +82,10 @@ def test_behind_nginx(browser: Browser, test_certificate: Certificate, tmp_path:
             server, site_url = create_server(browser, url, "proxied")
             assert site_url == f"https://proxied.{TEST_DOMAIN}:{proxy_port}/"
             visit_and_log_in(browser, site_url)
+            # The runtime bundle crossed the proxy compressed (deploy/nginx.conf), and whole.
+            wheel = "python/server_py.zip"
+            fetched = server.evaluate(BUNDLE_FILE, wheel)
+            assert fetched == {"encoding": "gzip", "bytes": (DEFAULT_BUNDLE / wheel).stat().st_size}
             server.context.close()
 
             # The same request straight to the service from an address that is not the
