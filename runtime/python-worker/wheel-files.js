@@ -4,7 +4,7 @@
 // Pyodide's unpackArchive does this in Python (zipfile and shutil, in WebAssembly): 165-226 ms
 // of every boot here, a snapshot's too, which has the modules imported but not the files later
 // imports and templates read. The build stores these wheels uncompressed
-// (signaling/bundle/precompile.mjs), so that reading one is slicing it: its ~420 files take
+// (signaling/bundle/precompile.mjs), so that reading one is slicing it: a boot's ~420 files take
 // about 25 ms to write (fflate's unzipSync reads deflated entries too, more slowly).
 
 import { unzipSync } from "fflate";
