@@ -168,6 +168,24 @@ class CpuAccount:
         return figures
 
 
+QUIET_CORES = 0.3  # busy cores, over QUIET_WINDOW_S, below which the machine counts as quiet
+QUIET_WINDOW_S = 0.5
+
+
+def wait_until_quiet(timeout_s: float = 15) -> float:
+    """Wait until the machine is quiet: what a tab did before (Python's WebAssembly compiled to
+    its top tier in the background for a second or so after a boot, a snapshot kept) is over, so
+    that a measure starting now is of the path measured alone. Returns the busy cores of the
+    last window (at most ``timeout_s``: then whatever the machine is doing stays)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        start = machine_busy_s()
+        time.sleep(QUIET_WINDOW_S)
+        busy = (machine_busy_s() - start) / QUIET_WINDOW_S
+        if busy < QUIET_CORES or time.monotonic() >= deadline:
+            return round(busy, 2)
+
+
 class BusySampler:
     """How busy the machine's cores were between two instants measured elsewhere (a page's
     clock, in seconds since the epoch): /proc/stat sampled every 10 ms in a thread while the

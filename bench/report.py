@@ -192,14 +192,20 @@ def markdown(results: dict[str, Any]) -> str:
         "# PeerServer benchmarks",
         f"{machine['date']}, {machine['cpus']} CPUs, {machine['platform']}; headless Chromium. "
         f"Every figure is a median of {machine['repeats']} runs unless it says otherwise; "
-        "comparisons were measured side by side in the same run.",
+        "comparisons were measured side by side in the same run. Each boot and each new "
+        "visitor starts once the machine is quiet (under 0.3 of its cores busy for half a "
+        "second, waiting at most 15 s). Chromium runs without its "
+        "omnibox popup's WebUI, which it loads for each new window, each browser context here, "
+        "at 0.8 s of CPU: a browser's own start-up cost, not a site's (tests/harness.py).",
         "![figures](report.png)",
         "## Goals (issue 32)",
         table(["measure", "this run", "goal", "met"], goals(results)),
         '## 1. Server tab boot (opening /server/NAME to "Serving")',
         "A browser's first boot starts Python from scratch (byte-compiled at build time); a "
         "worker of its own then makes a memory snapshot with the Flask stack imported, in the "
-        "background, which later boots restore.",
+        "background, which later boots restore. The wheels' files, which a snapshot does not "
+        "hold, are written by JavaScript from uncompressed zips (runtime/python-worker/"
+        "wheel-files.js).",
         table(
             ["cache", "from snapshot", "total ms", "Python ms", "wheels ms", "site import ms"],
             [
@@ -215,9 +221,10 @@ def markdown(results: dict[str, Any]) -> str:
             ],
         ),
         "## 2. New visitor (fresh browser context to first page painted)",
-        "The shell registers its service worker and connects to the server tab (signaling, ICE, "
-        "the first channels) at the same time, from the moment it starts; both are timed from "
-        "the navigation's start.",
+        "The shell page registers its service worker, starts its request worker and opens its "
+        "signaling socket before its modules have loaded; then it connects to the server tab "
+        "(ICE, the first channels) while the service worker starts. Both are timed from the "
+        "navigation's start.",
         table(
             [
                 "total ms",

@@ -24,7 +24,7 @@ import httpx
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect, sync_playwright
 
 from bench import report
-from bench.cpu import BusySampler, CpuAccount, renderer_of
+from bench.cpu import BusySampler, CpuAccount, renderer_of, wait_until_quiet
 from bench.figures import REPEATS, log, median, p99
 from bench.signaling_load import signaling_figures
 from bench.standby import bench_standby
@@ -96,6 +96,7 @@ def bench_boot(browser: Browser, service: str) -> dict[str, Any]:
         context = browser.new_context()  # a context starts with an empty HTTP cache
         try:
             for cache in runs:
+                wait_until_quiet()
                 page = context.new_page()
                 runs[cache].append(boot_once(page, f"{service}server/boot-{cache[:4]}-{n}"))
                 deadline = time.monotonic() + 60
@@ -163,6 +164,7 @@ def bench_visitor(browser: Browser, site_url: str) -> dict[str, float]:
     """From opening the site in a fresh browser context to its first page painted."""
     runs = []
     for n in range(REPEATS):
+        wait_until_quiet()
         context = browser.new_context()
         try:
             with BusySampler() as machine_load:
