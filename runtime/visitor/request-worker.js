@@ -86,10 +86,7 @@ self.addEventListener("message", ({ data, ports }) => {
       requests.drain(data.timeoutMs).then(() => self.postMessage(fromWorker.result(data.id, {})));
       break;
     case PORT:
-      requestLanes(ports[0], (request, lane) => {
-        relayed.port++;
-        relay.relay(request, lane);
-      });
+      requestLanes(ports[0], (request, lane) => relay.relay(request, lane), relayed);
       break;
     case FETCH:
       relay.relay(data.request, ports[0]);

@@ -12,11 +12,15 @@ import { PortLanes } from "../protocol/port-lanes.js";
 import { endsRequest, FETCH, SHELL } from "../protocol/service-worker.js";
 
 /** Take the requests the service worker sends on `port`, each on a lane of its own which ends
- * with the request's last message, to `relay(request, lane)`. */
-export function requestLanes(port, relay) {
+ * with the request's last message, to `relay(request, lane)`, counting them in
+ * `relayed.port` (for tests). */
+export function requestLanes(port, relay, relayed) {
   return new PortLanes(port, {
     opens: (message) => message.type === FETCH,
-    opened: (lane, message) => relay(message.request, lane),
+    opened: (lane, message) => {
+      relayed.port++;
+      relay(message.request, lane);
+    },
     ends: endsRequest,
   });
 }
@@ -33,10 +37,7 @@ export class WorkerPort {
       take ??
       ((port) => {
         this.ports.add(port);
-        requestLanes(port, (request, lane) => {
-          this.relayed.port++;
-          relay(request, lane);
-        });
+        requestLanes(port, relay, this.relayed);
       });
     // Every port handed over and kept here, each still heard: a worker may have sent a
     // request on one just before it was given a newer one.
