@@ -2,7 +2,9 @@
 
 import hashlib
 import os
+import threading
 import time
+from collections import Counter
 
 from flask import (
     Flask,
@@ -147,6 +149,23 @@ def fetcher():
 @app.route("/sized/<int:n>")
 def sized(n):
     return Response(str(n) * n, mimetype="text/plain")
+
+
+ARRIVED: Counter[str] = Counter()
+GATHERING = threading.Condition()
+
+
+@app.route("/gathered/<group>/<int:count>/<int:n>")
+def gathered(group, count, n):
+    """Answered once ``count`` requests of ``group`` have come: so many were in flight at once
+    (each connection is a thread of its own, waiting here without holding the others back).
+    After 10 s without them, a 503 that says how many came."""
+    with GATHERING:
+        ARRIVED[group] += 1
+        GATHERING.notify_all()
+        if not GATHERING.wait_for(lambda: ARRIVED[group] >= count, timeout=10):
+            return Response(f"{ARRIVED[group]} of {count} came", status=503)
+    return sized(n)
 
 
 @app.route("/login", methods=["GET", "POST"])
