@@ -27,6 +27,8 @@ def table(header: list[str], rows: list[list[Any]]) -> str:
 # The renderers whose CPU a PeerServer request costs, as bench/run.py names them.
 SERVER_TAB = "server tab's renderer (tab, Python worker)"
 VISITOR = "visitor's renderer (page, service worker, shell, request worker)"
+# The kinds of browser a boot is measured in (bench.run's bench_boot).
+BROWSERS = {"private": "off-the-record context", "profile": "a profile on disk"}
 FLOOR = "renderer of a page its service worker answers (page, service worker)"
 
 
@@ -71,7 +73,12 @@ def goals(results: dict[str, Any]) -> list[list[Any]]:
             f"≤ twice flask run's {flask_p99}, no errors",
             2 * flask_p99 if flask_p99 else 0,
         ),
-        ("server tab boot, warm (ms)", boot["warm_cache"]["total_ms"], "≤ 800", 800),
+        (
+            "server tab boot, a later one, in a browser profile (ms)",
+            boot["later_profile"]["total_ms"],
+            "≤ 800",
+            800,
+        ),
         ("new visitor to first page (ms)", visitor["total_ms"], "≤ 250", 250),
     ]
     table_rows = []
@@ -205,26 +212,33 @@ def markdown(results: dict[str, Any]) -> str:
         "worker of its own then makes a memory snapshot with the Flask stack imported, in the "
         "background, which later boots restore. The wheels' files, which a snapshot does not "
         "hold, are written by JavaScript from uncompressed zips (runtime/python-worker/"
-        "wheel-files.js).",
+        "wheel-files.js). Each boot is measured in two kinds of browser: an off-the-record "
+        "context (a private window: Playwright's new context, as everywhere else here), and a "
+        "browser with a profile on disk, as a person's: only there does Chromium keep the code "
+        "V8 compiled (its code cache), of the JavaScript and of Pyodide's WebAssembly module, "
+        "which a later boot then reads instead of compiling again.",
         table(
-            ["cache", "from snapshot", "total ms", "Python ms", "wheels ms", "site import ms"],
+            ["browser", "boot", "from snapshot", "total ms", "Python ms", "wheels ms", "site ms"],
             [
                 [
-                    cache,
+                    BROWSERS[name.split("_")[1]],
+                    name.split("_")[0],
                     "yes" if b.get("snapshot") else "no",
                     b["total_ms"],
                     b["pyodide_ms"],
                     b["wheels_ms"],
                     b["site_ms"],
                 ]
-                for cache, b in boot.items()
+                for name, b in boot.items()
             ],
         ),
         "## 2. New visitor (fresh browser context to first page painted)",
         "The shell page registers its service worker, starts its request worker and opens its "
         "signaling socket before its modules have loaded; then it connects to the server tab "
         "(ICE, the first channels) while the service worker starts. Both are timed from the "
-        "navigation's start.",
+        "navigation's start. Nothing is asked of the page until its site's frame has loaded: "
+        "Playwright's waits on a page's content run its own 330 KB script in the page, which "
+        "took 11-20 ms of the shell's main thread, twice, while it connected.",
         table(
             [
                 "total ms",
@@ -480,7 +494,7 @@ def plot(results: dict[str, Any], target: Path) -> None:
             ax.barh(row, b[part], left=left, color=colour, label=part[:-3] if row == 0 else None)
             left += b[part]
         ax.text(b["total_ms"], row, f" {b['total_ms'] / 1000:.1f} s total", va="center")
-    ax.set_yticks(range(len(boot)), [cache.replace("_", " ") for cache in boot])
+    ax.set_yticks(range(len(boot)), [name.replace("_", " ") for name in boot])
     ax.set_xlabel("ms")
     ax.set_title("1. Server tab boot")
     ax.legend(loc="lower right", fontsize=8)

@@ -17,6 +17,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,27 +89,51 @@ SNAPSHOT_KEPT = """() => new Promise((resolve) => {
 })"""
 
 
-def bench_boot(browser: Browser, service: str) -> dict[str, Any]:
-    """From opening /server/NAME to "Serving": a browser's first (an empty HTTP cache and no
-    Python snapshot), then a later one (both there: the snapshot is made in the background a
-    few seconds after the first boot)."""
-    runs: dict[str, list[dict[str, float]]] = {"empty_cache": [], "warm_cache": []}
-    for n in range(REPEATS):
-        context = browser.new_context()  # a context starts with an empty HTTP cache
+@contextmanager
+def private_context(browser: Browser) -> Iterator[BrowserContext]:
+    """A new off-the-record context (Playwright's ``new_context``), as a private window."""
+    context = browser.new_context()
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@contextmanager
+def profile_context(browser: Browser) -> Iterator[BrowserContext]:
+    """A browser of its own with a new profile on disk, as a person's browser has. Chromium keeps
+    the code V8 compiled (of JavaScript and of WebAssembly: Pyodide's 9.6 MB module) in a
+    profile's code cache on disk, never for an off-the-record context."""
+    with tempfile.TemporaryDirectory() as folder:
+        launch = browser.browser_type.launch_persistent_context
+        context = launch(folder, **chromium_launch_args())
         try:
-            for cache in runs:
+            yield context
+        finally:
+            context.close()
+
+
+def bench_boot(
+    contexts: Callable[[], AbstractContextManager[BrowserContext]], service: str, kind: str
+) -> dict[str, Any]:
+    """From opening /server/NAME to "Serving", in each of ``contexts`` (``kind`` names them in
+    the results): a browser's first (an empty HTTP cache and no Python snapshot), then a later
+    one (both there, and the code cache where the browser keeps one: the snapshot is made in
+    the background a few seconds after the first boot)."""
+    runs: dict[str, list[dict[str, float]]] = {f"first_{kind}": [], f"later_{kind}": []}
+    for n in range(REPEATS):
+        with contexts() as context:
+            for boot in runs:
                 wait_until_quiet()
                 page = context.new_page()
-                runs[cache].append(boot_once(page, f"{service}server/boot-{cache[:4]}-{n}"))
+                runs[boot].append(boot_once(page, f"{service}server/{boot}-{n}".replace("_", "-")))
                 deadline = time.monotonic() + 60
                 while not page.evaluate(SNAPSHOT_KEPT):
                     assert time.monotonic() < deadline, "no Python snapshot was kept"
                     time.sleep(0.25)
                 page.close()
-        finally:
-            context.close()
-        log(f"boot {n + 1}/{REPEATS}: {runs['empty_cache'][-1]} / {runs['warm_cache'][-1]}")
-    return {cache: summarize(values) for cache, values in runs.items()}
+        log(f"boot, {kind} {n + 1}/{REPEATS}: {[values[-1] for values in runs.values()]}")
+    return {boot: summarize(values) for boot, values in runs.items()}
 
 
 def summarize(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -118,13 +144,19 @@ def summarize(runs: list[dict[str, float]]) -> dict[str, float]:
 # -- 2. a new visitor -------------------------------------------------------------------------
 
 
-def first_paint_ms(page: Page) -> dict[str, float]:
-    site = page.frame_locator("#site")
-    expect(site.get_by_role("heading", name="Bench")).to_be_visible(timeout=60_000)
-    frame = site_frame(page)
+def first_paint_ms(page: Page, site_url: str) -> dict[str, float]:
+    """Open ``site_url`` in ``page`` and time its first page. Nothing is asked of the page until
+    the site's frame has loaded: Playwright's waits on a page's content (``expect``, locators)
+    evaluate its injected script there, a 330 KB DevTools message and 11-20 ms of the page's
+    main thread, twice, which a trace showed delaying the connection's steps by as much."""
+    with page.expect_event("framenavigated", predicate=showing_site, timeout=60_000) as shown:
+        page.goto(site_url, wait_until="commit")
+    frame = shown.value
+    frame.wait_for_load_state("load", timeout=60_000)
     frame.wait_for_function(
         "() => performance.getEntriesByName('first-contentful-paint').length", timeout=10_000
     )
+    expect(frame.get_by_role("heading", name="Bench")).to_be_visible()
     inner = frame.evaluate(
         """() => ({origin: performance.timeOrigin,
                    paint: performance.getEntriesByName("first-contentful-paint")[0].startTime})"""
@@ -144,6 +176,11 @@ def first_paint_ms(page: Page) -> dict[str, float]:
         "first_response_and_paint_ms": painted - max(shell["worker"], shell["connected"]),
         **{f"at_{step}_ms": at for step, at in page.evaluate(CONNECTION_STEPS).items()},
     }
+
+
+def showing_site(frame: Frame) -> bool:
+    """Whether ``frame`` is a shell's site frame, with a page of the site in it."""
+    return frame.name == "site" and frame.url.startswith("http")
 
 
 # When each step of a new visitor's start happened, from the navigation's start: the shell's
@@ -169,8 +206,7 @@ def bench_visitor(browser: Browser, site_url: str) -> dict[str, float]:
         try:
             with BusySampler() as machine_load:
                 page = context.new_page()
-                page.goto(site_url)
-                figures = first_paint_ms(page)
+                figures = first_paint_ms(page, site_url)
             # How busy the machine was from the navigation's start to the paint.
             start_s = page.evaluate("() => performance.timeOrigin") / 1000
             end_s = start_s + figures["total_ms"] / 1000
@@ -648,7 +684,12 @@ def open_relaying_tab(browser: Browser, service: str) -> ServedSite:
 
 
 def browser_figures(browser: Browser, service: str, flask_url: str) -> dict[str, Any]:
-    results = {"boot": bench_boot(browser, service)}
+    results = {
+        "boot": {
+            **bench_boot(lambda: private_context(browser), service, "private"),
+            **bench_boot(lambda: profile_context(browser), service, "profile"),
+        }
+    }
     owner = browser.new_context()
     try:
         server = owner.new_page()
