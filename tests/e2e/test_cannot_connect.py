@@ -39,7 +39,10 @@ def test_webkit_without_webrtc_is_told_what_is_missing(browser: Browser, service
         assert said.startswith("This browser cannot open PeerServer sites: it lacks WebRTC")
         assert "Open this address in a browser with WebRTC turned on" in said
         print(f"WebKitGTK told in {elapsed:.1f} s: {said}")
-        assert elapsed < 3  # 1 s measured here, WebDriver loading the page included
+        # At once, from what the page checks, not after a connection's attempt gives up (ICE
+        # takes 10 s): 1 s measured here, WebDriver loading the page included; a loaded
+        # machine may take several.
+        assert elapsed < 8
     finally:
         served.context.close()
 
