@@ -30,6 +30,7 @@ nothing is fetched from a CDN at run time. Sources, all pinned:
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
@@ -192,7 +193,29 @@ def build(out: Path = DEFAULT_BUNDLE, node_modules: Path = REPO / "node_modules"
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    precompress(out)
     return out
+
+
+# A gzipped copy is kept where it saves at least this share of a file's bytes.
+GZIP_SAVING = 0.1
+
+
+def precompress(out: Path) -> None:
+    """Beside each file of ``out`` that gzip makes a tenth smaller or more, NAME.gz, which the
+    service sends a browser that takes gzip (signaling.app's BundleFiles): 44 MB become 23
+    (Pyodide's WebAssembly, the stored wheels). Compressed here once, not per request. The
+    service looks for NAME.gz only where NAME is, and a copy whose file no longer gains goes."""
+    for path in sorted(out.rglob("*")):
+        if not path.is_file() or path.suffix == ".gz":
+            continue
+        gzipped = path.with_name(f"{path.name}.gz")
+        data = path.read_bytes()
+        packed = gzip.compress(data, mtime=0)  # the same bytes at every build
+        if len(packed) <= (1 - GZIP_SAVING) * len(data):
+            gzipped.write_bytes(packed)
+        else:
+            gzipped.unlink(missing_ok=True)
 
 
 def precompile(pyodide_dir: Path, out: Path, stdlib: Path, unpacked: list[Path]) -> list[Path]:

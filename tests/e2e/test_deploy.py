@@ -28,6 +28,11 @@ BUNDLE_FILE = """async (path) => {
     return {encoding: response.headers.get("content-encoding"), bytes};
 }"""
 
+# Pyodide's WebAssembly module, the bundle's largest file.
+WASM = "pyodide/pyodide.asm.wasm"
+PAGE_ENCODING = """async (path) =>
+    (await fetch(path, {cache: "no-store"})).headers.get("content-encoding")"""
+
 
 def create_server(browser: Browser, public_url: str, name: str) -> tuple[Page, str]:
     """Create a server from the home page, as a person would; returns its tab and the site's
@@ -69,6 +74,10 @@ def test_the_service_terminates_tls(browser: Browser, test_certificate: Certific
         server, site_url = create_server(browser, url, "secure")
         assert site_url == f"https://secure.{TEST_DOMAIN}:{port}/"
         visit_and_log_in(browser, site_url)
+        # The service sends the runtime bundle gzipped (the build's copies: signaling.bundle),
+        # and the tab reads it whole; it booted from such files too.
+        fetched = server.evaluate(BUNDLE_FILE, WASM)
+        assert fetched == {"encoding": "gzip", "bytes": (DEFAULT_BUNDLE / WASM).stat().st_size}
         server.context.close()
 
 
@@ -82,10 +91,13 @@ def test_behind_nginx(browser: Browser, test_certificate: Certificate, tmp_path:
             server, site_url = create_server(browser, url, "proxied")
             assert site_url == f"https://proxied.{TEST_DOMAIN}:{proxy_port}/"
             visit_and_log_in(browser, site_url)
-            # The runtime bundle crossed the proxy compressed (deploy/nginx.conf), and whole.
+            # The runtime bundle crossed the proxy as the service sent it, gzipped, and whole.
             wheel = "python/server_py.zip"
             fetched = server.evaluate(BUNDLE_FILE, wheel)
             assert fetched == {"encoding": "gzip", "bytes": (DEFAULT_BUNDLE / wheel).stat().st_size}
+            # What the service sends uncompressed, nginx compresses (deploy/nginx.conf).
+            page = server.evaluate(PAGE_ENCODING, "/")
+            assert page == "gzip"
             server.context.close()
 
             # The same request straight to the service from an address that is not the

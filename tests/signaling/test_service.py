@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import hmac
 import io
@@ -20,8 +21,9 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from signaling.app import create_app
+from signaling.app import accepts_gzip, create_app
 from signaling.ice import IceConfig, turn_credentials
+from signaling.locations import DEFAULT_BUNDLE
 from signaling.names import name_problem, suggestions
 from signaling.packages.service import PackageSettings
 from signaling.public_url import PublicURL
@@ -205,6 +207,64 @@ def test_the_python_workers_files_are_readable_from_its_opaque_origin(client: Te
     assert refused.status_code == 401 and refused.headers["access-control-allow-origin"]
     for path in ["/", "/server/demo", "/api/name-status?name=demo", "/web/server-tab.js"]:
         assert "access-control-allow-origin" not in client.get(path, headers=null).headers
+
+
+@pytest.mark.parametrize(
+    ("header", "takes"),
+    [
+        ("gzip, deflate, br, zstd", True),  # Chromium's
+        ("GZIP", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("gzip;q=0.5", True),
+        ("br;q=1.0, gzip;q=0.8, *;q=0.1", True),
+        ("deflate, *;q=0.2", True),
+        ("", False),
+        ("identity", False),
+        ("br, zstd", False),
+        ("gzip;q=0", False),
+        ("*;q=0", False),
+        ("*, gzip;q=0", False),
+        ("gzip;q=0, *", False),
+        ("gzip;q=none", False),
+    ],
+)
+def test_accept_encoding_says_whether_gzip_is_taken(header: str, takes: bool) -> None:
+    assert accepts_gzip(header) is takes
+
+
+@pytest.mark.parametrize(
+    ("path", "built", "headers"),
+    [
+        ("/bundle/pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.wasm", {}),
+        ("/__ps/bundle/shell.js", "shell/shell.js", SITE_HOST),
+    ],
+)
+def test_the_bundle_goes_gzipped_to_a_browser_that_takes_it(
+    client: TestClient, path: str, built: str, headers: dict[str, str]
+) -> None:
+    whole = (DEFAULT_BUNDLE / built).read_bytes()
+    plain = client.get(path, headers={**headers, "Accept-Encoding": "identity"})
+    assert plain.content == whole and "content-encoding" not in plain.headers
+    with client.stream("GET", path, headers={**headers, "Accept-Encoding": "gzip"}) as packed:
+        sent = b"".join(packed.iter_raw())
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["content-type"] == plain.headers["content-type"]
+    assert gzip.decompress(sent) == whole and len(sent) < 0.6 * len(whole)
+    # Two representations: caches keep them apart, and each revalidates as itself.
+    for response in (packed, plain):
+        assert "Accept-Encoding" in response.headers["vary"].split(", ")
+    assert packed.headers["etag"] != plain.headers["etag"]
+    for response, encoding in ((packed, "gzip"), (plain, "identity")):
+        again = client.get(
+            path,
+            headers={
+                **headers,
+                "Accept-Encoding": encoding,
+                "If-None-Match": response.headers["etag"],
+            },
+        )
+        assert again.status_code == 304 and "content-encoding" not in again.headers
 
 
 def test_templates_are_zips_of_their_folders(client: TestClient) -> None:
