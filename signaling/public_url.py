@@ -61,6 +61,12 @@ class PublicURL:
         return self.scheme == "https"
 
     @property
+    def is_this_machine(self) -> bool:
+        """Whether only this machine reaches it: localhost and its subdomains, which browsers
+        resolve to the loopback address themselves (RFC 6761)."""
+        return self.host == "localhost" or self.host.endswith(".localhost")
+
+    @property
     def netloc(self) -> str:
         return self.host if self.port is None else f"{self.host}:{self.port}"
 

@@ -233,20 +233,22 @@ def test_accept_encoding_says_whether_gzip_is_taken(header: str, takes: bool) ->
     assert accepts_gzip(header) is takes
 
 
-@pytest.mark.parametrize(
-    ("path", "built", "headers"),
-    [
-        ("/bundle/pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.wasm", {}),
-        ("/__ps/bundle/shell.js", "shell/shell.js", SITE_HOST),
-    ],
-)
+PUBLIC = PublicURL.parse("http://example.org")  # reached over a network, not this machine's
+BUNDLE_FILES = [
+    ("/bundle/pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.wasm", "example.org"),
+    ("/__ps/bundle/shell.js", "shell/shell.js", "demo.example.org"),
+]
+
+
+@pytest.mark.parametrize(("path", "built", "host"), BUNDLE_FILES)
 def test_the_bundle_goes_gzipped_to_a_browser_that_takes_it(
-    client: TestClient, path: str, built: str, headers: dict[str, str]
+    path: str, built: str, host: str
 ) -> None:
+    client = TestClient(create_app(public_url=PUBLIC))
     whole = (DEFAULT_BUNDLE / built).read_bytes()
-    plain = client.get(path, headers={**headers, "Accept-Encoding": "identity"})
+    plain = client.get(path, headers={"Host": host, "Accept-Encoding": "identity"})
     assert plain.content == whole and "content-encoding" not in plain.headers
-    with client.stream("GET", path, headers={**headers, "Accept-Encoding": "gzip"}) as packed:
+    with client.stream("GET", path, headers={"Host": host, "Accept-Encoding": "gzip"}) as packed:
         sent = b"".join(packed.iter_raw())
     assert packed.headers["content-encoding"] == "gzip"
     assert packed.headers["content-type"] == plain.headers["content-type"]
@@ -259,12 +261,23 @@ def test_the_bundle_goes_gzipped_to_a_browser_that_takes_it(
         again = client.get(
             path,
             headers={
-                **headers,
+                "Host": host,
                 "Accept-Encoding": encoding,
                 "If-None-Match": response.headers["etag"],
             },
         )
         assert again.status_code == 304 and "content-encoding" not in again.headers
+
+
+@pytest.mark.parametrize(("path", "built", "host"), BUNDLE_FILES)
+def test_a_service_only_this_machine_reaches_sends_the_bundle_as_it_is(
+    client: TestClient, path: str, built: str, host: str
+) -> None:
+    """Over loopback there is no network to spare, only the decoding at every boot."""
+    host = host.replace("example.org", "localhost:8000")
+    with client.stream("GET", path, headers={"Host": host, "Accept-Encoding": "gzip"}) as sent:
+        assert b"".join(sent.iter_raw()) == (DEFAULT_BUNDLE / built).read_bytes()
+    assert "content-encoding" not in sent.headers
 
 
 def test_templates_are_zips_of_their_folders(client: TestClient) -> None:
@@ -322,6 +335,22 @@ def test_public_urls(text: str, origin: str, site: str) -> None:
 def test_public_urls_that_cannot_work_are_refused(text: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         PublicURL.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "this_machine"),
+    [
+        ("http://localhost:8000", True),
+        ("https://peerserver.localhost", True),
+        ("https://example.org", False),
+        ("http://localhost.example.org", False),
+        ("http://notlocalhost", False),
+    ],
+)
+def test_a_public_url_says_whether_only_this_machine_reaches_it(
+    text: str, this_machine: bool
+) -> None:
+    assert PublicURL.parse(text).is_this_machine is this_machine
 
 
 def test_every_address_derives_from_the_public_url() -> None:
