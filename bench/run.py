@@ -126,7 +126,8 @@ def bench_boot(
             for boot in runs:
                 wait_until_quiet()
                 page = context.new_page()
-                runs[boot].append(boot_once(page, f"{service}server/{boot}-{n}".replace("_", "-")))
+                name = f"{boot}-{n}".replace("_", "-")  # a server name has no "_"
+                runs[boot].append(boot_once(page, f"{service}server/{name}"))
                 deadline = time.monotonic() + 60
                 while not page.evaluate(SNAPSHOT_KEPT):
                     assert time.monotonic() < deadline, "no Python snapshot was kept"
